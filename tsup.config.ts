@@ -1,21 +1,34 @@
-import { defineConfig } from 'tsup';
+import { defineConfig, type Options } from 'tsup';
 
-// ESM first (dist/*.js + .d.ts), CommonJS beside it (dist/*.cjs + .d.cts).
+// The library: ESM first (dist/*.js + .d.ts), CommonJS beside it (dist/*.cjs + .d.cts).
 // Only src/ is built; tests, examples and benchmarks never reach dist/.
-export default defineConfig({
+const library: Options = {
   entry: {
     index: 'src/index.ts',
     'testing/index': 'src/testing/index.ts',
-    'cli/main': 'src/cli/main.ts',
   },
   format: ['esm', 'cjs'],
-  dts: { entry: { index: 'src/index.ts', 'testing/index': 'src/testing/index.ts' } },
+  dts: true,
   tsconfig: 'tsconfig.build.json',
   target: 'node20',
   platform: 'node',
   sourcemap: true,
   clean: true,
   splitting: true,
-  shims: false,
   treeshake: false,
-});
+};
+
+// The command is ESM only: it runs as a program, nobody require()s it.
+const cli: Options = {
+  entry: { 'cli/main': 'src/cli/main.ts' },
+  format: ['esm'],
+  dts: false,
+  tsconfig: 'tsconfig.build.json',
+  target: 'node20',
+  platform: 'node',
+  sourcemap: true,
+  clean: false,
+  splitting: true,
+};
+
+export default defineConfig([library, cli]);

@@ -1,0 +1,265 @@
+/**
+ * `createClient`: key source → `Secret` → adapter → the official SDK, instrumented.
+ * @module
+ */
+import { inspect } from 'node:util';
+import { CredentialError, KeycardError } from './errors.js';
+import { mapSdkError } from './instrument/error-map.js';
+import { createInstrumentedFetch } from './instrument/fetch.js';
+import { KeyHolder } from './instrument/key-holder.js';
+import { Recorder } from './instrument/recorder.js';
+import { wrapSdk } from './instrument/sdk-proxy.js';
+import { env } from './keys/env.js';
+import { from } from './keys/spec.js';
+import { isKeySource, type KeySource } from './keys/types.js';
+import { defaultLedger } from './ledger/default.js';
+import type { Ledger } from './ledger/types.js';
+import { PROVIDERS, type ProviderId } from './providers/ids.js';
+import {
+  adapters,
+  isSupportedProvider,
+  type SdkFor,
+  type SdkOptionsFor,
+  type SupportedProvider,
+} from './providers/registry.js';
+import { loadSdk } from './providers/load.js';
+import type { KeyIdentity, ProviderAdapter } from './providers/types.js';
+import { type LoggerLike, redactingLogger, toKeycardLogger } from './redact/logger.js';
+import type { Secret } from './secret.js';
+
+/** Options of `createClient`. */
+export interface ClientOptions<P extends SupportedProvider = SupportedProvider> {
+  /**
+   * Workflow name recorded with every ledger event; groups usage (and, later, budgets).
+   * @default process.env.KEYCARD_WORKFLOW, else unattributed
+   * @example createClient('openai', keys.env(), { workflow: 'summarize-inbox' })
+   */
+  workflow?: string | undefined;
+  /**
+   * Where usage events go. `false` records nothing.
+   * @default the process-wide `defaultLedger()`
+   */
+  ledger?: Ledger | false | undefined;
+  /**
+   * A console-like or pino logger. keycard writes one redacted debug line per request and
+   * warnings (a rotated key); the SDK's own log lines go through it too, redacted.
+   * @default none for keycard's lines; the SDK's warnings go to `console`, redacted
+   */
+  logger?: LoggerLike | undefined;
+  /**
+   * The API root, for proxies, gateways and simulators (`startSimulator().baseURL('openai')`).
+   * Environment variables such as `OPENAI_BASE_URL` are ignored: only this option applies.
+   * @default the provider's public API
+   */
+  baseURL?: string | undefined;
+  /**
+   * Request timeout in milliseconds, passed to the SDK.
+   * @default the SDK's (10 minutes for OpenAI)
+   */
+  timeout?: number | undefined;
+  /**
+   * Retries the SDK may make on connection errors, 408, 409, 429 and 5xx.
+   * @default the SDK's (2 for OpenAI)
+   */
+  maxRetries?: number | undefined;
+  /**
+   * Further options for the SDK's constructor, passed through as given. The key, `fetch`,
+   * `baseURL`, `timeout` and `maxRetries` are keycard's to set.
+   * @example { organization: 'org-…', defaultHeaders: { 'x-team': 'ops' } }
+   */
+  sdkOptions?: SdkOptionsFor<P> | undefined;
+  /**
+   * Check the key's shape before any call (`malformed`, `wrong_provider`). Turn off for
+   * OpenAI-compatible gateways whose keys look like nothing keycard knows.
+   * @default true
+   */
+  checkKeyShape?: boolean | undefined;
+  /**
+   * The `fetch` keycard sends requests with, for proxies or custom TLS (an undici dispatcher).
+   * @default globalThis.fetch
+   */
+  fetch?: typeof globalThis.fetch | undefined;
+}
+
+/** What `verify()` found: the key works, and whose it is. */
+export interface VerifyResult {
+  ok: true;
+  provider: ProviderId;
+  maskedId: string;
+  fingerprint: string;
+  /** What the provider says about the key's owner (organisation, project, team, bot). */
+  identity: KeyIdentity;
+  /** How long the check took. */
+  latencyMs: number;
+}
+
+/** A client: the official SDK as `.sdk`, with the key kept out of sight and every call metered. */
+export interface KeycardClient<Sdk extends object = object> {
+  /** The provider id. */
+  readonly provider: ProviderId;
+  /** Where the key comes from, e.g. `env:OPENAI_API_KEY`. */
+  readonly source: string;
+  /** Masked id of the key in use (changes when a rotated key is picked up). */
+  readonly maskedId: string;
+  /** Fingerprint of the key in use. */
+  readonly fingerprint: string;
+  /** The official SDK instance, with its own types. Every call through it is instrumented. */
+  readonly sdk: Sdk;
+  /**
+   * A cheap live call that needs the key. Resolves with what the provider says about the key's
+   * owner; rejects with a `CredentialError` when the key does not work.
+   */
+  verify(): Promise<VerifyResult>;
+  /** Flushes the ledger and ends the client: later calls through `.sdk` fail. Idempotent. */
+  close(): Promise<void>;
+}
+
+type AnyAdapter = ProviderAdapter<object, unknown, unknown>;
+
+function toSource(provider: SupportedProvider, keySource: KeySource | string | undefined): KeySource {
+  if (keySource === undefined) return env(...PROVIDERS[provider].envVars);
+  if (typeof keySource === 'string') return from(keySource);
+  if (isKeySource(keySource)) return keySource;
+  throw new KeycardError(
+    `createClient: the key source for ${provider} must be a KeySource (keys.env(), keys.file(), …), a spec string such as 'env:OPENAI_API_KEY', or left out.`,
+  );
+}
+
+/** Reads the key; a source that fails with anything but a CredentialError is reported as unavailable. */
+async function resolveKey(source: KeySource, provider: ProviderId): Promise<Secret> {
+  try {
+    return await source.resolve({ provider });
+  } catch (error) {
+    if (CredentialError.is(error)) throw error;
+    throw new CredentialError({
+      reason: 'source_unavailable',
+      message: `Could not read the ${PROVIDERS[provider].label} ${PROVIDERS[provider].keyNoun} from ${source.describe()}.`,
+      hint: 'Check that the key source is reachable and configured, then try again.',
+      provider,
+      source: source.describe(),
+      retryable: true,
+      cause: error,
+    });
+  }
+}
+
+/**
+ * Creates a client for `provider` with the key from `keySource`, and returns the provider's
+ * official SDK as `.sdk`, fully typed. The key is read and its shape checked here, so a bad key
+ * fails now rather than in the middle of a workflow.
+ *
+ * @param provider - `'openai'`
+ * @param keySource - a `KeySource`, a spec string (`'env:OPENAI_API_KEY'`, `'file:./key.txt'`),
+ *   or nothing for the provider's default environment variables.
+ * @throws {CredentialError} when the key is missing, malformed, another provider's, or its source
+ *   cannot be read.
+ * @throws {KeycardError} when the provider is unknown or its SDK is not installed.
+ *
+ * @example
+ * const openai = await createClient('openai', keys.env('OPENAI_API_KEY'), { workflow: 'summarize' });
+ * const completion = await openai.sdk.chat.completions.create({ model: 'gpt-4o-mini', messages });
+ */
+export async function createClient<P extends SupportedProvider>(
+  provider: P,
+  keySource?: KeySource | string,
+  options: ClientOptions<P> = {},
+): Promise<KeycardClient<SdkFor<P>>> {
+  if (!isSupportedProvider(provider)) {
+    throw new KeycardError(
+      `createClient: unknown provider ${JSON.stringify(String(provider))}. Use one of: ${Object.keys(adapters).join(', ')}.`,
+    );
+  }
+  const sdkOptions = (options.sdkOptions ?? {}) as Record<string, unknown>;
+  for (const reserved of ['apiKey', 'fetch'] as const) {
+    if (Object.hasOwn(sdkOptions, reserved)) {
+        throw new KeycardError(
+        `createClient: sdkOptions.${reserved} is keycard's to set. Pass the key as the key source (or options.fetch for the transport).`,
+      );
+    }
+  }
+  const adapter = adapters[provider] as unknown as AnyAdapter;
+  const source = toSource(provider, keySource);
+  const describe = source.describe();
+  const validate = async (secret: Secret) => {
+    if (options.checkKeyShape === false) return;
+    const { checkKeyShape } = await import('./keys/schemas.js');
+    await checkKeyShape(provider, secret, { source: describe });
+  };
+
+  const secret = await resolveKey(source, provider);
+  await validate(secret);
+  const module = await loadSdk(adapter);
+
+  const logger = toKeycardLogger(options.logger);
+  const ledger = options.ledger === false ? undefined : (options.ledger ?? defaultLedger());
+  const workflow = options.workflow ?? process.env['KEYCARD_WORKFLOW'] ?? null;
+  const keys = new KeyHolder(secret, source, provider, validate, logger);
+  const recorder = new Recorder(provider, workflow, ledger, logger);
+  let closed = false;
+  const fetch = createInstrumentedFetch({
+    adapter,
+    keys,
+    recorder,
+    baseFetch: options.fetch,
+    isClosed: () => closed,
+  });
+  const raw = adapter.create(module, {
+    baseURL: options.baseURL,
+    fetch,
+    timeout: options.timeout,
+    maxRetries: options.maxRetries,
+    logger: redactingLogger(
+      (options.logger ?? console) as Required<Pick<Console, 'error' | 'warn' | 'info' | 'debug'>>,
+    ),
+    sdkOptions,
+  });
+  const summary = () => ({ provider, source: describe, maskedId: keys.current.maskedId });
+  hideInternals(raw, summary);
+  const sdk = wrapSdk(raw, (error) => mapSdkError(error, adapter, keys.current, describe)) as SdkFor<P>;
+
+  const client: KeycardClient<SdkFor<P>> = {
+    provider,
+    source: describe,
+    get maskedId() {
+      return keys.current.maskedId;
+    },
+    get fingerprint() {
+      return keys.current.fingerprint;
+    },
+    sdk,
+    async verify() {
+      const started = performance.now();
+      const identity = await adapter.verify(sdk);
+      return {
+        ok: true,
+        provider,
+        maskedId: keys.current.maskedId,
+        fingerprint: keys.current.fingerprint,
+        identity,
+        latencyMs: Math.round(performance.now() - started),
+      };
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      await ledger?.flush();
+    },
+  };
+  hideInternals(client, () => ({ ...summary(), fingerprint: keys.current.fingerprint }));
+  return client;
+}
+
+/**
+ * Gives `target` an `util.inspect` and `JSON.stringify` form that shows only `summary()`: every
+ * official SDK prints its whole options (key included) otherwise.
+ */
+function hideInternals(target: object, summary: () => Record<string, unknown>): void {
+  const name = target.constructor === Object ? 'KeycardClient' : target.constructor.name;
+  Object.defineProperties(target, {
+    [inspect.custom]: {
+      value: (_depth: number, options: Parameters<typeof inspect>[1]) => `${name} ${inspect(summary(), options)}`,
+      enumerable: false,
+    },
+    toJSON: { value: summary, enumerable: false },
+  });
+}

@@ -1,0 +1,43 @@
+/**
+ * keycard: credential-aware clients for AI and messaging SDKs.
+ *
+ * `createClient(provider, keySource)` returns the official SDK, with the key kept out of sight,
+ * every call metered into a ledger, and one `CredentialError` for every bad-key case.
+ * @module
+ */
+export {
+  type ClientOptions,
+  createClient,
+  type KeycardClient,
+  type VerifyResult,
+} from './client.js';
+export {
+  CREDENTIAL_REASONS,
+  CredentialError,
+  type CredentialErrorOptions,
+  type CredentialReason,
+  isCredentialError,
+  isKeycardError,
+  KeycardError,
+  type KeycardErrorOptions,
+} from './errors.js';
+export { keys } from './keys/index.js';
+export { isKeySource, type KeySource, type ResolveOptions } from './keys/types.js';
+export { defaultLedger } from './ledger/default.js';
+export { MemoryLedger, memoryLedger } from './ledger/memory.js';
+export type {
+  Ledger,
+  TokenUsage,
+  TotalsDimension,
+  TotalsQuery,
+  TotalsRow,
+  UsageEvent,
+  UsageOutcome,
+} from './ledger/types.js';
+export type { OpenAISdkOptions } from './providers/openai-compatible.js';
+export { isProviderId, PROVIDER_IDS, PROVIDERS, type ProviderId, type ProviderInfo } from './providers/ids.js';
+export { type SdkFor, type SdkOptionsFor, type SupportedProvider } from './providers/registry.js';
+export type { KeyIdentity } from './providers/types.js';
+export { type LoggerLike, redactingLogger } from './redact/logger.js';
+export { redactError, redactText, redactValue } from './redact/redactor.js';
+export { fingerprintKey, maskKey, Secret, type SecretOptions } from './secret.js';

@@ -1,0 +1,61 @@
+/**
+ * What leaves keycard when an SDK call fails: a `CredentialError` when the provider's answer is
+ * about the key, the keycard error an SDK wrapped, or else the SDK's own error, redacted.
+ * @module
+ */
+import { CredentialError, KeycardError } from '../errors.js';
+import { PROVIDERS } from '../providers/ids.js';
+import type { ProviderAdapter } from '../providers/types.js';
+import { redactError } from '../redact/redactor.js';
+import type { Secret } from '../secret.js';
+
+const mapped = new WeakSet<object>();
+
+function keycardCause(error: Error): KeycardError | undefined {
+  let current: unknown = error.cause;
+  for (let depth = 0; depth < 8 && current instanceof Error; depth += 1) {
+    const candidate: unknown = current;
+    if (KeycardError.is(candidate)) return candidate;
+    current = (current as Error).cause;
+  }
+  return undefined;
+}
+
+const WHAT_HAPPENED: Partial<Record<CredentialError['reason'], string>> = {
+  unauthorized: 'rejected',
+  forbidden: 'accepted but refused permission to',
+  quota_exceeded: 'refused the request for lack of quota on',
+};
+
+/** Maps one thrown value; safe to call twice on the same error. */
+export function mapSdkError(
+  error: unknown,
+  adapter: ProviderAdapter<object, unknown>,
+  secret: Secret,
+  source: string,
+): unknown {
+  if (!(error instanceof Error) || mapped.has(error) || KeycardError.is(error)) return error;
+  const wrapped = keycardCause(error);
+  if (wrapped !== undefined) return wrapped;
+  const failure = adapter.failureFromError(error);
+  const verdict = failure === undefined ? undefined : adapter.classify(failure);
+  let result: Error;
+  if (failure !== undefined && verdict?.reason !== undefined) {
+    const info = PROVIDERS[adapter.id];
+    const detail = [failure.status, failure.code ?? failure.type].filter((part) => part !== undefined).join(' ');
+    result = new CredentialError({
+      reason: verdict.reason,
+      message: `${info.label} ${WHAT_HAPPENED[verdict.reason] ?? 'refused'} the ${info.keyNoun} ${secret.maskedId} from ${source}${detail === '' ? '' : ` (${detail})`}.`,
+      hint: verdict.hint ?? `Check the ${info.keyNoun} in ${source}.`,
+      provider: adapter.id,
+      source,
+      maskedId: secret.maskedId,
+      fingerprint: secret.fingerprint,
+      status: failure.status,
+      requestId: failure.requestId,
+      cause: error,
+    });
+  } else result = redactError(error);
+  mapped.add(result);
+  return result;
+}

@@ -1,0 +1,178 @@
+/**
+ * The `fetch` keycard hands to an SDK. For every request it puts the current key on the wire,
+ * meters the answer (tokens from the JSON body or the event stream), redacts error bodies before
+ * the SDK reads them, and replays a request once when a rotated key replaced a rejected one.
+ * @module
+ */
+import { KeycardError } from '../errors.js';
+import type { UsageOutcome } from '../ledger/types.js';
+import type { OutgoingRequest, ProviderAdapter, RequestPlan, ResponseUsage } from '../providers/types.js';
+import { redactText } from '../redact/redactor.js';
+import type { Secret } from '../secret.js';
+import type { KeyHolder } from './key-holder.js';
+import type { Recorder } from './recorder.js';
+import { meterEventStream } from './sse.js';
+
+type Fetch = typeof globalThis.fetch;
+
+export interface InstrumentedFetchOptions {
+  adapter: ProviderAdapter<object, unknown>;
+  keys: KeyHolder;
+  recorder: Recorder;
+  /** The fetch that really sends; `globalThis.fetch` unless the user gave one. */
+  baseFetch?: Fetch | undefined;
+  /** Whether the client was closed. */
+  isClosed: () => boolean;
+}
+
+/** Statuses whose responses have no body. */
+const NULL_BODY_STATUSES = new Set([101, 204, 205, 304]);
+
+function isReplayable(body: unknown): boolean {
+  return (
+    body === undefined ||
+    body === null ||
+    typeof body === 'string' ||
+    body instanceof ArrayBuffer ||
+    ArrayBuffer.isView(body) ||
+    body instanceof URLSearchParams ||
+    body instanceof Blob ||
+    body instanceof FormData
+  );
+}
+
+function copyHeaders(response: Response): Headers {
+  const headers = new Headers(response.headers);
+  // The body handed on is already decoded; these would describe the encoded one.
+  headers.delete('content-encoding');
+  headers.delete('content-length');
+  return headers;
+}
+
+function rebuild(response: Response, body: ConstructorParameters<typeof Response>[0]): Response {
+  const rebuilt = new Response(body, {
+    status: response.status,
+    statusText: response.statusText,
+    headers: copyHeaders(response),
+  });
+  Object.defineProperty(rebuilt, 'url', { value: response.url });
+  return rebuilt;
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Usage from a JSON body; a body the adapter cannot read is recorded without tokens. */
+function readUsage(adapter: ProviderAdapter<object, unknown>, plan: RequestPlan, json: unknown): ResponseUsage | null {
+  if (json === undefined) return null;
+  try {
+    return adapter.usage(plan, json);
+  } catch {
+    return null;
+  }
+}
+
+/** Builds the instrumented fetch for one client. */
+export function createInstrumentedFetch(options: InstrumentedFetchOptions): Fetch {
+  const { adapter, keys, recorder } = options;
+
+  const send = async (url: URL, init: RequestInit, secret: Secret): Promise<Response> => {
+    const headers = new Headers(init.headers);
+    const request: OutgoingRequest = { url: new URL(url), method: init.method ?? 'GET', headers, bodyText: undefined };
+    adapter.authorize(request, secret);
+    const baseFetch = options.baseFetch ?? globalThis.fetch;
+    return baseFetch(request.url, { ...init, headers });
+  };
+
+  const instrumented = async (input: string | URL | Request, init: RequestInit = {}): Promise<Response> => {
+    if (options.isClosed()) throw new KeycardError(`keycard: this ${adapter.id} client was closed. Create a new client with createClient().`);
+    let requestInit: RequestInit = init;
+    let url: URL;
+    if (input instanceof Request) {
+      url = new URL(input.url);
+      requestInit = {
+        method: input.method,
+        headers: input.headers,
+        body: input.body,
+        signal: input.signal,
+        ...init,
+        ...(input.body === null ? {} : { duplex: 'half' }),
+      } as RequestInit;
+    } else url = new URL(input);
+
+    const method = (requestInit.method ?? 'GET').toUpperCase();
+    const bodyText = typeof requestInit.body === 'string' ? requestInit.body : undefined;
+    const plan: RequestPlan = adapter.plan({ url, method, headers: new Headers(requestInit.headers), bodyText });
+    if (plan.bodyText !== undefined) requestInit = { ...requestInit, body: plan.bodyText };
+
+    const time = new Date();
+    const startedAt = performance.now();
+    let secret = keys.current;
+    const finish = (status: number | null, outcome: UsageOutcome, usage: ResponseUsage | null, stream = false) =>
+      recorder.record({ plan, secret, time, startedAt, status, outcome, usage, stream });
+
+    let response: Response;
+    try {
+      response = await send(url, requestInit, secret);
+      if (response.status === 401 && isReplayable(requestInit.body)) {
+        const rejected = secret;
+        if (await keys.refresh(rejected.fingerprint)) {
+          // The rejected attempt reached the provider: it is recorded as such, then replayed once.
+          await response.body?.cancel().catch(() => undefined);
+          finish(401, 'unauthorized', null);
+          secret = keys.current;
+          response = await send(url, requestInit, secret);
+        }
+      }
+    } catch (error) {
+      finish(null, 'error', null);
+      throw error;
+    }
+
+    if (!response.ok) {
+      if (NULL_BODY_STATUSES.has(response.status)) {
+        finish(response.status, 'error', null);
+        return response;
+      }
+      let text: string;
+      try {
+        text = redactText(await response.text());
+      } catch (error) {
+        finish(response.status, 'error', null);
+        throw error;
+      }
+      const failure = adapter.failureFromResponse(response.status, parseJson(text), response.headers);
+      finish(response.status, adapter.classify(failure).outcome, null);
+      return rebuild(response, text);
+    }
+
+    const contentType = response.headers.get('content-type') ?? '';
+    if (response.body !== null && plan.stream !== undefined && contentType.includes('text/event-stream')) {
+      const reader = plan.stream;
+      const body = meterEventStream(response.body, reader, (completed) => {
+        finish(response.status, completed ? 'ok' : 'error', reader.result(), true);
+      });
+      return rebuild(response, body);
+    }
+    if (response.body === null || NULL_BODY_STATUSES.has(response.status) || !contentType.includes('json')) {
+      // Binary or empty answers (audio, files) are passed on untouched and recorded without tokens.
+      finish(response.status, 'ok', null);
+      return response;
+    }
+    let text: string;
+    try {
+      text = await response.text();
+    } catch (error) {
+      finish(response.status, 'error', null);
+      throw error;
+    }
+    finish(response.status, 'ok', readUsage(adapter, plan, parseJson(text)));
+    return rebuild(response, text);
+  };
+  return instrumented as Fetch;
+}

@@ -1,0 +1,134 @@
+/**
+ * Wraps an SDK instance so that every error its methods throw or reject with goes through
+ * `mapError`: promises (and the SDKs' promise subclasses such as `APIPromise`), async iterators
+ * (streams, pagination) and nested resources (`sdk.chat.completions`). Methods run on the real
+ * objects, so private fields and `instanceof` keep working; types are unchanged.
+ * @module
+ */
+
+type MapError = (error: unknown) => unknown;
+
+const BUILT_IN_DATA: readonly (abstract new (...args: never[]) => unknown)[] = [
+  Date,
+  RegExp,
+  Map,
+  Set,
+  WeakMap,
+  WeakSet,
+  ArrayBuffer,
+  Headers,
+  Response,
+  Request,
+  URL,
+  Error,
+];
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return (
+    (typeof value === 'object' || typeof value === 'function') &&
+    value !== null &&
+    typeof (value as { then?: unknown }).then === 'function'
+  );
+}
+
+/** Class instances worth wrapping: SDK resources, streams, pages. Plain data is left alone. */
+function isWrappable(value: unknown): value is object {
+  if (typeof value !== 'object' || value === null) return false;
+  const prototype = Object.getPrototypeOf(value) as unknown;
+  if (prototype === Object.prototype || prototype === null || Array.isArray(value)) return false;
+  if (ArrayBuffer.isView(value)) return false;
+  return !BUILT_IN_DATA.some((type) => value instanceof type);
+}
+
+export function wrapSdk<T extends object>(sdk: T, mapError: MapError): T {
+  const proxies = new WeakMap<object, object>();
+  const methods = new WeakMap<object, Map<PropertyKey, unknown>>();
+
+  const rethrow = (error: unknown): never => {
+    throw mapError(error);
+  };
+
+  const wrapResult = (result: unknown): unknown => {
+    if (isThenable(result)) return wrapObject(result as object);
+    if (isWrappable(result)) return wrapObject(result);
+    return result;
+  };
+
+  const wrapMethod = (target: object, property: PropertyKey, method: (...args: unknown[]) => unknown) => {
+    let cache = methods.get(target);
+    if (cache === undefined) {
+      cache = new Map();
+      methods.set(target, cache);
+    }
+    const cached = cache.get(property) as { original: unknown; wrapper: unknown } | undefined;
+    if (cached?.original === method) return cached.wrapper;
+    let wrapper: unknown;
+    if (property === 'then' && isThenable(target)) {
+      wrapper = (onFulfilled?: (value: unknown) => unknown, onRejected?: (error: unknown) => unknown) =>
+        (target as PromiseLike<unknown>).then(
+          onFulfilled === undefined || onFulfilled === null ? (value) => wrapSettled(value) : (value) => onFulfilled(wrapSettled(value)),
+          (error: unknown) => {
+            const mappedError = mapError(error);
+            if (typeof onRejected === 'function') return onRejected(mappedError);
+            throw mappedError;
+          },
+        );
+    } else if (property === 'catch' && isThenable(target)) {
+      wrapper = (onRejected?: (error: unknown) => unknown) =>
+        (wrapObject(target) as PromiseLike<unknown>).then(undefined, onRejected);
+    } else if (property === 'finally' && isThenable(target)) {
+      wrapper = (onFinally?: () => void) =>
+        (wrapObject(target) as PromiseLike<unknown>).then(
+          (value) => {
+            onFinally?.();
+            return value;
+          },
+          (error: unknown) => {
+            onFinally?.();
+            throw error;
+          },
+        );
+    } else {
+      wrapper = (...args: unknown[]) => {
+        let result: unknown;
+        try {
+          result = method.apply(target, args);
+        } catch (error) {
+          return rethrow(error);
+        }
+        return wrapResult(result);
+      };
+    }
+    cache.set(property, { original: method, wrapper });
+    return wrapper;
+  };
+
+  /** A resolved value: streams and pages are wrapped so their iteration maps errors too. */
+  const wrapSettled = (value: unknown): unknown => {
+    if (isWrappable(value) && Symbol.asyncIterator in value) return wrapObject(value);
+    return value;
+  };
+
+  const wrapObject = (target: object): object => {
+    const existing = proxies.get(target);
+    if (existing !== undefined) return existing;
+    const proxy = new Proxy(target, {
+      get(object, property) {
+        const value = Reflect.get(object, property, object) as unknown;
+        // A proxy must return a frozen own property as it is.
+        const descriptor = Reflect.getOwnPropertyDescriptor(object, property);
+        if (descriptor !== undefined && descriptor.configurable === false && descriptor.writable === false) return value;
+        if (typeof value === 'function') {
+          if (property === 'constructor') return value;
+          return wrapMethod(object, property, value as (...args: unknown[]) => unknown);
+        }
+        if (isWrappable(value) && !isThenable(value)) return wrapObject(value);
+        return value;
+      },
+    });
+    proxies.set(target, proxy);
+    return proxy;
+  };
+
+  return wrapObject(sdk) as T;
+}

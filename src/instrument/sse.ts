@@ -1,0 +1,83 @@
+/**
+ * A pass-through for server-sent event streams: it hands each complete event to a reader (to
+ * pick up usage) and forwards the bytes unchanged, unless the reader drops the event.
+ * @module
+ */
+import type { StreamUsageReader } from '../providers/types.js';
+
+/** Splits one raw event block into its `event:` name and joined `data:` lines. */
+function parseEvent(block: string): { event: string | undefined; data: string } {
+  let event: string | undefined;
+  const data: string[] = [];
+  for (const line of block.split(/\r?\n/)) {
+    if (line.startsWith('data:')) data.push(line.slice(line.startsWith('data: ') ? 6 : 5));
+    else if (line.startsWith('event:')) event = line.slice(6).trim();
+  }
+  return { event, data: data.join('\n') };
+}
+
+const EVENT_END = /\r?\n\r?\n/;
+
+/**
+ * Wraps `body` so that `reader` sees every event. `onEnd` runs once, when the stream ends, fails
+ * or is cancelled by the consumer, with whether it ended normally.
+ */
+export function meterEventStream(
+  body: ReadableStream<Uint8Array>,
+  reader: StreamUsageReader,
+  onEnd: (completed: boolean, error?: unknown) => void,
+): ReadableStream<Uint8Array> {
+  const decoder = new TextDecoder();
+  const encoder = new TextEncoder();
+  let pending = '';
+  let ended = false;
+  const finish = (completed: boolean, error?: unknown) => {
+    if (ended) return;
+    ended = true;
+    onEnd(completed, error);
+  };
+  const source = body.getReader();
+
+  const emit = (controller: ReadableStreamDefaultController<Uint8Array>, final: boolean) => {
+    let match = EVENT_END.exec(pending);
+    while (match !== null) {
+      const block = pending.slice(0, match.index);
+      const raw = pending.slice(0, match.index + match[0].length);
+      pending = pending.slice(match.index + match[0].length);
+      const { event, data } = parseEvent(block);
+      const keep = data === '' && event === undefined ? true : reader.onEvent(data, event);
+      if (keep) controller.enqueue(encoder.encode(raw));
+      match = EVENT_END.exec(pending);
+    }
+    if (final && pending !== '') {
+      const { event, data } = parseEvent(pending);
+      if (data !== '' || event !== undefined) reader.onEvent(data, event);
+      controller.enqueue(encoder.encode(pending));
+      pending = '';
+    }
+  };
+
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      try {
+        const { done, value } = await source.read();
+        if (done) {
+          pending += decoder.decode();
+          emit(controller, true);
+          controller.close();
+          finish(true);
+          return;
+        }
+        pending += decoder.decode(value, { stream: true });
+        emit(controller, false);
+      } catch (error) {
+        finish(false, error);
+        controller.error(error);
+      }
+    },
+    async cancel(reason) {
+      finish(false);
+      await source.cancel(reason);
+    },
+  });
+}

@@ -1,0 +1,92 @@
+/**
+ * Grouping and summing usage events: the shared arithmetic behind every ledger's `totals()`.
+ * @module
+ */
+import type { TotalsDimension, TotalsQuery, TotalsRow, UsageEvent } from './types.js';
+
+/** Whether `event` falls inside the query's time range and `where` fields. */
+export function matchesQuery(event: UsageEvent, query: Omit<TotalsQuery, 'by'> = {}): boolean {
+  if (query.since !== undefined && event.time < query.since) return false;
+  if (query.until !== undefined && event.time >= query.until) return false;
+  if (query.where !== undefined) {
+    for (const [field, expected] of Object.entries(query.where)) {
+      if (expected !== undefined && event[field as keyof UsageEvent] !== expected) return false;
+    }
+  }
+  return true;
+}
+
+/** `YYYY-MM-DD` in UTC. */
+export function dayOf(time: Date): string {
+  return time.toISOString().slice(0, 10);
+}
+
+function groupFields(event: UsageEvent, by: readonly TotalsDimension[]): Partial<TotalsRow> {
+  const fields: Partial<TotalsRow> = {};
+  for (const dimension of by) {
+    switch (dimension) {
+      case 'fingerprint':
+        fields.fingerprint = event.keyFingerprint;
+        fields.maskedId = event.maskedId;
+        break;
+      case 'provider':
+        fields.provider = event.provider;
+        break;
+      case 'model':
+        fields.model = event.model;
+        break;
+      case 'workflow':
+        fields.workflow = event.workflow;
+        break;
+      case 'operation':
+        fields.operation = event.operation;
+        break;
+      case 'day':
+        fields.day = dayOf(event.time);
+        break;
+    }
+  }
+  return fields;
+}
+
+function emptyRow(fields: Partial<TotalsRow>): TotalsRow {
+  return {
+    ...fields,
+    requests: 0,
+    errors: 0,
+    inputTokens: 0,
+    cachedInputTokens: 0,
+    cacheWriteTokens: 0,
+    outputTokens: 0,
+    reasoningTokens: 0,
+    costUsd: null,
+    unpricedRequests: 0,
+  };
+}
+
+/** Sums `events` into rows grouped by `query.by`, in order of first appearance. */
+export function sumEvents(events: Iterable<UsageEvent>, query: TotalsQuery = {}): TotalsRow[] {
+  const by = query.by ?? [];
+  const rows = new Map<string, TotalsRow>();
+  for (const event of events) {
+    if (!matchesQuery(event, query)) continue;
+    const fields = groupFields(event, by);
+    const key = JSON.stringify(by.map((dimension) => fields[dimension]));
+    let row = rows.get(key);
+    if (row === undefined) {
+      row = emptyRow(fields);
+      rows.set(key, row);
+    }
+    row.requests += event.requests;
+    if (event.outcome !== 'ok') row.errors += event.requests;
+    row.inputTokens += event.inputTokens ?? 0;
+    row.cachedInputTokens += event.cachedInputTokens ?? 0;
+    row.cacheWriteTokens += event.cacheWriteTokens ?? 0;
+    row.outputTokens += event.outputTokens ?? 0;
+    row.reasoningTokens += event.reasoningTokens ?? 0;
+    if (event.costUsd === null) {
+      if (event.outcome === 'ok') row.unpricedRequests += event.requests;
+    } else row.costUsd = (row.costUsd ?? 0) + event.costUsd;
+  }
+  return [...rows.values()];
+}

@@ -1,0 +1,255 @@
+/**
+ * The adapter behind every provider reached through the official `openai` SDK: OpenAI itself,
+ * and vendors with an OpenAI-compatible API (xAI). Wire facts: shared/research/sdks.md §3.1.
+ * @module
+ */
+import type { ClientOptions, OpenAI } from 'openai';
+import type { ProviderId } from './ids.js';
+import type {
+  AdapterContext,
+  FailureClass,
+  KeyIdentity,
+  ProviderAdapter,
+  ProviderFailure,
+  RequestPlan,
+  ResponseUsage,
+  StreamUsageReader,
+} from './types.js';
+
+/** What `sdkOptions` may hold for an OpenAI-SDK provider: everything but the key and transport. */
+export type OpenAISdkOptions = Omit<ClientOptions, 'apiKey' | 'fetch' | 'baseURL' | 'timeout' | 'maxRetries'>;
+
+/**
+ * The SDK is given this instead of the key: keycard's fetch puts the real key on each request,
+ * so the SDK object (which `util.inspect` prints whole) never holds it.
+ */
+export const SDK_KEY_PLACEHOLDER = 'keycard-managed-key';
+
+type Json = Record<string, unknown>;
+
+function asObject(value: unknown): Json | undefined {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Json) : undefined;
+}
+
+function count(value: unknown): number | null {
+  return typeof value === 'number' && Number.isFinite(value) ? value : null;
+}
+
+/** The operation, from the path after `/v1/`: `chat/completions` → `chat.completions`. */
+export function operationOf(url: URL, method: string): string {
+  const segments = url.pathname.split('/').filter((segment) => segment !== '');
+  const v1 = segments.lastIndexOf('v1');
+  const path = v1 === -1 ? segments.slice(-2) : segments.slice(v1 + 1);
+  // Ids (`resp_…`, `file-…`, model names after `models/`) are not part of the operation.
+  const named: string[] = [];
+  for (const [index, segment] of path.entries()) {
+    if (index > 0 && (/[\d_]/.test(segment) || path[index - 1] === 'models')) {
+      named.push(method === 'DELETE' ? 'delete' : 'retrieve');
+      break;
+    }
+    named.push(segment);
+  }
+  if (named.length === 1 && method === 'GET') named.push('list');
+  return named.join('.') || 'unknown';
+}
+
+/** Usage of a Chat Completions or Responses body (`usage` object), in keycard's terms. */
+export function openAIUsage(usage: unknown, model: string | null): ResponseUsage {
+  const fields = asObject(usage);
+  const inputDetails = asObject(fields?.['prompt_tokens_details'] ?? fields?.['input_tokens_details']);
+  const outputDetails = asObject(fields?.['completion_tokens_details'] ?? fields?.['output_tokens_details']);
+  const input = count(fields?.['prompt_tokens'] ?? fields?.['input_tokens']);
+  const output = count(fields?.['completion_tokens'] ?? fields?.['output_tokens']);
+  return {
+    model,
+    inputTokens: input,
+    cachedInputTokens: count(inputDetails?.['cached_tokens']),
+    cacheWriteTokens: count(inputDetails?.['cache_write_tokens']),
+    // Embeddings have input only: their output is zero, not unknown.
+    outputTokens: output ?? (input !== null && fields?.['total_tokens'] === input ? 0 : null),
+    reasoningTokens: count(outputDetails?.['reasoning_tokens']),
+  };
+}
+
+const USAGE_IN_CHUNK = /"usage"\s*:\s*\{/;
+
+/** Chat Completions stream: usage arrives in a last chunk with no choices (when asked for). */
+function chatStreamReader(model: string | null, dropUsageChunk: boolean): StreamUsageReader {
+  let usage: ResponseUsage = openAIUsage(undefined, model);
+  let seenModel = model;
+  let first = true;
+  return {
+    onEvent(data) {
+      if (data === '[DONE]') return true;
+      if (!first && !USAGE_IN_CHUNK.test(data)) return true;
+      const chunk = asObject(safeParse(data));
+      if (first) {
+        first = false;
+        if (typeof chunk?.['model'] === 'string') seenModel = chunk['model'];
+      }
+      if (chunk?.['usage'] === undefined || chunk['usage'] === null) return true;
+      usage = openAIUsage(chunk['usage'], typeof chunk['model'] === 'string' ? chunk['model'] : seenModel);
+      const choices = chunk['choices'];
+      return !(dropUsageChunk && Array.isArray(choices) && choices.length === 0);
+    },
+    result: () => ({ ...usage, model: usage.model ?? seenModel }),
+  };
+}
+
+/** Responses stream: usage is in `response.completed` (or `.incomplete`/`.failed`). */
+function responsesStreamReader(model: string | null): StreamUsageReader {
+  let usage: ResponseUsage = openAIUsage(undefined, model);
+  return {
+    onEvent(data, event) {
+      const name = event ?? '';
+      if (name !== '' && !/^response\.(completed|incomplete|failed)$/.test(name)) return true;
+      if (name === '' && !USAGE_IN_CHUNK.test(data)) return true;
+      const response = asObject(asObject(safeParse(data))?.['response']);
+      if (response?.['usage'] !== undefined) {
+        usage = openAIUsage(response['usage'], typeof response['model'] === 'string' ? response['model'] : model);
+      }
+      return true;
+    },
+    result: () => usage,
+  };
+}
+
+function safeParse(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Names in `OPENAI_CUSTOM_HEADERS` ("Name: value" lines), which the SDK would add to every request. */
+function customHeaderNames(): string[] {
+  const raw = process.env['OPENAI_CUSTOM_HEADERS'];
+  if (raw === undefined) return [];
+  return raw
+    .split(/\r?\n/)
+    .map((line) => line.split(':')[0]?.trim() ?? '')
+    .filter((name) => name !== '');
+}
+
+/** What differs between OpenAI-SDK providers. */
+export interface OpenAICompatibleSpec {
+  id: ProviderId;
+  /** The API root the SDK talks to when no `baseURL` is set. */
+  defaultBaseURL: string;
+  /** Hints for each key problem, with the provider's own URLs. */
+  hints: { unauthorized: string; forbidden: string; quota_exceeded: string };
+}
+
+/** Reads `APIError` fields (status, inner error object, request id) without importing the SDK. */
+function failureFromSdkError(error: unknown): ProviderFailure | undefined {
+  if (!(error instanceof Error)) return undefined;
+  const fields = error as Error & { status?: unknown; error?: unknown; code?: unknown; type?: unknown; requestID?: unknown };
+  if (typeof fields.status !== 'number') return undefined;
+  const inner = asObject(fields.error);
+  return {
+    status: fields.status,
+    code: typeof fields.code === 'string' ? fields.code : (inner?.['code'] as string | undefined),
+    type: typeof fields.type === 'string' ? fields.type : (inner?.['type'] as string | undefined),
+    message: typeof inner?.['message'] === 'string' ? inner['message'] : undefined,
+    requestId: typeof fields.requestID === 'string' ? fields.requestID : undefined,
+  };
+}
+
+/** Builds the adapter for one OpenAI-SDK provider. */
+export function openAICompatible(
+  spec: OpenAICompatibleSpec,
+): ProviderAdapter<OpenAI, typeof import('openai'), OpenAISdkOptions> {
+  const classify = (failure: ProviderFailure): FailureClass => {
+    const quota = failure.code === 'insufficient_quota' || failure.type === 'insufficient_quota';
+    if (failure.status === 401) return { outcome: 'unauthorized', reason: 'unauthorized', hint: spec.hints.unauthorized };
+    if (failure.status === 403) return { outcome: 'forbidden', reason: 'forbidden', hint: spec.hints.forbidden };
+    if (failure.status === 429 && quota) {
+      return { outcome: 'quota_exceeded', reason: 'quota_exceeded', hint: spec.hints.quota_exceeded };
+    }
+    // A plain 429 is a transient rate limit, not a key problem: the SDK's RateLimitError stays.
+    if (failure.status === 429) return { outcome: 'rate_limited' };
+    return { outcome: 'error' };
+  };
+
+  return {
+    id: spec.id,
+    packageName: 'openai',
+    load: () => import('openai'),
+
+    create(module, context: AdapterContext<OpenAISdkOptions>) {
+      const OpenAIClass = module.OpenAI;
+      const user = context.sdkOptions;
+      // The SDK reads OPENAI_BASE_URL, OPENAI_ORG_ID, OPENAI_PROJECT_ID, OPENAI_ADMIN_KEY,
+      // OPENAI_WEBHOOK_SECRET and OPENAI_CUSTOM_HEADERS by itself. keycard passes explicit
+      // values, so that only what the user configured applies.
+      const nulled = Object.fromEntries(customHeaderNames().map((name) => [name, null]));
+      return new OpenAIClass({
+        organization: null,
+        project: null,
+        adminAPIKey: null,
+        webhookSecret: null,
+        logger: context.logger,
+        ...user,
+        defaultHeaders: { ...nulled, ...user.defaultHeaders },
+        apiKey: SDK_KEY_PLACEHOLDER,
+        baseURL: context.baseURL ?? spec.defaultBaseURL,
+        fetch: context.fetch,
+        ...(context.timeout === undefined ? {} : { timeout: context.timeout }),
+        ...(context.maxRetries === undefined ? {} : { maxRetries: context.maxRetries }),
+      });
+    },
+
+    authorize(request, secret) {
+      request.headers.set('authorization', `Bearer ${secret.reveal()}`);
+    },
+
+    plan(request): RequestPlan {
+      const operation = operationOf(request.url, request.method);
+      const body = request.bodyText === undefined ? undefined : asObject(safeParse(request.bodyText));
+      const model = typeof body?.['model'] === 'string' ? body['model'] : null;
+      if (body?.['stream'] !== true) return { operation, model };
+      if (operation === 'responses') return { operation, model, stream: responsesStreamReader(model) };
+      if (operation !== 'chat.completions') return { operation, model };
+      // Chat streams carry usage only when asked. keycard asks, and hides the extra chunk from
+      // the SDK, so the caller sees the stream it asked for. An explicit choice is respected.
+      const streamOptions = asObject(body['stream_options']);
+      if (streamOptions?.['include_usage'] !== undefined) {
+        return { operation, model, stream: chatStreamReader(model, false) };
+      }
+      const bodyText = JSON.stringify({ ...body, stream_options: { ...streamOptions, include_usage: true } });
+      return { operation, model, bodyText, stream: chatStreamReader(model, true) };
+    },
+
+    usage(plan, body) {
+      const json = asObject(body);
+      const model = typeof json?.['model'] === 'string' ? json['model'] : plan.model;
+      return openAIUsage(json?.['usage'], model);
+    },
+
+    failureFromResponse(status, body, headers) {
+      const inner = asObject(asObject(body)?.['error']);
+      return {
+        status,
+        code: typeof inner?.['code'] === 'string' ? inner['code'] : undefined,
+        type: typeof inner?.['type'] === 'string' ? inner['type'] : undefined,
+        message: typeof inner?.['message'] === 'string' ? inner['message'] : undefined,
+        requestId: headers.get('x-request-id') ?? undefined,
+      };
+    },
+
+    failureFromError: failureFromSdkError,
+    classify,
+
+    async verify(sdk): Promise<KeyIdentity> {
+      // GET /models needs a valid key, costs nothing, and every answer names the key's
+      // organisation and project in its headers.
+      const { data, response } = await sdk.models.list().withResponse();
+      return {
+        organization: response.headers.get('openai-organization') ?? undefined,
+        project: response.headers.get('openai-project') ?? undefined,
+        models: data.data.length,
+      };
+    },
+  };
+}

@@ -1,0 +1,37 @@
+/**
+ * The providers `createClient` can build, one adapter file each. Adapters are small and import
+ * their SDK only when a client is created, so listing them here loads no SDK.
+ * @module
+ */
+import { openai } from './openai.js';
+import type { ProviderAdapter } from './types.js';
+
+export const adapters = {
+  openai,
+} as const;
+
+/** A provider `createClient` can build a client for. */
+export type SupportedProvider = keyof typeof adapters;
+
+/** The SDK instance type for a provider, e.g. `OpenAI` for `'openai'`. */
+export type SdkFor<P extends SupportedProvider> = (typeof adapters)[P] extends ProviderAdapter<
+  infer Sdk,
+  infer _Module,
+  infer _Options
+>
+  ? Sdk
+  : never;
+
+/** What `sdkOptions` may pass to a provider's SDK constructor. */
+export type SdkOptionsFor<P extends SupportedProvider> = (typeof adapters)[P] extends ProviderAdapter<
+  infer _Sdk,
+  infer _Module,
+  infer Options
+>
+  ? Options
+  : never;
+
+/** Whether `value` names a provider `createClient` can build. */
+export function isSupportedProvider(value: unknown): value is SupportedProvider {
+  return typeof value === 'string' && Object.hasOwn(adapters, value);
+}

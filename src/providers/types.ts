@@ -1,0 +1,129 @@
+/**
+ * The contract each provider adapter implements. One file per provider (`openai.ts`, …) holds
+ * the adapter; the registry lists them. An adapter imports its SDK lazily, in `load()`.
+ * @module
+ */
+import type { CredentialReason } from '../errors.js';
+import type { TokenUsage, UsageOutcome } from '../ledger/types.js';
+import type { Secret } from '../secret.js';
+import type { ProviderId } from './ids.js';
+
+/** What a provider said when a request failed, normalised from an HTTP answer or an SDK error. */
+export interface ProviderFailure {
+  /** HTTP status, when there was one. */
+  status?: number | undefined;
+  /** The provider's error code (`invalid_api_key`, `insufficient_quota`, `API_KEY_INVALID`, …). */
+  code?: string | undefined;
+  /** The provider's error type (`invalid_request_error`, `authentication_error`, …). */
+  type?: string | undefined;
+  /** The provider's message (already redacted). */
+  message?: string | undefined;
+  /** The provider's request id. */
+  requestId?: string | undefined;
+}
+
+/** A failure classified: the ledger outcome, and for key problems the reason and a hint. */
+export interface FailureClass {
+  outcome: UsageOutcome;
+  /** Set when the failure is about the key. */
+  reason?: CredentialReason | undefined;
+  /** What to do about it, for `CredentialError.hint`. */
+  hint?: string | undefined;
+}
+
+/** Model and tokens read from one response. */
+export interface ResponseUsage extends TokenUsage {
+  model: string | null;
+}
+
+/** Reads usage from the events of one streamed response, one event at a time. */
+export interface StreamUsageReader {
+  /**
+   * Called with each server-sent event's `data` (and `event` name, when set). Returns `false`
+   * to drop the event from what the SDK sees (an event keycard itself asked for).
+   */
+  onEvent(data: string, event: string | undefined): boolean;
+  /** Usage seen so far; called when the stream ends or is cancelled. */
+  result(): ResponseUsage;
+}
+
+/** A request about to be sent, as an adapter may rewrite it. */
+export interface OutgoingRequest {
+  url: URL;
+  method: string;
+  headers: Headers;
+  /** The body when it is text (JSON); `undefined` for other bodies, which are never rewritten. */
+  bodyText: string | undefined;
+}
+
+/** What an adapter learns about a request before it is sent. */
+export interface RequestPlan {
+  /** What is called, e.g. `chat.completions`. */
+  operation: string;
+  /** The model requested, when the body names one. */
+  model: string | null;
+  /** The body to send instead of the original one, when the adapter rewrote it. */
+  bodyText?: string | undefined;
+  /** Stream reader for a streamed response, when one is expected to carry usage. */
+  stream?: StreamUsageReader | undefined;
+}
+
+/** What `verify()` learned about a key. */
+export interface KeyIdentity {
+  /** Account, organisation, team or bot name, whatever the provider tells. */
+  [field: string]: string | number | boolean | undefined;
+}
+
+/** What an adapter is given to build its SDK. */
+export interface AdapterContext<SdkOptions = Record<string, unknown>> {
+  /** The base URL to use, when the user set one (proxies, simulators). */
+  baseURL: string | undefined;
+  /** A `fetch` that authorises, meters and redacts every request. Hand it to the SDK. */
+  fetch: typeof globalThis.fetch;
+  /** Request timeout in milliseconds, when set. */
+  timeout: number | undefined;
+  /** Retries the SDK may make, when set. */
+  maxRetries: number | undefined;
+  /** A console-like logger whose output is redacted, for the SDK's own logging. */
+  logger: SdkLogger;
+  /** Options passed through to the SDK constructor as given. */
+  sdkOptions: SdkOptions;
+}
+
+/** The logger shape the official SDKs accept. */
+export interface SdkLogger {
+  error(message: string, ...rest: unknown[]): void;
+  warn(message: string, ...rest: unknown[]): void;
+  info(message: string, ...rest: unknown[]): void;
+  debug(message: string, ...rest: unknown[]): void;
+}
+
+/**
+ * One provider, wrapped around its official SDK.
+ * @typeParam Sdk - the SDK client class instance `createClient` returns as `.sdk`.
+ * @typeParam SdkModule - what `load()` resolves to.
+ * @typeParam SdkOptions - what `createClient`'s `sdkOptions` may pass to the SDK constructor.
+ */
+export interface ProviderAdapter<Sdk extends object = object, SdkModule = unknown, SdkOptions = never> {
+  readonly id: ProviderId;
+  /** The npm package of the official SDK, for the install hint. */
+  readonly packageName: string;
+  /** Imports the SDK. Called once, on the first `createClient` for this provider. */
+  load(): Promise<SdkModule>;
+  /** Builds the SDK instance; the key must not be stored on it where the SDK allows. */
+  create(module: SdkModule, context: AdapterContext<SdkOptions>): Sdk;
+  /** Puts the key on an outgoing request (a header, or the URL for Telegram). */
+  authorize(request: OutgoingRequest, secret: Secret): void;
+  /** Names the operation, reads the model, and may rewrite the body (e.g. to ask for usage). */
+  plan(request: OutgoingRequest): RequestPlan;
+  /** Reads model and tokens from a successful JSON response body. */
+  usage(plan: RequestPlan, body: unknown): ResponseUsage;
+  /** Reads what a failed HTTP answer says. */
+  failureFromResponse(status: number, body: unknown, headers: Headers): ProviderFailure;
+  /** Reads what an SDK error says, or `undefined` when it is not an answer from the provider. */
+  failureFromError(error: unknown): ProviderFailure | undefined;
+  /** Maps a failure to an outcome, and key problems to a reason with a hint. */
+  classify(failure: ProviderFailure): FailureClass;
+  /** A cheap live call that needs the key; returns what it learns about whose key it is. */
+  verify(sdk: Sdk): Promise<KeyIdentity>;
+}
