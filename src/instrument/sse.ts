@@ -38,7 +38,9 @@ export function meterEventStream(
   };
   const source = body.getReader();
 
-  const emit = (controller: ReadableStreamDefaultController<Uint8Array>, final: boolean) => {
+  /** Hands on every complete event; returns whether anything was enqueued. */
+  const emit = (controller: ReadableStreamDefaultController<Uint8Array>, final: boolean): boolean => {
+    let enqueued = false;
     let match = EVENT_END.exec(pending);
     while (match !== null) {
       const block = pending.slice(0, match.index);
@@ -46,7 +48,10 @@ export function meterEventStream(
       pending = pending.slice(match.index + match[0].length);
       const { event, data } = parseEvent(block);
       const keep = data === '' && event === undefined ? true : reader.onEvent(data, event);
-      if (keep) controller.enqueue(encoder.encode(raw));
+      if (keep) {
+        controller.enqueue(encoder.encode(raw));
+        enqueued = true;
+      }
       match = EVENT_END.exec(pending);
     }
     if (final && pending !== '') {
@@ -54,22 +59,27 @@ export function meterEventStream(
       if (data !== '' || event !== undefined) reader.onEvent(data, event);
       controller.enqueue(encoder.encode(pending));
       pending = '';
+      enqueued = true;
     }
+    return enqueued;
   };
 
   return new ReadableStream<Uint8Array>({
     async pull(controller) {
       try {
-        const { done, value } = await source.read();
-        if (done) {
-          pending += decoder.decode();
-          emit(controller, true);
-          controller.close();
-          finish(true);
-          return;
+        // Read until something is handed on: a pull that enqueues nothing is not called again.
+        for (;;) {
+          const { done, value } = await source.read();
+          if (done) {
+            pending += decoder.decode();
+            emit(controller, true);
+            controller.close();
+            finish(true);
+            return;
+          }
+          pending += decoder.decode(value, { stream: true });
+          if (emit(controller, false)) return;
         }
-        pending += decoder.decode(value, { stream: true });
-        emit(controller, false);
       } catch (error) {
         finish(false, error);
         controller.error(error);

@@ -1,0 +1,26 @@
+/**
+ * Key sources: where a key comes from (`keys.env`, `keys.file`, `keys.literal`, `keys.chain`,
+ * `keys.from`), never what it is. No module here imports zod except `schemas.ts`, which keycard
+ * loads lazily.
+ * @module
+ */
+import { chain } from './chain.js';
+import { env } from './env.js';
+import { file } from './file.js';
+import { literal } from './literal.js';
+import { from } from './spec.js';
+
+/**
+ * The built-in key sources.
+ *
+ * @example
+ * const source = keys.chain(keys.env('OPENAI_API_KEY'), keys.file('./secrets/openai.key'));
+ */
+export const keys = { env, file, literal, chain, from } as const;
+
+export type { CleanContext } from './clean.js';
+export type { FileSourceOptions } from './file.js';
+export type { KeyShape, UnusableShape } from './shapes.js';
+export type { SpecScheme } from './spec.js';
+export { KeySpecError } from './spec.js';
+export type { KeySource, ResolveOptions } from './types.js';
