@@ -6,6 +6,7 @@ const library: Options = {
   entry: {
     index: 'src/index.ts',
     'testing/index': 'src/testing/index.ts',
+    shapes: 'src/shapes.ts',
   },
   format: ['esm', 'cjs'],
   dts: true,
@@ -13,7 +14,7 @@ const library: Options = {
   target: 'node20',
   platform: 'node',
   sourcemap: true,
-  clean: true,
+  clean: false,
   splitting: true,
   treeshake: false,
 };

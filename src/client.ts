@@ -15,6 +15,7 @@ import { isKeySource, type KeySource } from './keys/types.js';
 import { defaultLedger } from './ledger/default.js';
 import type { Ledger } from './ledger/types.js';
 import { PROVIDERS, type ProviderId } from './providers/ids.js';
+import { loadSdk } from './providers/load.js';
 import {
   adapters,
   isSupportedProvider,
@@ -22,7 +23,6 @@ import {
   type SdkOptionsFor,
   type SupportedProvider,
 } from './providers/registry.js';
-import { loadSdk } from './providers/load.js';
 import type { KeyIdentity, ProviderAdapter } from './providers/types.js';
 import { type LoggerLike, redactingLogger, toKeycardLogger } from './redact/logger.js';
 import type { Secret } from './secret.js';
@@ -172,7 +172,7 @@ export async function createClient<P extends SupportedProvider>(
   const sdkOptions = (options.sdkOptions ?? {}) as Record<string, unknown>;
   for (const reserved of ['apiKey', 'fetch'] as const) {
     if (Object.hasOwn(sdkOptions, reserved)) {
-        throw new KeycardError(
+      throw new KeycardError(
         `createClient: sdkOptions.${reserved} is keycard's to set. Pass the key as the key source (or options.fetch for the transport).`,
       );
     }
@@ -257,7 +257,8 @@ function hideInternals(target: object, summary: () => Record<string, unknown>): 
   const name = target.constructor === Object ? 'KeycardClient' : target.constructor.name;
   Object.defineProperties(target, {
     [inspect.custom]: {
-      value: (_depth: number, options: Parameters<typeof inspect>[1]) => `${name} ${inspect(summary(), options)}`,
+      value: (_depth: number, options: Parameters<typeof inspect>[1]) =>
+        `${name} ${inspect(summary(), options)}`,
       enumerable: false,
     },
     toJSON: { value: summary, enumerable: false },

@@ -36,7 +36,10 @@ function redactCause(cause: unknown): unknown {
  */
 export class KeycardError extends Error {
   constructor(message: string, options: KeycardErrorOptions = {}) {
-    super(redactText(message), options.cause === undefined ? undefined : { cause: redactCause(options.cause) });
+    super(
+      redactText(message),
+      options.cause === undefined ? undefined : { cause: redactCause(options.cause) },
+    );
   }
 
   /** Whether `value` is a `KeycardError` from any copy of keycard. */
@@ -46,7 +49,11 @@ export class KeycardError extends Error {
 }
 // On the prototype, not as a field: an own symbol property would show in every util.inspect.
 Object.defineProperty(KeycardError.prototype, KEYCARD_MARKER, { value: true });
-Object.defineProperty(KeycardError.prototype, 'name', { value: 'KeycardError', writable: true, configurable: true });
+Object.defineProperty(KeycardError.prototype, 'name', {
+  value: 'KeycardError',
+  writable: true,
+  configurable: true,
+});
 
 /**
  * Why a key could not be used. A stable contract: these values are never renamed.
@@ -159,7 +166,8 @@ export class CredentialError extends KeycardError {
 
   /** The fields that matter, for loggers that serialise errors with `JSON.stringify`. */
   toJSON(): Record<string, unknown> {
-    const cause = this.cause instanceof Error ? { name: this.cause.name, message: this.cause.message } : undefined;
+    const cause =
+      this.cause instanceof Error ? { name: this.cause.name, message: this.cause.message } : undefined;
     return {
       name: this.name,
       message: this.message,

@@ -34,9 +34,15 @@ export type {
   UsageEvent,
   UsageOutcome,
 } from './ledger/types.js';
+export {
+  isProviderId,
+  PROVIDER_IDS,
+  PROVIDERS,
+  type ProviderId,
+  type ProviderInfo,
+} from './providers/ids.js';
 export type { OpenAISdkOptions } from './providers/openai-compatible.js';
-export { isProviderId, PROVIDER_IDS, PROVIDERS, type ProviderId, type ProviderInfo } from './providers/ids.js';
-export { type SdkFor, type SdkOptionsFor, type SupportedProvider } from './providers/registry.js';
+export type { SdkFor, SdkOptionsFor, SupportedProvider } from './providers/registry.js';
 export type { KeyIdentity } from './providers/types.js';
 export { type LoggerLike, redactingLogger } from './redact/logger.js';
 export { redactError, redactText, redactValue } from './redact/redactor.js';

@@ -17,8 +17,8 @@ import { MemoryLedger } from '../src/ledger/memory.js';
 import { loadSdk } from '../src/providers/load.js';
 import { Secret } from '../src/secret.js';
 import { startSimulator } from '../src/testing/index.js';
-import { CapturingLogger, openAIFixture } from './helpers/openai-client.js';
 import { testKey } from './helpers/keys.js';
+import { openAIFixture } from './helpers/openai-client.js';
 
 afterEach(() => {
   vi.unstubAllEnvs();
@@ -60,7 +60,10 @@ describe('createClient', () => {
     const key = testKey('openai', 'default-env');
     const simulator = await startSimulator({ keys: [key] });
     vi.stubEnv('OPENAI_API_KEY', key);
-    const client = await createClient('openai', undefined, { baseURL: simulator.baseURL('openai'), ledger: false });
+    const client = await createClient('openai', undefined, {
+      baseURL: simulator.baseURL('openai'),
+      ledger: false,
+    });
     expect(client.source).toBe('env:OPENAI_API_KEY');
     await client.sdk.models.list();
     await simulator.close();
@@ -83,14 +86,19 @@ describe('createClient', () => {
     expect(missing).toBeInstanceOf(CredentialError);
     expect(missing).toMatchObject({ reason: 'missing', provider: 'openai', source: 'env:OPENAI_API_KEY' });
     vi.stubEnv('OPENAI_API_KEY', testKey('anthropic', 'wrong'));
-    expect(await rejection(createClient('openai'))).toMatchObject({ reason: 'wrong_provider', provider: 'openai' });
+    expect(await rejection(createClient('openai'))).toMatchObject({
+      reason: 'wrong_provider',
+      provider: 'openai',
+    });
     vi.stubEnv('OPENAI_API_KEY', 'sk-your-api-key');
     expect(await rejection(createClient('openai'))).toMatchObject({ reason: 'malformed' });
   });
 
   it('lets a gateway key through when the shape check is off', async () => {
     const key = `gw_${testKey('xai', 'gateway').slice(4)}`;
-    await expect(createClient('openai', keys.literal(key), { ledger: false })).rejects.toThrow(CredentialError);
+    await expect(createClient('openai', keys.literal(key), { ledger: false })).rejects.toThrow(
+      CredentialError,
+    );
     const client = await createClient('openai', keys.literal(key), { ledger: false, checkKeyShape: false });
     expect(client.maskedId).toBe(`****${key.slice(-4)}`);
   });
@@ -115,7 +123,9 @@ describe('createClient', () => {
     const badSource = await rejection(createClient('openai', 42 as unknown as string));
     expect((badSource as Error).message).toContain('KeySource');
     const reserved = await rejection(
-      createClient('openai', keys.literal(key), { sdkOptions: { apiKey: key } as unknown as { organization: string } }),
+      createClient('openai', keys.literal(key), {
+        sdkOptions: { apiKey: key } as unknown as { organization: string },
+      }),
     );
     expect(reserved).toBeInstanceOf(KeycardError);
     expect((reserved as Error).message).toContain('sdkOptions.apiKey');
@@ -124,7 +134,11 @@ describe('createClient', () => {
 
   it('says how to install a missing SDK', async () => {
     const error = await rejection(
-      loadSdk({ id: 'gemini', packageName: '@google/not-installed-sdk', load: () => import('@google/not-installed-sdk' as string) }),
+      loadSdk({
+        id: 'gemini',
+        packageName: '@google/not-installed-sdk',
+        load: () => import('@google/not-installed-sdk' as string),
+      }),
     );
     expect(isKeycardError(error)).toBe(true);
     expect((error as Error).message).toContain('npm i @google/not-installed-sdk');
@@ -209,7 +223,10 @@ describe('createClient', () => {
     const key = testKey('openai', 'default-ledger');
     const simulator = await startSimulator({ keys: [key] });
     const workflow = `default-ledger-${Date.now()}`;
-    const recorded = await createClient('openai', keys.literal(key), { baseURL: simulator.baseURL('openai'), workflow });
+    const recorded = await createClient('openai', keys.literal(key), {
+      baseURL: simulator.baseURL('openai'),
+      workflow,
+    });
     const silent = await createClient('openai', keys.literal(key), {
       baseURL: simulator.baseURL('openai'),
       workflow,
@@ -225,11 +242,19 @@ describe('createClient', () => {
   it('writes one redacted debug line per request to the logger', async () => {
     const fixture = await openAIFixture();
     try {
-      await fixture.client.sdk.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] });
+      await fixture.client.sdk.chat.completions.create({
+        model: 'gpt-4o-mini',
+        messages: [{ role: 'user', content: 'hi' }],
+      });
       const debug = fixture.logger.entries.filter((entry) => entry.level === 'debug');
       expect(debug).toHaveLength(1);
-      expect(debug[0]?.args[0]).toContain(`keycard openai chat.completions gpt-4o-mini ${fixture.client.maskedId} ok 200`);
-      expect(debug[0]?.args[1]).toMatchObject({ fingerprint: fixture.client.fingerprint, model: 'gpt-4o-mini' });
+      expect(debug[0]?.args[0]).toContain(
+        `keycard openai chat.completions gpt-4o-mini ${fixture.client.maskedId} ok 200`,
+      );
+      expect(debug[0]?.args[1]).toMatchObject({
+        fingerprint: fixture.client.fingerprint,
+        model: 'gpt-4o-mini',
+      });
       expect(fixture.logger.lines.join('\n')).not.toContain(fixture.key);
     } finally {
       await fixture.close();
@@ -326,9 +351,11 @@ describe('key rotation', () => {
       await writeFile(path, testKey('slack', 'not-openai'));
       const error = await rejection(fixture.client.sdk.models.list());
       expect(isCredentialError(error) && error.reason).toBe('unauthorized');
-      expect(fixture.logger.lines.some((line) => line.startsWith('warn') && line.includes('could not be read again'))).toBe(
-        true,
-      );
+      expect(
+        fixture.logger.lines.some(
+          (line) => line.startsWith('warn') && line.includes('could not be read again'),
+        ),
+      ).toBe(true);
     } finally {
       await fixture.close();
     }

@@ -1,6 +1,12 @@
 import { inspect } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { CREDENTIAL_REASONS, CredentialError, isCredentialError, isKeycardError, KeycardError } from '../src/errors.js';
+import {
+  CREDENTIAL_REASONS,
+  CredentialError,
+  isCredentialError,
+  isKeycardError,
+  KeycardError,
+} from '../src/errors.js';
 import { Secret } from '../src/secret.js';
 import { testKey } from './helpers/keys.js';
 
@@ -65,7 +71,13 @@ describe('CredentialError', () => {
       hint: `Replace ${key}.`,
       cause,
     });
-    const everything = [error.message, error.hint, error.stack, inspect(error, { depth: 10 }), JSON.stringify(error)].join('\n');
+    const everything = [
+      error.message,
+      error.hint,
+      error.stack,
+      inspect(error, { depth: 10 }),
+      JSON.stringify(error),
+    ].join('\n');
     expect(everything).not.toContain(key);
     expect(everything).toContain(secret.maskedId);
     expect(error.cause).toBeInstanceOf(Error);

@@ -29,7 +29,9 @@ describe('Secret', () => {
     const secret = new Secret(key);
     expect(secret.reveal()).toBe(key);
     expect(Object.values(secret)).not.toContain(key);
-    expect(Reflect.ownKeys(secret).map((k) => (secret as unknown as Record<PropertyKey, unknown>)[k])).not.toContain(key);
+    expect(
+      Reflect.ownKeys(secret).map((k) => (secret as unknown as Record<PropertyKey, unknown>)[k]),
+    ).not.toContain(key);
   });
 
   it('has a stable 12-hex fingerprint that differs between keys', () => {

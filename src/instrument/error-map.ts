@@ -42,7 +42,9 @@ export function mapSdkError(
   let result: Error;
   if (failure !== undefined && verdict?.reason !== undefined) {
     const info = PROVIDERS[adapter.id];
-    const detail = [failure.status, failure.code ?? failure.type].filter((part) => part !== undefined).join(' ');
+    const detail = [failure.status, failure.code ?? failure.type]
+      .filter((part) => part !== undefined)
+      .join(' ');
     result = new CredentialError({
       reason: verdict.reason,
       message: `${info.label} ${WHAT_HAPPENED[verdict.reason] ?? 'refused'} the ${info.keyNoun} ${secret.maskedId} from ${source}${detail === '' ? '' : ` (${detail})`}.`,

@@ -68,7 +68,11 @@ function parseJson(text: string): unknown {
 }
 
 /** Usage from a JSON body; a body the adapter cannot read is recorded without tokens. */
-function readUsage(adapter: ProviderAdapter<object, unknown>, plan: RequestPlan, json: unknown): ResponseUsage | null {
+function readUsage(
+  adapter: ProviderAdapter<object, unknown>,
+  plan: RequestPlan,
+  json: unknown,
+): ResponseUsage | null {
   if (json === undefined) return null;
   try {
     return adapter.usage(plan, json);
@@ -83,14 +87,22 @@ export function createInstrumentedFetch(options: InstrumentedFetchOptions): Fetc
 
   const send = async (url: URL, init: RequestInit, secret: Secret): Promise<Response> => {
     const headers = new Headers(init.headers);
-    const request: OutgoingRequest = { url: new URL(url), method: init.method ?? 'GET', headers, bodyText: undefined };
+    const request: OutgoingRequest = {
+      url: new URL(url),
+      method: init.method ?? 'GET',
+      headers,
+      bodyText: undefined,
+    };
     adapter.authorize(request, secret);
     const baseFetch = options.baseFetch ?? globalThis.fetch;
     return baseFetch(request.url, { ...init, headers });
   };
 
   const instrumented = async (input: string | URL | Request, init: RequestInit = {}): Promise<Response> => {
-    if (options.isClosed()) throw new KeycardError(`keycard: this ${adapter.id} client was closed. Create a new client with createClient().`);
+    if (options.isClosed())
+      throw new KeycardError(
+        `keycard: this ${adapter.id} client was closed. Create a new client with createClient().`,
+      );
     let requestInit: RequestInit = init;
     let url: URL;
     if (input instanceof Request) {
@@ -107,14 +119,23 @@ export function createInstrumentedFetch(options: InstrumentedFetchOptions): Fetc
 
     const method = (requestInit.method ?? 'GET').toUpperCase();
     const bodyText = typeof requestInit.body === 'string' ? requestInit.body : undefined;
-    const plan: RequestPlan = adapter.plan({ url, method, headers: new Headers(requestInit.headers), bodyText });
+    const plan: RequestPlan = adapter.plan({
+      url,
+      method,
+      headers: new Headers(requestInit.headers),
+      bodyText,
+    });
     if (plan.bodyText !== undefined) requestInit = { ...requestInit, body: plan.bodyText };
 
     const time = new Date();
     const startedAt = performance.now();
     let secret = keys.current;
-    const finish = (status: number | null, outcome: UsageOutcome, usage: ResponseUsage | null, stream = false) =>
-      recorder.record({ plan, secret, time, startedAt, status, outcome, usage, stream });
+    const finish = (
+      status: number | null,
+      outcome: UsageOutcome,
+      usage: ResponseUsage | null,
+      stream = false,
+    ) => recorder.record({ plan, secret, time, startedAt, status, outcome, usage, stream });
 
     let response: Response;
     try {

@@ -46,11 +46,14 @@ export class KeyHolder {
       fresh = await this.source.resolve({ provider: this.provider, fresh: true });
       await this.validate(fresh);
     } catch (error) {
-      this.logger.warn(`keycard: ${this.provider} key was rejected and ${this.source.describe()} could not be read again`, {
-        provider: this.provider,
-        source: this.source.describe(),
-        error: error instanceof Error ? error.message : String(error),
-      });
+      this.logger.warn(
+        `keycard: ${this.provider} key was rejected and ${this.source.describe()} could not be read again`,
+        {
+          provider: this.provider,
+          source: this.source.describe(),
+          error: error instanceof Error ? error.message : String(error),
+        },
+      );
       return false;
     }
     if (fresh.fingerprint === rejected) return false;

@@ -66,7 +66,9 @@ export function wrapSdk<T extends object>(sdk: T, mapError: MapError): T {
     if (property === 'then' && isThenable(target)) {
       wrapper = (onFulfilled?: (value: unknown) => unknown, onRejected?: (error: unknown) => unknown) =>
         (target as PromiseLike<unknown>).then(
-          onFulfilled === undefined || onFulfilled === null ? (value) => wrapSettled(value) : (value) => onFulfilled(wrapSettled(value)),
+          onFulfilled === undefined || onFulfilled === null
+            ? (value) => wrapSettled(value)
+            : (value) => onFulfilled(wrapSettled(value)),
           (error: unknown) => {
             const mappedError = mapError(error);
             if (typeof onRejected === 'function') return onRejected(mappedError);
@@ -117,7 +119,8 @@ export function wrapSdk<T extends object>(sdk: T, mapError: MapError): T {
         const value = Reflect.get(object, property, object) as unknown;
         // A proxy must return a frozen own property as it is.
         const descriptor = Reflect.getOwnPropertyDescriptor(object, property);
-        if (descriptor !== undefined && descriptor.configurable === false && descriptor.writable === false) return value;
+        if (descriptor !== undefined && descriptor.configurable === false && descriptor.writable === false)
+          return value;
         if (typeof value === 'function') {
           if (property === 'constructor') return value;
           return wrapMethod(object, property, value as (...args: unknown[]) => unknown);

@@ -25,7 +25,12 @@ export interface ProviderInfo {
 export const PROVIDERS: Readonly<Record<ProviderId, ProviderInfo>> = {
   openai: { id: 'openai', label: 'OpenAI', envVars: ['OPENAI_API_KEY'], keyNoun: 'API key' },
   anthropic: { id: 'anthropic', label: 'Anthropic', envVars: ['ANTHROPIC_API_KEY'], keyNoun: 'API key' },
-  gemini: { id: 'gemini', label: 'Google Gemini', envVars: ['GEMINI_API_KEY', 'GOOGLE_API_KEY'], keyNoun: 'API key' },
+  gemini: {
+    id: 'gemini',
+    label: 'Google Gemini',
+    envVars: ['GEMINI_API_KEY', 'GOOGLE_API_KEY'],
+    keyNoun: 'API key',
+  },
   slack: { id: 'slack', label: 'Slack', envVars: ['SLACK_BOT_TOKEN', 'SLACK_TOKEN'], keyNoun: 'token' },
   telegram: { id: 'telegram', label: 'Telegram', envVars: ['TELEGRAM_BOT_TOKEN'], keyNoun: 'bot token' },
   xai: { id: 'xai', label: 'xAI', envVars: ['XAI_API_KEY'], keyNoun: 'API key' },

@@ -106,7 +106,10 @@ function responsesStreamReader(model: string | null): StreamUsageReader {
       if (name === '' && !USAGE_IN_CHUNK.test(data)) return true;
       const response = asObject(asObject(safeParse(data))?.['response']);
       if (response?.['usage'] !== undefined) {
-        usage = openAIUsage(response['usage'], typeof response['model'] === 'string' ? response['model'] : model);
+        usage = openAIUsage(
+          response['usage'],
+          typeof response['model'] === 'string' ? response['model'] : model,
+        );
       }
       return true;
     },
@@ -144,7 +147,13 @@ export interface OpenAICompatibleSpec {
 /** Reads `APIError` fields (status, inner error object, request id) without importing the SDK. */
 function failureFromSdkError(error: unknown): ProviderFailure | undefined {
   if (!(error instanceof Error)) return undefined;
-  const fields = error as Error & { status?: unknown; error?: unknown; code?: unknown; type?: unknown; requestID?: unknown };
+  const fields = error as Error & {
+    status?: unknown;
+    error?: unknown;
+    code?: unknown;
+    type?: unknown;
+    requestID?: unknown;
+  };
   if (typeof fields.status !== 'number') return undefined;
   const inner = asObject(fields.error);
   return {
@@ -162,8 +171,10 @@ export function openAICompatible(
 ): ProviderAdapter<OpenAI, typeof import('openai'), OpenAISdkOptions> {
   const classify = (failure: ProviderFailure): FailureClass => {
     const quota = failure.code === 'insufficient_quota' || failure.type === 'insufficient_quota';
-    if (failure.status === 401) return { outcome: 'unauthorized', reason: 'unauthorized', hint: spec.hints.unauthorized };
-    if (failure.status === 403) return { outcome: 'forbidden', reason: 'forbidden', hint: spec.hints.forbidden };
+    if (failure.status === 401)
+      return { outcome: 'unauthorized', reason: 'unauthorized', hint: spec.hints.unauthorized };
+    if (failure.status === 403)
+      return { outcome: 'forbidden', reason: 'forbidden', hint: spec.hints.forbidden };
     if (failure.status === 429 && quota) {
       return { outcome: 'quota_exceeded', reason: 'quota_exceeded', hint: spec.hints.quota_exceeded };
     }

@@ -14,22 +14,12 @@ export const adapters = {
 export type SupportedProvider = keyof typeof adapters;
 
 /** The SDK instance type for a provider, e.g. `OpenAI` for `'openai'`. */
-export type SdkFor<P extends SupportedProvider> = (typeof adapters)[P] extends ProviderAdapter<
-  infer Sdk,
-  infer _Module,
-  infer _Options
->
-  ? Sdk
-  : never;
+export type SdkFor<P extends SupportedProvider> =
+  (typeof adapters)[P] extends ProviderAdapter<infer Sdk, infer _Module, infer _Options> ? Sdk : never;
 
 /** What `sdkOptions` may pass to a provider's SDK constructor. */
-export type SdkOptionsFor<P extends SupportedProvider> = (typeof adapters)[P] extends ProviderAdapter<
-  infer _Sdk,
-  infer _Module,
-  infer Options
->
-  ? Options
-  : never;
+export type SdkOptionsFor<P extends SupportedProvider> =
+  (typeof adapters)[P] extends ProviderAdapter<infer _Sdk, infer _Module, infer Options> ? Options : never;
 
 /** Whether `value` names a provider `createClient` can build. */
 export function isSupportedProvider(value: unknown): value is SupportedProvider {

@@ -35,7 +35,9 @@ function redactArgument(argument: unknown): unknown {
 /** pino and its kin take `(fields, message)`; console takes `(message, ...rest)`. */
 function isPinoLike(logger: LoggerLike): boolean {
   const candidate = logger as { child?: unknown; levels?: unknown };
-  return typeof candidate.child === 'function' && typeof candidate.levels === 'object' && candidate.levels !== null;
+  return (
+    typeof candidate.child === 'function' && typeof candidate.levels === 'object' && candidate.levels !== null
+  );
 }
 
 function methodFor(logger: LoggerLike, level: LogLevel): ((...args: unknown[]) => unknown) | undefined {
@@ -57,7 +59,8 @@ export function redactingLogger<T extends LoggerLike>(logger: T): T {
       const value = Reflect.get(target, property, receiver) as unknown;
       if (typeof value !== 'function' || typeof property !== 'string') return value;
       if (!['error', 'warn', 'info', 'debug', 'trace', 'log', 'fatal'].includes(property)) return value;
-      return (...args: unknown[]) => (value as (...args: unknown[]) => unknown).apply(target, args.map(redactArgument));
+      return (...args: unknown[]) =>
+        (value as (...args: unknown[]) => unknown).apply(target, args.map(redactArgument));
     },
   });
 }

@@ -58,11 +58,17 @@ export function testKey(kind: TestKeyKind, seed = 'default', marker = ''): strin
   const dash = '-';
   switch (kind) {
     case 'openai':
-      return ['sk', 'proj', `${body(74, URLSAFE)}${OPENAI_MARK}${randomString(random, 74, URLSAFE)}`].join(dash);
+      return ['sk', 'proj', `${body(74, URLSAFE)}${OPENAI_MARK}${randomString(random, 74, URLSAFE)}`].join(
+        dash,
+      );
     case 'openai-svcacct':
-      return ['sk', 'svcacct', `${body(74, URLSAFE)}${OPENAI_MARK}${randomString(random, 74, URLSAFE)}`].join(dash);
+      return ['sk', 'svcacct', `${body(74, URLSAFE)}${OPENAI_MARK}${randomString(random, 74, URLSAFE)}`].join(
+        dash,
+      );
     case 'openai-admin':
-      return ['sk', 'admin', `${body(58, URLSAFE)}${OPENAI_MARK}${randomString(random, 58, URLSAFE)}`].join(dash);
+      return ['sk', 'admin', `${body(58, URLSAFE)}${OPENAI_MARK}${randomString(random, 58, URLSAFE)}`].join(
+        dash,
+      );
     case 'openai-legacy':
       return ['sk', `${body(20)}${OPENAI_MARK}${randomString(random, 20)}`].join(dash);
     case 'openai-compatible':
@@ -78,9 +84,17 @@ export function testKey(kind: TestKeyKind, seed = 'default', marker = ''): strin
     case 'slack':
       return ['xo', 'xb'].join('') + dash + [digits(12), digits(13), body(24)].join(dash);
     case 'slack-user':
-      return ['xo', 'xp'].join('') + dash + [digits(12), digits(12), digits(13), body(32, '0123456789abcdef')].join(dash);
+      return (
+        ['xo', 'xp'].join('') +
+        dash +
+        [digits(12), digits(12), digits(13), body(32, '0123456789abcdef')].join(dash)
+      );
     case 'slack-app':
-      return ['xa', 'pp'].join('') + dash + ['1', `A${digits(10)}`, digits(13), body(64, '0123456789abcdef')].join(dash);
+      return (
+        ['xa', 'pp'].join('') +
+        dash +
+        ['1', `A${digits(10)}`, digits(13), body(64, '0123456789abcdef')].join(dash)
+      );
     case 'telegram':
       return `${digits(10)}:${['A', 'A'].join('')}${body(33, URLSAFE)}`;
     case 'xai':

@@ -3,6 +3,7 @@
  * that keeps every line, for tests.
  */
 import { inspect } from 'node:util';
+import type OpenAI from 'openai';
 import { type ClientOptions, createClient, type KeycardClient } from '../../src/client.js';
 import { keys } from '../../src/keys/index.js';
 import type { KeySource } from '../../src/keys/types.js';
@@ -10,7 +11,6 @@ import { MemoryLedger } from '../../src/ledger/memory.js';
 import type { UsageEvent } from '../../src/ledger/types.js';
 import { type Simulator, startSimulator } from '../../src/testing/index.js';
 import { testKey } from './keys.js';
-import type OpenAI from 'openai';
 
 /** Everything a logger was given, formatted as util.inspect would print it. */
 export class CapturingLogger {
@@ -18,7 +18,9 @@ export class CapturingLogger {
   readonly entries: Array<{ level: string; args: unknown[] }> = [];
   #write(level: string, args: unknown[]) {
     this.entries.push({ level, args });
-    this.lines.push(`${level} ${args.map((arg) => (typeof arg === 'string' ? arg : inspect(arg, { depth: 20 }))).join(' ')}`);
+    this.lines.push(
+      `${level} ${args.map((arg) => (typeof arg === 'string' ? arg : inspect(arg, { depth: 20 }))).join(' ')}`,
+    );
   }
   error = (...args: unknown[]) => this.#write('error', args);
   warn = (...args: unknown[]) => this.#write('warn', args);

@@ -13,7 +13,9 @@ class FancyPromise<T> extends Promise<T> {
 class Resource {
   readonly #secret = 'private field';
   create(ok: boolean): FancyPromise<string> {
-    return new FancyPromise((resolve, reject) => (ok ? resolve(this.#secret) : reject(new Error('call failed'))));
+    return new FancyPromise((resolve, reject) =>
+      ok ? resolve(this.#secret) : reject(new Error('call failed')),
+    );
   }
   throwsNow(): never {
     throw new Error('sync failure');
@@ -56,7 +58,9 @@ describe('wrapSdk', () => {
     await expect(sdk.resource.create(false).then(() => 'no')).rejects.toThrow('mapped: call failed');
     await expect(sdk.resource.create(false).catch((error: unknown) => error)).resolves.toBeInstanceOf(Mapped);
     let finallyRan = false;
-    await expect(sdk.resource.create(false).finally(() => (finallyRan = true))).rejects.toBeInstanceOf(Mapped);
+    await expect(sdk.resource.create(false).finally(() => (finallyRan = true))).rejects.toBeInstanceOf(
+      Mapped,
+    );
     expect(finallyRan).toBe(true);
   });
 

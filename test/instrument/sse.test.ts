@@ -37,7 +37,9 @@ describe('meterEventStream', () => {
     const chunks = [raw.slice(0, 7), raw.slice(7, 30), raw.slice(30, 31), raw.slice(31)];
     const { reader, seen } = collectingReader();
     let ended: boolean | undefined;
-    const out = await new Response(meterEventStream(streamOf(chunks), reader, (completed) => (ended = completed))).text();
+    const out = await new Response(
+      meterEventStream(streamOf(chunks), reader, (completed) => (ended = completed)),
+    ).text();
     expect(out).toBe(raw);
     expect(seen).toEqual([
       { data: '{"x":1}', event: 'a' },
@@ -78,9 +80,9 @@ describe('meterEventStream', () => {
       },
     });
     const ends: boolean[] = [];
-    await expect(new Response(meterEventStream(failing, reader, (completed) => ends.push(completed))).text()).rejects.toThrow(
-      'boom',
-    );
+    await expect(
+      new Response(meterEventStream(failing, reader, (completed) => ends.push(completed))).text(),
+    ).rejects.toThrow('boom');
     expect(ends).toEqual([false]);
   });
 });

@@ -13,7 +13,7 @@ import { createClient } from '../../src/client.js';
 import { isCredentialError } from '../../src/errors.js';
 import { keys } from '../../src/keys/index.js';
 import { MemoryLedger } from '../../src/ledger/memory.js';
-import { startSimulator, type Simulator } from '../../src/testing/index.js';
+import { type Simulator, startSimulator } from '../../src/testing/index.js';
 import { CANARY_MARKER, testKey } from '../helpers/keys.js';
 import { CapturingLogger } from '../helpers/openai-client.js';
 
@@ -119,7 +119,12 @@ describe('a canary key', () => {
 
     // Success, every call style.
     capture(await sdk.chat.completions.create({ model: 'o3-mini', messages }));
-    for await (const chunk of await sdk.chat.completions.create({ model: 'gpt-4o-mini', messages, stream: true })) capture(chunk);
+    for await (const chunk of await sdk.chat.completions.create({
+      model: 'gpt-4o-mini',
+      messages,
+      stream: true,
+    }))
+      capture(chunk);
     capture(await sdk.chat.completions.stream({ model: 'gpt-4o-mini', messages }).finalChatCompletion());
     capture(await sdk.responses.create({ model: 'gpt-4o', input: 'canary' }));
     capture(await sdk.responses.stream({ model: 'gpt-4o', input: 'canary' }).finalResponse());

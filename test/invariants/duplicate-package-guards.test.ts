@@ -19,7 +19,11 @@ const copies = [
 ] as const;
 
 describe.each(copies)('an error thrown by %s', (_name, copy) => {
-  const error = new copy.CredentialError({ reason: 'unauthorized', message: 'Rejected.', hint: 'Replace the key.' });
+  const error = new copy.CredentialError({
+    reason: 'unauthorized',
+    message: 'Rejected.',
+    hint: 'Replace the key.',
+  });
 
   it('is a different class from the sources', () => {
     expect(copy.CredentialError).not.toBe(source.CredentialError);

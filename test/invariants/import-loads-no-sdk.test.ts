@@ -8,7 +8,15 @@ import { describe, expect, it } from 'vitest';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const lister = fileURLToPath(new URL('../helpers/list-loaded-modules.mjs', import.meta.url));
-const SDKS = ['openai', '@anthropic-ai/sdk', '@google/generative-ai', '@google/genai', '@slack/web-api', 'telegraf', 'zod'];
+const SDKS = [
+  'openai',
+  '@anthropic-ai/sdk',
+  '@google/generative-ai',
+  '@google/genai',
+  '@slack/web-api',
+  'telegraf',
+  'zod',
+];
 
 function loadedBy(mode: 'esm' | 'cjs', file: string): string[] {
   const output = execFileSync(process.execPath, [lister, mode, `${root}${file}`], { encoding: 'utf8' });

@@ -33,7 +33,14 @@ describe('MemoryLedger', () => {
     ledger.record(event());
     ledger.record(event({ inputTokens: 20, outputTokens: null, costUsd: 0.5 }));
     ledger.record(
-      event({ outcome: 'unauthorized', status: 401, inputTokens: null, outputTokens: null, cachedInputTokens: null, reasoningTokens: null }),
+      event({
+        outcome: 'unauthorized',
+        status: 401,
+        inputTokens: null,
+        outputTokens: null,
+        cachedInputTokens: null,
+        reasoningTokens: null,
+      }),
     );
     expect(await ledger.totals()).toEqual([
       {

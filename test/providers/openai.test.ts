@@ -4,7 +4,7 @@
  */
 import OpenAI from 'openai';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { CredentialError, isCredentialError } from '../../src/errors.js';
+import { type CredentialError, isCredentialError } from '../../src/errors.js';
 import { type OpenAIFixture, openAIFixture } from '../helpers/openai-client.js';
 
 let fixture: OpenAIFixture;
@@ -56,7 +56,11 @@ describe('usage', () => {
   });
 
   it('asks a chat stream for usage and hides the extra chunk from the caller', async () => {
-    const stream = await fixture.client.sdk.chat.completions.create({ model: 'gpt-4o-mini', messages, stream: true });
+    const stream = await fixture.client.sdk.chat.completions.create({
+      model: 'gpt-4o-mini',
+      messages,
+      stream: true,
+    });
     let text = '';
     for await (const chunk of stream) {
       expect(chunk.choices).toHaveLength(1);
@@ -109,7 +113,11 @@ describe('usage', () => {
   });
 
   it('records a cancelled stream with what it had', async () => {
-    const stream = await fixture.client.sdk.chat.completions.create({ model: 'gpt-4o-mini', messages, stream: true });
+    const stream = await fixture.client.sdk.chat.completions.create({
+      model: 'gpt-4o-mini',
+      messages,
+      stream: true,
+    });
     for await (const _chunk of stream) break;
     await new Promise((resolve) => setTimeout(resolve, 20));
     const [event] = await fixture.events();
@@ -117,9 +125,14 @@ describe('usage', () => {
   });
 
   it('records the Responses API, plain and streamed', async () => {
-    const response = await fixture.client.sdk.responses.create({ model: 'o4-mini', input: 'Classify this ticket.' });
+    const response = await fixture.client.sdk.responses.create({
+      model: 'o4-mini',
+      input: 'Classify this ticket.',
+    });
     expect(response.output_text).toMatch(/^Simulated reply/);
-    const streamed = await fixture.client.sdk.responses.stream({ model: 'gpt-4o', input: 'Stream it.' }).finalResponse();
+    const streamed = await fixture.client.sdk.responses
+      .stream({ model: 'gpt-4o', input: 'Stream it.' })
+      .finalResponse();
     const [plain, stream] = await fixture.events();
     expect(plain).toMatchObject({
       operation: 'responses',
@@ -139,7 +152,10 @@ describe('usage', () => {
   });
 
   it('records embeddings with input tokens and zero output', async () => {
-    const result = await fixture.client.sdk.embeddings.create({ model: 'text-embedding-3-small', input: ['a b c', 'd e'] });
+    const result = await fixture.client.sdk.embeddings.create({
+      model: 'text-embedding-3-small',
+      input: ['a b c', 'd e'],
+    });
     expect(result.data[0]?.embedding.length).toBe(1536);
     const [event] = await fixture.events();
     expect(event).toMatchObject({
@@ -160,7 +176,11 @@ describe('usage', () => {
 
   it('makes the ledger totals equal the sum of what the simulator served', async () => {
     await fixture.client.sdk.chat.completions.create({ model: 'o3-mini', messages });
-    const stream = await fixture.client.sdk.chat.completions.create({ model: 'gpt-4o-mini', messages, stream: true });
+    const stream = await fixture.client.sdk.chat.completions.create({
+      model: 'gpt-4o-mini',
+      messages,
+      stream: true,
+    });
     for await (const _chunk of stream) {
       // drain
     }
@@ -184,7 +204,9 @@ describe('usage', () => {
 describe('failures', () => {
   it('maps a rejected key (401) to CredentialError unauthorized', async () => {
     fixture.simulator.revokeKey(fixture.key);
-    const error = await rejection(fixture.client.sdk.chat.completions.create({ model: 'gpt-4o-mini', messages }));
+    const error = await rejection(
+      fixture.client.sdk.chat.completions.create({ model: 'gpt-4o-mini', messages }),
+    );
     expect(isCredentialError(error)).toBe(true);
     expect(error).toMatchObject({
       reason: 'unauthorized',
@@ -219,7 +241,9 @@ describe('failures', () => {
 
   it('keeps the SDK RateLimitError for a transient rate limit', async () => {
     fixture.simulator.failNext('rate_limit');
-    const error = await rejection(fixture.client.sdk.chat.completions.create({ model: 'gpt-4o-mini', messages }));
+    const error = await rejection(
+      fixture.client.sdk.chat.completions.create({ model: 'gpt-4o-mini', messages }),
+    );
     expect(error).toBeInstanceOf(OpenAI.RateLimitError);
     expect(isCredentialError(error)).toBe(false);
     expect((error as InstanceType<typeof OpenAI.RateLimitError>).status).toBe(429);

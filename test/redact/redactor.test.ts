@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { registerSecret } from '../../src/redact/registry.js';
 import { containsSecret, redactError, redactText, redactValue } from '../../src/redact/redactor.js';
+import { registerSecret } from '../../src/redact/registry.js';
 import { Secret } from '../../src/secret.js';
 import { testKey } from '../helpers/keys.js';
 
@@ -46,7 +46,9 @@ describe('exact-value redactor', () => {
     expect(copy.stack).not.toContain(key);
     expect((copy.cause as Error).message).toBe(`inner ${label}`);
     expect(copy.cause).toBeInstanceOf(TypeError);
-    expect((copy as Error & { headers: { authorization: string } }).headers.authorization).toBe(`Bearer ${label}`);
+    expect((copy as Error & { headers: { authorization: string } }).headers.authorization).toBe(
+      `Bearer ${label}`,
+    );
     expect((copy as Error & { list: string[] }).list).toEqual([label]);
     expect(error.message).toContain(key);
   });
@@ -54,7 +56,9 @@ describe('exact-value redactor', () => {
   it('redacts plain objects deeply, with cycles and dangerous keys, without changing them', () => {
     const input: Record<string, unknown> = { token: key, nested: { list: [key, 1, null] } };
     input['self'] = input;
-    const withProto = JSON.parse(`{"__proto__": {"polluted": true}, "constructor": 1, "ok": "${key}"}`) as object;
+    const withProto = JSON.parse(
+      `{"__proto__": {"polluted": true}, "constructor": 1, "ok": "${key}"}`,
+    ) as object;
     const copy = redactValue(input) as Record<string, unknown>;
     expect(copy['token']).toBe(label);
     expect((copy['nested'] as { list: unknown[] }).list).toEqual([label, 1, null]);
