@@ -21,7 +21,7 @@ export {
   KeycardError,
   type KeycardErrorOptions,
 } from './errors.js';
-export { keys } from './keys/index.js';
+export { type FileSourceOptions, KeySpecError, keys } from './keys/index.js';
 export { isKeySource, type KeySource, type ResolveOptions } from './keys/types.js';
 export { defaultLedger } from './ledger/default.js';
 export { MemoryLedger, memoryLedger } from './ledger/memory.js';
