@@ -127,73 +127,82 @@ export function createInstrumentedFetch(options: InstrumentedFetchOptions): Fetc
     });
     if (plan.bodyText !== undefined) requestInit = { ...requestInit, body: plan.bodyText };
 
-    const time = new Date();
-    const startedAt = performance.now();
     let secret = keys.current;
-    const finish = (
-      status: number | null,
-      outcome: UsageOutcome,
-      usage: ResponseUsage | null,
-      stream = false,
-    ) => recorder.record({ plan, secret, time, startedAt, status, outcome, usage, stream });
+    for (let attempt = 1; ; attempt += 1) {
+      const time = new Date();
+      const startedAt = performance.now();
+      const used = secret;
+      const finish = (
+        status: number | null,
+        outcome: UsageOutcome,
+        usage: ResponseUsage | null,
+        stream = false,
+      ) => recorder.record({ plan, secret: used, time, startedAt, status, outcome, usage, stream });
 
-    let response: Response;
-    try {
-      response = await send(url, requestInit, secret);
-      if (response.status === 401 && isReplayable(requestInit.body)) {
-        const rejected = secret;
-        if (await keys.refresh(rejected.fingerprint)) {
-          // The rejected attempt reached the provider: it is recorded as such, then replayed once.
-          await response.body?.cancel().catch(() => undefined);
-          finish(401, 'unauthorized', null);
-          secret = keys.current;
-          response = await send(url, requestInit, secret);
-        }
+      let response: Response;
+      try {
+        response = await send(url, requestInit, used);
+      } catch (error) {
+        finish(null, 'error', null);
+        throw error;
       }
-    } catch (error) {
-      finish(null, 'error', null);
-      throw error;
-    }
 
-    if (!response.ok) {
-      if (NULL_BODY_STATUSES.has(response.status)) {
-        finish(response.status, 'error', null);
+      const contentType = response.headers.get('content-type') ?? '';
+      if (
+        response.ok &&
+        response.body !== null &&
+        plan.stream !== undefined &&
+        contentType.includes('text/event-stream')
+      ) {
+        const reader = plan.stream;
+        // A stream the caller stopped reading was served (and billed) up to there: it is `ok`.
+        const body = meterEventStream(response.body, reader, (end) => {
+          finish(response.status, end === 'failed' ? 'error' : 'ok', reader.result(), true);
+        });
+        return rebuild(response, body);
+      }
+      if (
+        response.body === null ||
+        NULL_BODY_STATUSES.has(response.status) ||
+        (response.ok && !contentType.includes('json'))
+      ) {
+        // Binary or empty answers (audio, files) are passed on untouched and recorded without tokens.
+        finish(response.status, response.ok ? 'ok' : 'error', null);
         return response;
       }
+
       let text: string;
       try {
-        text = redactText(await response.text());
+        text = await response.text();
       } catch (error) {
         finish(response.status, 'error', null);
         throw error;
       }
-      const failure = adapter.failureFromResponse(response.status, parseJson(text), response.headers);
-      finish(response.status, adapter.classify(failure).outcome, null);
-      return rebuild(response, text);
+      const json = parseJson(text);
+      // A failure is an HTTP error, or (Slack) a 200 whose body says `ok: false`.
+      const failure = response.ok
+        ? adapter.failureInBody?.(json, response.headers)
+        : adapter.failureFromResponse(response.status, json, response.headers);
+      if (failure === undefined) {
+        finish(response.status, 'ok', readUsage(adapter, plan, json));
+        return rebuild(response, text);
+      }
+      const verdict = adapter.classify(failure);
+      finish(response.status, verdict.outcome, null);
+      if (
+        verdict.reason === 'unauthorized' &&
+        attempt === 1 &&
+        isReplayable(requestInit.body) &&
+        (await keys.refresh(used.fingerprint))
+      ) {
+        // The rejected attempt reached the provider and is recorded as such; the request is
+        // replayed once with the key the source holds now.
+        secret = keys.current;
+        continue;
+      }
+      // Error bodies are redacted before the SDK copies them into an error message.
+      return rebuild(response, redactText(text));
     }
-
-    const contentType = response.headers.get('content-type') ?? '';
-    if (response.body !== null && plan.stream !== undefined && contentType.includes('text/event-stream')) {
-      const reader = plan.stream;
-      const body = meterEventStream(response.body, reader, (completed) => {
-        finish(response.status, completed ? 'ok' : 'error', reader.result(), true);
-      });
-      return rebuild(response, body);
-    }
-    if (response.body === null || NULL_BODY_STATUSES.has(response.status) || !contentType.includes('json')) {
-      // Binary or empty answers (audio, files) are passed on untouched and recorded without tokens.
-      finish(response.status, 'ok', null);
-      return response;
-    }
-    let text: string;
-    try {
-      text = await response.text();
-    } catch (error) {
-      finish(response.status, 'error', null);
-      throw error;
-    }
-    finish(response.status, 'ok', readUsage(adapter, plan, parseJson(text)));
-    return rebuild(response, text);
   };
   return instrumented as Fetch;
 }

@@ -18,23 +18,26 @@ function parseEvent(block: string): { event: string | undefined; data: string } 
 
 const EVENT_END = /\r?\n\r?\n/;
 
+/** How a metered stream ended: read to the end, stopped by its reader, or broken. */
+export type StreamEnd = 'completed' | 'cancelled' | 'failed';
+
 /**
  * Wraps `body` so that `reader` sees every event. `onEnd` runs once, when the stream ends, fails
- * or is cancelled by the consumer, with whether it ended normally.
+ * or is cancelled by the consumer.
  */
 export function meterEventStream(
   body: ReadableStream<Uint8Array>,
   reader: StreamUsageReader,
-  onEnd: (completed: boolean, error?: unknown) => void,
+  onEnd: (end: StreamEnd, error?: unknown) => void,
 ): ReadableStream<Uint8Array> {
   const decoder = new TextDecoder();
   const encoder = new TextEncoder();
   let pending = '';
   let ended = false;
-  const finish = (completed: boolean, error?: unknown) => {
+  const finish = (end: StreamEnd, error?: unknown) => {
     if (ended) return;
     ended = true;
-    onEnd(completed, error);
+    onEnd(end, error);
   };
   const source = body.getReader();
 
@@ -74,19 +77,19 @@ export function meterEventStream(
             pending += decoder.decode();
             emit(controller, true);
             controller.close();
-            finish(true);
+            finish('completed');
             return;
           }
           pending += decoder.decode(value, { stream: true });
           if (emit(controller, false)) return;
         }
       } catch (error) {
-        finish(false, error);
+        finish('failed', error);
         controller.error(error);
       }
     },
     async cancel(reason) {
-      finish(false);
+      finish('cancelled');
       await source.cancel(reason);
     },
   });

@@ -120,6 +120,11 @@ export interface ProviderAdapter<Sdk extends object = object, SdkModule = unknow
   usage(plan: RequestPlan, body: unknown): ResponseUsage;
   /** Reads what a failed HTTP answer says. */
   failureFromResponse(status: number, body: unknown, headers: Headers): ProviderFailure;
+  /**
+   * Reads a failure from a successful (2xx) JSON answer, for APIs that report errors in the body
+   * (Slack's `ok: false`). `undefined` when the answer is a success.
+   */
+  failureInBody?(body: unknown, headers: Headers): ProviderFailure | undefined;
   /** Reads what an SDK error says, or `undefined` when it is not an answer from the provider. */
   failureFromError(error: unknown): ProviderFailure | undefined;
   /** Maps a failure to an outcome, and key problems to a reason with a hint. */

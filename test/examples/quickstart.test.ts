@@ -15,11 +15,15 @@ describe('examples/quickstart.mjs', () => {
       env: { ...process.env, OPENAI_API_KEY: '' },
     });
     expect(stderr).toBe('');
-    expect(stdout).toContain("client: KeycardClient {\n  provider: 'openai',\n  source: 'env:DEMO_OPENAI_KEY'");
+    expect(stdout).toContain(
+      "client: KeycardClient {\n  provider: 'openai',\n  source: 'env:DEMO_OPENAI_KEY'",
+    );
     expect(stdout).toMatch(/reply: Simulated reply/);
     expect(stdout).toMatch(/streamed: Simulated reply/);
     expect(stdout).toContain("organization: 'org-simulated'");
-    expect(stdout).toContain('caught CredentialError (unauthorized): OpenAI rejected the API key sk-proj-****');
+    expect(stdout).toContain(
+      'caught CredentialError (unauthorized): OpenAI rejected the API key sk-proj-****',
+    );
     expect(stdout).toContain("model: 'gpt-4o-mini',\n    requests: 2");
     // The example's key is random; no clear sk-proj- key may be printed, only its masked id.
     expect(stdout).not.toMatch(/sk-proj-[A-Za-z0-9_-]{8}/);

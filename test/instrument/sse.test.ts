@@ -36,17 +36,15 @@ describe('meterEventStream', () => {
     const raw = 'event: a\ndata: {"x":1}\n\ndata: {"y"\ndata: :2}\n\r\n\r\ndata: [DONE]\n\n';
     const chunks = [raw.slice(0, 7), raw.slice(7, 30), raw.slice(30, 31), raw.slice(31)];
     const { reader, seen } = collectingReader();
-    let ended: boolean | undefined;
-    const out = await new Response(
-      meterEventStream(streamOf(chunks), reader, (completed) => (ended = completed)),
-    ).text();
+    let ended: string | undefined;
+    const out = await new Response(meterEventStream(streamOf(chunks), reader, (end) => (ended = end))).text();
     expect(out).toBe(raw);
     expect(seen).toEqual([
       { data: '{"x":1}', event: 'a' },
       { data: '{"y"\n:2}', event: undefined },
       { data: '[DONE]', event: undefined },
     ]);
-    expect(ended).toBe(true);
+    expect(ended).toBe('completed');
   });
 
   it('drops events the reader refuses', async () => {
@@ -59,17 +57,17 @@ describe('meterEventStream', () => {
 
   it('reports a cancelled stream as not completed, once', async () => {
     const { reader } = collectingReader();
-    const ends: boolean[] = [];
+    const ends: string[] = [];
     const endless = new ReadableStream<Uint8Array>({
       pull(controller) {
         controller.enqueue(new TextEncoder().encode('data: tick\n\n'));
       },
     });
-    const metered = meterEventStream(endless, reader, (completed) => ends.push(completed));
+    const metered = meterEventStream(endless, reader, (end) => ends.push(end));
     const streamReader = metered.getReader();
     await streamReader.read();
     await streamReader.cancel();
-    expect(ends).toEqual([false]);
+    expect(ends).toEqual(['cancelled']);
   });
 
   it('reports a failed stream as not completed', async () => {
@@ -79,10 +77,10 @@ describe('meterEventStream', () => {
         controller.error(new Error('boom'));
       },
     });
-    const ends: boolean[] = [];
+    const ends: string[] = [];
     await expect(
-      new Response(meterEventStream(failing, reader, (completed) => ends.push(completed))).text(),
+      new Response(meterEventStream(failing, reader, (end) => ends.push(end))).text(),
     ).rejects.toThrow('boom');
-    expect(ends).toEqual([false]);
+    expect(ends).toEqual(['failed']);
   });
 });

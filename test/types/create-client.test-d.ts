@@ -10,7 +10,9 @@ describe('createClient types', () => {
   });
 
   it('accepts a key source, a spec string or nothing', () => {
-    expectTypeOf(createClient<'openai'>).parameter(1).toEqualTypeOf<KeySource | string | undefined>();
+    expectTypeOf(createClient<'openai'>)
+      .parameter(1)
+      .toEqualTypeOf<KeySource | string | undefined>();
     expectTypeOf(keys.env('OPENAI_API_KEY')).toEqualTypeOf<KeySource>();
   });
 
