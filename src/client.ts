@@ -7,6 +7,7 @@ import { CredentialError, KeycardError } from './errors.js';
 import { mapSdkError } from './instrument/error-map.js';
 import { createInstrumentedFetch } from './instrument/fetch.js';
 import { KeyHolder } from './instrument/key-holder.js';
+import { createMeter } from './instrument/meter-call.js';
 import { Recorder } from './instrument/recorder.js';
 import { wrapSdk } from './instrument/sdk-proxy.js';
 import { env } from './keys/env.js';
@@ -196,16 +197,18 @@ export async function createClient<P extends SupportedProvider>(
   const keys = new KeyHolder(secret, source, provider, validate, logger);
   const recorder = new Recorder(provider, workflow, ledger, logger);
   let closed = false;
-  const fetch = createInstrumentedFetch({
-    adapter,
-    keys,
-    recorder,
-    baseFetch: options.fetch,
-    isClosed: () => closed,
-  });
+  const isClosed = () => closed;
+  const http = adapter.http;
+  const fetch: typeof globalThis.fetch =
+    http === undefined
+      ? () =>
+          Promise.reject(new KeycardError(`keycard: the ${provider} adapter does not route through fetch.`))
+      : createInstrumentedFetch({ adapter, http, keys, recorder, baseFetch: options.fetch, isClosed });
   const raw = adapter.create(module, {
     baseURL: options.baseURL,
     fetch,
+    meter: createMeter({ adapter, keys, recorder, isClosed }),
+    currentKey: () => keys.current,
     timeout: options.timeout,
     maxRetries: options.maxRetries,
     logger: redactingLogger(

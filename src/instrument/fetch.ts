@@ -4,19 +4,27 @@
  * the SDK reads them, and replays a request once when a rotated key replaced a rejected one.
  * @module
  */
-import { KeycardError } from '../errors.js';
 import type { UsageOutcome } from '../ledger/types.js';
-import type { OutgoingRequest, ProviderAdapter, RequestPlan, ResponseUsage } from '../providers/types.js';
+import type {
+  HttpHooks,
+  OutgoingRequest,
+  ProviderAdapter,
+  RequestPlan,
+  ResponseUsage,
+} from '../providers/types.js';
 import { redactText } from '../redact/redactor.js';
 import type { Secret } from '../secret.js';
 import type { KeyHolder } from './key-holder.js';
+import { closedError } from './meter-call.js';
 import type { Recorder } from './recorder.js';
 import { meterEventStream } from './sse.js';
 
 type Fetch = typeof globalThis.fetch;
 
 export interface InstrumentedFetchOptions {
-  adapter: ProviderAdapter<object, unknown>;
+  adapter: Pick<ProviderAdapter, 'id' | 'classify'>;
+  /** The adapter's fetch hooks. */
+  http: HttpHooks;
   keys: KeyHolder;
   recorder: Recorder;
   /** The fetch that really sends; `globalThis.fetch` unless the user gave one. */
@@ -68,14 +76,10 @@ function parseJson(text: string): unknown {
 }
 
 /** Usage from a JSON body; a body the adapter cannot read is recorded without tokens. */
-function readUsage(
-  adapter: ProviderAdapter<object, unknown>,
-  plan: RequestPlan,
-  json: unknown,
-): ResponseUsage | null {
+function readUsage(http: HttpHooks, plan: RequestPlan, json: unknown): ResponseUsage | null {
   if (json === undefined) return null;
   try {
-    return adapter.usage(plan, json);
+    return http.usage(plan, json);
   } catch {
     return null;
   }
@@ -83,7 +87,7 @@ function readUsage(
 
 /** Builds the instrumented fetch for one client. */
 export function createInstrumentedFetch(options: InstrumentedFetchOptions): Fetch {
-  const { adapter, keys, recorder } = options;
+  const { adapter, http, keys, recorder } = options;
 
   const send = async (url: URL, init: RequestInit, secret: Secret): Promise<Response> => {
     const headers = new Headers(init.headers);
@@ -93,16 +97,13 @@ export function createInstrumentedFetch(options: InstrumentedFetchOptions): Fetc
       headers,
       bodyText: undefined,
     };
-    adapter.authorize(request, secret);
+    http.authorize(request, secret);
     const baseFetch = options.baseFetch ?? globalThis.fetch;
     return baseFetch(request.url, { ...init, headers });
   };
 
   const instrumented = async (input: string | URL | Request, init: RequestInit = {}): Promise<Response> => {
-    if (options.isClosed())
-      throw new KeycardError(
-        `keycard: this ${adapter.id} client was closed. Create a new client with createClient().`,
-      );
+    if (options.isClosed()) throw closedError(adapter.id);
     let requestInit: RequestInit = init;
     let url: URL;
     if (input instanceof Request) {
@@ -119,7 +120,7 @@ export function createInstrumentedFetch(options: InstrumentedFetchOptions): Fetc
 
     const method = (requestInit.method ?? 'GET').toUpperCase();
     const bodyText = typeof requestInit.body === 'string' ? requestInit.body : undefined;
-    const plan: RequestPlan = adapter.plan({
+    const plan: RequestPlan = http.plan({
       url,
       method,
       headers: new Headers(requestInit.headers),
@@ -181,10 +182,10 @@ export function createInstrumentedFetch(options: InstrumentedFetchOptions): Fetc
       const json = parseJson(text);
       // A failure is an HTTP error, or (Slack) a 200 whose body says `ok: false`.
       const failure = response.ok
-        ? adapter.failureInBody?.(json, response.headers)
-        : adapter.failureFromResponse(response.status, json, response.headers);
+        ? http.failureInBody?.(json, response.headers)
+        : http.failureFromResponse(response.status, json, response.headers);
       if (failure === undefined) {
-        finish(response.status, 'ok', readUsage(adapter, plan, json));
+        finish(response.status, 'ok', readUsage(http, plan, json));
         return rebuild(response, text);
       }
       const verdict = adapter.classify(failure);

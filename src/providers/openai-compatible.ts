@@ -211,42 +211,47 @@ export function openAICompatible(
       });
     },
 
-    authorize(request, secret) {
-      request.headers.set('authorization', `Bearer ${secret.reveal()}`);
-    },
+    http: {
+      authorize(request, secret) {
+        request.headers.set('authorization', `Bearer ${secret.reveal()}`);
+      },
 
-    plan(request): RequestPlan {
-      const operation = operationOf(request.url, request.method);
-      const body = request.bodyText === undefined ? undefined : asObject(safeParse(request.bodyText));
-      const model = typeof body?.['model'] === 'string' ? body['model'] : null;
-      if (body?.['stream'] !== true) return { operation, model };
-      if (operation === 'responses') return { operation, model, stream: responsesStreamReader(model) };
-      if (operation !== 'chat.completions') return { operation, model };
-      // Chat streams carry usage only when asked. keycard asks, and hides the extra chunk from
-      // the SDK, so the caller sees the stream it asked for. An explicit choice is respected.
-      const streamOptions = asObject(body['stream_options']);
-      if (streamOptions?.['include_usage'] !== undefined) {
-        return { operation, model, stream: chatStreamReader(model, false) };
-      }
-      const bodyText = JSON.stringify({ ...body, stream_options: { ...streamOptions, include_usage: true } });
-      return { operation, model, bodyText, stream: chatStreamReader(model, true) };
-    },
+      plan(request): RequestPlan {
+        const operation = operationOf(request.url, request.method);
+        const body = request.bodyText === undefined ? undefined : asObject(safeParse(request.bodyText));
+        const model = typeof body?.['model'] === 'string' ? body['model'] : null;
+        if (body?.['stream'] !== true) return { operation, model };
+        if (operation === 'responses') return { operation, model, stream: responsesStreamReader(model) };
+        if (operation !== 'chat.completions') return { operation, model };
+        // Chat streams carry usage only when asked. keycard asks, and hides the extra chunk from
+        // the SDK, so the caller sees the stream it asked for. An explicit choice is respected.
+        const streamOptions = asObject(body['stream_options']);
+        if (streamOptions?.['include_usage'] !== undefined) {
+          return { operation, model, stream: chatStreamReader(model, false) };
+        }
+        const bodyText = JSON.stringify({
+          ...body,
+          stream_options: { ...streamOptions, include_usage: true },
+        });
+        return { operation, model, bodyText, stream: chatStreamReader(model, true) };
+      },
 
-    usage(plan, body) {
-      const json = asObject(body);
-      const model = typeof json?.['model'] === 'string' ? json['model'] : plan.model;
-      return openAIUsage(json?.['usage'], model);
-    },
+      usage(plan, body) {
+        const json = asObject(body);
+        const model = typeof json?.['model'] === 'string' ? json['model'] : plan.model;
+        return openAIUsage(json?.['usage'], model);
+      },
 
-    failureFromResponse(status, body, headers) {
-      const inner = asObject(asObject(body)?.['error']);
-      return {
-        status,
-        code: typeof inner?.['code'] === 'string' ? inner['code'] : undefined,
-        type: typeof inner?.['type'] === 'string' ? inner['type'] : undefined,
-        message: typeof inner?.['message'] === 'string' ? inner['message'] : undefined,
-        requestId: headers.get('x-request-id') ?? undefined,
-      };
+      failureFromResponse(status, body, headers) {
+        const inner = asObject(asObject(body)?.['error']);
+        return {
+          status,
+          code: typeof inner?.['code'] === 'string' ? inner['code'] : undefined,
+          type: typeof inner?.['type'] === 'string' ? inner['type'] : undefined,
+          message: typeof inner?.['message'] === 'string' ? inner['message'] : undefined,
+          requestId: headers.get('x-request-id') ?? undefined,
+        };
+      },
     },
 
     failureFromError: failureFromSdkError,

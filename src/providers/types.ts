@@ -74,12 +74,39 @@ export interface KeyIdentity {
   [field: string]: string | number | boolean | undefined;
 }
 
+/** One SDK call for `AdapterContext.meter`. */
+export interface MeteredCall<T> {
+  /** What is called, e.g. `generateContent`, `sendMessage`. */
+  operation: string;
+  /** The model, when the call has one. */
+  model: string | null;
+  /** Makes the call with `secret` (put it where the SDK reads it first). */
+  run(secret: Secret): Promise<T>;
+  /**
+   * Reads usage from the result; may wait (a stream is recorded when it ends). A rejection
+   * records the call as failed. Default: no tokens.
+   */
+  usage?(result: T): ResponseUsage | null | Promise<ResponseUsage | null>;
+  /** Whether the result is a stream. */
+  stream?: boolean;
+}
+
 /** What an adapter is given to build its SDK. */
 export interface AdapterContext<SdkOptions = Record<string, unknown>> {
   /** The base URL to use, when the user set one (proxies, simulators). */
   baseURL: string | undefined;
-  /** A `fetch` that authorises, meters and redacts every request. Hand it to the SDK. */
+  /**
+   * A `fetch` that authorises, meters and redacts every request: hand it to the SDK. Only for
+   * adapters with `http` hooks; calling it otherwise throws.
+   */
   fetch: typeof globalThis.fetch;
+  /**
+   * Meters one call made through an SDK that keycard cannot give a `fetch` to: times it, records
+   * it, and on a rejected key re-reads the source and runs it once more with the new key.
+   */
+  meter<T>(call: MeteredCall<T>): Promise<T>;
+  /** The key in use now, for SDKs that must hold it. */
+  currentKey(): Secret;
   /** Request timeout in milliseconds, when set. */
   timeout: number | undefined;
   /** Retries the SDK may make, when set. */
@@ -104,15 +131,12 @@ export interface SdkLogger {
  * @typeParam SdkModule - what `load()` resolves to.
  * @typeParam SdkOptions - what `createClient`'s `sdkOptions` may pass to the SDK constructor.
  */
-export interface ProviderAdapter<Sdk extends object = object, SdkModule = unknown, SdkOptions = never> {
-  readonly id: ProviderId;
-  /** The npm package of the official SDK, for the install hint. */
-  readonly packageName: string;
-  /** Imports the SDK. Called once, on the first `createClient` for this provider. */
-  load(): Promise<SdkModule>;
-  /** Builds the SDK instance; the key must not be stored on it where the SDK allows. */
-  create(module: SdkModule, context: AdapterContext<SdkOptions>): Sdk;
-  /** Puts the key on an outgoing request (a header, or the URL for Telegram). */
+/**
+ * How an adapter meters an SDK through keycard's `fetch`: every HTTP request the SDK makes goes
+ * through these hooks. Used by SDKs that accept a `fetch` (OpenAI, Anthropic, Slack).
+ */
+export interface HttpHooks {
+  /** Puts the key on an outgoing request (a header, or the URL path). */
   authorize(request: OutgoingRequest, secret: Secret): void;
   /** Names the operation, reads the model, and may rewrite the body (e.g. to ask for usage). */
   plan(request: OutgoingRequest): RequestPlan;
@@ -125,6 +149,28 @@ export interface ProviderAdapter<Sdk extends object = object, SdkModule = unknow
    * (Slack's `ok: false`). `undefined` when the answer is a success.
    */
   failureInBody?(body: unknown, headers: Headers): ProviderFailure | undefined;
+}
+
+/**
+ * One provider, wrapped around its official SDK.
+ *
+ * An adapter meters its SDK one of two ways: through keycard's `fetch` (it implements `http`),
+ * or, for SDKs with no `fetch` option (Gemini, Telegram), by wrapping the SDK's call methods
+ * with `context.meter` in `create`.
+ * @typeParam Sdk - the SDK client class instance `createClient` returns as `.sdk`.
+ * @typeParam SdkModule - what `load()` resolves to.
+ * @typeParam SdkOptions - what `createClient`'s `sdkOptions` may pass to the SDK constructor.
+ */
+export interface ProviderAdapter<Sdk extends object = object, SdkModule = unknown, SdkOptions = never> {
+  readonly id: ProviderId;
+  /** The npm package of the official SDK, for the install hint. */
+  readonly packageName: string;
+  /** Imports the SDK. Called once, on the first `createClient` for this provider. */
+  load(): Promise<SdkModule>;
+  /** Builds the SDK instance; the key must not be stored on it where the SDK allows. */
+  create(module: SdkModule, context: AdapterContext<SdkOptions>): Sdk;
+  /** Metering through keycard's `fetch`, for SDKs that accept one. */
+  readonly http?: HttpHooks | undefined;
   /** Reads what an SDK error says, or `undefined` when it is not an answer from the provider. */
   failureFromError(error: unknown): ProviderFailure | undefined;
   /** Maps a failure to an outcome, and key problems to a reason with a hint. */

@@ -1,0 +1,65 @@
+/**
+ * Metering for SDKs keycard cannot give a `fetch` to (Gemini, Telegram): the adapter wraps the
+ * SDK's call methods with `meter`, which times each call, records it, and replays it once with a
+ * rotated key when the provider rejected the key.
+ * @module
+ */
+import { KeycardError } from '../errors.js';
+import type { UsageOutcome } from '../ledger/types.js';
+import type { MeteredCall, ProviderAdapter, ResponseUsage } from '../providers/types.js';
+import type { KeyHolder } from './key-holder.js';
+import type { Recorder } from './recorder.js';
+
+export interface MeterOptions {
+  adapter: Pick<ProviderAdapter, 'id' | 'failureFromError' | 'classify'>;
+  keys: KeyHolder;
+  recorder: Recorder;
+  isClosed: () => boolean;
+}
+
+export function createMeter(options: MeterOptions): <T>(call: MeteredCall<T>) => Promise<T> {
+  const { adapter, keys, recorder } = options;
+  return async function meter<T>(call: MeteredCall<T>): Promise<T> {
+    if (options.isClosed()) throw closedError(adapter.id);
+    const plan = { operation: call.operation, model: call.model };
+    const stream = call.stream ?? false;
+    for (let attempt = 1; ; attempt += 1) {
+      const secret = keys.current;
+      const time = new Date();
+      const startedAt = performance.now();
+      const record = (status: number | null, outcome: UsageOutcome, usage: ResponseUsage | null) =>
+        recorder.record({ plan, secret, time, startedAt, status, outcome, usage, stream });
+      let result: T;
+      try {
+        result = await call.run(secret);
+      } catch (error) {
+        const failure = adapter.failureFromError(error);
+        const verdict = failure === undefined ? undefined : adapter.classify(failure);
+        record(failure?.status ?? null, verdict?.outcome ?? 'error', null);
+        if (verdict?.reason === 'unauthorized' && attempt === 1 && (await keys.refresh(secret.fingerprint)))
+          continue;
+        throw error;
+      }
+      let usage: ResponseUsage | null | Promise<ResponseUsage | null> = null;
+      try {
+        usage = call.usage?.(result) ?? null;
+      } catch {
+        usage = null;
+      }
+      if (usage instanceof Promise) {
+        // A stream: recorded when it ends; a stream that breaks is recorded as failed.
+        usage.then(
+          (read) => record(200, 'ok', read),
+          () => record(null, 'error', null),
+        );
+      } else record(200, 'ok', usage);
+      return result;
+    }
+  };
+}
+
+export function closedError(provider: string): KeycardError {
+  return new KeycardError(
+    `keycard: this ${provider} client was closed. Create a new client with createClient().`,
+  );
+}
