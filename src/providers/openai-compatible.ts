@@ -142,6 +142,25 @@ export interface OpenAICompatibleSpec {
   defaultBaseURL: string;
   /** Hints for each key problem, with the provider's own URLs. */
   hints: { unauthorized: string; forbidden: string; quota_exceeded: string };
+  /**
+   * Maps failures the OpenAI rules get wrong for this provider (e.g. a 400 for a bad key);
+   * `undefined` falls back to them.
+   */
+  classify?: (failure: ProviderFailure, hints: OpenAICompatibleSpec['hints']) => FailureClass | undefined;
+  /** The `verify()` call, when it is not `GET /models`. */
+  verify?: (sdk: OpenAI) => Promise<KeyIdentity>;
+}
+
+/** The error body's inner `error`: OpenAI sends an object, some compatible vendors a string. */
+function innerError(error: unknown, body?: unknown): ProviderFailure {
+  const inner = asObject(error);
+  const top = asObject(body);
+  const text = (value: unknown) => (typeof value === 'string' ? value : undefined);
+  return {
+    code: text(inner?.['code']) ?? text(top?.['code']),
+    type: text(inner?.['type']),
+    message: text(inner?.['message']) ?? text(error),
+  };
 }
 
 /** Reads `APIError` fields (status, inner error object, request id) without importing the SDK. */
@@ -155,12 +174,12 @@ function failureFromSdkError(error: unknown): ProviderFailure | undefined {
     requestID?: unknown;
   };
   if (typeof fields.status !== 'number') return undefined;
-  const inner = asObject(fields.error);
+  const inner = innerError(fields.error);
   return {
+    ...inner,
     status: fields.status,
-    code: typeof fields.code === 'string' ? fields.code : (inner?.['code'] as string | undefined),
-    type: typeof fields.type === 'string' ? fields.type : (inner?.['type'] as string | undefined),
-    message: typeof inner?.['message'] === 'string' ? inner['message'] : undefined,
+    code: typeof fields.code === 'string' ? fields.code : inner.code,
+    type: typeof fields.type === 'string' ? fields.type : inner.type,
     requestId: typeof fields.requestID === 'string' ? fields.requestID : undefined,
   };
 }
@@ -170,6 +189,8 @@ export function openAICompatible(
   spec: OpenAICompatibleSpec,
 ): ProviderAdapter<OpenAI, typeof import('openai'), OpenAISdkOptions> {
   const classify = (failure: ProviderFailure): FailureClass => {
+    const special = spec.classify?.(failure, spec.hints);
+    if (special !== undefined) return special;
     const quota = failure.code === 'insufficient_quota' || failure.type === 'insufficient_quota';
     if (failure.status === 401)
       return { outcome: 'unauthorized', reason: 'unauthorized', hint: spec.hints.unauthorized };
@@ -243,12 +264,9 @@ export function openAICompatible(
       },
 
       failureFromResponse(status, body, headers) {
-        const inner = asObject(asObject(body)?.['error']);
         return {
+          ...innerError(asObject(body)?.['error'], body),
           status,
-          code: typeof inner?.['code'] === 'string' ? inner['code'] : undefined,
-          type: typeof inner?.['type'] === 'string' ? inner['type'] : undefined,
-          message: typeof inner?.['message'] === 'string' ? inner['message'] : undefined,
           requestId: headers.get('x-request-id') ?? undefined,
         };
       },
@@ -258,6 +276,7 @@ export function openAICompatible(
     classify,
 
     async verify(sdk): Promise<KeyIdentity> {
+      if (spec.verify !== undefined) return spec.verify(sdk);
       // GET /models needs a valid key, costs nothing, and every answer names the key's
       // organisation and project in its headers.
       const { data, response } = await sdk.models.list().withResponse();
