@@ -17,8 +17,8 @@ import { MemoryLedger } from '../src/ledger/memory.js';
 import { loadSdk } from '../src/providers/load.js';
 import { Secret } from '../src/secret.js';
 import { startSimulator } from '../src/testing/index.js';
+import { openAIFixture } from './helpers/fixture.js';
 import { testKey } from './helpers/keys.js';
-import { openAIFixture } from './helpers/openai-client.js';
 
 afterEach(() => {
   vi.unstubAllEnvs();

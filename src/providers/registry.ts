@@ -5,9 +5,11 @@
  */
 import { openai } from './openai.js';
 import type { ProviderAdapter } from './types.js';
+import { xai } from './xai.js';
 
 export const adapters = {
   openai,
+  xai,
 } as const;
 
 /** A provider `createClient` can build a client for. */

@@ -18,7 +18,7 @@ import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ProviderId } from '../providers/ids.js';
 import { fingerprintKey, maskKey } from '../secret.js';
-import { openaiSimulator } from './openai.js';
+import { PROVIDER_SIMULATORS } from './providers.js';
 
 /**
  * A fault the simulator answers with instead of serving a request:
@@ -69,6 +69,11 @@ export interface SimulatorOptions {
    * @default 10000
    */
   maxLoggedRequests?: number;
+  /**
+   * The providers to serve; requests to any other answer 404.
+   * @default every provider the simulator speaks
+   */
+  providers?: readonly ProviderId[];
 }
 
 /** Options of `failNext()`. */
@@ -254,9 +259,6 @@ export interface ProviderSimulator {
   ): SimulatedResponse | Promise<SimulatedResponse>;
 }
 
-/** Every provider the simulator speaks. A new provider adds its file and one entry here. */
-const PROVIDER_SIMULATORS: readonly ProviderSimulator[] = [openaiSimulator];
-
 // ---------------------------------------------------------------------------------------------
 
 const MAX_BODY_BYTES = 16 * 1024 * 1024;
@@ -369,7 +371,12 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   const accepted = new Set(options.keys ?? []);
   const latencyMs = Math.max(0, options.latencyMs ?? 0);
   const maxLogged = Math.max(0, options.maxLoggedRequests ?? 10_000);
-  const providers = new Map(PROVIDER_SIMULATORS.map((provider) => [provider.id as string, provider]));
+  const served = options.providers === undefined ? undefined : new Set<string>(options.providers);
+  const providers = new Map(
+    PROVIDER_SIMULATORS.filter((provider) => served === undefined || served.has(provider.id)).map(
+      (provider) => [provider.id as string, provider],
+    ),
+  );
   const faults: QueuedFault[] = [];
   const closing = new AbortController();
   let log: SimulatedRequest[] = [];
@@ -557,7 +564,9 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     url,
     baseURL(id: ProviderId): string {
       const provider = providers.get(id);
-      if (provider === undefined) throw new Error(`keycard simulator: no simulator for provider '${id}' yet`);
+      if (provider === undefined) {
+        throw new Error(`keycard simulator: provider '${id}' is not served (see the \`providers\` option)`);
+      }
       return `${url}/${provider.id}${provider.apiPath}`;
     },
     addKey(key: string): void {

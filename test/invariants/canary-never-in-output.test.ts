@@ -14,8 +14,8 @@ import { isCredentialError } from '../../src/errors.js';
 import { keys } from '../../src/keys/index.js';
 import { MemoryLedger } from '../../src/ledger/memory.js';
 import { type Simulator, startSimulator } from '../../src/testing/index.js';
+import { CapturingLogger } from '../helpers/fixture.js';
 import { CANARY_MARKER, testKey } from '../helpers/keys.js';
-import { CapturingLogger } from '../helpers/openai-client.js';
 
 const canary = testKey('openai', 'canary', CANARY_MARKER);
 const captured: string[] = [];

@@ -5,7 +5,7 @@
 import OpenAI from 'openai';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type CredentialError, isCredentialError } from '../../src/errors.js';
-import { type OpenAIFixture, openAIFixture } from '../helpers/openai-client.js';
+import { type OpenAIFixture, openAIFixture } from '../helpers/fixture.js';
 
 let fixture: OpenAIFixture;
 beforeEach(async () => {

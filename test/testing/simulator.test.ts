@@ -29,7 +29,16 @@ describe('startSimulator', () => {
   it('listens on 127.0.0.1 and builds base URLs per provider', () => {
     expect(sim.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     expect(sim.baseURL('openai')).toBe(`${sim.url}/openai/v1`);
-    expect(() => sim.baseURL('telegram')).toThrow(/no simulator for provider 'telegram'/);
+  });
+
+  it('serves only the providers it is told to', async () => {
+    const only = await startSimulator({ providers: ['openai'], keys: [] });
+    try {
+      expect(() => only.baseURL('telegram')).toThrow(/provider 'telegram' is not served/);
+      expect((await fetch(`${only.url}/telegram/botX/getMe`)).status).toBe(404);
+    } finally {
+      await only.close();
+    }
   });
 
   it('answers paths outside every provider prefix with a 404', async () => {

@@ -1,16 +1,16 @@
 /**
- * A keycard OpenAI client against a fresh simulator, with its own in-memory ledger and a logger
- * that keeps every line, for tests.
+ * A keycard client of any provider against a fresh simulator, with its own in-memory ledger and a
+ * logger that keeps every line, for tests.
  */
 import { inspect } from 'node:util';
-import type OpenAI from 'openai';
 import { type ClientOptions, createClient, type KeycardClient } from '../../src/client.js';
 import { keys } from '../../src/keys/index.js';
 import type { KeySource } from '../../src/keys/types.js';
 import { MemoryLedger } from '../../src/ledger/memory.js';
 import type { UsageEvent } from '../../src/ledger/types.js';
+import type { SdkFor, SupportedProvider } from '../../src/providers/registry.js';
 import { type Simulator, startSimulator } from '../../src/testing/index.js';
-import { testKey } from './keys.js';
+import { type TestKeyKind, testKey } from './keys.js';
 
 /** Everything a logger was given, formatted as util.inspect would print it. */
 export class CapturingLogger {
@@ -28,31 +28,42 @@ export class CapturingLogger {
   debug = (...args: unknown[]) => this.#write('debug', args);
 }
 
-export interface OpenAIFixture {
+export interface ClientFixture<P extends SupportedProvider> {
   key: string;
   simulator: Simulator;
   ledger: MemoryLedger;
   logger: CapturingLogger;
-  client: KeycardClient<OpenAI>;
+  client: KeycardClient<SdkFor<P>>;
   events(): Promise<UsageEvent[]>;
   close(): Promise<void>;
 }
 
-/** Starts a simulator accepting `key` and creates a client with it (literal source unless given). */
-export async function openAIFixture(
-  options: { key?: string; source?: KeySource | string; client?: ClientOptions<'openai'> } = {},
-): Promise<OpenAIFixture> {
-  const key = options.key ?? testKey('openai', 'fixture');
+/** What a fixture is built from. */
+export interface FixtureOptions<P extends SupportedProvider> {
+  /** The key the simulator accepts and the client uses. Default: `testKey(provider, 'fixture')`. */
+  key?: string;
+  /** The client's key source. Default: `keys.literal(key)`. */
+  source?: KeySource | string;
+  /** Further client options. */
+  client?: ClientOptions<P>;
+}
+
+/** Starts a simulator accepting `key` and creates a `provider` client with it. */
+export async function clientFixture<P extends SupportedProvider>(
+  provider: P,
+  options: FixtureOptions<P> = {},
+): Promise<ClientFixture<P>> {
+  const key = options.key ?? testKey(provider as TestKeyKind, 'fixture');
   const simulator = await startSimulator({ keys: [key] });
   const ledger = new MemoryLedger();
   const logger = new CapturingLogger();
-  const client = await createClient('openai', options.source ?? keys.literal(key), {
-    baseURL: simulator.baseURL('openai'),
+  const client = await createClient(provider, options.source ?? keys.literal(key), {
+    baseURL: simulator.baseURL(provider),
     maxRetries: 0,
     ledger,
     logger,
     ...options.client,
-  });
+  } as ClientOptions<P>);
   return {
     key,
     simulator,
@@ -70,3 +81,9 @@ export async function openAIFixture(
     },
   };
 }
+
+/** An OpenAI client fixture. */
+export const openAIFixture = (options: FixtureOptions<'openai'> = {}) => clientFixture('openai', options);
+
+/** The fixture type of an OpenAI client. */
+export type OpenAIFixture = ClientFixture<'openai'>;

@@ -1,0 +1,10 @@
+/**
+ * Every provider the simulator speaks, one file each. A new provider adds its file and one entry
+ * here.
+ * @module
+ */
+import { openaiSimulator } from './openai.js';
+import type { ProviderSimulator } from './simulator.js';
+import { xaiSimulator } from './xai.js';
+
+export const PROVIDER_SIMULATORS: readonly ProviderSimulator[] = [openaiSimulator, xaiSimulator];
