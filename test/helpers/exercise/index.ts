@@ -1,0 +1,10 @@
+/** Every provider's exercise for the canary invariant test. */
+import type { SupportedProvider } from '../../../src/providers/registry.js';
+import { exerciseOpenAI } from './openai.js';
+import type { Exercise } from './types.js';
+
+// biome-ignore lint/suspicious/noExplicitAny: each exercise takes its own provider's client.
+export const EXERCISES: Partial<Record<SupportedProvider, Exercise<any>>> = {
+  openai: exerciseOpenAI,
+  xai: exerciseOpenAI,
+};

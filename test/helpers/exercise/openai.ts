@@ -1,0 +1,40 @@
+/**
+ * Drives an OpenAI-SDK client (openai, xai) through every call style and every failure its
+ * simulator can inject, for the canary invariant test. Returns what it produced, for capture.
+ */
+
+import type OpenAI from 'openai';
+import type { KeycardClient } from '../../../src/client.js';
+import type { Simulator } from '../../../src/testing/index.js';
+import type { Exercise } from './types.js';
+
+export const exerciseOpenAI: Exercise<KeycardClient<OpenAI>> = async (
+  client,
+  simulator: Simulator,
+  capture,
+) => {
+  const sdk = client.sdk;
+  const model = client.provider === 'xai' ? 'grok-4' : 'o3-mini';
+  const messages = [{ role: 'user' as const, content: 'canary run' }];
+  capture.value(await sdk.chat.completions.create({ model, messages }));
+  for await (const chunk of await sdk.chat.completions.create({ model, messages, stream: true }))
+    capture.value(chunk);
+  capture.value(await sdk.chat.completions.stream({ model, messages }).finalChatCompletion());
+  capture.value(await sdk.responses.create({ model, input: 'canary' }));
+  capture.value(await sdk.responses.stream({ model, input: 'canary' }).finalResponse());
+  capture.value(await sdk.embeddings.create({ model: 'text-embedding-3-small', input: 'canary' }));
+  capture.value(await sdk.models.list().withResponse());
+  capture.value(await client.verify());
+  for (const fault of [
+    'unauthorized',
+    'forbidden',
+    'quota',
+    'rate_limit',
+    'server_error',
+    'reset',
+    'bad_json',
+  ] as const) {
+    simulator.failNext(fault);
+    await capture.failure(() => sdk.chat.completions.create({ model, messages }));
+  }
+};

@@ -1,0 +1,159 @@
+/**
+ * Invariant 1, for every provider: a canary key built at run time goes through every call style
+ * and every fault its simulator can inject, through debug logging (keycard's and the SDK's), and
+ * util.inspect / JSON / cycle-safe JSON of the client, the SDK, the results, the errors and the
+ * ledger; then through every bad-key path before a request. Its secret part appears nowhere.
+ */
+import { chmod, mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { inspect } from 'node:util';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { createClient } from '../../src/client.js';
+import { isCredentialError } from '../../src/errors.js';
+import { keys } from '../../src/keys/index.js';
+import { MemoryLedger } from '../../src/ledger/memory.js';
+import { adapters, type SupportedProvider } from '../../src/providers/registry.js';
+import { startSimulator } from '../../src/testing/index.js';
+import { EXERCISES } from '../helpers/exercise/index.js';
+import type { Capture } from '../helpers/exercise/types.js';
+import { CapturingLogger } from '../helpers/fixture.js';
+import { CANARY_MARKER, type TestKeyKind, testKey } from '../helpers/keys.js';
+
+/** JSON.stringify that tolerates cycles, as pino and winston serialise objects. */
+function safeJson(value: unknown): string {
+  const seen = new WeakSet<object>();
+  try {
+    return (
+      JSON.stringify(value, (_key, item: unknown) => {
+        if (typeof item === 'object' && item !== null) {
+          if (seen.has(item)) return '[Circular]';
+          seen.add(item);
+          if (item instanceof Error) {
+            return { ...item, name: item.name, message: item.message, stack: item.stack, cause: item.cause };
+          }
+        }
+        return item;
+      }) ?? ''
+    );
+  } catch (error) {
+    return String(error);
+  }
+}
+
+function capturing(into: string[]): Capture {
+  const value = (item: unknown) => {
+    into.push(typeof item === 'string' ? item : inspect(item, { depth: Infinity, showHidden: true }));
+    into.push(safeJson(item));
+  };
+  return {
+    value,
+    async failure(call) {
+      try {
+        await call();
+      } catch (error) {
+        value(error);
+        let current: unknown = error;
+        while (current instanceof Error) {
+          into.push(current.message, String(current.stack));
+          current = current.cause;
+        }
+        return error;
+      }
+      throw new Error('expected a failure');
+    },
+  };
+}
+
+async function fileWith(content: string, mode: number): Promise<string> {
+  const path = join(await mkdtemp(join(tmpdir(), 'keycard-canary-')), 'key.txt');
+  await writeFile(path, content);
+  await chmod(path, mode);
+  return path;
+}
+
+let captured: string[] = [];
+beforeEach(() => {
+  captured = [];
+  for (const method of ['log', 'info', 'warn', 'error', 'debug'] as const) {
+    vi.spyOn(console, method).mockImplementation((...args: unknown[]) => {
+      captured.push(args.map((arg) => inspect(arg, { depth: Infinity })).join(' '));
+    });
+  }
+  const write = (chunk: unknown) => {
+    captured.push(String(chunk));
+    return true;
+  };
+  vi.spyOn(process.stdout, 'write').mockImplementation(write);
+  vi.spyOn(process.stderr, 'write').mockImplementation(write);
+});
+afterEach(() => {
+  vi.restoreAllMocks();
+  vi.unstubAllEnvs();
+});
+
+describe.each(Object.keys(adapters) as SupportedProvider[])('a %s canary key', (provider) => {
+  it('never appears in any output', async () => {
+    const canary = testKey(provider as TestKeyKind, 'canary', CANARY_MARKER);
+    expect(canary).toContain(CANARY_MARKER);
+    const simulator = await startSimulator({ keys: [canary] });
+    const logger = new CapturingLogger();
+    const ledger = new MemoryLedger();
+    const capture = capturing(captured);
+    try {
+      vi.stubEnv('CANARY_KEY', canary);
+      const client = await createClient(provider, 'env:CANARY_KEY', {
+        baseURL: simulator.baseURL(provider),
+        maxRetries: 0,
+        timeout: 5_000,
+        ledger,
+        logger,
+        workflow: 'canary',
+      });
+      const exercise = EXERCISES[provider];
+      if (exercise === undefined) throw new Error(`no canary exercise for ${provider} in test/helpers/exercise`);
+      await exercise(client, simulator, capture);
+
+      // Every reason found before a request, with the canary in each bad input.
+      const other = provider === 'slack' ? 'openai' : 'slack';
+      vi.stubEnv('BAD_MALFORMED', `${canary.slice(0, 20)} ${canary.slice(20)}`);
+      vi.stubEnv('BAD_WRONG', testKey(other, 'canary', CANARY_MARKER));
+      vi.stubEnv('BAD_MISSING', '   ');
+      const insecure = await fileWith(canary, 0o644);
+      const huge = await fileWith(`${canary}\n`.repeat(2000), 0o600);
+      const noField = await fileWith(JSON.stringify({ other: canary }), 0o600);
+      const reasons = new Set<string>();
+      for (const source of [
+        'env:BAD_MALFORMED',
+        'env:BAD_WRONG',
+        'env:BAD_MISSING',
+        `file:${insecure}`,
+        `file:${huge}`,
+        `file:${noField}#key`,
+        keys.chain(keys.env('BAD_MISSING'), keys.file(`${insecure}.missing`)),
+      ]) {
+        const error = await capture.failure(() => createClient(provider, source, { ledger, logger }));
+        if (isCredentialError(error)) reasons.add(error.reason);
+      }
+      expect([...reasons].sort()).toEqual(
+        ['insecure_source', 'malformed', 'missing', 'source_unavailable', 'wrong_provider'].sort(),
+      );
+
+      capture.value(client);
+      capture.value(client.sdk);
+      capture.value(await ledger.totals({ by: ['fingerprint', 'model', 'operation'] }));
+      for await (const event of ledger.events()) capture.value(event);
+      captured.push(...logger.lines);
+      await client.close();
+    } finally {
+      await simulator.close();
+    }
+    vi.restoreAllMocks();
+    expect(logger.lines.some((line) => line.startsWith(`debug keycard ${provider}`))).toBe(true);
+    // Report where a leak is without printing the canary itself.
+    const leaks = captured
+      .filter((output) => output.includes(CANARY_MARKER) || output.includes(canary.slice(-20)))
+      .map((output) => output.replaceAll(CANARY_MARKER, '<CANARY>').slice(0, 300));
+    expect(leaks).toEqual([]);
+  });
+});

@@ -1,0 +1,25 @@
+/**
+ * Each client loads its own SDK and no other: creating (and using) a Slack client loads no AI
+ * SDK. Checked on the built package, in a fresh process per provider.
+ */
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { adapters } from '../../src/providers/registry.js';
+import { type TestKeyKind, testKey } from '../helpers/keys.js';
+
+const script = fileURLToPath(new URL('../helpers/create-client-modules.mjs', import.meta.url));
+const SDK_PACKAGES = ['openai', '@anthropic-ai/sdk', '@google/generative-ai', '@slack/web-api', 'telegraf'];
+
+describe.each(Object.keys(adapters))('a %s client', (provider) => {
+  it('loads its own SDK and no other', () => {
+    const output = execFileSync(process.execPath, [script, provider], {
+      encoding: 'utf8',
+      env: { ...process.env, KEYCARD_TEST_KEY: testKey(provider as TestKeyKind, 'lazy-loading') },
+    });
+    const loaded = JSON.parse(output) as string[];
+    const sdks = SDK_PACKAGES.filter((name) => loaded.some((url) => url.includes(`/node_modules/${name}/`)));
+    const own = adapters[provider as keyof typeof adapters].packageName;
+    expect(sdks).toEqual([own]);
+  });
+});
