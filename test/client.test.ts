@@ -19,19 +19,11 @@ import { Secret } from '../src/secret.js';
 import { startSimulator } from '../src/testing/index.js';
 import { openAIFixture } from './helpers/fixture.js';
 import { testKey } from './helpers/keys.js';
+import { rejection } from './helpers/rejections.js';
 
 afterEach(() => {
   vi.unstubAllEnvs();
 });
-
-async function rejection(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected a rejection');
-}
 
 async function keyFile(content: string): Promise<string> {
   const path = join(await mkdtemp(join(tmpdir(), 'keycard-client-')), 'openai.key');

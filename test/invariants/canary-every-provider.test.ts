@@ -7,7 +7,6 @@
 import { chmod, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { inspect } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createClient } from '../../src/client.js';
 import { isCredentialError } from '../../src/errors.js';
@@ -15,55 +14,10 @@ import { keys } from '../../src/keys/index.js';
 import { MemoryLedger } from '../../src/ledger/memory.js';
 import { adapters, type SupportedProvider } from '../../src/providers/registry.js';
 import { startSimulator } from '../../src/testing/index.js';
+import { captureProcessOutput, capturing, leaksOf } from '../helpers/capture.js';
 import { EXERCISES } from '../helpers/exercise/index.js';
-import type { Capture } from '../helpers/exercise/types.js';
 import { CapturingLogger } from '../helpers/fixture.js';
 import { CANARY_MARKER, type TestKeyKind, testKey } from '../helpers/keys.js';
-
-/** JSON.stringify that tolerates cycles, as pino and winston serialise objects. */
-function safeJson(value: unknown): string {
-  const seen = new WeakSet<object>();
-  try {
-    return (
-      JSON.stringify(value, (_key, item: unknown) => {
-        if (typeof item === 'object' && item !== null) {
-          if (seen.has(item)) return '[Circular]';
-          seen.add(item);
-          if (item instanceof Error) {
-            return { ...item, name: item.name, message: item.message, stack: item.stack, cause: item.cause };
-          }
-        }
-        return item;
-      }) ?? ''
-    );
-  } catch (error) {
-    return String(error);
-  }
-}
-
-function capturing(into: string[]): Capture {
-  const value = (item: unknown) => {
-    into.push(typeof item === 'string' ? item : inspect(item, { depth: Infinity, showHidden: true }));
-    into.push(safeJson(item));
-  };
-  return {
-    value,
-    async failure(call) {
-      try {
-        await call();
-      } catch (error) {
-        value(error);
-        let current: unknown = error;
-        while (current instanceof Error) {
-          into.push(current.message, String(current.stack));
-          current = current.cause;
-        }
-        return error;
-      }
-      throw new Error('expected a failure');
-    },
-  };
-}
 
 async function fileWith(content: string, mode: number): Promise<string> {
   const path = join(await mkdtemp(join(tmpdir(), 'keycard-canary-')), 'key.txt');
@@ -75,17 +29,7 @@ async function fileWith(content: string, mode: number): Promise<string> {
 let captured: string[] = [];
 beforeEach(() => {
   captured = [];
-  for (const method of ['log', 'info', 'warn', 'error', 'debug'] as const) {
-    vi.spyOn(console, method).mockImplementation((...args: unknown[]) => {
-      captured.push(args.map((arg) => inspect(arg, { depth: Infinity })).join(' '));
-    });
-  }
-  const write = (chunk: unknown) => {
-    captured.push(String(chunk));
-    return true;
-  };
-  vi.spyOn(process.stdout, 'write').mockImplementation(write);
-  vi.spyOn(process.stderr, 'write').mockImplementation(write);
+  captureProcessOutput(captured);
 });
 afterEach(() => {
   vi.restoreAllMocks();
@@ -111,7 +55,8 @@ describe.each(Object.keys(adapters) as SupportedProvider[])('a %s canary key', (
         workflow: 'canary',
       });
       const exercise = EXERCISES[provider];
-      if (exercise === undefined) throw new Error(`no canary exercise for ${provider} in test/helpers/exercise`);
+      if (exercise === undefined)
+        throw new Error(`no canary exercise for ${provider} in test/helpers/exercise`);
       await exercise(client, simulator, capture);
 
       // Every reason found before a request, with the canary in each bad input.
@@ -150,10 +95,7 @@ describe.each(Object.keys(adapters) as SupportedProvider[])('a %s canary key', (
     }
     vi.restoreAllMocks();
     expect(logger.lines.some((line) => line.startsWith(`debug keycard ${provider}`))).toBe(true);
-    // Report where a leak is without printing the canary itself.
-    const leaks = captured
-      .filter((output) => output.includes(CANARY_MARKER) || output.includes(canary.slice(-20)))
-      .map((output) => output.replaceAll(CANARY_MARKER, '<CANARY>').slice(0, 300));
-    expect(leaks).toEqual([]);
+    // Reports where a leak is without printing the canary itself.
+    expect(leaksOf(captured, canary)).toEqual([]);
   });
 });

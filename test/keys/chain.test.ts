@@ -2,13 +2,14 @@ import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { CredentialError, isCredentialError } from '../../src/errors.js';
+import { CredentialError } from '../../src/errors.js';
 import { chain } from '../../src/keys/chain.js';
 import { env } from '../../src/keys/env.js';
 import { file } from '../../src/keys/file.js';
 import { literal } from '../../src/keys/literal.js';
 import type { KeySource } from '../../src/keys/types.js';
 import { testKey } from '../helpers/keys.js';
+import { credentialRejection } from '../helpers/rejections.js';
 
 let dir = '';
 
@@ -23,16 +24,6 @@ afterAll(async () => {
 afterEach(() => {
   vi.unstubAllEnvs();
 });
-
-async function rejection(promise: Promise<unknown>): Promise<CredentialError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (isCredentialError(error)) return error;
-    throw error;
-  }
-  throw new Error('expected a CredentialError');
-}
 
 describe('keys.chain', () => {
   it('describes itself by its members', () => {
@@ -74,7 +65,7 @@ describe('keys.chain', () => {
     vi.stubEnv('KC_CHAIN_B', '  ');
     const missingFile = join(dir, 'missing.key');
     const source = chain(env('KC_CHAIN_A'), env('KC_CHAIN_B'), file(missingFile));
-    const error = await rejection(source.resolve({ provider: 'anthropic' }));
+    const error = await credentialRejection(source.resolve({ provider: 'anthropic' }));
     expect(error.reason).toBe('missing');
     expect(error.source).toBe(source.describe());
     expect(error.provider).toBe('anthropic');
@@ -91,7 +82,7 @@ describe('keys.chain', () => {
     const bad = testKey('openai', 'chain-bad');
     vi.stubEnv('KC_CHAIN_BAD', `${bad.slice(0, 30)} ${bad.slice(30)}`);
     const next = { describe: () => 'spy', resolve: vi.fn() } satisfies KeySource;
-    const error = await rejection(chain(env('KC_CHAIN_BAD'), next).resolve({ provider: 'openai' }));
+    const error = await credentialRejection(chain(env('KC_CHAIN_BAD'), next).resolve({ provider: 'openai' }));
     expect(error.reason).toBe('malformed');
     expect(error.source).toBe('env:KC_CHAIN_BAD');
     expect(next.resolve).not.toHaveBeenCalled();
@@ -103,7 +94,9 @@ describe('keys.chain', () => {
       const path = join(dir, 'insecure.key');
       await writeFile(path, testKey('xai', 'chain-insecure'));
       await chmod(path, 0o644);
-      const error = await rejection(chain(file(path), literal(testKey('xai', 'fallback'))).resolve());
+      const error = await credentialRejection(
+        chain(file(path), literal(testKey('xai', 'fallback'))).resolve(),
+      );
       expect(error.reason).toBe('insecure_source');
     },
   );

@@ -3,16 +3,7 @@ import { type CredentialError, isCredentialError } from '../../src/errors.js';
 import { env } from '../../src/keys/env.js';
 import { Secret } from '../../src/secret.js';
 import { testKey } from '../helpers/keys.js';
-
-async function rejection(promise: Promise<unknown>): Promise<CredentialError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (isCredentialError(error)) return error;
-    throw error;
-  }
-  throw new Error('expected a CredentialError');
-}
+import { credentialRejection } from '../helpers/rejections.js';
 
 afterEach(() => {
   vi.unstubAllEnvs();
@@ -56,7 +47,7 @@ describe('keys.env', () => {
 
   it('reports an unset variable as missing, naming it and where to get a key', async () => {
     vi.stubEnv('OPENAI_API_KEY', undefined);
-    const error = await rejection(env('OPENAI_API_KEY').resolve({ provider: 'openai' }));
+    const error = await credentialRejection(env('OPENAI_API_KEY').resolve({ provider: 'openai' }));
     expect(error.reason).toBe('missing');
     expect(error.source).toBe('env:OPENAI_API_KEY');
     expect(error.provider).toBe('openai');
@@ -67,7 +58,7 @@ describe('keys.env', () => {
   it('names every variable tried', async () => {
     vi.stubEnv('GEMINI_API_KEY', undefined);
     vi.stubEnv('GOOGLE_API_KEY', undefined);
-    const error = await rejection(env().resolve({ provider: 'gemini' }));
+    const error = await credentialRejection(env().resolve({ provider: 'gemini' }));
     expect(error.message).toContain('neither GEMINI_API_KEY nor GOOGLE_API_KEY is set');
     expect(error.hint).toBe(
       'Set GEMINI_API_KEY (or GOOGLE_API_KEY) to the key from https://aistudio.google.com/apikey.',
@@ -77,14 +68,14 @@ describe('keys.env', () => {
   it('says a variable is set but empty', async () => {
     for (const empty of ['', '   ', '\n', '""']) {
       vi.stubEnv('KC_EMPTY', empty);
-      const error = await rejection(env('KC_EMPTY').resolve({ provider: 'xai' }));
+      const error = await credentialRejection(env('KC_EMPTY').resolve({ provider: 'xai' }));
       expect(error.reason).toBe('missing');
       expect(error.message).toContain('KC_EMPTY is set but empty');
       expect(error.hint).toContain('Set KC_EMPTY to the key from https://console.x.ai');
     }
     vi.stubEnv('KC_EMPTY', '');
     vi.stubEnv('KC_UNSET', undefined);
-    const both = await rejection(env('KC_EMPTY', 'KC_UNSET').resolve());
+    const both = await credentialRejection(env('KC_EMPTY', 'KC_UNSET').resolve());
     expect(both.message).toContain('KC_EMPTY is set but empty');
     expect(both.message).toContain('KC_UNSET is not set');
   });
@@ -92,7 +83,7 @@ describe('keys.env', () => {
   it('reports a bad value as malformed, naming the variable but not the value', async () => {
     const key = testKey('slack', 'env-bad');
     vi.stubEnv('KC_B', `${key.slice(0, 20)} ${key.slice(20)}`);
-    const error = await rejection(env('KC_A', 'KC_B').resolve({ provider: 'slack' }));
+    const error = await credentialRejection(env('KC_A', 'KC_B').resolve({ provider: 'slack' }));
     expect(error.reason).toBe('malformed');
     expect(error.source).toBe('env:KC_A|KC_B');
     expect(error.message).toContain('from env:KC_B');
@@ -100,7 +91,7 @@ describe('keys.env', () => {
   });
 
   it('needs a name or a provider', async () => {
-    const error = await rejection(env().resolve());
+    const error = await credentialRejection(env().resolve());
     expect(error.reason).toBe('missing');
     expect(error.hint).toContain("keys.env('MY_API_KEY')");
   });

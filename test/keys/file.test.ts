@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type CredentialError, isCredentialError } from '../../src/errors.js';
 import { file, MAX_KEY_FILE_BYTES } from '../../src/keys/file.js';
 import { testKey } from '../helpers/keys.js';
+import { credentialRejection } from '../helpers/rejections.js';
 
 const posix = process.platform !== 'win32';
 const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
@@ -26,16 +27,6 @@ async function keyFile(content: string | Buffer, mode = 0o600, name?: string): P
   await writeFile(path, content);
   await chmod(path, mode);
   return path;
-}
-
-async function rejection(promise: Promise<unknown>): Promise<CredentialError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (isCredentialError(error)) return error;
-    throw error;
-  }
-  throw new Error('expected a CredentialError');
 }
 
 /** No 8-character window of `secret` appears in the error. */
@@ -82,7 +73,7 @@ describe('keys.file: raw files', () => {
 
   it('refuses a file of several lines, saying where the line break is', async () => {
     const path = await keyFile(`${key.slice(0, 60)}\n${key.slice(60)}\n`);
-    const error = await rejection(file(path).resolve({ provider: 'openai' }));
+    const error = await credentialRejection(file(path).resolve({ provider: 'openai' }));
     expect(error.reason).toBe('malformed');
     expect(error.message).toContain('line break at character 61');
     expectNoLeak(error, key.slice(8));
@@ -90,25 +81,27 @@ describe('keys.file: raw files', () => {
 
   it('asks for a field when the file holds several named values', async () => {
     const dotenv = await keyFile(`OPENAI_API_KEY=${key}\nSLACK_BOT_TOKEN=${testKey('slack', 'f')}\n`);
-    const error = await rejection(file(dotenv).resolve());
+    const error = await credentialRejection(file(dotenv).resolve());
     expect(error.reason).toBe('malformed');
     expect(error.message).toContain('OPENAI_API_KEY, SLACK_BOT_TOKEN');
     expect(error.hint).toContain(`{ field: 'OPENAI_API_KEY' }`);
     expectNoLeak(error, key.slice(8));
     const json = await keyFile(JSON.stringify({ openai: key }));
-    const jsonError = await rejection(file(json).resolve());
+    const jsonError = await credentialRejection(file(json).resolve());
     expect(jsonError.message).toContain('JSON file');
     expectNoLeak(jsonError, key.slice(8));
   });
 
   it('reports an empty file as missing', async () => {
-    const error = await rejection(file(await keyFile('\n\n')).resolve({ provider: 'telegram' }));
+    const error = await credentialRejection(file(await keyFile('\n\n')).resolve({ provider: 'telegram' }));
     expect(error.reason).toBe('missing');
     expect(error.hint).toContain('@BotFather');
   });
 
   it('refuses binary content without showing it', async () => {
-    const error = await rejection(file(await keyFile(Buffer.from([0x80, 0x81, 0xfe, 0x00, 0x41]))).resolve());
+    const error = await credentialRejection(
+      file(await keyFile(Buffer.from([0x80, 0x81, 0xfe, 0x00, 0x41]))).resolve(),
+    );
     expect(error.reason).toBe('malformed');
     expect(error.message).toContain('not valid UTF-8');
   });
@@ -133,23 +126,25 @@ describe('keys.file: fields', () => {
 
   it('reports a missing JSON field as missing, listing field names only', async () => {
     const path = await keyFile(JSON.stringify({ api_key: openai, other: anthropic }));
-    const error = await rejection(file(path, { field: 'openai_key' }).resolve({ provider: 'openai' }));
+    const error = await credentialRejection(
+      file(path, { field: 'openai_key' }).resolve({ provider: 'openai' }),
+    );
     expect(error.reason).toBe('missing');
     expect(error.source).toBe(`file:${path}#openai_key`);
     expect(error.message).toContain('no field "openai_key"');
     expect(error.hint).toContain('api_key, other');
     expectNoLeak(error, openai.slice(8));
     expectNoLeak(error, anthropic.slice(8));
-    const deep = await rejection(file(path, { field: 'api_key.inner' }).resolve());
+    const deep = await credentialRejection(file(path, { field: 'api_key.inner' }).resolve());
     expect(deep.reason).toBe('missing');
   });
 
   it('refuses a JSON field that is not a string', async () => {
     const path = await keyFile(JSON.stringify({ n: 42, o: { key: openai } }));
-    const number = await rejection(file(path, { field: 'n' }).resolve());
+    const number = await credentialRejection(file(path, { field: 'n' }).resolve());
     expect(number.reason).toBe('malformed');
     expect(number.message).toContain('a number');
-    const object = await rejection(file(path, { field: 'o' }).resolve());
+    const object = await credentialRejection(file(path, { field: 'o' }).resolve());
     expect(object.hint).toContain("'o.key'");
     expectNoLeak(object, openai.slice(8));
   });
@@ -157,7 +152,7 @@ describe('keys.file: fields', () => {
   it('never echoes the content of broken JSON', async () => {
     // V8's own message would quote the text around the error, the key included.
     const path = await keyFile(`{\n  "api_key": ${openai}\n}\n`);
-    const error = await rejection(file(path, { field: 'api_key' }).resolve());
+    const error = await credentialRejection(file(path, { field: 'api_key' }).resolve());
     expect(error.reason).toBe('malformed');
     expect(error.message).toContain('not valid JSON');
     expect(error.cause).toBeUndefined();
@@ -182,9 +177,11 @@ describe('keys.file: fields', () => {
     expect((await file(path, { field: 'ANTHROPIC_API_KEY' }).resolve()).reveal()).toBe(anthropic);
     expect((await file(path, { field: 'SLACK_BOT_TOKEN' }).resolve()).reveal()).toBe(slack);
     expect((await file(path, { field: 'XAI_API_KEY' }).resolve()).reveal()).toBe(testKey('xai', 'dotenv'));
-    const empty = await rejection(file(path, { field: 'EMPTY' }).resolve());
+    const empty = await credentialRejection(file(path, { field: 'EMPTY' }).resolve());
     expect(empty.reason).toBe('missing');
-    const absent = await rejection(file(path, { field: 'GEMINI_API_KEY' }).resolve({ provider: 'gemini' }));
+    const absent = await credentialRejection(
+      file(path, { field: 'GEMINI_API_KEY' }).resolve({ provider: 'gemini' }),
+    );
     expect(absent.reason).toBe('missing');
     expect(absent.message).toContain('no variable GEMINI_API_KEY');
     expect(absent.hint).toContain('OPENAI_API_KEY, ANTHROPIC_API_KEY, SLACK_BOT_TOKEN');
@@ -193,13 +190,13 @@ describe('keys.file: fields', () => {
 
   it('never echoes the content of a broken dotenv file', async () => {
     const unclosed = await keyFile(`A=1\nOPENAI_API_KEY="${openai}\n`);
-    const error = await rejection(file(unclosed, { field: 'OPENAI_API_KEY' }).resolve());
+    const error = await credentialRejection(file(unclosed, { field: 'OPENAI_API_KEY' }).resolve());
     expect(error.reason).toBe('malformed');
     expect(error.message).toContain('line 2');
     expect(error.message).toContain('quote is not closed');
     expectNoLeak(error, openai.slice(8));
     const notDotenv = await keyFile(`A=1\n${openai}\n`);
-    const second = await rejection(file(notDotenv, { field: 'A' }).resolve());
+    const second = await credentialRejection(file(notDotenv, { field: 'A' }).resolve());
     expect(second.message).toContain('line 2 is not a NAME=value line');
     expectNoLeak(second, openai.slice(8));
   });
@@ -208,7 +205,7 @@ describe('keys.file: fields', () => {
 describe('keys.file: unavailable and insecure files', () => {
   it('reports a missing file as source_unavailable, with the path and what to do', async () => {
     const path = join(dir, 'does-not-exist.key');
-    const error = await rejection(file(path).resolve({ provider: 'openai' }));
+    const error = await credentialRejection(file(path).resolve({ provider: 'openai' }));
     expect(error.reason).toBe('source_unavailable');
     expect(error.source).toBe(`file:${path}`);
     expect(error.message).toContain(path);
@@ -216,14 +213,14 @@ describe('keys.file: unavailable and insecure files', () => {
   });
 
   it('says a relative path is relative to the working directory', async () => {
-    const error = await rejection(file('./no-such-keycard-file.key').resolve());
+    const error = await credentialRejection(file('./no-such-keycard-file.key').resolve());
     expect(error.message).toContain(process.cwd());
   });
 
   it('reports a directory as source_unavailable', async () => {
     const sub = join(dir, 'a-directory');
     await mkdir(sub, { recursive: true });
-    const error = await rejection(file(sub).resolve());
+    const error = await credentialRejection(file(sub).resolve());
     expect(error.reason).toBe('source_unavailable');
     expect(error.message).toContain('is a directory');
   });
@@ -231,7 +228,7 @@ describe('keys.file: unavailable and insecure files', () => {
   it('reports a file over 64 KiB as source_unavailable, without reading it into the error', async () => {
     const key = testKey('openai', 'big');
     const path = await keyFile(`${key}\n${'#'.repeat(MAX_KEY_FILE_BYTES)}`);
-    const error = await rejection(file(path).resolve());
+    const error = await credentialRejection(file(path).resolve());
     expect(error.reason).toBe('source_unavailable');
     expect(error.message).toContain(`at most ${MAX_KEY_FILE_BYTES} bytes`);
     expectNoLeak(error, key.slice(8));
@@ -239,7 +236,7 @@ describe('keys.file: unavailable and insecure files', () => {
 
   it.skipIf(!posix || isRoot)('reports an unreadable file as source_unavailable', async () => {
     const path = await keyFile(testKey('openai', 'unreadable'), 0o000);
-    const error = await rejection(file(path).resolve());
+    const error = await credentialRejection(file(path).resolve());
     expect(error.reason).toBe('source_unavailable');
     expect(error.message).toContain('permission denied');
   });
@@ -249,7 +246,7 @@ describe('keys.file: unavailable and insecure files', () => {
     async (mode) => {
       const key = testKey('xai', `insecure-${mode}`);
       const path = await keyFile(key, mode);
-      const error = await rejection(file(path).resolve({ provider: 'xai' }));
+      const error = await credentialRejection(file(path).resolve({ provider: 'xai' }));
       expect(error.reason).toBe('insecure_source');
       expect(error.source).toBe(`file:${path}`);
       expect(error.message).toContain(`mode 0${mode.toString(8)}`);
@@ -269,7 +266,7 @@ describe('keys.file: unavailable and insecure files', () => {
   it('quotes a path with spaces in the chmod hint', async () => {
     if (!posix) return;
     const path = await keyFile(testKey('xai', 'spaces'), 0o644, 'my key file');
-    const error = await rejection(file(path).resolve());
+    const error = await credentialRejection(file(path).resolve());
     expect(error.hint).toContain(`chmod 600 '${path}'`);
   });
 
@@ -307,6 +304,6 @@ describe('keys.file: rotation and caching', () => {
     const source = file(path);
     await source.resolve();
     await chmod(path, 0o644);
-    expect((await rejection(source.resolve({ fresh: true }))).reason).toBe('insecure_source');
+    expect((await credentialRejection(source.resolve({ fresh: true }))).reason).toBe('insecure_source');
   });
 });

@@ -1,18 +1,8 @@
 import { inspect } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { type CredentialError, isCredentialError } from '../../src/errors.js';
 import { literal } from '../../src/keys/literal.js';
 import { testKey } from '../helpers/keys.js';
-
-async function rejection(promise: Promise<unknown>): Promise<CredentialError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (isCredentialError(error)) return error;
-    throw error;
-  }
-  throw new Error('expected a CredentialError');
-}
+import { credentialRejection } from '../helpers/rejections.js';
 
 describe('keys.literal', () => {
   it('describes itself as literal and shows the key nowhere', () => {
@@ -41,16 +31,16 @@ describe('keys.literal', () => {
   it('validates like every other source', async () => {
     const key = testKey('anthropic', 'literal-bad');
     const damaged = `${key.slice(0, 30)}\n${key.slice(30)}`;
-    const error = await rejection(literal(damaged).resolve({ provider: 'anthropic' }));
+    const error = await credentialRejection(literal(damaged).resolve({ provider: 'anthropic' }));
     expect(error.reason).toBe('malformed');
     expect(error.source).toBe('literal');
     expect(error.message).not.toContain(key.slice(13, 30));
-    const placeholder = await rejection(literal('your-api-key').resolve({ provider: 'anthropic' }));
+    const placeholder = await credentialRejection(literal('your-api-key').resolve({ provider: 'anthropic' }));
     expect(placeholder.reason).toBe('malformed');
-    const empty = await rejection(literal('').resolve({ provider: 'anthropic' }));
+    const empty = await credentialRejection(literal('').resolve({ provider: 'anthropic' }));
     expect(empty.reason).toBe('missing');
     expect(empty.hint).toContain('keys.literal()');
-    const unset = await rejection(literal(undefined as unknown as string).resolve());
+    const unset = await credentialRejection(literal(undefined as unknown as string).resolve());
     expect(unset.reason).toBe('missing');
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { type CredentialError, isCredentialError } from '../../src/errors.js';
+import type { CredentialError } from '../../src/errors.js';
 import {
   AnthropicKeySchema,
   checkKeyShape,
@@ -14,6 +14,7 @@ import { PROVIDER_IDS, PROVIDERS, type ProviderId } from '../../src/providers/id
 import { Secret } from '../../src/secret.js';
 import * as subpath from '../../src/shapes.js';
 import { type TestKeyKind, testKey } from '../helpers/keys.js';
+import { credentialRejection } from '../helpers/rejections.js';
 
 const KIND_OF: Record<ProviderId, TestKeyKind[]> = {
   openai: ['openai', 'openai-svcacct', 'openai-admin', 'openai-legacy'],
@@ -23,16 +24,6 @@ const KIND_OF: Record<ProviderId, TestKeyKind[]> = {
   telegram: ['telegram'],
   xai: ['xai'],
 };
-
-async function rejection(promise: Promise<unknown>): Promise<CredentialError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (isCredentialError(error)) return error;
-    throw error;
-  }
-  throw new Error('expected a CredentialError');
-}
 
 /** No 8-character window of the key's secret part (after its first 8 characters) appears. */
 function expectNoLeak(error: CredentialError, key: string): void {
@@ -101,7 +92,7 @@ describe('checkKeyShape', () => {
 
     it.each(cases)('a $kind key given to the $client client', async ({ client, owner, kind }) => {
       const key = testKey(kind, `wrong-${client}`);
-      const error = await rejection(checkKeyShape(client, key, { source: 'env:SOME_KEY' }));
+      const error = await credentialRejection(checkKeyShape(client, key, { source: 'env:SOME_KEY' }));
       expect(error.reason).toBe('wrong_provider');
       expect(error.provider).toBe(client);
       expect(error.source).toBe('env:SOME_KEY');
@@ -113,7 +104,7 @@ describe('checkKeyShape', () => {
   });
 
   it('words the OpenAI / Anthropic case as documented', async () => {
-    const error = await rejection(checkKeyShape('openai', testKey('anthropic', 'doc')));
+    const error = await credentialRejection(checkKeyShape('openai', testKey('anthropic', 'doc')));
     expect(error.message).toBe(
       "This looks like an Anthropic API key (sk-ant-…) but the client is for OpenAI. Use the OpenAI API key, or create the client with createClient('anthropic', …).",
     );
@@ -124,7 +115,7 @@ describe('checkKeyShape', () => {
 
   it('refuses a Slack app-level token for the Slack client as malformed, pointing to the bot token', async () => {
     const key = testKey('slack-app', 'xapp');
-    const error = await rejection(checkKeyShape('slack', key, { source: 'env:SLACK_BOT_TOKEN' }));
+    const error = await credentialRejection(checkKeyShape('slack', key, { source: 'env:SLACK_BOT_TOKEN' }));
     expect(error.reason).toBe('malformed');
     expect(error.message).toContain('app-level token (xapp-…)');
     expect(error.hint).toContain('xoxb-');
@@ -132,17 +123,17 @@ describe('checkKeyShape', () => {
   });
 
   it('reports a Slack app token given to another client as a Slack token', async () => {
-    const error = await rejection(checkKeyShape('openai', testKey('slack-app', 'xapp-openai')));
+    const error = await credentialRejection(checkKeyShape('openai', testKey('slack-app', 'xapp-openai')));
     expect(error.reason).toBe('wrong_provider');
     expect(error.hint).toContain("createClient('slack', …)");
   });
 
   it('xai: a plain sk- key is malformed (xAI keys start with xai-), an sk-proj- key is OpenAI’s', async () => {
-    const plain = await rejection(checkKeyShape('xai', testKey('openai-compatible', 'xai')));
+    const plain = await credentialRejection(checkKeyShape('xai', testKey('openai-compatible', 'xai')));
     expect(plain.reason).toBe('malformed');
     expect(plain.message).toContain('xai-');
     expect(plain.hint).toContain('xai-');
-    const proj = await rejection(checkKeyShape('xai', testKey('openai', 'xai')));
+    const proj = await credentialRejection(checkKeyShape('xai', testKey('openai', 'xai')));
     expect(proj.reason).toBe('wrong_provider');
     expect(proj.hint).toContain("createClient('openai', …)");
   });
@@ -150,7 +141,7 @@ describe('checkKeyShape', () => {
   it('a plain sk- key given to any client but OpenAI is malformed, not claimed by a provider', async () => {
     for (const client of PROVIDER_IDS.filter((id) => id !== 'openai')) {
       const key = testKey('openai-compatible', `plain-${client}`);
-      const error = await rejection(checkKeyShape(client, key));
+      const error = await credentialRejection(checkKeyShape(client, key));
       expect(error.reason, client).toBe('malformed');
       expect(error.message).toContain('starts with sk-');
       expectNoLeak(error, key);
@@ -159,7 +150,7 @@ describe('checkKeyShape', () => {
 
   it('says a key with the right prefix has the wrong length, without showing it', async () => {
     const key = testKey('gemini', 'cut').slice(0, -3);
-    const error = await rejection(checkKeyShape('gemini', key));
+    const error = await credentialRejection(checkKeyShape('gemini', key));
     expect(error.reason).toBe('malformed');
     expect(error.message).toContain('right prefix');
     expect(error.message).toContain('36 characters');
@@ -169,7 +160,7 @@ describe('checkKeyShape', () => {
 
   it('refuses what is no key of any provider as malformed with the expected form', async () => {
     for (const provider of PROVIDER_IDS) {
-      const error = await rejection(checkKeyShape(provider, 'abcdefgh12345678'));
+      const error = await credentialRejection(checkKeyShape(provider, 'abcdefgh12345678'));
       expect(error.reason).toBe('malformed');
       expect(error.message).not.toContain('abcdefgh');
       expect(error.hint).toMatch(/^Use /);
@@ -179,7 +170,7 @@ describe('checkKeyShape', () => {
   it('adds the masked id and fingerprint of a Secret, and takes its source', async () => {
     const key = testKey('anthropic', 'secret-fields');
     const secret = new Secret(key, { provider: 'openai', source: 'file:./k' });
-    const error = await rejection(checkKeyShape('openai', secret));
+    const error = await credentialRejection(checkKeyShape('openai', secret));
     expect(error.reason).toBe('wrong_provider');
     expect(error.maskedId).toBe(secret.maskedId);
     expect(error.fingerprint).toBe(secret.fingerprint);
@@ -188,7 +179,7 @@ describe('checkKeyShape', () => {
   });
 
   it('refuses a non-string from JavaScript callers', async () => {
-    const error = await rejection(checkKeyShape('openai', 42 as unknown as string));
+    const error = await credentialRejection(checkKeyShape('openai', 42 as unknown as string));
     expect(error.reason).toBe('malformed');
   });
 });

@@ -6,6 +6,7 @@ import OpenAI from 'openai';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type CredentialError, isCredentialError } from '../../src/errors.js';
 import { type OpenAIFixture, openAIFixture } from '../helpers/fixture.js';
+import { rejection } from '../helpers/rejections.js';
 
 let fixture: OpenAIFixture;
 beforeEach(async () => {
@@ -19,15 +20,6 @@ const messages = [
   { role: 'system' as const, content: 'You are a careful assistant. '.repeat(20) },
   { role: 'user' as const, content: 'Summarise the inbox in two lines please.' },
 ];
-
-async function rejection(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected a rejection');
-}
 
 describe('usage', () => {
   it('records a chat completion with every token kind, equal to what the simulator served', async () => {

@@ -9,6 +9,7 @@ import { type CredentialError, isCredentialError } from '../../src/errors.js';
 import { keys } from '../../src/keys/index.js';
 import { type ClientFixture, clientFixture } from '../helpers/fixture.js';
 import { testKey } from '../helpers/keys.js';
+import { rejection } from '../helpers/rejections.js';
 
 let fixture: ClientFixture<'xai'>;
 beforeEach(async () => {
@@ -18,15 +19,6 @@ afterEach(async () => {
   vi.unstubAllEnvs();
   await fixture.close();
 });
-
-async function rejection(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected a rejection');
-}
 
 const messages = [{ role: 'user' as const, content: 'Classify this support ticket please.' }];
 
