@@ -43,7 +43,7 @@ export function operationOf(url: URL, method: string): string {
   // Ids (`resp_…`, `file-…`, model names after `models/`) are not part of the operation.
   const named: string[] = [];
   for (const [index, segment] of path.entries()) {
-    if (index > 0 && (/[\d_]/.test(segment) || path[index - 1] === 'models')) {
+    if (index > 0 && (/\d/.test(segment) || path[index - 1] === 'models')) {
       named.push(method === 'DELETE' ? 'delete' : 'retrieve');
       break;
     }

@@ -3,12 +3,14 @@
  * their SDK only when a client is created, so listing them here loads no SDK.
  * @module
  */
+import { anthropic } from './anthropic.js';
 import { openai } from './openai.js';
 import type { ProviderAdapter } from './types.js';
 import { xai } from './xai.js';
 
 export const adapters = {
   openai,
+  anthropic,
   xai,
 } as const;
 

@@ -3,8 +3,13 @@
  * here.
  * @module
  */
+import { anthropicSimulator } from './anthropic.js';
 import { openaiSimulator } from './openai.js';
 import type { ProviderSimulator } from './simulator.js';
 import { xaiSimulator } from './xai.js';
 
-export const PROVIDER_SIMULATORS: readonly ProviderSimulator[] = [openaiSimulator, xaiSimulator];
+export const PROVIDER_SIMULATORS: readonly ProviderSimulator[] = [
+  openaiSimulator,
+  anthropicSimulator,
+  xaiSimulator,
+];
