@@ -31,6 +31,12 @@ function isThenable(value: unknown): value is PromiseLike<unknown> {
   );
 }
 
+function isPlainObject(value: unknown): value is object {
+  if (typeof value !== 'object' || value === null) return false;
+  const prototype = Object.getPrototypeOf(value) as unknown;
+  return prototype === Object.prototype || prototype === null;
+}
+
 /** Class instances worth wrapping: SDK resources, streams, pages. Plain data is left alone. */
 function isWrappable(value: unknown): value is object {
   if (typeof value !== 'object' || value === null) return false;
@@ -125,7 +131,11 @@ export function wrapSdk<T extends object>(sdk: T, mapError: MapError): T {
           if (property === 'constructor') return value;
           return wrapMethod(object, property, value as (...args: unknown[]) => unknown);
         }
-        if (isWrappable(value) && !isThenable(value)) return wrapObject(value);
+        // Namespaces reached by property access are wrapped too, plain objects included
+        // (Slack's `sdk.chat` is a plain object of bound methods).
+        if ((isWrappable(value) || isPlainObject(value)) && !isThenable(value) && !Object.isFrozen(value)) {
+          return wrapObject(value);
+        }
         return value;
       },
     });

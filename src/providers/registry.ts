@@ -5,12 +5,14 @@
  */
 import { anthropic } from './anthropic.js';
 import { openai } from './openai.js';
+import { slack } from './slack.js';
 import type { ProviderAdapter } from './types.js';
 import { xai } from './xai.js';
 
 export const adapters = {
   openai,
   anthropic,
+  slack,
   xai,
 } as const;
 

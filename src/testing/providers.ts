@@ -6,10 +6,12 @@
 import { anthropicSimulator } from './anthropic.js';
 import { openaiSimulator } from './openai.js';
 import type { ProviderSimulator } from './simulator.js';
+import { slackSimulator } from './slack.js';
 import { xaiSimulator } from './xai.js';
 
 export const PROVIDER_SIMULATORS: readonly ProviderSimulator[] = [
   openaiSimulator,
   anthropicSimulator,
+  slackSimulator,
   xaiSimulator,
 ];

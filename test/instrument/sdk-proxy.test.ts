@@ -93,3 +93,14 @@ describe('wrapSdk', () => {
     expect(sdk.frozen).toBe(raw.frozen);
   });
 });
+
+describe('wrapSdk namespaces', () => {
+  it('maps errors of methods on plain-object namespaces', async () => {
+    const raw = { chat: { post: async () => Promise.reject(new Error('post failed')) } };
+    class Client {
+      readonly chat = raw.chat;
+    }
+    const sdk = wrapSdk(new Client(), mapError);
+    await expect(sdk.chat.post()).rejects.toThrow('mapped: post failed');
+  });
+});
