@@ -120,7 +120,11 @@ describe('failures', () => {
     fixture.simulator.failNext('server_error');
     const server = await rejection(fixture.client.sdk.auth.test());
     expect((server as { code?: string }).code).toBe(ErrorCode.HTTPError);
-    expect((await fixture.events()).map((event) => event.outcome)).toEqual(['error', 'rate_limited', 'error']);
+    expect((await fixture.events()).map((event) => event.outcome)).toEqual([
+      'error',
+      'rate_limited',
+      'error',
+    ]);
   });
 
   it('finds missing, malformed and wrong_provider tokens before any request', async () => {
