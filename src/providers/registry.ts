@@ -6,6 +6,7 @@
 import { anthropic } from './anthropic.js';
 import { openai } from './openai.js';
 import { slack } from './slack.js';
+import { telegram } from './telegram.js';
 import type { ProviderAdapter } from './types.js';
 import { xai } from './xai.js';
 
@@ -13,6 +14,7 @@ export const adapters = {
   openai,
   anthropic,
   slack,
+  telegram,
   xai,
 } as const;
 

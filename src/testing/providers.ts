@@ -7,11 +7,13 @@ import { anthropicSimulator } from './anthropic.js';
 import { openaiSimulator } from './openai.js';
 import type { ProviderSimulator } from './simulator.js';
 import { slackSimulator } from './slack.js';
+import { telegramSimulator } from './telegram.js';
 import { xaiSimulator } from './xai.js';
 
 export const PROVIDER_SIMULATORS: readonly ProviderSimulator[] = [
   openaiSimulator,
   anthropicSimulator,
   slackSimulator,
+  telegramSimulator,
   xaiSimulator,
 ];

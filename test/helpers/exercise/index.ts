@@ -3,6 +3,7 @@ import type { SupportedProvider } from '../../../src/providers/registry.js';
 import { exerciseAnthropic } from './anthropic.js';
 import { exerciseOpenAI } from './openai.js';
 import { exerciseSlack } from './slack.js';
+import { exerciseTelegram } from './telegram.js';
 import type { Exercise } from './types.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: each exercise takes its own provider's client.
@@ -10,5 +11,6 @@ export const EXERCISES: Partial<Record<SupportedProvider, Exercise<any>>> = {
   openai: exerciseOpenAI,
   anthropic: exerciseAnthropic,
   slack: exerciseSlack,
+  telegram: exerciseTelegram,
   xai: exerciseOpenAI,
 };
