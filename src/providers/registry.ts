@@ -4,6 +4,7 @@
  * @module
  */
 import { anthropic } from './anthropic.js';
+import { gemini } from './gemini.js';
 import { openai } from './openai.js';
 import { slack } from './slack.js';
 import { telegram } from './telegram.js';
@@ -13,6 +14,7 @@ import { xai } from './xai.js';
 export const adapters = {
   openai,
   anthropic,
+  gemini,
   slack,
   telegram,
   xai,

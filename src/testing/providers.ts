@@ -4,6 +4,7 @@
  * @module
  */
 import { anthropicSimulator } from './anthropic.js';
+import { geminiSimulator } from './gemini.js';
 import { openaiSimulator } from './openai.js';
 import type { ProviderSimulator } from './simulator.js';
 import { slackSimulator } from './slack.js';
@@ -13,6 +14,7 @@ import { xaiSimulator } from './xai.js';
 export const PROVIDER_SIMULATORS: readonly ProviderSimulator[] = [
   openaiSimulator,
   anthropicSimulator,
+  geminiSimulator,
   slackSimulator,
   telegramSimulator,
   xaiSimulator,

@@ -60,7 +60,7 @@ describe.each(Object.keys(adapters) as SupportedProvider[])('a %s canary key', (
       await exercise(client, simulator, capture);
 
       // Every reason found before a request, with the canary in each bad input.
-      const other: TestKeyKind = (provider as string) === 'slack' ? 'openai' : 'slack';
+      const other: TestKeyKind = provider === 'slack' ? 'openai' : 'slack';
       vi.stubEnv('BAD_MALFORMED', `${canary.slice(0, 20)} ${canary.slice(20)}`);
       vi.stubEnv('BAD_WRONG', testKey(other, 'canary', CANARY_MARKER));
       vi.stubEnv('BAD_MISSING', '   ');
