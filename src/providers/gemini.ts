@@ -79,7 +79,10 @@ function meterChat(chat: ChatSession, context: AdapterContext<GeminiSdkOptions>)
         context.meter({
           operation: 'chat.sendMessage',
           model,
-          run: (secret) => (withKey(secret), original(...args)),
+          run: (secret) => {
+            withKey(secret);
+            return original(...args);
+          },
           usage: usageOfResult(model),
         }),
   );
@@ -92,7 +95,10 @@ function meterChat(chat: ChatSession, context: AdapterContext<GeminiSdkOptions>)
           operation: 'chat.sendMessageStream',
           model,
           stream: true,
-          run: (secret) => (withKey(secret), original(...args)),
+          run: (secret) => {
+            withKey(secret);
+            return original(...args);
+          },
           usage: usageOfStream(model),
         }),
   );

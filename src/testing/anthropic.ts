@@ -11,14 +11,15 @@
  * excludes cache reads and writes, as Anthropic reports it; the tally counts the whole input.
  * @module
  */
+
+import { cachedTokens, complete, type PromptMessage, promptTokens } from './tokens.js';
 import type {
   HttpFault,
   ProviderSimulator,
   SimulatedResponse,
   SimulatorContext,
   SimulatorRequest,
-} from './simulator.js';
-import { cachedTokens, complete, type PromptMessage, promptTokens } from './tokens.js';
+} from './types.js';
 
 type Json = Record<string, unknown>;
 

@@ -14,13 +14,7 @@
  * message, which is what keycard's redaction must catch.
  * @module
  */
-import type {
-  HttpFault,
-  ProviderSimulator,
-  SimulatedResponse,
-  SimulatorContext,
-  SimulatorRequest,
-} from './simulator.js';
+
 import {
   cachedTokens,
   countTokens,
@@ -29,6 +23,13 @@ import {
   promptTokens,
   replyText,
 } from './tokens.js';
+import type {
+  HttpFault,
+  ProviderSimulator,
+  SimulatedResponse,
+  SimulatorContext,
+  SimulatorRequest,
+} from './types.js';
 
 type Json = Record<string, unknown>;
 

@@ -8,6 +8,35 @@
  * rules in `tokens.ts`. One choice per request (`n` is ignored).
  * @module
  */
+
+import { responses } from './openai-responses.js';
+import {
+  asObject,
+  BAD_JSON_MESSAGE,
+  decode,
+  error,
+  idOf,
+  isStream,
+  type Json,
+  json,
+  limitOf,
+  missing,
+  NO_KEY_MESSAGE,
+  NO_MODEL,
+  now,
+  pieces,
+  promptMessage,
+  promptOf,
+  RATE_LIMIT_REQUESTS,
+  RATE_LIMIT_TOKENS,
+  SIMULATED_ORGANIZATION,
+  SIMULATED_PROJECT,
+  sse,
+  streamResponse,
+  successHeaders,
+  usageOf,
+} from './openai-wire.js';
+import { complete, countTokens, embedding, float32Base64 } from './tokens.js';
 import type {
   HttpFault,
   ProviderSimulator,
@@ -15,24 +44,9 @@ import type {
   SimulatedUsage,
   SimulatorContext,
   SimulatorRequest,
-} from './simulator.js';
-import {
-  type Completion,
-  cachedTokens,
-  complete,
-  countTokens,
-  embedding,
-  float32Base64,
-  type PromptMessage,
-  promptTokens,
-} from './tokens.js';
+} from './types.js';
 
-type Json = Record<string, unknown>;
-
-/** The organisation and project every successful answer names (keycard's `verify()` reads them). */
-export const SIMULATED_ORGANIZATION = 'org-simulated';
-/** See {@link SIMULATED_ORGANIZATION}. */
-export const SIMULATED_PROJECT = 'proj_simulated';
+export { SIMULATED_ORGANIZATION, SIMULATED_PROJECT } from './openai-wire.js';
 
 /** Models `GET /models` lists, with the `created` times OpenAI reports for them. */
 const MODELS: readonly { id: string; created: number }[] = [
@@ -46,72 +60,7 @@ const MODELS: readonly { id: string; created: number }[] = [
   { id: 'text-embedding-3-large', created: 1705953180 },
 ];
 
-const RATE_LIMIT_REQUESTS = 10_000;
-const RATE_LIMIT_TOKENS = 30_000_000;
-
-function asObject(value: unknown): Json | undefined {
-  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Json) : undefined;
-}
-
-function json(status: number, body: unknown, headers: Record<string, string> = {}): SimulatedResponse {
-  return { status, headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) };
-}
-
-/** OpenAI's error envelope. */
-function error(
-  status: number,
-  message: string,
-  type: string,
-  code: string | null = null,
-  param: string | null = null,
-  headers: Record<string, string> = {},
-): SimulatedResponse {
-  return json(status, { error: { message, type, param, code } }, headers);
-}
-
-const NO_KEY_MESSAGE =
-  "You didn't provide an API key. You need to provide your API key in an Authorization header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY), or as the password field (with blank username) if you're accessing the API from your browser and are prompted for a username and password. You can obtain an API key from https://platform.openai.com/account/api-keys.";
-
-const BAD_JSON_MESSAGE =
-  "We could not parse the JSON body of your request. (HINT: This likely means you aren't using your HTTP library correctly. The OpenAI API expects a JSON payload, but what was sent was not valid JSON. If you have trouble figuring out how to fix this, please contact us through our help center at help.openai.com.)";
-
-/** Headers of every successful answer: who the key belongs to, and the rate-limit budget left. */
-function successHeaders(inputTokens: number): Record<string, string> {
-  return {
-    'openai-organization': SIMULATED_ORGANIZATION,
-    'openai-project': SIMULATED_PROJECT,
-    'x-ratelimit-limit-requests': String(RATE_LIMIT_REQUESTS),
-    'x-ratelimit-limit-tokens': String(RATE_LIMIT_TOKENS),
-    'x-ratelimit-remaining-requests': String(RATE_LIMIT_REQUESTS - 1),
-    'x-ratelimit-remaining-tokens': String(RATE_LIMIT_TOKENS - inputTokens),
-    'x-ratelimit-reset-requests': '6ms',
-    'x-ratelimit-reset-tokens': '0s',
-  };
-}
-
-function isStream(request: SimulatorRequest): boolean {
-  return asObject(request.json)?.['stream'] === true;
-}
-
-/** The id part of generated ids (`chatcmpl-…`, `resp_…`), from the request id. */
-function idOf(context: SimulatorContext): string {
-  return context.requestId.replace(/^req_/, '');
-}
-
-const now = (): number => Math.floor(Date.now() / 1000);
-
-/** `decodeURIComponent`, keeping the text as it is when it is not valid percent-encoding. */
-function decode(text: string): string {
-  try {
-    return decodeURIComponent(text);
-  } catch {
-    return text;
-  }
-}
-
-// ---------------------------------------------------------------------------------------------
-// Faults
-
+/** OpenAI's answers for each fault, with its real error bodies. */
 function fail(fault: HttpFault, request: SimulatorRequest, context: SimulatorContext): SimulatedResponse {
   const model = context.model;
   switch (fault) {
@@ -188,107 +137,6 @@ function fail(fault: HttpFault, request: SimulatorRequest, context: SimulatorCon
     }
   }
 }
-
-// ---------------------------------------------------------------------------------------------
-// Reading prompts
-
-/** Text and image count of a message's `content` (a string or a list of parts). */
-function contentOf(content: unknown): { text: string; images: number } {
-  if (typeof content === 'string') return { text: content, images: 0 };
-  if (!Array.isArray(content)) return { text: '', images: 0 };
-  const texts: string[] = [];
-  let images = 0;
-  for (const part of content) {
-    const fields = asObject(part);
-    if (fields === undefined) continue;
-    if (typeof fields['text'] === 'string') texts.push(fields['text']);
-    else if (typeof fields['refusal'] === 'string') texts.push(fields['refusal']);
-    else if (fields['type'] === 'image_url' || fields['type'] === 'input_image') images += 1;
-  }
-  return { text: texts.join('\n'), images };
-}
-
-/** A chat message or a Responses input item, as a prompt message. */
-function promptMessage(item: unknown): PromptMessage | undefined {
-  const fields = asObject(item);
-  if (fields === undefined) return undefined;
-  const { text, images } = contentOf(fields['content']);
-  const extras: string[] = [];
-  // Tool calls and their results are text the model reads, too.
-  if (fields['tool_calls'] !== undefined) extras.push(JSON.stringify(fields['tool_calls']));
-  for (const name of ['arguments', 'output'] as const) {
-    const value = fields[name];
-    if (typeof value === 'string') extras.push(value);
-  }
-  const role = typeof fields['role'] === 'string' ? fields['role'] : String(fields['type'] ?? 'user');
-  return { role, text: [text, ...extras].filter((part) => part !== '').join('\n'), images };
-}
-
-interface Prompt {
-  readonly inputTokens: number;
-  readonly cachedInputTokens: number;
-  readonly lastUserText: string | undefined;
-}
-
-function promptOf(messages: readonly PromptMessage[], tools: unknown): Prompt {
-  const inputTokens = promptTokens(messages, tools === undefined ? '' : JSON.stringify(tools));
-  const lastUser = messages.findLast((message) => message.role === 'user');
-  return { inputTokens, cachedInputTokens: cachedTokens(inputTokens), lastUserText: lastUser?.text };
-}
-
-function limitOf(body: Json, ...names: string[]): number | undefined {
-  for (const name of names) {
-    const value = body[name];
-    if (typeof value === 'number' && Number.isFinite(value) && value >= 0) return value;
-  }
-  return undefined;
-}
-
-function usageOf(prompt: Prompt, completion: Completion): SimulatedUsage {
-  return {
-    inputTokens: prompt.inputTokens,
-    cachedInputTokens: prompt.cachedInputTokens,
-    outputTokens: completion.outputTokens,
-    reasoningTokens: completion.reasoningTokens,
-  };
-}
-
-/** The word-by-word pieces a stream sends the text in. */
-function pieces(text: string): string[] {
-  return text.match(/\S+\s*|\s+/g) ?? [];
-}
-
-const sse = (data: unknown): string => `data: ${JSON.stringify(data)}\n\n`;
-
-function streamResponse(usage: SimulatedUsage, events: readonly string[]): SimulatedResponse {
-  return {
-    status: 200,
-    headers: {
-      'content-type': 'text/event-stream; charset=utf-8',
-      'cache-control': 'no-cache',
-      ...successHeaders(usage.inputTokens),
-    },
-    events,
-    usage,
-  };
-}
-
-/** A 400 for a missing parameter, as OpenAI words it. */
-function missing(param: string): SimulatedResponse {
-  return error(
-    400,
-    `Missing required parameter: '${param}'.`,
-    'invalid_request_error',
-    'missing_required_parameter',
-    param,
-  );
-}
-
-const NO_MODEL = (): SimulatedResponse =>
-  error(400, 'you must provide a model parameter', 'invalid_request_error');
-
-// ---------------------------------------------------------------------------------------------
-// Chat Completions
 
 function chatCompletions(body: Json, context: SimulatorContext): SimulatedResponse {
   const model = body['model'];
@@ -368,121 +216,6 @@ function chatCompletions(body: Json, context: SimulatorContext): SimulatedRespon
   return streamResponse(usage, events);
 }
 
-// ---------------------------------------------------------------------------------------------
-// Responses
-
-function responsesInput(body: Json): PromptMessage[] {
-  const messages: PromptMessage[] = [];
-  const instructions = body['instructions'];
-  if (typeof instructions === 'string' && instructions !== '') {
-    messages.push({ role: 'developer', text: instructions, images: 0 });
-  }
-  const input = body['input'];
-  if (typeof input === 'string') messages.push({ role: 'user', text: input, images: 0 });
-  else if (Array.isArray(input)) {
-    for (const item of input) {
-      const message = promptMessage(item);
-      if (message !== undefined) messages.push(message);
-    }
-  }
-  return messages;
-}
-
-function responses(body: Json, context: SimulatorContext): SimulatedResponse {
-  const model = body['model'];
-  if (typeof model !== 'string' || model === '') return NO_MODEL();
-  const prompt = promptOf(responsesInput(body), body['tools']);
-  const maxOutputTokens = limitOf(body, 'max_output_tokens');
-  const completion = complete(model, prompt.lastUserText, maxOutputTokens);
-  const usage = usageOf(prompt, completion);
-  const id = idOf(context);
-  const reasoningItem =
-    completion.reasoningTokens > 0 ? [{ id: `rs_${id}`, type: 'reasoning', summary: [] }] : [];
-  const textPart = { type: 'output_text', text: completion.text, annotations: [], logprobs: [] };
-  const message = {
-    id: `msg_${id}`,
-    type: 'message',
-    status: completion.finishReason === 'stop' ? 'completed' : 'incomplete',
-    role: 'assistant',
-    content: [textPart],
-  };
-  const incomplete = completion.finishReason === 'length';
-  const response = (status: 'in_progress' | 'completed' | 'incomplete', done: boolean): Json => ({
-    id: `resp_${id}`,
-    object: 'response',
-    created_at: now(),
-    status,
-    background: false,
-    error: null,
-    incomplete_details: status === 'incomplete' ? { reason: 'max_output_tokens' } : null,
-    instructions: typeof body['instructions'] === 'string' ? body['instructions'] : null,
-    max_output_tokens: maxOutputTokens ?? null,
-    model,
-    output: done ? [...reasoningItem, message] : [],
-    parallel_tool_calls: true,
-    previous_response_id:
-      typeof body['previous_response_id'] === 'string' ? body['previous_response_id'] : null,
-    reasoning: { effort: reasoningItem.length > 0 ? 'medium' : null, summary: null },
-    service_tier: 'default',
-    store: body['store'] !== false,
-    temperature: 1,
-    text: { format: { type: 'text' } },
-    tool_choice: 'auto',
-    tools: [],
-    top_p: 1,
-    truncation: 'disabled',
-    usage: done
-      ? {
-          input_tokens: usage.inputTokens,
-          input_tokens_details: { cached_tokens: usage.cachedInputTokens },
-          output_tokens: usage.outputTokens,
-          output_tokens_details: { reasoning_tokens: usage.reasoningTokens },
-          total_tokens: usage.inputTokens + usage.outputTokens,
-        }
-      : null,
-    user: null,
-    metadata: {},
-  });
-  const final = incomplete ? 'incomplete' : 'completed';
-
-  if (body['stream'] !== true) {
-    return { ...json(200, response(final, true), successHeaders(usage.inputTokens)), usage };
-  }
-
-  // The real event sequence, each as `event: <type>` plus `data: <json with type and sequence_number>`.
-  let sequence = 0;
-  const event = (type: string, fields: Json): string =>
-    `event: ${type}\ndata: ${JSON.stringify({ type, sequence_number: sequence++, ...fields })}\n\n`;
-  const messageIndex = reasoningItem.length;
-  const events: string[] = [
-    event('response.created', { response: response('in_progress', false) }),
-    event('response.in_progress', { response: response('in_progress', false) }),
-  ];
-  for (const item of reasoningItem) {
-    events.push(event('response.output_item.added', { output_index: 0, item }));
-    events.push(event('response.output_item.done', { output_index: 0, item }));
-  }
-  const at = { item_id: message.id, output_index: messageIndex, content_index: 0 };
-  events.push(
-    event('response.output_item.added', {
-      output_index: messageIndex,
-      item: { ...message, status: 'in_progress', content: [] },
-    }),
-    event('response.content_part.added', { ...at, part: { ...textPart, text: '' } }),
-    ...pieces(completion.text).map((delta) =>
-      event('response.output_text.delta', { ...at, delta, logprobs: [] }),
-    ),
-    event('response.output_text.done', { ...at, text: completion.text, logprobs: [] }),
-    event('response.content_part.done', { ...at, part: textPart }),
-    event('response.output_item.done', { output_index: messageIndex, item: message }),
-    event(`response.${final}`, { response: response(final, true) }),
-  );
-  return streamResponse(usage, events);
-}
-
-// ---------------------------------------------------------------------------------------------
-// Embeddings
-
 /** The texts to embed and their tokens: strings count by the text rule, token arrays by length. */
 function embeddingInputs(input: unknown): { texts: string[]; tokens: number } | undefined {
   const one = (value: unknown): { text: string; tokens: number } | undefined => {
@@ -536,9 +269,6 @@ function embeddings(body: Json): SimulatedResponse {
     usage,
   };
 }
-
-// ---------------------------------------------------------------------------------------------
-// Routing
 
 const modelObject = (model: { id: string; created: number }): Json => ({
   id: model.id,

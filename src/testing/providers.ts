@@ -6,9 +6,9 @@
 import { anthropicSimulator } from './anthropic.js';
 import { geminiSimulator } from './gemini.js';
 import { openaiSimulator } from './openai.js';
-import type { ProviderSimulator } from './simulator.js';
 import { slackSimulator } from './slack.js';
 import { telegramSimulator } from './telegram.js';
+import type { ProviderSimulator } from './types.js';
 import { xaiSimulator } from './xai.js';
 
 export const PROVIDER_SIMULATORS: readonly ProviderSimulator[] = [

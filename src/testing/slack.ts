@@ -14,7 +14,7 @@ import type {
   SimulatedResponse,
   SimulatorContext,
   SimulatorRequest,
-} from './simulator.js';
+} from './types.js';
 
 /** The scopes every simulated Slack token has. */
 export const SIMULATED_SLACK_SCOPES = ['chat:write', 'channels:read', 'users:read'];

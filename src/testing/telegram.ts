@@ -16,7 +16,7 @@ import type {
   SimulatedResponse,
   SimulatorContext,
   SimulatorRequest,
-} from './simulator.js';
+} from './types.js';
 
 const BOT_PATH = /^\/bot(\d+:[^/]+)\/([^/]+)$/;
 

@@ -11,7 +11,7 @@ import type {
   SimulatedResponse,
   SimulatorContext,
   SimulatorRequest,
-} from './simulator.js';
+} from './types.js';
 
 /** The team every simulated xAI key belongs to. */
 export const SIMULATED_XAI_TEAM = 'team-simulated';
