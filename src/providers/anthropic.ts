@@ -2,27 +2,57 @@
  * Anthropic, through the official `@anthropic-ai/sdk` (1.x). `createClient('anthropic')` returns
  * an `Anthropic` client. Wire facts: shared/research/sdks.md §3.2.
  *
- * What keycard pins, so that the environment cannot change it:
- * - the credential: the SDK gets a placeholder key and keycard's `fetch` puts the real key on
- *   each request (`Authorization: Bearer`, or `x-api-key` where the SDK sent that header). With an
- *   explicit credential the SDK never reads `ANTHROPIC_API_KEY` or `ANTHROPIC_AUTH_TOKEN`, and never
- *   runs its default credential chain (profile files under `~/.config/anthropic`, workload
- *   identity variables);
- * - `baseURL` (so `ANTHROPIC_BASE_URL` does not apply), `webhookKey: null` (so the
- *   `ANTHROPIC_WEBHOOK_SIGNING_KEY` secret is not copied onto the client), and every header named
- *   in `ANTHROPIC_CUSTOM_HEADERS`, nulled (the SDK would add them to every request);
- * - the logger: the SDK's log lines go through keycard's redacting logger.
+ * The key: the SDK is built with a placeholder `apiKey`, and keycard's `fetch` puts the real key
+ * on each request where the SDK put the placeholder: `Authorization: Bearer` (what 1.x sends), or
+ * `x-api-key` when the request carries that header (older SDKs, or an `x-api-key` set in
+ * `defaultHeaders`). Measured with `util.inspect(client, { depth: 20, showHidden: true })`: a
+ * string `apiKey` or `authToken` is printed (`apiKey`, `_options.apiKey`); an async `apiKey`
+ * function is not (the SDK keeps it in a private field); the placeholder shows only itself.
  *
- * Not pinned: `ANTHROPIC_LOG` (the log level you asked for) and the SDK's deprecated-model
- * `console.warn`, which it prints straight to the console.
+ * What keycard pins, so that the environment cannot change it:
+ * - the credential: with one passed in code, the SDK reads neither `ANTHROPIC_API_KEY` nor
+ *   `ANTHROPIC_AUTH_TOKEN`, and never runs its default credential chain (profile files under
+ *   `ANTHROPIC_CONFIG_DIR` or `~/.config/anthropic`, `ANTHROPIC_PROFILE`, workload identity
+ *   variables, and a profile's `base_url`);
+ * - `baseURL`: the one given to `createClient`, else `https://api.anthropic.com`, so
+ *   `ANTHROPIC_BASE_URL` does not apply;
+ * - `ANTHROPIC_CUSTOM_HEADERS`: the SDK adds these headers to every request; keycard removes each
+ *   one it names (a `null` in `defaultHeaders`), except the headers the SDK sets itself
+ *   (`anthropic-version`, `user-agent`, `accept`, `content-type`, `x-stainless-*`), which a `null`
+ *   would remove altogether. Headers in `sdkOptions.defaultHeaders` apply;
+ * - `webhookKey: null`, so the `ANTHROPIC_WEBHOOK_SIGNING_KEY` secret is not copied onto the client;
+ * - `openTelemetry`: `sdkOptions.openTelemetry`, else `{}` (the SDK's defaults: spans for the
+ *   tracer provider the application registered, none when it registered none; metadata only, never
+ *   prompts or replies; trace context propagated), so the `ANTHROPIC_OPEN_TELEMETRY*` variables can
+ *   neither switch content recording on nor spans off;
+ * - `logger`: keycard's redacting logger (the SDK logs only the placeholder anyway).
+ *
+ * Not pinned: `ANTHROPIC_LOG` (a log level, and the lines go through keycard's logger), and the
+ * SDK's `console.warn` for deprecated models (e.g. `claude-sonnet-4-5`), which it prints straight
+ * to the console, bypassing `logger` and `logLevel`.
+ *
+ * Usage: Anthropic's `input_tokens` excludes cache reads and writes, so keycard's `inputTokens` is
+ * `input_tokens + cache_read_input_tokens + cache_creation_input_tokens`; `cachedInputTokens` is
+ * the cache read, `cacheWriteTokens` the cache write, `reasoningTokens` is
+ * `output_tokens_details.thinking_tokens`. A stream is read from `message_start` and
+ * `message_delta` (cumulative counters; a `null` one keeps the earlier value, as the SDK does).
+ *
+ * Key problems: 401 (`authentication_error`) → `unauthorized`; 403 (`permission_error`), and a 400
+ * `organization_on_hold` → `forbidden`; an exhausted credit balance (a 400
+ * `invalid_request_error` "Your credit balance is too low…", a `billing_error`, a 402, or a 429
+ * whose `error_code` is a spend limit) → `quota_exceeded`. Any other 429 and the 529 overload are
+ * transient: the SDK's `RateLimitError` / `OverloadedError` stays.
  * @module
  */
 import type { Anthropic, ClientOptions } from '@anthropic-ai/sdk';
+import { nulledEnvHeaders } from './env-headers.js';
+import { asObject, count, type Json, safeParse } from './json.js';
 import { operationOf } from './openai-compatible.js';
 import type {
   AdapterContext,
   FailureClass,
   KeyIdentity,
+  OutgoingRequest,
   ProviderAdapter,
   ProviderFailure,
   RequestPlan,
@@ -47,22 +77,13 @@ export type AnthropicSdkOptions = Omit<
 /** The SDK is given this instead of the key; keycard's fetch replaces it on the wire. */
 const SDK_KEY_PLACEHOLDER = 'keycard-managed-key';
 
-type Json = Record<string, unknown>;
+/** Where the SDK talks to when no `baseURL` is given (it adds `/v1/…` itself). */
+const DEFAULT_BASE_URL = 'https://api.anthropic.com';
 
-function asObject(value: unknown): Json | undefined {
-  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Json) : undefined;
-}
+type HeadersOption = ClientOptions['defaultHeaders'];
 
-function count(value: unknown): number | null {
-  return typeof value === 'number' && Number.isFinite(value) ? value : null;
-}
-
-function safeParse(text: string): unknown {
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    return undefined;
-  }
+function text(value: unknown): string | undefined {
+  return typeof value === 'string' ? value : undefined;
 }
 
 /**
@@ -81,41 +102,69 @@ export function anthropicUsage(usage: unknown, model: string | null): ResponseUs
     cachedInputTokens: read,
     cacheWriteTokens: write,
     outputTokens: count(fields?.['output_tokens']),
-    reasoningTokens: null,
+    reasoningTokens: count(asObject(fields?.['output_tokens_details'])?.['thinking_tokens']),
   };
 }
 
-/** A Messages stream: input and cache tokens in `message_start`, cumulative output in `message_delta`. */
+/**
+ * A Messages stream: input and cache tokens in `message_start`, cumulative counters in
+ * `message_delta` (output always; the others when they apply). A counter that is missing or `null`
+ * in a delta keeps its earlier value, as the SDK's own `MessageStream` does.
+ */
 function messagesStreamReader(model: string | null): StreamUsageReader {
-  let start: Json = {};
-  let delta: Json = {};
+  const usage: Json = {};
   let seenModel = model;
+  const merge = (fields: Json | undefined) => {
+    for (const [name, value] of Object.entries(fields ?? {})) {
+      if (value !== null && value !== undefined) usage[name] = value;
+    }
+  };
   return {
     onEvent(data, event) {
-      if (event !== 'message_start' && event !== 'message_delta') return true;
+      const name = event ?? '';
+      if (name !== 'message_start' && name !== 'message_delta') return true;
       const payload = asObject(safeParse(data));
-      if (event === 'message_start') {
+      if (name === 'message_start') {
         const message = asObject(payload?.['message']);
-        start = asObject(message?.['usage']) ?? {};
+        merge(asObject(message?.['usage']));
         if (typeof message?.['model'] === 'string') seenModel = message['model'];
-      } else delta = { ...delta, ...asObject(payload?.['usage']) };
+      } else merge(asObject(payload?.['usage']));
       return true;
     },
-    result: () => anthropicUsage({ ...start, ...delta }, seenModel),
+    result: () => anthropicUsage(usage, seenModel),
   };
 }
 
-/** Names in `ANTHROPIC_CUSTOM_HEADERS` ("Name: value" lines), which the SDK adds to every request. */
+/** Headers the SDK sets on every request: a `null` for one of them would remove it altogether. */
+const SDK_OWN_HEADER = /^(anthropic-version|user-agent|accept|content-type|x-stainless-.*)$/i;
+/** A valid header name (an RFC 9110 token): `Headers` throws on anything else. */
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+
+/** Names in `ANTHROPIC_CUSTOM_HEADERS` that keycard removes: all but the SDK's own headers. */
 function customHeaderNames(): string[] {
-  const raw = process.env['ANTHROPIC_CUSTOM_HEADERS'];
-  if (raw === undefined) return [];
-  return raw
-    .split(/\r?\n/)
-    .map((line) => line.split(':')[0]?.trim() ?? '')
-    .filter((name) => name !== '');
+  return Object.keys(nulledEnvHeaders('ANTHROPIC_CUSTOM_HEADERS')).filter(
+    (name) => HEADER_NAME.test(name) && !SDK_OWN_HEADER.test(name),
+  );
 }
 
-const CREDIT = /credit balance|billing|purchase credits/i;
+/** `user`'s default headers with `names` removed first, whatever form `user` takes. */
+function withoutHeaders(names: readonly string[], user: HeadersOption): HeadersOption {
+  if (names.length === 0) return user;
+  const nulls = names.map((name): [string, null] => [name, null]);
+  if (user === undefined || user === null) return Object.fromEntries(nulls);
+  if (user instanceof Headers) return [...nulls, ...user.entries()];
+  if (Array.isArray(user)) return [...nulls, ...user];
+  return { ...Object.fromEntries(nulls), ...user };
+}
+
+const CREDIT = /credit balance|purchase credits|plans (&|and) billing/i;
+/** `error_code`s that mean the organisation may not spend more: not transient, not retryable. */
+const SPEND_LIMIT_CODES = new Set([
+  'contract_spend_limit_reached',
+  'enforced_spend_limit_reached',
+  'linked_organization_spend_limit_reached',
+  'linked_organization_billing_unavailable',
+]);
 
 const HINTS = {
   unauthorized:
@@ -123,38 +172,58 @@ const HINTS = {
   forbidden:
     "The key works but may not do this: check the workspace's model access and the key's permissions at https://console.anthropic.com/settings/workspaces.",
   quota_exceeded:
-    'The organisation behind this key is out of credit: buy credits or raise the spend limit at https://console.anthropic.com/settings/billing.',
+    'The organisation behind this key is out of credit or at its spend limit: buy credits or raise the limit at https://console.anthropic.com/settings/billing.',
 };
 
 function classify(failure: ProviderFailure): FailureClass {
-  if (failure.status === 401 || failure.type === 'authentication_error') {
+  const { status, type, code } = failure;
+  if (status === 401 || type === 'authentication_error') {
     return { outcome: 'unauthorized', reason: 'unauthorized', hint: HINTS.unauthorized };
   }
-  // An exhausted credit balance is a 400 invalid_request_error (or a billing_error / 402).
-  if (failure.status === 402 || failure.type === 'billing_error' || CREDIT.test(failure.message ?? '')) {
-    return { outcome: 'quota_exceeded', reason: 'quota_exceeded', hint: HINTS.quota_exceeded };
-  }
-  if (failure.status === 403 || failure.type === 'permission_error') {
+  const outOfCredit =
+    type === 'billing_error' ||
+    status === 402 ||
+    (code !== undefined && SPEND_LIMIT_CODES.has(code)) ||
+    (status === 400 && CREDIT.test(failure.message ?? ''));
+  if (outOfCredit) return { outcome: 'quota_exceeded', reason: 'quota_exceeded', hint: HINTS.quota_exceeded };
+  if (status === 403 || type === 'permission_error' || code === 'organization_on_hold') {
     return { outcome: 'forbidden', reason: 'forbidden', hint: HINTS.forbidden };
   }
-  // A rate limit (429) or an overload (529) is transient: the SDK's error stays.
-  if (failure.status === 429) return { outcome: 'rate_limited' };
+  // A rate limit (429) is transient: the SDK's RateLimitError stays. So does an overload (529).
+  if (status === 429 || type === 'rate_limit_error') return { outcome: 'rate_limited' };
   return { outcome: 'error' };
 }
 
-/** Anthropic's error envelope: `{"type":"error","error":{"type","message"},"request_id"}`. */
+/** Anthropic's error envelope: `{"type":"error","error":{"type","message","details"},"request_id"}`. */
 function failureFromBody(
   status: number | undefined,
   body: unknown,
   requestId: string | undefined,
 ): ProviderFailure {
-  const inner = asObject(asObject(body)?.['error']);
+  const envelope = asObject(body);
+  const inner = asObject(envelope?.['error']);
   return {
     status,
-    type: typeof inner?.['type'] === 'string' ? inner['type'] : undefined,
-    message: typeof inner?.['message'] === 'string' ? inner['message'] : undefined,
-    requestId,
+    type: text(inner?.['type']),
+    code: text(asObject(inner?.['details'])?.['error_code']),
+    message: text(inner?.['message']),
+    requestId: requestId ?? text(envelope?.['request_id']),
   };
+}
+
+/** Puts the key where the SDK put its credential: `x-api-key` if the request has it, else Bearer. */
+function authorize(request: OutgoingRequest, key: string): void {
+  // OAuth access tokens (sk-ant-oat…) are only ever accepted as Bearer.
+  if (request.headers.has('x-api-key') && !key.startsWith('sk-ant-oat')) {
+    request.headers.set('x-api-key', key);
+    // The SDK's Bearer placeholder would otherwise travel along.
+    if (request.headers.get('authorization') === `Bearer ${SDK_KEY_PLACEHOLDER}`) {
+      request.headers.delete('authorization');
+    }
+    return;
+  }
+  request.headers.delete('x-api-key');
+  request.headers.set('authorization', `Bearer ${key}`);
 }
 
 /** The Anthropic adapter. */
@@ -166,14 +235,19 @@ export const anthropic: ProviderAdapter<Anthropic, typeof import('@anthropic-ai/
 
     create(module, context: AdapterContext<AnthropicSdkOptions>) {
       const user = context.sdkOptions;
-      const nulled = Object.fromEntries(customHeaderNames().map((name) => [name, null]));
       return new module.Anthropic({
         logger: context.logger,
         webhookKey: null,
         ...user,
-        defaultHeaders: { ...nulled, ...user.defaultHeaders },
+        openTelemetry: user.openTelemetry ?? {},
+        defaultHeaders: withoutHeaders(customHeaderNames(), user.defaultHeaders),
+        // keycard's key is the only credential: any other one a caller slipped in is dropped.
+        authToken: null,
+        credentials: null,
+        config: null,
+        profile: null,
         apiKey: SDK_KEY_PLACEHOLDER,
-        baseURL: context.baseURL ?? 'https://api.anthropic.com',
+        baseURL: context.baseURL ?? DEFAULT_BASE_URL,
         fetch: context.fetch,
         ...(context.timeout === undefined ? {} : { timeout: context.timeout }),
         ...(context.maxRetries === undefined ? {} : { maxRetries: context.maxRetries }),
@@ -182,8 +256,7 @@ export const anthropic: ProviderAdapter<Anthropic, typeof import('@anthropic-ai/
 
     http: {
       authorize(request, secret) {
-        if (request.headers.has('x-api-key')) request.headers.set('x-api-key', secret.reveal());
-        else request.headers.set('authorization', `Bearer ${secret.reveal()}`);
+        authorize(request, secret.reveal());
       },
 
       plan(request): RequestPlan {
@@ -199,7 +272,7 @@ export const anthropic: ProviderAdapter<Anthropic, typeof import('@anthropic-ai/
       usage(plan, body) {
         const json = asObject(body);
         const model = typeof json?.['model'] === 'string' ? json['model'] : plan.model;
-        // Counting tokens is free: it reports a count, not usage.
+        // Counting tokens is free: its `input_tokens` is a count, not usage.
         if (plan.operation !== 'messages') return anthropicUsage(undefined, model);
         return anthropicUsage(json?.['usage'], model);
       },
@@ -211,23 +284,27 @@ export const anthropic: ProviderAdapter<Anthropic, typeof import('@anthropic-ai/
 
     failureFromError(error) {
       if (!(error instanceof Error)) return undefined;
+      // APIError: `status`, `error` (the whole body), `requestID` (the `request-id` header).
       const fields = error as Error & { status?: unknown; error?: unknown; requestID?: unknown };
-      if (typeof fields.status !== 'number') return undefined;
-      return failureFromBody(
-        fields.status,
-        fields.error,
-        typeof fields.requestID === 'string' ? fields.requestID : undefined,
-      );
+      if (typeof fields.status === 'number') {
+        return failureFromBody(fields.status, fields.error, text(fields.requestID));
+      }
+      // An `event: error` in a stream becomes an APIError without a status, carrying the envelope.
+      if (asObject(fields.error)?.['type'] !== 'error') return undefined;
+      return failureFromBody(undefined, fields.error, text(fields.requestID));
     },
 
     classify,
 
     async verify(sdk): Promise<KeyIdentity> {
-      // Listing models needs a valid key and costs nothing; every answer names the organisation.
+      // Listing models needs a valid key and costs nothing. Answers name the organisation (and the
+      // workspace, when the API sends it) in their headers.
       const { data, response } = await sdk.models.list().withResponse();
       return {
         organization: response.headers.get('anthropic-organization-id') ?? undefined,
+        workspace: response.headers.get('anthropic-workspace-id') ?? undefined,
         models: data.data.length,
+        moreModels: data.has_more,
       };
     },
   };

@@ -4,17 +4,9 @@
  * `@google/genai` adapter (that SDK needs Node 22) can sit beside it and import the same.
  * @module
  */
+
+import { asObject, count } from './json.js';
 import type { FailureClass, ProviderFailure, ResponseUsage } from './types.js';
-
-type Json = Record<string, unknown>;
-
-function asObject(value: unknown): Json | undefined {
-  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Json) : undefined;
-}
-
-function count(value: unknown): number | null {
-  return typeof value === 'number' && Number.isFinite(value) ? value : null;
-}
 
 /** `models/gemini-2.5-flash` → `gemini-2.5-flash`: the ledger (and price data) use bare names. */
 export function bareModel(model: string | null | undefined): string | null {

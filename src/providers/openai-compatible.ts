@@ -4,7 +4,9 @@
  * @module
  */
 import type { ClientOptions, OpenAI } from 'openai';
+import { nulledEnvHeaders } from './env-headers.js';
 import type { ProviderId } from './ids.js';
+import { asObject, count, safeParse } from './json.js';
 import type {
   AdapterContext,
   FailureClass,
@@ -24,16 +26,6 @@ export type OpenAISdkOptions = Omit<ClientOptions, 'apiKey' | 'fetch' | 'baseURL
  * so the SDK object (which `util.inspect` prints whole) never holds it.
  */
 export const SDK_KEY_PLACEHOLDER = 'keycard-managed-key';
-
-type Json = Record<string, unknown>;
-
-function asObject(value: unknown): Json | undefined {
-  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Json) : undefined;
-}
-
-function count(value: unknown): number | null {
-  return typeof value === 'number' && Number.isFinite(value) ? value : null;
-}
 
 /** The operation, from the path after `/v1/`: `chat/completions` → `chat.completions`. */
 export function operationOf(url: URL, method: string): string {
@@ -117,23 +109,8 @@ function responsesStreamReader(model: string | null): StreamUsageReader {
   };
 }
 
-function safeParse(text: string): unknown {
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    return undefined;
-  }
-}
-
-/** Names in `OPENAI_CUSTOM_HEADERS` ("Name: value" lines), which the SDK would add to every request. */
-function customHeaderNames(): string[] {
-  const raw = process.env['OPENAI_CUSTOM_HEADERS'];
-  if (raw === undefined) return [];
-  return raw
-    .split(/\r?\n/)
-    .map((line) => line.split(':')[0]?.trim() ?? '')
-    .filter((name) => name !== '');
-}
+/** Headers the SDK sets itself: a `null` for them in `defaultHeaders` would remove them. */
+const SDK_OWN_HEADERS = ['accept', 'content-type', 'user-agent', 'openai-organization', 'openai-project'];
 
 /** What differs between OpenAI-SDK providers. */
 export interface OpenAICompatibleSpec {
@@ -215,7 +192,7 @@ export function openAICompatible(
       // The SDK reads OPENAI_BASE_URL, OPENAI_ORG_ID, OPENAI_PROJECT_ID, OPENAI_ADMIN_KEY,
       // OPENAI_WEBHOOK_SECRET and OPENAI_CUSTOM_HEADERS by itself. keycard passes explicit
       // values, so that only what the user configured applies.
-      const nulled = Object.fromEntries(customHeaderNames().map((name) => [name, null]));
+      const nulled = nulledEnvHeaders('OPENAI_CUSTOM_HEADERS', SDK_OWN_HEADERS);
       return new OpenAIClass({
         organization: null,
         project: null,

@@ -17,6 +17,7 @@
  * @module
  */
 import type { WebClient, WebClientOptions } from '@slack/web-api';
+import { asObject } from './json.js';
 import type {
   FailureClass,
   KeyIdentity,
@@ -31,12 +32,6 @@ export type SlackSdkOptions = Omit<
   WebClientOptions,
   'fetch' | 'slackApiUrl' | 'timeout' | 'allowAbsoluteUrls'
 >;
-
-type Json = Record<string, unknown>;
-
-function asObject(value: unknown): Json | undefined {
-  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Json) : undefined;
-}
 
 const UNAUTHORIZED = new Set([
   'invalid_auth',

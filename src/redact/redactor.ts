@@ -57,6 +57,17 @@ export function containsSecret(text: string): boolean {
 
 const SKIPPED_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
 
+/** Headers whose values are credentials, whatever they look like. */
+const SENSITIVE_HEADERS = new Set([
+  'authorization',
+  'proxy-authorization',
+  'x-api-key',
+  'api-key',
+  'x-goog-api-key',
+  'cookie',
+  'set-cookie',
+]);
+
 function redactInner(value: unknown, seen: WeakMap<object, unknown>, depth: number): unknown {
   if (typeof value === 'string') return redactText(value);
   if (typeof value !== 'object' || value === null) return value;
@@ -67,6 +78,14 @@ function redactInner(value: unknown, seen: WeakMap<object, unknown>, depth: numb
     const copy: unknown[] = [];
     seen.set(value, copy);
     for (const item of value) copy.push(redactInner(item, seen, depth + 1));
+    return copy;
+  }
+  if (value instanceof Headers) {
+    // Kept a Headers, so that `error.headers.get('retry-after')` still works on a redacted error.
+    const copy = new Headers();
+    for (const [name, item] of value) {
+      copy.append(name, SENSITIVE_HEADERS.has(name) ? '[REDACTED]' : redactText(item));
+    }
     return copy;
   }
   const prototype = Object.getPrototypeOf(value) as unknown;

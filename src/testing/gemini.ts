@@ -15,6 +15,7 @@
  * @module
  */
 
+import { asObject, type Json } from '../providers/json.js';
 import {
   cachedTokens,
   countTokens,
@@ -30,24 +31,11 @@ import type {
   SimulatorContext,
   SimulatorRequest,
 } from './types.js';
-
-type Json = Record<string, unknown>;
+import { json } from './wire.js';
 
 const MODEL_PATH = /^\/v1(?:beta)?\/(?:models|tunedModels)\/([^/:]+):([A-Za-z]+)$/;
 const THINKING = /pro|thinking/;
 const EMBEDDING_DIMENSIONS = 768;
-
-function asObject(value: unknown): Json | undefined {
-  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Json) : undefined;
-}
-
-function json(status: number, body: unknown, headers: Record<string, string> = {}): SimulatedResponse {
-  return {
-    status,
-    headers: { 'content-type': 'application/json; charset=UTF-8', ...headers },
-    body: JSON.stringify(body),
-  };
-}
 
 function error(
   status: number,

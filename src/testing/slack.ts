@@ -15,28 +15,13 @@ import type {
   SimulatorContext,
   SimulatorRequest,
 } from './types.js';
+import { argumentsOf, json } from './wire.js';
 
 /** The scopes every simulated Slack token has. */
 export const SIMULATED_SLACK_SCOPES = ['chat:write', 'channels:read', 'users:read'];
 
-function json(status: number, body: unknown, headers: Record<string, string> = {}): SimulatedResponse {
-  return {
-    status,
-    headers: { 'content-type': 'application/json; charset=utf-8', ...headers },
-    body: JSON.stringify(body),
-  };
-}
-
 const failure = (error: string, extra: Record<string, unknown> = {}) =>
   json(200, { ok: false, error, ...extra });
-
-/** The method's arguments, from a form-encoded or JSON body. */
-function argumentsOf(request: SimulatorRequest): Record<string, string> {
-  if (typeof request.json === 'object' && request.json !== null) {
-    return Object.fromEntries(Object.entries(request.json).map(([key, value]) => [key, String(value)]));
-  }
-  return Object.fromEntries(new URLSearchParams(request.bodyText));
-}
 
 function fail(fault: HttpFault, _request: SimulatorRequest, context: SimulatorContext): SimulatedResponse {
   switch (fault) {
@@ -142,7 +127,8 @@ export const slackSimulator: ProviderSimulator = {
   credential(request) {
     const match = /^Bearer\s+(\S.*)$/i.exec(request.headers.authorization?.trim() ?? '');
     if (match?.[1] !== undefined) return match[1].trim();
-    return argumentsOf(request)['token'];
+    const token = argumentsOf(request)['token'];
+    return typeof token === 'string' ? token : undefined;
   },
 
   modelOf() {

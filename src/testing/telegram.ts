@@ -17,21 +17,12 @@ import type {
   SimulatorContext,
   SimulatorRequest,
 } from './types.js';
+import { argumentsOf, json } from './wire.js';
 
 const BOT_PATH = /^\/bot(\d+:[^/]+)\/([^/]+)$/;
 
-function json(status: number, body: unknown, headers: Record<string, string> = {}): SimulatedResponse {
-  return { status, headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) };
-}
-
 const failure = (status: number, description: string, extra: Record<string, unknown> = {}) =>
   json(status, { ok: false, error_code: status, description, ...extra });
-
-function argumentsOf(request: SimulatorRequest): Record<string, unknown> {
-  if (typeof request.json === 'object' && request.json !== null)
-    return request.json as Record<string, unknown>;
-  return Object.fromEntries(new URLSearchParams(request.bodyText));
-}
 
 /** The bot id: the digits before the colon of the (masked) token. */
 function botIdOf(context: SimulatorContext): number {

@@ -12,15 +12,12 @@ import type {
   SimulatorContext,
   SimulatorRequest,
 } from './types.js';
+import { json } from './wire.js';
 
 /** The team every simulated xAI key belongs to. */
 export const SIMULATED_XAI_TEAM = 'team-simulated';
 
 const MODELS = ['grok-4', 'grok-4-fast', 'grok-3-mini', 'grok-code-fast-1'];
-
-function json(status: number, body: unknown, headers: Record<string, string> = {}): SimulatedResponse {
-  return { status, headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) };
-}
 
 /** xAI's error envelope: a short `code` and a string `error`. */
 function error(

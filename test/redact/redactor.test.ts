@@ -76,3 +76,18 @@ describe('exact-value redactor', () => {
     expect(registry.secrets.has(key)).toBe(true);
   });
 });
+
+describe('redacting Headers', () => {
+  it('keeps a Headers object usable, with credentials masked and secrets redacted', () => {
+    const key = testKey('openai', 'headers');
+    const secret = new Secret(key, { provider: 'openai' });
+    const error = Object.assign(new Error('429'), {
+      headers: new Headers({ 'retry-after': '2', authorization: 'Bearer anything', 'x-echo': key }),
+    });
+    const copy = redactError(error) as Error & { headers: Headers };
+    expect(copy.headers).toBeInstanceOf(Headers);
+    expect(copy.headers.get('retry-after')).toBe('2');
+    expect(copy.headers.get('authorization')).toBe('[REDACTED]');
+    expect(copy.headers.get('x-echo')).toBe(`[REDACTED openai ${secret.maskedId}]`);
+  });
+});
