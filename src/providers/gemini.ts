@@ -1,26 +1,64 @@
 /**
  * Google Gemini, through the official `@google/generative-ai` (0.24). `createClient('gemini')`
- * returns a `GoogleGenerativeAI`.
+ * returns a `GoogleGenerativeAI`. Wire facts: shared/research/sdks.md §3.3.
  *
- * Google marks this SDK deprecated in favour of `@google/genai`, which needs Node 22; keycard
- * supports Node 20, so it wraps this one. The Gemini facts (usage, error classification) live in
- * `gemini-usage.ts`, so that a `@google/genai` adapter can sit beside this one.
+ * **Deprecated SDK.** Google marks `@google/generative-ai` deprecated (limited maintenance, then
+ * end of support) in favour of `@google/genai`, whose current releases need Node 22; keycard
+ * supports Node 20, so it wraps this one. Everything about the Gemini API itself (model names,
+ * usage, error classification) is in `gemini-usage.ts`, so that a `@google/genai` adapter can
+ * sit beside this one and share it.
  *
- * This SDK has no `fetch` option and keeps the key on every object it hands out
- * (`GoogleGenerativeAI`, each `GenerativeModel`, each `ChatSession`). keycard therefore:
- * - applies `baseURL` (and `timeout`) to every model the user gets (`getGenerativeModel`,
- *   `getGenerativeModelFromCachedContent`); request options the user passes still win;
- * - meters every call method of models and chat sessions, putting the current key on the object
- *   just before the call (so a rotated key is picked up, by old models too);
- * - gives every model and chat session an `util.inspect` and `JSON.stringify` form without the key;
- * - redacts errors: this SDK copies the server's error text (and its details) into `message`.
- * A stream is recorded when its aggregated `response` resolves, that is, once it has been read.
+ * This SDK has no `fetch` option and reads the key from the object a call is made on
+ * (`GenerativeModel.apiKey`, `ChatSession._apiKey`), so keycard meters it at the method level:
+ * - `GoogleGenerativeAI` is built with a placeholder, so every model starts with it too. On each
+ *   model and chat keycard hands out, the key property becomes an accessor that yields the key
+ *   only while a keycard call needs it (a model reads it synchronously as the call starts; a chat
+ *   once its previous message is answered, so it is lent until the call settles), and
+ *   {@link GEMINI_KEY_PLACEHOLDER} otherwise: the key is never stored on an SDK object, so
+ *   `util.inspect`, `JSON.stringify`, spreads and loggers cannot show it. Each call takes the key
+ *   in use at that moment, so a rotated key is picked up by models and chats made before the
+ *   rotation too. Assigning the property throws: the key comes from the key source.
+ *   `util.inspect` and `toJSON` of a model or chat show `{ model }` only.
+ * - It meters `generateContent`, `generateContentStream`, `countTokens`, `embedContent`,
+ *   `batchEmbedContents`, and `startChat()`'s `sendMessage` and `sendMessageStream`: one ledger
+ *   event per call; a rejected key (HTTP 400 `API_KEY_INVALID`) re-reads the key source and
+ *   replays the call once. A stream is recorded when its aggregated `response` resolves (it does
+ *   even if the chunks are never read). Counting tokens is free, and embedding answers carry no
+ *   token counts: those events have no tokens.
+ * - `baseURL`: every model made by `getGenerativeModel` or `getGenerativeModelFromCachedContent`
+ *   sends its requests there, whatever `baseUrl` request options say (keycard decides where the
+ *   key goes). A trailing `/v1beta` (or `/v1`, `/v1alpha`) becomes the default API version. The
+ *   caller's other request options (`apiVersion`, `customHeaders`, `apiClient`) apply as given.
+ * - `timeout`: applied per call as an `AbortSignal.timeout` (the SDK then throws its
+ *   `GoogleGenerativeAIAbortError`), unless the caller set a `timeout` of their own for the model
+ *   or the call. The SDK's own `timeout` starts a timer it never clears, which keeps the process
+ *   alive until it fires; keycard's does not. A caller's `signal` still applies.
+ * - errors: this SDK copies the server's error text, details included, into `err.message`, and
+ *   Google's `DebugInfo` details may quote the key: keycard's proxy redacts every error a method
+ *   throws, and classifies key problems with `classifyGemini`; errors a stream raises after it
+ *   started (from `stream` or `response`) are redacted here.
+ *
+ * Known limits: `new GenerativeModel(sdk.apiKey, …)` or `new ChatSession(…)` built by hand get
+ * the placeholder (use `getGenerativeModel` and `startChat`); this SDK ignores an error event
+ * inside a stream, and a chat stream that breaks makes it `console.error` its own error (body
+ * errors, which hold no key); `maxRetries` does not apply (the SDK makes no retries);
+ * `sdkOptions` takes nothing (the SDK's constructor takes only the key); embeddings are recorded
+ * without tokens, as Google's answers carry none.
  * @module
  */
 import { inspect } from 'node:util';
-import type { ChatSession, GenerativeModel, GoogleGenerativeAI, RequestOptions } from '@google/generative-ai';
+import type {
+  ChatSession,
+  GenerativeModel,
+  GoogleGenerativeAI,
+  RequestOptions,
+  SingleRequestOptions,
+} from '@google/generative-ai';
+import { KeycardError } from '../errors.js';
+import { redactError } from '../redact/redactor.js';
 import type { Secret } from '../secret.js';
 import { bareModel, classifyGemini, geminiFailure, geminiUsage } from './gemini-usage.js';
+import { asObject } from './json.js';
 import type { AdapterContext, KeyIdentity, ProviderAdapter, ResponseUsage } from './types.js';
 
 /** Gemini takes no constructor options besides the key: `sdkOptions` is not used. */
@@ -29,8 +67,35 @@ export type GeminiSdkOptions = Record<string, never>;
 /** The model `verify()` counts tokens with: counting is free and needs a valid key. */
 export const GEMINI_VERIFY_MODEL = 'gemini-2.5-flash';
 
-type Method = (...args: unknown[]) => Promise<unknown>;
+/** What the SDK objects hold instead of the key, outside keycard's calls. */
+export const GEMINI_KEY_PLACEHOLDER = 'keycard-managed-key';
 
+/** The longest delay a Node timer takes (a longer one fires at once). */
+const MAX_TIMER_MS = 2_147_483_647;
+
+type AnyFunction = (...args: unknown[]) => unknown;
+type Lend = <T>(secret: Secret, call: () => Promise<T>) => Promise<T>;
+
+/** What every metered object of one client shares. */
+interface Metering {
+  context: AdapterContext<GeminiSdkOptions>;
+  /** keycard's base URL, without a trailing slash or API version. */
+  baseUrl: string | undefined;
+}
+
+/** Replaces the own method `target[name]` with `wrap(original)`, non-enumerable. */
+function patch(target: object, name: string, wrap: (original: AnyFunction) => AnyFunction): void {
+  const original = (target as Record<string, unknown>)[name];
+  if (typeof original !== 'function') return;
+  Object.defineProperty(target, name, {
+    value: wrap((original as AnyFunction).bind(target)),
+    configurable: true,
+    writable: true,
+    enumerable: false,
+  });
+}
+
+/** Gives `target` an `util.inspect` and `JSON.stringify` form that shows `describe()` only. */
 function hide(target: object, describe: () => Record<string, unknown>): void {
   const name = target.constructor.name;
   Object.defineProperties(target, {
@@ -43,102 +108,233 @@ function hide(target: object, describe: () => Record<string, unknown>): void {
   });
 }
 
-/** Replaces `target[name]` (an own, non-enumerable property) with `wrap(original)`. */
-function patch(target: object, name: string, wrap: (original: Method) => Method): void {
-  const original = (target as Record<string, Method>)[name];
-  if (typeof original !== 'function') return;
-  Object.defineProperty(target, name, {
-    value: wrap(original.bind(target)),
+/**
+ * Turns `target[property]`, where the SDK reads the key, into an accessor that yields the key
+ * only while a call made through the returned `lend` needs it, and the placeholder otherwise.
+ * Models read it synchronously as a call starts, so it is lent for that moment only
+ * (`untilSettled: false`); chats read it once the previous message is answered, so it is lent
+ * until the call settles. Concurrent calls each lend theirs.
+ */
+function keySlot(target: object, property: string, untilSettled: boolean): Lend {
+  const lent: Secret[] = [];
+  Object.defineProperty(target, property, {
+    get: () => lent[lent.length - 1]?.reveal() ?? GEMINI_KEY_PLACEHOLDER,
+    set: () => {
+      throw new KeycardError(
+        'keycard: the Gemini API key is set by keycard from the key source; it cannot be assigned on the SDK objects.',
+      );
+    },
+    enumerable: false,
     configurable: true,
-    writable: true,
   });
+  return async (secret, call) => {
+    lent.push(secret);
+    const release = () => {
+      lent.splice(lent.lastIndexOf(secret), 1);
+    };
+    let pending: ReturnType<typeof call>;
+    try {
+      pending = call();
+    } finally {
+      if (!untilSettled) release();
+    }
+    try {
+      return await pending;
+    } finally {
+      if (untilSettled) release();
+    }
+  };
+}
+
+/** The time limit of createClient's `timeout`, `undefined` for none. */
+function deadlineOf(timeout: number | undefined): number | undefined {
+  if (timeout === undefined || timeout === Number.POSITIVE_INFINITY) return undefined;
+  if (typeof timeout !== 'number' || Number.isNaN(timeout) || timeout < 0) {
+    throw new KeycardError(
+      `createClient: timeout must be a number of milliseconds (0 or more, or Infinity), not ${String(timeout)}.`,
+    );
+  }
+  return timeout > MAX_TIMER_MS ? undefined : Math.ceil(timeout);
+}
+
+/** `https://host/v1beta` → base `https://host`, version `v1beta`: the SDK adds the version itself. */
+function splitBaseURL(baseURL: string | undefined): { baseUrl?: string; apiVersion?: string } {
+  if (baseURL === undefined) return {};
+  const trimmed = baseURL.replace(/\/+$/, '');
+  const version = /\/(v\d+(?:alpha|beta)?)$/.exec(trimmed);
+  if (version === null) return { baseUrl: trimmed };
+  return { baseUrl: trimmed.slice(0, -version[0].length), apiVersion: version[1] as string };
+}
+
+/**
+ * The per-call request options: keycard's base URL, and keycard's timeout as a signal unless
+ * the model (`modelTimeout`) or the call has a timeout of its own.
+ */
+function callOptions(
+  given: unknown,
+  metering: Metering,
+  modelTimeout: number | undefined,
+): SingleRequestOptions | undefined {
+  const options = asObject(given) as SingleRequestOptions | undefined;
+  const deadline =
+    modelTimeout === undefined && options?.timeout === undefined
+      ? deadlineOf(metering.context.timeout)
+      : undefined;
+  if (deadline === undefined && (metering.baseUrl === undefined || options?.baseUrl === undefined)) {
+    return options;
+  }
+  const out: SingleRequestOptions = { ...options };
+  if (metering.baseUrl !== undefined && options?.baseUrl !== undefined) out.baseUrl = metering.baseUrl;
+  if (deadline !== undefined) {
+    const timer = AbortSignal.timeout(deadline);
+    out.signal = options?.signal === undefined ? timer : AbortSignal.any([options.signal, timer]);
+  }
+  return out;
 }
 
 const usageOfResult =
   (model: string | null) =>
-  (result: unknown): ResponseUsage =>
-    geminiUsage((result as { response?: { usageMetadata?: unknown } }).response?.usageMetadata, model);
+  (result: unknown): ResponseUsage => {
+    const response = asObject(asObject(result)?.['response']);
+    return geminiUsage(response?.['usageMetadata'], modelOf(response, model));
+  };
 
 const usageOfStream =
   (model: string | null) =>
   async (result: unknown): Promise<ResponseUsage> => {
-    const response = await (result as { response: Promise<{ usageMetadata?: unknown }> }).response;
-    return geminiUsage(response.usageMetadata, model);
+    const response = asObject(await (result as { response: Promise<unknown> }).response);
+    return geminiUsage(response?.['usageMetadata'], modelOf(response, model));
   };
 
-function meterChat(chat: ChatSession, context: AdapterContext<GeminiSdkOptions>): ChatSession {
+/** The model that answered (`modelVersion`), else the one asked for. */
+function modelOf(response: Record<string, unknown> | undefined, requested: string | null): string | null {
+  const version = response?.['modelVersion'];
+  return typeof version === 'string' && version !== '' ? version : requested;
+}
+
+const redacted = (error: unknown): unknown => (error instanceof Error ? redactError(error) : error);
+
+async function* redactingStream<T>(source: AsyncGenerator<T>): AsyncGenerator<T> {
+  try {
+    yield* source;
+  } catch (error) {
+    throw redacted(error);
+  }
+}
+
+/**
+ * A stream result whose `stream` and `response` fail with redacted errors: keycard's proxy maps
+ * what a method rejects with, not what the plain `{ stream, response }` object it resolves to
+ * rejects with later (a body cut short, an answer that is not JSON, a blocked candidate).
+ */
+function redactStreamResult(result: unknown): unknown {
+  const fields = asObject(result);
+  const stream = fields?.['stream'] as AsyncGenerator<unknown> | undefined;
+  const response = fields?.['response'] as Promise<unknown> | undefined;
+  if (stream === undefined || response === undefined) return result;
+  const safeResponse = response.catch((error: unknown) => {
+    throw redacted(error);
+  });
+  // The ledger waits for it; a caller who never does must not get an unhandled rejection.
+  safeResponse.catch(() => {});
+  return { ...fields, stream: redactingStream(stream), response: safeResponse };
+}
+
+interface MeteredMethod {
+  name: string;
+  operation: string;
+  stream?: boolean;
+  usage?: (result: unknown) => ResponseUsage | Promise<ResponseUsage>;
+}
+
+/** Wraps each of `methods` of `target` with `meter()`, lending the key through `lend`. */
+function meterMethods(
+  target: object,
+  methods: readonly MeteredMethod[],
+  model: string | null,
+  lend: Lend,
+  metering: Metering,
+  modelTimeout: number | undefined,
+): void {
+  for (const method of methods) {
+    patch(
+      target,
+      method.name,
+      (original) =>
+        (...args) =>
+          metering.context.meter({
+            operation: method.operation,
+            model,
+            stream: method.stream ?? false,
+            run: (secret) =>
+              lend(secret, async () => {
+                const options = callOptions(args[1], metering, modelTimeout);
+                const callArgs = options === args[1] ? args : [args[0], options, ...args.slice(2)];
+                const result = await original(...callArgs);
+                return method.stream === true ? redactStreamResult(result) : result;
+              }),
+            ...(method.usage === undefined ? {} : { usage: method.usage }),
+          }),
+    );
+  }
+}
+
+function meterChat(chat: ChatSession, metering: Metering, modelTimeout: number | undefined): ChatSession {
   const model = bareModel(chat.model);
-  const withKey = (secret: Secret) => {
-    (chat as unknown as { _apiKey: string })._apiKey = secret.reveal();
-  };
-  patch(
+  const lend = keySlot(chat, '_apiKey', true);
+  meterMethods(
     chat,
-    'sendMessage',
-    (original) =>
-      (...args) =>
-        context.meter({
-          operation: 'chat.sendMessage',
-          model,
-          run: (secret) => {
-            withKey(secret);
-            return original(...args);
-          },
-          usage: usageOfResult(model),
-        }),
-  );
-  patch(
-    chat,
-    'sendMessageStream',
-    (original) =>
-      (...args) =>
-        context.meter({
-          operation: 'chat.sendMessageStream',
-          model,
-          stream: true,
-          run: (secret) => {
-            withKey(secret);
-            return original(...args);
-          },
-          usage: usageOfStream(model),
-        }),
+    [
+      { name: 'sendMessage', operation: 'chat.sendMessage', usage: usageOfResult(model) },
+      {
+        name: 'sendMessageStream',
+        operation: 'chat.sendMessageStream',
+        stream: true,
+        usage: usageOfStream(model),
+      },
+    ],
+    model,
+    lend,
+    metering,
+    modelTimeout,
   );
   hide(chat, () => ({ model }));
   return chat;
 }
 
-function meterModel(generative: GenerativeModel, context: AdapterContext<GeminiSdkOptions>): GenerativeModel {
+function meterModel(
+  generative: GenerativeModel,
+  metering: Metering,
+  modelTimeout: number | undefined,
+): GenerativeModel {
   const model = bareModel(generative.model);
-  const call = (
-    operation: string,
-    usage?: (result: unknown) => ResponseUsage | Promise<ResponseUsage>,
-    stream = false,
-  ) =>
-    patch(
-      generative,
-      operation,
-      (original) =>
-        (...args) =>
-          context.meter({
-            operation,
-            model,
-            stream,
-            run: (secret) => {
-              generative.apiKey = secret.reveal();
-              return original(...args);
-            },
-            ...(usage === undefined ? {} : { usage }),
-          }),
-    );
-  call('generateContent', usageOfResult(model));
-  call('generateContentStream', usageOfStream(model), true);
-  // Counting tokens is free, and embeddings answers carry no token counts.
-  call('countTokens');
-  call('embedContent');
-  call('batchEmbedContents');
-  patch(generative, 'startChat', (original) => (...args) => {
-    const chat = (original as unknown as (...rest: unknown[]) => ChatSession)(...args);
-    return meterChat(chat, context) as unknown as Promise<unknown>;
-  });
+  const lend = keySlot(generative, 'apiKey', false);
+  meterMethods(
+    generative,
+    [
+      { name: 'generateContent', operation: 'generateContent', usage: usageOfResult(model) },
+      {
+        name: 'generateContentStream',
+        operation: 'generateContentStream',
+        stream: true,
+        usage: usageOfStream(model),
+      },
+      { name: 'countTokens', operation: 'countTokens' },
+      { name: 'embedContent', operation: 'embedContent' },
+      { name: 'batchEmbedContents', operation: 'batchEmbedContents' },
+    ],
+    model,
+    lend,
+    metering,
+    modelTimeout,
+  );
+  patch(
+    generative,
+    'startChat',
+    (original) =>
+      (...args) =>
+        meterChat(original(...args) as ChatSession, metering, modelTimeout),
+  );
   hide(generative, () => ({ model }));
   return generative;
 }
@@ -154,25 +350,36 @@ export const gemini: ProviderAdapter<
   load: () => import('@google/generative-ai'),
 
   create(module, context) {
-    const sdk = new module.GoogleGenerativeAI(context.currentKey().reveal());
-    const defaults: RequestOptions = {
-      ...(context.baseURL === undefined ? {} : { baseUrl: context.baseURL.replace(/\/+$/, '') }),
-      ...(context.timeout === undefined ? {} : { timeout: context.timeout }),
+    deadlineOf(context.timeout); // a bad timeout fails at creation, not at the first call
+    const { baseUrl, apiVersion } = splitBaseURL(context.baseURL);
+    const metering: Metering = { context, baseUrl };
+    const sdk = new module.GoogleGenerativeAI(GEMINI_KEY_PLACEHOLDER);
+    /** The model's request options: keycard's base URL over the caller's, their other fields as given. */
+    const modelOptions = (given: unknown): RequestOptions => ({
+      ...(apiVersion === undefined ? {} : { apiVersion }),
+      ...(asObject(given) as RequestOptions | undefined),
+      ...(baseUrl === undefined ? {} : { baseUrl }),
+    });
+    const timeoutOf = (given: unknown): number | undefined => {
+      const timeout = (asObject(given) as RequestOptions | undefined)?.timeout;
+      return typeof timeout === 'number' ? timeout : undefined;
     };
-    patch(sdk, 'getGenerativeModel', (original) => (params, options) => {
-      const made = (original as unknown as (...rest: unknown[]) => GenerativeModel)(params, {
-        ...defaults,
-        ...(options as RequestOptions),
-      });
-      return meterModel(made, context) as unknown as Promise<unknown>;
-    });
-    patch(sdk, 'getGenerativeModelFromCachedContent', (original) => (cached, params, options) => {
-      const made = (original as unknown as (...rest: unknown[]) => GenerativeModel)(cached, params, {
-        ...defaults,
-        ...(options as RequestOptions),
-      });
-      return meterModel(made, context) as unknown as Promise<unknown>;
-    });
+    patch(
+      sdk,
+      'getGenerativeModel',
+      (original) => (params, options) =>
+        meterModel(original(params, modelOptions(options)) as GenerativeModel, metering, timeoutOf(options)),
+    );
+    patch(
+      sdk,
+      'getGenerativeModelFromCachedContent',
+      (original) => (cached, params, options) =>
+        meterModel(
+          original(cached, params, modelOptions(options)) as GenerativeModel,
+          metering,
+          timeoutOf(options),
+        ),
+    );
     return sdk;
   },
 
@@ -186,7 +393,7 @@ export const gemini: ProviderAdapter<
   classify: classifyGemini,
 
   async verify(sdk): Promise<KeyIdentity> {
-    // Gemini keys carry no owner: what verify learns is that the key may call the model.
+    // Gemini keys name no owner: what verify learns is that the key may call the model.
     const counted = await sdk.getGenerativeModel({ model: GEMINI_VERIFY_MODEL }).countTokens('ping');
     return { model: GEMINI_VERIFY_MODEL, countedTokens: counted.totalTokens };
   },

@@ -6,18 +6,33 @@
  * path (`/bot<TOKEN>/<method>`), so keycard meters it at the method level: every typed method
  * (`getMe`, `sendMessage`, …) goes through `callApi`, which keycard wraps to
  * - put the current token on the client before each call (so a rotated token is picked up),
- * - time and record the call (one ledger event per method, no tokens),
- * - end it after `timeout` (default 60 s, plus the long-poll wait of `getUpdates`): telegraf
- *   itself waits up to 500 s, and a body cut short can hang until then.
+ * - time and record the call (one ledger event per method, named after it, no tokens),
+ * - end it after `timeout` (default {@link DEFAULT_TELEGRAM_TIMEOUT_MS}, plus the long-poll wait of
+ *   `getUpdates`) with a `TimeoutError`: telegraf itself waits up to 500 s, and a body cut short
+ *   after its `content-length` hangs until then. A caller's own `callApi(…, { signal })` still
+ *   applies. `timeout: Infinity` leaves only telegraf's 500 s.
  *
- * The token has to sit on the client object; `util.inspect` and `JSON.stringify` of `.sdk` show
- * a summary instead, and every error is redacted (telegraf leaves the token in the URL of some
- * of its errors). Known limit: `NODE_DEBUG=http` makes Node itself print request URLs, token
- * included. telegraf makes no retries, so `maxRetries` does not apply. Telegram is free: it
- * never yields `quota_exceeded`.
+ * Errors: 401, and the 404 Telegram answers for a path that holds no valid token (or for a method
+ * that does not exist), are `unauthorized`. A 403 ("bot was blocked by the user", "not enough
+ * rights") is about a chat, not the token: it keeps telegraf's `TelegramError`, as does a 429
+ * (outcome `rate_limited`, `parameters.retry_after` kept). Telegram is free: it never yields
+ * `quota_exceeded`.
+ *
+ * Known limits:
+ * - the token has to sit on the client object (`token`, made non-enumerable); `util.inspect` and
+ *   `JSON.stringify` of `.sdk` show a summary instead, and every error is redacted (telegraf leaves
+ *   the token in the URL of its body-phase errors, and of connection errors for tokens that do not
+ *   look like Telegram's);
+ * - `getFileLink()` returns a download URL that holds the token: that is what the URL is for;
+ * - `NODE_DEBUG=http` makes Node itself print request URLs, token included;
+ * - telegraf makes no retries, so `maxRetries` does not apply.
  * @module
  */
 import type { Telegram } from 'telegraf';
+import { KeycardError } from '../errors.js';
+import { registerSecret } from '../redact/registry.js';
+import type { Secret } from '../secret.js';
+import { asObject } from './json.js';
 import type { FailureClass, KeyIdentity, ProviderAdapter, ProviderFailure } from './types.js';
 
 /** What `sdkOptions` may hold for Telegram: telegraf's client options but the API root. */
@@ -25,6 +40,9 @@ export type TelegramSdkOptions = Omit<Partial<Telegram['options']>, 'apiRoot'>;
 
 /** How long one call may take when no `timeout` is set, in milliseconds. */
 export const DEFAULT_TELEGRAM_TIMEOUT_MS = 60_000;
+
+/** The longest delay a Node timer takes (a longer one fires at once). */
+const MAX_TIMER_MS = 2_147_483_647;
 
 type CallApi = (method: string, payload: unknown, options?: { signal?: AbortSignal }) => Promise<unknown>;
 
@@ -43,10 +61,55 @@ function classify(failure: ProviderFailure): FailureClass {
   return { outcome: 'error' };
 }
 
-/** The caller's signal (if any) combined with the call's timeout. */
-function deadline(timeoutMs: number, signal: AbortSignal | undefined): AbortSignal {
-  const timer = AbortSignal.timeout(timeoutMs);
-  return signal === undefined ? timer : AbortSignal.any([signal, timer]);
+/** The call's time limit in whole milliseconds, or `undefined` for none. */
+function limitOf(timeout: number | undefined): number | undefined {
+  const limit = timeout ?? DEFAULT_TELEGRAM_TIMEOUT_MS;
+  if (Number.isNaN(limit) || limit < 0) {
+    throw new KeycardError(
+      `createClient: timeout must be a number of milliseconds (0 or more, or Infinity), not ${String(timeout)}.`,
+    );
+  }
+  return limit === Number.POSITIVE_INFINITY ? undefined : Math.ceil(limit);
+}
+
+/** Extra time for `getUpdates`, which waits up to `timeout` seconds on the server (long polling). */
+function longPollMs(method: string, payload: unknown): number {
+  const wait = asObject(payload)?.['timeout'];
+  return method === 'getUpdates' && typeof wait === 'number' && Number.isFinite(wait) && wait > 0
+    ? Math.ceil(wait * 1000)
+    : 0;
+}
+
+function timeoutError(method: string, limitMs: number, cause: unknown): Error {
+  const error = new Error(
+    `Telegram did not answer ${method} within ${limitMs} ms (keycard's timeout; set createClient's timeout option to change it).`,
+    { cause },
+  );
+  error.name = 'TimeoutError';
+  return error;
+}
+
+/**
+ * Registers a token as it appears in a URL path, when that differs from the token and from its
+ * `encodeURIComponent` form (which the redactor already knows): URLs escape `{` or a space but
+ * keep `:`, and telegraf's errors quote the URL. Only tokens of no Telegram shape are concerned.
+ */
+function redactAsInPath(secret: Secret): void {
+  const token = secret.reveal();
+  if (/^[\w:.~-]*$/.test(token)) return;
+  const inPath = new URL(`./bot${token}/`, 'http://telegram.invalid/').pathname.slice(4, -1);
+  if (inPath !== token && inPath !== encodeURIComponent(token))
+    registerSecret(inPath, `[REDACTED telegram ${secret.maskedId}]`);
+}
+
+/** The adapter's `failureFromError`: a `TelegramError` carries the API's answer in `response`. */
+function failureFromError(error: unknown): ProviderFailure | undefined {
+  if (!(error instanceof Error)) return undefined;
+  const response = asObject((error as Error & { response?: unknown }).response);
+  const status = response?.['error_code'];
+  if (typeof status !== 'number') return undefined;
+  const description = response?.['description'];
+  return { status, message: typeof description === 'string' ? description : undefined };
 }
 
 /** The Telegram adapter. */
@@ -56,6 +119,7 @@ export const telegram: ProviderAdapter<Telegram, typeof import('telegraf'), Tele
   load: () => import('telegraf'),
 
   create(module, context) {
+    const limitMs = limitOf(context.timeout);
     // telegraf resolves `./bot<TOKEN>/<method>` against apiRoot: a root with a path needs its
     // trailing slash, or its last segment is dropped.
     const root = context.baseURL ?? 'https://api.telegram.org';
@@ -63,17 +127,34 @@ export const telegram: ProviderAdapter<Telegram, typeof import('telegraf'), Tele
       ...context.sdkOptions,
       apiRoot: new URL(root).pathname === '/' || root.endsWith('/') ? root : `${root}/`,
     });
+    // Off `Object.keys`, spreads and serialisers that ignore `toJSON`; callApi still reads it.
+    Object.defineProperty(client, 'token', { enumerable: false, writable: true, configurable: true });
     const original = client.callApi.bind(client) as CallApi;
-    const timeoutMs = context.timeout ?? DEFAULT_TELEGRAM_TIMEOUT_MS;
     const callApi: CallApi = (method, payload, options = {}) => {
-      const wait = (payload as { timeout?: unknown } | undefined)?.timeout;
-      const longPoll = method === 'getUpdates' && typeof wait === 'number' ? wait * 1000 : 0;
+      const callerSignal = options.signal;
+      const callLimit = limitMs === undefined ? undefined : limitMs + longPollMs(method, payload);
       return context.meter({
         operation: method,
         model: null,
-        run: (secret) => {
+        run: async (secret) => {
+          const timer =
+            callLimit === undefined || callLimit > MAX_TIMER_MS ? undefined : AbortSignal.timeout(callLimit);
+          const signal =
+            timer === undefined
+              ? callerSignal
+              : callerSignal === undefined
+                ? timer
+                : AbortSignal.any([callerSignal, timer]);
+          // telegraf reads the token synchronously when the call starts.
           (client as { token: string }).token = secret.reveal();
-          return original(method, payload, { signal: deadline(timeoutMs + longPoll, options.signal) });
+          redactAsInPath(secret);
+          try {
+            return await original(method, payload, signal === undefined ? {} : { signal });
+          } catch (error) {
+            if (timer?.aborted === true && callerSignal?.aborted !== true && callLimit !== undefined)
+              throw timeoutError(method, callLimit, error);
+            throw error;
+          }
         },
       });
     };
@@ -86,19 +167,7 @@ export const telegram: ProviderAdapter<Telegram, typeof import('telegraf'), Tele
     return client;
   },
 
-  failureFromError(error) {
-    if (!(error instanceof Error)) return undefined;
-    const response = (error as Error & { response?: unknown }).response as
-      | { ok?: unknown; error_code?: unknown; description?: unknown }
-      | undefined;
-    if (typeof response !== 'object' || response === null || typeof response.error_code !== 'number')
-      return undefined;
-    return {
-      status: response.error_code,
-      message: typeof response.description === 'string' ? response.description : undefined,
-    };
-  },
-
+  failureFromError,
   classify,
 
   async verify(sdk): Promise<KeyIdentity> {
@@ -108,8 +177,10 @@ export const telegram: ProviderAdapter<Telegram, typeof import('telegraf'), Tele
       id: me.id,
       username: me.username,
       firstName: me.first_name,
+      isBot: me.is_bot,
       canJoinGroups: me.can_join_groups,
       canReadAllGroupMessages: me.can_read_all_group_messages,
+      supportsInlineQueries: me.supports_inline_queries,
     };
   },
 };

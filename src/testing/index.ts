@@ -4,15 +4,15 @@
  * with keys that can be revoked, faults on demand, and a tally of every token served.
  * @module
  */
-export {
-  type FailNextOptions,
-  type SimulatedRequest,
-  type SimulatedUsage,
-  type Simulator,
-  type SimulatorCounts,
-  type SimulatorFault,
-  type SimulatorOptions,
-  type SimulatorTally,
-  type SimulatorTallyRow,
-  startSimulator,
-} from './simulator.js';
+export { startSimulator } from './simulator.js';
+export type {
+  FailNextOptions,
+  SimulatedRequest,
+  SimulatedUsage,
+  Simulator,
+  SimulatorCounts,
+  SimulatorFault,
+  SimulatorOptions,
+  SimulatorTally,
+  SimulatorTallyRow,
+} from './types.js';

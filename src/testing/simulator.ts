@@ -19,18 +19,17 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { ProviderId } from '../providers/ids.js';
 import { fingerprintKey, maskKey } from '../secret.js';
 import { PROVIDER_SIMULATORS } from './providers.js';
+import { countRequest, type TallyRows, tallyOf } from './tally.js';
 import type {
   FailNextOptions,
   SimulatedRequest,
   SimulatedResponse,
   Simulator,
   SimulatorContext,
-  SimulatorCounts,
   SimulatorFault,
   SimulatorOptions,
   SimulatorRequest,
   SimulatorTally,
-  SimulatorTallyRow,
 } from './types.js';
 
 export type {
@@ -59,48 +58,6 @@ interface QueuedFault {
   readonly fault: SimulatorFault;
   readonly provider: ProviderId | undefined;
   remaining: number;
-}
-
-type MutableCounts = {
-  requests: number;
-  unanswered: number;
-  inputTokens: number;
-  cachedInputTokens: number;
-  outputTokens: number;
-  reasoningTokens: number;
-  errors: Record<number, number>;
-};
-
-const emptyCounts = (): MutableCounts => ({
-  requests: 0,
-  unanswered: 0,
-  inputTokens: 0,
-  cachedInputTokens: 0,
-  outputTokens: 0,
-  reasoningTokens: 0,
-  errors: {},
-});
-
-function addCounts(into: MutableCounts, from: SimulatorCounts): void {
-  into.requests += from.requests;
-  into.unanswered += from.unanswered;
-  into.inputTokens += from.inputTokens;
-  into.cachedInputTokens += from.cachedInputTokens;
-  into.outputTokens += from.outputTokens;
-  into.reasoningTokens += from.reasoningTokens;
-  for (const [status, count] of Object.entries(from.errors)) {
-    const code = Number(status);
-    into.errors[code] = (into.errors[code] ?? 0) + count;
-  }
-}
-
-/** The counts of `name` in `groups`, created empty on first use. */
-function group<Name extends string>(groups: Partial<Record<Name, MutableCounts>>, name: Name): MutableCounts {
-  const existing = groups[name];
-  if (existing !== undefined) return existing;
-  const created = emptyCounts();
-  groups[name] = created;
-  return created;
 }
 
 function parseJson(text: string): { json: unknown; invalid: boolean } {
@@ -171,10 +128,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   const faults: QueuedFault[] = [];
   const closing = new AbortController();
   let log: SimulatedRequest[] = [];
-  let rows = new Map<
-    string,
-    MutableCounts & { provider: ProviderId; keyFingerprint: string | null; model: string | null }
-  >();
+  let rows: TallyRows = new Map();
   let counter = 0;
 
   function takeFault(provider: ProviderId): SimulatorFault | undefined {
@@ -189,30 +143,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   function record(entry: SimulatedRequest): void {
     log.push(entry);
     if (log.length > maxLogged) log.splice(0, log.length - maxLogged);
-    if (entry.provider === null) return;
-    const id = JSON.stringify([entry.provider, entry.keyFingerprint, entry.model]);
-    let row = rows.get(id);
-    if (row === undefined) {
-      row = {
-        provider: entry.provider,
-        keyFingerprint: entry.keyFingerprint,
-        model: entry.model,
-        ...emptyCounts(),
-      };
-      rows.set(id, row);
-    }
-    if (entry.status === null) {
-      row.unanswered += 1;
-      return;
-    }
-    row.requests += 1;
-    if (entry.status >= 400) row.errors[entry.status] = (row.errors[entry.status] ?? 0) + 1;
-    if (entry.status === 200 && entry.usage !== null) {
-      row.inputTokens += entry.usage.inputTokens;
-      row.cachedInputTokens += entry.usage.cachedInputTokens;
-      row.outputTokens += entry.usage.outputTokens;
-      row.reasoningTokens += entry.usage.reasoningTokens;
-    }
+    countRequest(rows, entry);
   }
 
   function write(res: ServerResponse, headers: Record<string, string>, response: SimulatedResponse): void {
@@ -373,20 +304,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       faults.push({ fault, provider: failOptions.provider, remaining: times });
     },
     tally(): SimulatorTally {
-      const total = emptyCounts();
-      const byProvider: Partial<Record<ProviderId, MutableCounts>> = {};
-      const byKey: Record<string, MutableCounts> = {};
-      const byModel: Record<string, MutableCounts> = {};
-      const snapshot: SimulatorTallyRow[] = [];
-      for (const row of rows.values()) {
-        const copy = { ...row, errors: { ...row.errors } };
-        snapshot.push(copy);
-        addCounts(total, copy);
-        addCounts(group(byProvider, row.provider), copy);
-        if (row.keyFingerprint !== null) addCounts(group(byKey, row.keyFingerprint), copy);
-        if (row.model !== null) addCounts(group(byModel, row.model), copy);
-      }
-      return { total, byProvider, byKey, byModel, rows: snapshot };
+      return tallyOf(rows);
     },
     get requests(): readonly SimulatedRequest[] {
       return log.slice();
