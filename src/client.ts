@@ -55,12 +55,12 @@ export interface ClientOptions<P extends SupportedProvider = SupportedProvider> 
   baseURL?: string | undefined;
   /**
    * Request timeout in milliseconds, passed to the SDK.
-   * @default the SDK's (10 minutes for OpenAI)
+   * @default the SDK's (10 minutes for OpenAI and Anthropic), except Slack and Telegram: 60 s
    */
   timeout?: number | undefined;
   /**
    * Retries the SDK may make on connection errors, 408, 409, 429 and 5xx.
-   * @default the SDK's (2 for OpenAI)
+   * @default the SDK's (2 for OpenAI and Anthropic), 2 for Slack; Telegram makes no retries
    */
   maxRetries?: number | undefined;
   /**

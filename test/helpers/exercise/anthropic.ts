@@ -5,7 +5,7 @@
  */
 import type Anthropic from '@anthropic-ai/sdk';
 import type { KeycardClient } from '../../../src/client.js';
-import type { Exercise } from './types.js';
+import { type Exercise, failEachFault } from './types.js';
 
 export const exerciseAnthropic: Exercise<KeycardClient<Anthropic>> = async (client, simulator, capture) => {
   const sdk = client.sdk;
@@ -35,18 +35,8 @@ export const exerciseAnthropic: Exercise<KeycardClient<Anthropic>> = async (clie
   capture.value(await sdk.models.list().withResponse());
   capture.value(await sdk.models.retrieve(model));
   capture.value(await client.verify());
-  for (const fault of [
-    'unauthorized',
-    'forbidden',
-    'quota',
-    'rate_limit',
-    'server_error',
-    'reset',
-    'bad_json',
-  ] as const) {
-    simulator.failNext(fault);
-    await capture.failure(() => sdk.messages.create(request));
-    simulator.failNext(fault);
-    await capture.failure(() => sdk.messages.stream(request).finalMessage());
-  }
+  await failEachFault(simulator, capture, [
+    () => sdk.messages.create(request),
+    () => sdk.messages.stream(request).finalMessage(),
+  ]);
 };

@@ -6,7 +6,7 @@
  */
 import type { GoogleGenerativeAI } from '@google/generative-ai';
 import type { KeycardClient } from '../../../src/client.js';
-import type { Exercise } from './types.js';
+import { type Exercise, failEachFault } from './types.js';
 
 export const exerciseGemini: Exercise<KeycardClient<GoogleGenerativeAI>> = async (
   client,
@@ -49,24 +49,12 @@ export const exerciseGemini: Exercise<KeycardClient<GoogleGenerativeAI>> = async
   capture.value(await cached.generateContent('canary cache'));
   capture.value([sdk.apiKey, model.apiKey, cached.apiKey]);
   capture.value(await client.verify());
-  for (const fault of [
-    'unauthorized',
-    'forbidden',
-    'quota',
-    'rate_limit',
-    'server_error',
-    'reset',
-    'bad_json',
-  ] as const) {
-    simulator.failNext(fault);
-    await capture.failure(() => model.generateContent('x'));
-    simulator.failNext(fault);
-    await capture.failure(async () => (await model.generateContentStream('x')).response);
-    simulator.failNext(fault);
-    await capture.failure(async () => {
+  await failEachFault(simulator, capture, [
+    () => model.generateContent('x'),
+    async () => (await model.generateContentStream('x')).response,
+    async () => {
       for await (const chunk of (await chat.sendMessageStream('x')).stream) capture.value(chunk);
-    });
-    simulator.failNext(fault);
-    await capture.failure(() => chat.sendMessage('x'));
-  }
+    },
+    () => chat.sendMessage('x'),
+  ]);
 };

@@ -6,7 +6,7 @@
 import type OpenAI from 'openai';
 import type { KeycardClient } from '../../../src/client.js';
 import type { Simulator } from '../../../src/testing/index.js';
-import type { Exercise } from './types.js';
+import { type Exercise, failEachFault } from './types.js';
 
 export const exerciseOpenAI: Exercise<KeycardClient<OpenAI>> = async (
   client,
@@ -25,16 +25,5 @@ export const exerciseOpenAI: Exercise<KeycardClient<OpenAI>> = async (
   capture.value(await sdk.embeddings.create({ model: 'text-embedding-3-small', input: 'canary' }));
   capture.value(await sdk.models.list().withResponse());
   capture.value(await client.verify());
-  for (const fault of [
-    'unauthorized',
-    'forbidden',
-    'quota',
-    'rate_limit',
-    'server_error',
-    'reset',
-    'bad_json',
-  ] as const) {
-    simulator.failNext(fault);
-    await capture.failure(() => sdk.chat.completions.create({ model, messages }));
-  }
+  await failEachFault(simulator, capture, [() => sdk.chat.completions.create({ model, messages })]);
 };

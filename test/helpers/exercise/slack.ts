@@ -5,7 +5,7 @@
  */
 import { type Logger, LogLevel, type WebClient } from '@slack/web-api';
 import type { KeycardClient } from '../../../src/client.js';
-import type { Exercise } from './types.js';
+import { type Exercise, failEachFault } from './types.js';
 
 export const exerciseSlack: Exercise<KeycardClient<WebClient>> = async (client, simulator, capture) => {
   const sdk = client.sdk;
@@ -24,20 +24,10 @@ export const exerciseSlack: Exercise<KeycardClient<WebClient>> = async (client, 
     }),
   );
   capture.value(await client.verify());
-  for (const fault of [
-    'unauthorized',
-    'forbidden',
-    'quota',
-    'rate_limit',
-    'server_error',
-    'reset',
-    'bad_json',
-  ] as const) {
-    simulator.failNext(fault);
-    await capture.failure(() => sdk.chat.postMessage({ channel: 'C0GENERAL', text: 'x' }));
-    simulator.failNext(fault);
-    await capture.failure(() => client.verify());
-  }
+  await failEachFault(simulator, capture, [
+    () => sdk.chat.postMessage({ channel: 'C0GENERAL', text: 'x' }),
+    () => client.verify(),
+  ]);
   // Not about the key: Slack's own error, and keycard's refusal of a per-call token.
   await capture.failure(() => sdk.chat.postMessage({ text: 'no channel' } as never));
   await capture.failure(() => sdk.apiCall('auth.test', { token: 'per-call-token' }));

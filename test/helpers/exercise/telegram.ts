@@ -1,7 +1,7 @@
 /** Drives a Telegram client through several methods and every fault, for the canary test. */
 import type { Telegram } from 'telegraf';
 import type { KeycardClient } from '../../../src/client.js';
-import type { Exercise } from './types.js';
+import { type Exercise, failEachFault } from './types.js';
 
 /** telegraf types `callApi`'s signal as the `abort-controller` polyfill's; Node's own works at run time. */
 const telegrafSignal = (signal: AbortSignal) =>
@@ -18,18 +18,7 @@ export const exerciseTelegram: Exercise<KeycardClient<Telegram>> = async (client
   );
   capture.value(await client.verify());
   // `getFileLink()` is left out on purpose: the download URL it returns holds the token by design.
-  for (const fault of [
-    'unauthorized',
-    'forbidden',
-    'quota',
-    'rate_limit',
-    'server_error',
-    'reset',
-    'bad_json',
-  ] as const) {
-    simulator.failNext(fault);
-    await capture.failure(() => sdk.sendMessage(42, 'x'));
-  }
+  await failEachFault(simulator, capture, [() => sdk.sendMessage(42, 'x')]);
   // Faults on an upload too: its error keeps the multipart payload (`on.payload`).
   simulator.failNext('forbidden');
   await capture.failure(() => sdk.sendPhoto(42, { source: Buffer.from('canary photo') }));

@@ -14,3 +14,28 @@ export interface Capture {
  * accepts the client's key; faults are queued with `simulator.failNext`).
  */
 export type Exercise<Client> = (client: Client, simulator: Simulator, capture: Capture) => Promise<void>;
+
+/** Every fault a simulator can inject that ends (everything but `hang`). */
+export const FAULTS = [
+  'unauthorized',
+  'forbidden',
+  'quota',
+  'rate_limit',
+  'server_error',
+  'reset',
+  'bad_json',
+] as const;
+
+/** For each fault: queues it before each of `calls` and records the failure of that call. */
+export async function failEachFault(
+  simulator: Simulator,
+  capture: Capture,
+  calls: readonly (() => Promise<unknown>)[],
+): Promise<void> {
+  for (const fault of FAULTS) {
+    for (const call of calls) {
+      simulator.failNext(fault);
+      await capture.failure(call);
+    }
+  }
+}
