@@ -6,6 +6,7 @@ import { inspect } from 'node:util';
 import { CredentialError, KeycardError } from './errors.js';
 import { mapSdkError } from './instrument/error-map.js';
 import { createInstrumentedFetch } from './instrument/fetch.js';
+import { DEFAULT_MAX_KEY_AGE_DAYS, keyAgeDays, keyAgeWarner } from './instrument/key-age.js';
 import { KeyHolder } from './instrument/key-holder.js';
 import { createMeter } from './instrument/meter-call.js';
 import { Recorder } from './instrument/recorder.js';
@@ -80,6 +81,23 @@ export interface ClientOptions<P extends SupportedProvider = SupportedProvider> 
    * @default globalThis.fetch
    */
   fetch?: typeof globalThis.fetch | undefined;
+  /**
+   * Warn (through `logger`) when the key was created or last changed more than this many days
+   * ago, where its source can tell (Vault's `created_time`, a file's modification time, a
+   * keystore entry's time). `false` turns the warning off.
+   * @default 90
+   */
+  maxKeyAgeDays?: number | false | undefined;
+}
+
+/** What `client.refresh()` did. */
+export interface RefreshResult {
+  /** Whether the source held another key, now in use. */
+  changed: boolean;
+  /** Masked id of the key in use after the refresh. */
+  maskedId: string;
+  /** Fingerprint of the key in use after the refresh. */
+  fingerprint: string;
 }
 
 /** What `verify()` found: the key works, and whose it is. */
@@ -92,6 +110,10 @@ export interface VerifyResult {
   identity: KeyIdentity;
   /** How long the check took. */
   latencyMs: number;
+  /** When the key was created or last changed at its source, when the source can tell. */
+  keyChangedAt: Date | undefined;
+  /** Whole days since `keyChangedAt`, when known. */
+  keyAgeDays: number | undefined;
 }
 
 /** A client: the official SDK as `.sdk`, with the key kept out of sight and every call metered. */
@@ -111,6 +133,12 @@ export interface KeycardClient<Sdk extends object = object> {
    * owner; rejects with a `CredentialError` when the key does not work.
    */
   verify(): Promise<VerifyResult>;
+  /**
+   * Reads the key again from its source now, bypassing any cache, and uses it from the next
+   * request on if it changed. Rejects with a `CredentialError` when the source cannot be read or
+   * holds an invalid key (the key in use stays). Concurrent refreshes share one read.
+   */
+  refresh(): Promise<RefreshResult>;
   /** Flushes the ledger and ends the client: later calls through `.sdk` fail. Idempotent. */
   close(): Promise<void>;
 }
@@ -127,9 +155,13 @@ function toSource(provider: SupportedProvider, keySource: KeySource | string | u
 }
 
 /** Reads the key; a source that fails with anything but a CredentialError is reported as unavailable. */
-async function resolveKey(source: KeySource, provider: ProviderId): Promise<Secret> {
+async function resolveKey(
+  source: KeySource,
+  provider: ProviderId,
+  options: { fresh?: boolean; onWarning?: ((message: string) => void) | undefined } = {},
+): Promise<Secret> {
   try {
-    return await source.resolve({ provider });
+    return await source.resolve({ provider, ...options });
   } catch (error) {
     if (CredentialError.is(error)) throw error;
     throw new CredentialError({
@@ -187,14 +219,26 @@ export async function createClient<P extends SupportedProvider>(
     await checkKeyShape(provider, secret, { source: describe });
   };
 
-  const secret = await resolveKey(source, provider);
+  const maxKeyAgeDays = options.maxKeyAgeDays ?? DEFAULT_MAX_KEY_AGE_DAYS;
+  if (maxKeyAgeDays !== false && (typeof maxKeyAgeDays !== 'number' || !(maxKeyAgeDays >= 0))) {
+    throw new KeycardError('createClient: maxKeyAgeDays must be a number of days (0 or more) or false.');
+  }
+  const logger = toKeycardLogger(options.logger);
+  // Sources report warnings (a cached key served while Vault is down) to the client's logger.
+  const onWarning =
+    options.logger === undefined
+      ? undefined
+      : (message: string) => logger.warn(message, { source: describe });
+  const secret = await resolveKey(source, provider, { onWarning });
   await validate(secret);
   const module = await loadSdk(adapter);
 
-  const logger = toKeycardLogger(options.logger);
   const ledger = options.ledger === false ? undefined : (options.ledger ?? defaultLedger());
   const workflow = options.workflow ?? process.env['KEYCARD_WORKFLOW'] ?? null;
-  const keys = new KeyHolder(secret, source, provider, validate, logger);
+  const keys = new KeyHolder(secret, source, provider, validate, logger, onWarning);
+  const warnAge = keyAgeWarner(logger, maxKeyAgeDays);
+  keys.onKey = warnAge;
+  warnAge(secret);
   const recorder = new Recorder(provider, workflow, ledger, logger);
   let closed = false;
   const isClosed = () => closed;
@@ -240,7 +284,26 @@ export async function createClient<P extends SupportedProvider>(
         fingerprint: keys.current.fingerprint,
         identity,
         latencyMs: Math.round(performance.now() - started),
+        keyChangedAt: keys.current.changedAt,
+        keyAgeDays: keyAgeDays(keys.current),
       };
+    },
+    async refresh() {
+      try {
+        const changed = await keys.force();
+        return { changed, maskedId: keys.current.maskedId, fingerprint: keys.current.fingerprint };
+      } catch (error) {
+        if (CredentialError.is(error)) throw error;
+        throw new CredentialError({
+          reason: 'source_unavailable',
+          message: `Could not read the ${PROVIDERS[provider].label} ${PROVIDERS[provider].keyNoun} again from ${describe}.`,
+          hint: 'Check that the key source is reachable and configured, then try again.',
+          provider,
+          source: describe,
+          retryable: true,
+          cause: error,
+        });
+      }
     },
     async close() {
       if (closed) return;

@@ -9,6 +9,7 @@ export {
   type ClientOptions,
   createClient,
   type KeycardClient,
+  type RefreshResult,
   type VerifyResult,
 } from './client.js';
 export {
@@ -21,7 +22,13 @@ export {
   KeycardError,
   type KeycardErrorOptions,
 } from './errors.js';
-export { type FileSourceOptions, KeySpecError, keys } from './keys/index.js';
+export {
+  type AppRoleOptions,
+  type FileSourceOptions,
+  KeySpecError,
+  keys,
+  type VaultSourceOptions,
+} from './keys/index.js';
 export { isKeySource, type KeySource, type ResolveOptions } from './keys/types.js';
 export { defaultLedger } from './ledger/default.js';
 export { MemoryLedger, memoryLedger } from './ledger/memory.js';

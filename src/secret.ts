@@ -64,6 +64,12 @@ export interface SecretOptions {
   provider?: ProviderId | undefined;
   /** The `describe()` of the key source it came from, e.g. `env:OPENAI_API_KEY`. */
   source?: string | undefined;
+  /**
+   * When the key was created or last changed at its source, where the source can tell: Vault's
+   * `created_time`, a file's modification time, a keystore entry's time. Used for key-age
+   * warnings.
+   */
+  changedAt?: Date | undefined;
 }
 
 /**
@@ -86,6 +92,8 @@ export class Secret {
   readonly fingerprint: string;
   /** When this value was read from its source. */
   readonly obtainedAt: Date;
+  /** When the key was created or last changed at its source, when the source can tell. */
+  readonly changedAt: Date | undefined;
 
   constructor(value: string, options: SecretOptions = {}) {
     if (typeof value !== 'string') throw new TypeError('Secret: value must be a string');
@@ -95,6 +103,7 @@ export class Secret {
     this.maskedId = maskKey(value);
     this.fingerprint = fingerprintKey(value);
     this.obtainedAt = new Date();
+    this.changedAt = options.changedAt;
     registerSecret(value, `[REDACTED ${this.provider ?? 'key'} ${this.maskedId}]`);
   }
 

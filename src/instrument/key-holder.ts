@@ -1,7 +1,7 @@
 /**
- * The key a client uses right now, and how it is replaced when the provider rejects it: the
- * source is read again (once, however many requests failed at the same moment) and, if it
- * yields another valid key, requests go on with that one.
+ * The key a client uses right now, and how it is replaced: when the provider rejects it, the
+ * source is read again (once, however many requests failed at the same moment) and, if it yields
+ * another valid key, requests go on with that one; `client.refresh()` forces the same read.
  * @module
  */
 import type { KeySource } from '../keys/types.js';
@@ -9,9 +9,18 @@ import type { ProviderId } from '../providers/ids.js';
 import type { KeycardLogger } from '../redact/logger.js';
 import type { Secret } from '../secret.js';
 
+/**
+ * After a re-read found no other key, rejections of that same key within this window do not read
+ * the source again: a hundred failing calls make one read, not a hundred.
+ */
+const REREAD_COOLDOWN_MS = 1000;
+
 export class KeyHolder {
   #secret: Secret;
-  #refreshing: Promise<boolean> | undefined;
+  #rereading: Promise<boolean> | undefined;
+  #lastMiss: { fingerprint: string; at: number } | undefined;
+  /** Called with each key that comes into use (the first one too), e.g. for key-age warnings. */
+  onKey: ((secret: Secret) => void) | undefined;
 
   constructor(
     secret: Secret,
@@ -19,6 +28,7 @@ export class KeyHolder {
     private readonly provider: ProviderId,
     private readonly validate: (secret: Secret) => Promise<void>,
     private readonly logger: KeycardLogger,
+    private readonly onWarning: ((message: string) => void) | undefined,
   ) {
     this.#secret = secret;
   }
@@ -31,40 +41,69 @@ export class KeyHolder {
   /**
    * Called after the provider rejected the key with fingerprint `rejected`. Resolves to whether
    * another key is now in use (read from the source, or already swapped in by a concurrent call).
+   * Never rejects: a source that cannot be read is logged.
    */
   refresh(rejected: string): Promise<boolean> {
     if (this.#secret.fingerprint !== rejected) return Promise.resolve(true);
-    this.#refreshing ??= this.#reread(rejected).finally(() => {
-      this.#refreshing = undefined;
-    });
-    return this.#refreshing;
+    const miss = this.#lastMiss;
+    if (miss !== undefined && miss.fingerprint === rejected && Date.now() - miss.at < REREAD_COOLDOWN_MS) {
+      return Promise.resolve(false);
+    }
+    return this.#reread().then(
+      (changed) => {
+        if (changed) return true;
+        this.#lastMiss = { fingerprint: rejected, at: Date.now() };
+        return this.#secret.fingerprint !== rejected;
+      },
+      (error: unknown) => {
+        this.#lastMiss = { fingerprint: rejected, at: Date.now() };
+        this.logger.warn(
+          `keycard: ${this.provider} key was rejected and ${this.source.describe()} could not be read again`,
+          {
+            provider: this.provider,
+            source: this.source.describe(),
+            error: error instanceof Error ? error.message : String(error),
+          },
+        );
+        return false;
+      },
+    );
   }
 
-  async #reread(rejected: string): Promise<boolean> {
-    let fresh: Secret;
-    try {
-      fresh = await this.source.resolve({ provider: this.provider, fresh: true });
-      await this.validate(fresh);
-    } catch (error) {
-      this.logger.warn(
-        `keycard: ${this.provider} key was rejected and ${this.source.describe()} could not be read again`,
-        {
-          provider: this.provider,
-          source: this.source.describe(),
-          error: error instanceof Error ? error.message : String(error),
-        },
-      );
-      return false;
-    }
-    if (fresh.fingerprint === rejected) return false;
+  /**
+   * Reads the source again now, bypassing its cache; rejects when it cannot be read or the key
+   * it holds is not valid. Resolves to whether the key in use changed.
+   */
+  force(): Promise<boolean> {
+    return this.#reread();
+  }
+
+  /** One read at a time: concurrent callers share it. */
+  #reread(): Promise<boolean> {
+    this.#rereading ??= this.#read().finally(() => {
+      this.#rereading = undefined;
+    });
+    return this.#rereading;
+  }
+
+  async #read(): Promise<boolean> {
+    const fresh = await this.source.resolve({
+      provider: this.provider,
+      fresh: true,
+      onWarning: this.onWarning,
+    });
+    await this.validate(fresh);
     const previous = this.#secret;
+    if (fresh.fingerprint === previous.fingerprint) return false;
     this.#secret = fresh;
+    this.#lastMiss = undefined;
     this.logger.info(`keycard: ${this.provider} key rotated from ${previous.maskedId} to ${fresh.maskedId}`, {
       provider: this.provider,
       source: this.source.describe(),
       previous: previous.fingerprint,
       fingerprint: fresh.fingerprint,
     });
+    this.onKey?.(fresh);
     return true;
   }
 }

@@ -36,7 +36,8 @@ export interface FileSourceOptions {
 /**
  * A key from the file at `path` (a leading `~/` is the home directory; a relative path is
  * resolved from the working directory), read again on every resolve so that rewriting the file
- * rotates the key; an unchanged value gives the same `Secret` instance. `describe()`:
+ * rotates the key; an unchanged value gives the same `Secret` instance. The file's modification
+ * time is the key's `changedAt` (key-age warnings). `describe()`:
  * `file:PATH` or `file:PATH#field`.
  *
  * @example
@@ -68,13 +69,14 @@ export function file(path: string, options: FileSourceOptions = {}): KeySource {
       const { signal, provider } = resolveOptions;
       signal?.throwIfAborted();
       const context: FileContext = { path, source: described, provider };
-      const text = await readKeyFile(context, allowInsecure);
+      const { text, modifiedAt } = await readKeyFile(context, allowInsecure);
       signal?.throwIfAborted();
       const raw = field === undefined ? wholeFileValue(text, context) : fieldValue(text, field, context);
       const value = cleanKeyValue(raw, { source: described, provider });
       // `fresh` needs no special case: the file is read and checked on every resolve anyway.
       if (last !== undefined && last.value === value && last.provider === provider) return last.secret;
-      const secret = new Secret(value, { provider, source: described });
+      // The modification time stands for when the key was last changed (key-age warnings).
+      const secret = new Secret(value, { provider, source: described, changedAt: modifiedAt });
       last = { value, provider, secret };
       return secret;
     },
@@ -163,8 +165,11 @@ function tooLarge(context: FileContext, size: number): CredentialError {
   );
 }
 
-/** Reads the file after checking what it is, its size and its mode; returns its text. */
-async function readKeyFile(context: FileContext, allowInsecure: boolean): Promise<string> {
+/** Reads the file after checking what it is, its size and its mode; returns its text and mtime. */
+async function readKeyFile(
+  context: FileContext,
+  allowInsecure: boolean,
+): Promise<{ text: string; modifiedAt: Date }> {
   const absolute = resolvePath(expandHome(context.path));
   let stats: Awaited<ReturnType<typeof stat>>;
   try {
@@ -209,5 +214,5 @@ async function readKeyFile(context: FileContext, allowInsecure: boolean): Promis
       'Save the file as plain UTF-8 text that holds only the key.',
     );
   }
-  return text;
+  return { text, modifiedAt: stats.mtime };
 }

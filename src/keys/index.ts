@@ -1,6 +1,6 @@
 /**
  * Key sources: where a key comes from (`keys.env`, `keys.file`, `keys.literal`, `keys.chain`,
- * `keys.from`), never what it is. No module here imports zod except `schemas.ts`, which keycard
+ * `keys.from`, `keys.vault`), never what it is. No module here imports zod except `schemas.ts`, which keycard
  * loads lazily.
  * @module
  */
@@ -9,6 +9,7 @@ import { env } from './env.js';
 import { file } from './file.js';
 import { literal } from './literal.js';
 import { from } from './spec.js';
+import { vault } from './vault/source.js';
 
 /**
  * The built-in key sources.
@@ -16,7 +17,7 @@ import { from } from './spec.js';
  * @example
  * const source = keys.chain(keys.env('OPENAI_API_KEY'), keys.file('./secrets/openai.key'));
  */
-export const keys = { env, file, literal, chain, from } as const;
+export const keys = { env, file, literal, chain, from, vault } as const;
 
 export type { CleanContext } from './clean.js';
 export type { FileSourceOptions } from './file.js';
@@ -24,3 +25,5 @@ export type { KeyShape, UnusableShape } from './shapes.js';
 export type { SpecScheme } from './spec.js';
 export { KeySpecError } from './spec.js';
 export type { KeySource, ResolveOptions } from './types.js';
+export type { AppRoleOptions } from './vault/auth.js';
+export type { VaultSourceOptions } from './vault/source.js';

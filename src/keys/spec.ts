@@ -5,32 +5,15 @@
  * @module
  */
 import { fileURLToPath } from 'node:url';
-import { KeycardError } from '../errors.js';
 import { misplacedKeyError } from './clean.js';
 import { env } from './env.js';
 import { file } from './file.js';
 import { looksLikeKey } from './shapes.js';
+import { KeySpecError } from './spec-error.js';
 import { isKeySource, type KeySource } from './types.js';
+import { vault } from './vault/source.js';
 
-/**
- * A spec string keycard cannot read: unknown scheme, bad variable name, empty path. Its `hint`
- * lists the accepted forms. It never contains more of the spec than its scheme, or a name or
- * path that cannot be a key.
- */
-export class KeySpecError extends KeycardError {
-  /** What to do about it, in one sentence. */
-  readonly hint: string;
-
-  constructor(message: string, hint: string) {
-    super(`${message.trimEnd()} ${hint}`);
-    this.hint = hint;
-  }
-}
-Object.defineProperty(KeySpecError.prototype, 'name', {
-  value: 'KeySpecError',
-  writable: true,
-  configurable: true,
-});
+export { KeySpecError };
 
 /** One scheme of spec strings. */
 export interface SpecScheme {
@@ -91,6 +74,21 @@ function parseFile(rest: string): KeySource {
 export const SPEC_SCHEMES: readonly SpecScheme[] = [
   { scheme: 'env', forms: ['env:NAME', 'env:NAME|OTHER', 'env: (the provider default)'], parse: parseEnv },
   { scheme: 'file', forms: ['file:PATH', 'file:PATH#field'], parse: parseFile },
+  {
+    scheme: 'vault',
+    forms: ['vault://HOST[:PORT]/MOUNT/PATH#field', 'vault:///MOUNT/PATH#field (VAULT_ADDR)'],
+    parse: (rest) => vault(`vault:${rest}`),
+  },
+  {
+    scheme: 'https',
+    forms: ['https://HOST:PORT/v1/MOUNT/data/PATH#field (Vault)'],
+    parse: (rest) => vault(`https:${rest}`),
+  },
+  {
+    scheme: 'http',
+    forms: ['http://127.0.0.1:8200/v1/… (Vault on this machine)'],
+    parse: (rest) => vault(`http:${rest}`),
+  },
 ];
 
 /** The accepted forms, for hints: every scheme's forms, then a KeySource. */
@@ -103,13 +101,15 @@ const SCHEME = /^([A-Za-z][A-Za-z0-9+.-]*):(.*)$/s;
 
 /**
  * A key source from a spec string, or `spec` itself when it is already a `KeySource`.
- * Accepts `env:NAME`, `env:A|B`, `env:` (the provider's default variables), `file:PATH` and
- * `file:PATH#field`. Anything else throws a `KeySpecError` listing the accepted forms; a key
+ * Accepts `env:NAME`, `env:A|B`, `env:` (the provider's default variables), `file:PATH`,
+ * `file:PATH#field`, and Vault URLs (`vault://HOST/MOUNT/PATH#field`, `vault:///MOUNT/PATH#field`,
+ * `https://HOST:8200/v1/MOUNT/data/PATH#field`; see `keys.vault()`). Anything else throws a `KeySpecError` listing the accepted forms; a key
  * passed by mistake throws a `CredentialError` (`malformed`) that does not show it.
  *
  * @example
  * keys.from('env:OPENAI_API_KEY');
  * keys.from('file:./secrets/app.json#openai.key');
+ * keys.from('vault://vault.internal/secret/openai#api_key');
  */
 export function from(spec: string | KeySource): KeySource {
   if (isKeySource(spec)) return spec;

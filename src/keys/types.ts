@@ -16,6 +16,12 @@ export interface ResolveOptions {
   fresh?: boolean | undefined;
   /** Aborts a slow read (a remote store). */
   signal?: AbortSignal | undefined;
+  /**
+   * Where a source reports a warning, such as a cached key served while its store is down.
+   * `createClient` passes its logger's `warn`.
+   * @default process.emitWarning
+   */
+  onWarning?: ((message: string) => void) | undefined;
 }
 
 /**

@@ -50,7 +50,7 @@ describe('keys.from', () => {
   });
 
   it('is table-driven: every scheme lists its forms', () => {
-    expect(SPEC_SCHEMES.map((scheme) => scheme.scheme)).toEqual(['env', 'file']);
+    expect(SPEC_SCHEMES.map((scheme) => scheme.scheme)).toEqual(['env', 'file', 'vault', 'https', 'http']);
     for (const scheme of SPEC_SCHEMES) expect(scheme.forms.length).toBeGreaterThan(0);
   });
 
@@ -78,9 +78,21 @@ describe('keys.from', () => {
   });
 
   it('shows only the scheme of an unknown spec, never what follows', () => {
-    const error = thrown(() => from('https://user:hunter2pass@example.com/key')) as KeySpecError;
-    expect(error.message).toContain('"https:…"');
+    const error = thrown(() => from('ftp://user:hunter2pass@example.com/key')) as KeySpecError;
+    expect(error.message).toContain('"ftp:…"');
     expect(error.message).not.toContain('hunter2pass');
+  });
+
+  it('refuses a Vault URL with credentials in it, without showing them', () => {
+    for (const spec of [
+      'https://user:hunter2pass@vault.example.com/v1/secret/data/key#k',
+      'vault://user:hunter2pass@vault.example.com/secret/key#k',
+      'vault://vault.example.com/secret/key?token=hunter2pass#k',
+    ]) {
+      const error = thrown(() => from(spec)) as KeySpecError;
+      expect(error).toBeInstanceOf(KeySpecError);
+      expect(error.message).not.toContain('hunter2pass');
+    }
   });
 
   it('refuses a non-string', () => {
