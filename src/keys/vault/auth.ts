@@ -39,12 +39,13 @@ export interface VaultToken {
 /** Sends a login request; given by the source, which knows the address, namespace and TLS. */
 export type LoginRequest = (path: string, body: Record<string, string>) => Promise<VaultHttpResponse>;
 
-/** A new login this long before the token expires. */
+/** A new login this long before the token expires (or a tenth of its lifetime, if shorter). */
 const RENEW_MARGIN_MS = 10_000;
 
 interface AppRoleState {
   token: Secret;
-  expiresAt: number;
+  /** When to log in again: shortly before the token expires. */
+  renewAt: number;
 }
 
 export class VaultAuth {
@@ -82,7 +83,10 @@ export class VaultAuth {
     this.#login = login;
   }
 
-  /** The token to use now; `fresh` reads token sources again and logs in again. */
+  /**
+   * The token to use now. `fresh` reads a token source again and logs in again; it is used
+   * after Vault refused a token, not for every fresh read of a key.
+   */
   async token(fresh = false): Promise<VaultToken> {
     const tokenOption = this.#tokenOption;
     if (tokenOption instanceof Secret) return { secret: tokenOption, origin: 'the token option' };
@@ -114,6 +118,14 @@ export class VaultAuth {
    */
   async renew(used: VaultToken): Promise<boolean> {
     if (used.secret === undefined) return false;
+    const appRole = this.#tokenOption === undefined ? this.#appRoleCredentials() : undefined;
+    if (appRole !== undefined) {
+      // Another caller may have logged in again already.
+      const current = this.#appRole;
+      if (current !== undefined && current.token.fingerprint !== used.secret.fingerprint) return true;
+      const state = await this.#appRoleToken(appRole, true);
+      return state.token.fingerprint !== used.secret.fingerprint;
+    }
     const again = await this.token(true);
     return again.secret !== undefined && again.secret.fingerprint !== used.secret.fingerprint;
   }
@@ -128,8 +140,7 @@ export class VaultAuth {
 
   #appRoleToken(options: AppRoleOptions, fresh: boolean): Promise<AppRoleState> {
     const state = this.#appRole;
-    if (!fresh && state !== undefined && Date.now() < state.expiresAt - RENEW_MARGIN_MS)
-      return Promise.resolve(state);
+    if (!fresh && state !== undefined && Date.now() < state.renewAt) return Promise.resolve(state);
     this.#loggingIn ??= this.#loginWith(options).finally(() => {
       this.#loggingIn = undefined;
     });
@@ -160,7 +171,10 @@ export class VaultAuth {
     const leaseSeconds = typeof auth?.['lease_duration'] === 'number' ? auth['lease_duration'] : 0;
     const state: AppRoleState = {
       token: new Secret(token, { source: `vault AppRole auth/${mount}` }),
-      expiresAt: leaseSeconds > 0 ? Date.now() + leaseSeconds * 1000 : Number.POSITIVE_INFINITY,
+      renewAt:
+        leaseSeconds > 0
+          ? Date.now() + leaseSeconds * 1000 - Math.min(RENEW_MARGIN_MS, leaseSeconds * 100)
+          : Number.POSITIVE_INFINITY,
     };
     this.#appRole = state;
     return state;

@@ -273,9 +273,8 @@ export function vault(url: string, options: VaultSourceOptions = {}): KeySource 
     path: string,
     signal: AbortSignal | undefined,
     provider: ProviderId | undefined,
-    fresh: boolean,
   ): Promise<{ response: VaultHttpResponse; token: VaultToken }> {
-    let token = await auth.token(fresh);
+    let token = await auth.token();
     let response = await send(current, 'GET', path, token, undefined, signal, provider);
     if (response.status === 403 && (await auth.renew(token))) {
       token = await auth.token();
@@ -320,13 +319,12 @@ export function vault(url: string, options: VaultSourceOptions = {}): KeySource 
     current: Target,
     signal: AbortSignal | undefined,
     provider: ProviderId | undefined,
-    fresh: boolean,
   ): Promise<KvMount | undefined> {
     if (location.kind === 'raw') return undefined;
     if (location.kv !== undefined) return mountFromFirstSegment(location, location.kv);
     if (mount !== undefined) return mount;
     const path = `sys/internal/ui/mounts/${location.path}`;
-    const { response, token } = await authorizedGet(current, path, signal, provider, fresh);
+    const { response, token } = await authorizedGet(current, path, signal, provider);
     const body = parseObject(response.text);
     if (response.status === 403) throw refused(location.path, token, body, provider);
     if (response.status === 400 || response.status === 404) {
@@ -362,10 +360,9 @@ export function vault(url: string, options: VaultSourceOptions = {}): KeySource 
   async function readFromVault(
     provider: ProviderId | undefined,
     signal: AbortSignal | undefined,
-    fresh: boolean,
   ): Promise<ReadResult> {
     const current = await resolveTarget(provider);
-    const kvMount = await detectMount(current, signal, provider, fresh);
+    const kvMount = await detectMount(current, signal, provider);
     const path = apiPath(location, kvMount);
     const query = location.version === undefined ? '' : `?version=${location.version}`;
     const { response, token } = await authorizedGet(
@@ -373,7 +370,6 @@ export function vault(url: string, options: VaultSourceOptions = {}): KeySource 
       `${path}${query}`,
       signal,
       provider,
-      fresh && kvMount === undefined,
     );
     const body = parseObject(response.text);
     const where = `${path}${current.namespace === undefined ? '' : ` (namespace ${current.namespace})`}`;
@@ -454,9 +450,8 @@ export function vault(url: string, options: VaultSourceOptions = {}): KeySource 
   async function load(
     provider: ProviderId | undefined,
     signal: AbortSignal | undefined,
-    fresh: boolean,
   ): Promise<CacheEntry> {
-    const result = await readFromVault(provider, signal, fresh);
+    const result = await readFromVault(provider, signal);
     const previous = cache;
     const secret =
       previous !== undefined &&
@@ -479,7 +474,7 @@ export function vault(url: string, options: VaultSourceOptions = {}): KeySource 
       if (!fresh && cached !== undefined && Date.now() - cached.fetchedAt < cached.ttlMs) {
         return relabel(cached.secret, provider, described);
       }
-      inflight ??= load(provider, signal, fresh).finally(() => {
+      inflight ??= load(provider, signal).finally(() => {
         inflight = undefined;
       });
       try {
