@@ -16,3 +16,10 @@ export type {
   SimulatorTally,
   SimulatorTallyRow,
 } from './types.js';
+export {
+  startVaultSimulator,
+  type VaultFault,
+  type VaultRequestRecord,
+  type VaultSimulator,
+  type VaultSimulatorOptions,
+} from './vault.js';
