@@ -26,7 +26,13 @@ export {
   type AppRoleOptions,
   type FileSourceOptions,
   KeySpecError,
+  Keystore,
+  type KeystoreAddOptions,
+  type KeystoreEntryInfo,
+  type KeystoreOptions,
   keys,
+  type OpenKeystoreOptions,
+  openKeystore,
   type VaultSourceOptions,
 } from './keys/index.js';
 export { isKeySource, type KeySource, type ResolveOptions } from './keys/types.js';

@@ -1,12 +1,13 @@
 /**
  * Key sources: where a key comes from (`keys.env`, `keys.file`, `keys.literal`, `keys.chain`,
- * `keys.from`, `keys.vault`), never what it is. No module here imports zod except `schemas.ts`, which keycard
+ * `keys.from`, `keys.vault`, `keys.keystore`), never what it is. No module here imports zod except `schemas.ts`, which keycard
  * loads lazily.
  * @module
  */
 import { chain } from './chain.js';
 import { env } from './env.js';
 import { file } from './file.js';
+import { keystore } from './keystore.js';
 import { literal } from './literal.js';
 import { from } from './spec.js';
 import { vault } from './vault/source.js';
@@ -17,10 +18,18 @@ import { vault } from './vault/source.js';
  * @example
  * const source = keys.chain(keys.env('OPENAI_API_KEY'), keys.file('./secrets/openai.key'));
  */
-export const keys = { env, file, literal, chain, from, vault } as const;
+export const keys = { env, file, literal, chain, from, vault, keystore } as const;
 
 export type { CleanContext } from './clean.js';
 export type { FileSourceOptions } from './file.js';
+export {
+  Keystore,
+  type KeystoreAddOptions,
+  type KeystoreEntryInfo,
+  type KeystoreOptions,
+  type OpenKeystoreOptions,
+  openKeystore,
+} from './keystore.js';
 export type { KeyShape, UnusableShape } from './shapes.js';
 export type { SpecScheme } from './spec.js';
 export { KeySpecError } from './spec.js';

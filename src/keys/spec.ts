@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { misplacedKeyError } from './clean.js';
 import { env } from './env.js';
 import { file } from './file.js';
+import { keystore } from './keystore.js';
 import { looksLikeKey } from './shapes.js';
 import { KeySpecError } from './spec-error.js';
 import { isKeySource, type KeySource } from './types.js';
@@ -75,6 +76,20 @@ export const SPEC_SCHEMES: readonly SpecScheme[] = [
   { scheme: 'env', forms: ['env:NAME', 'env:NAME|OTHER', 'env: (the provider default)'], parse: parseEnv },
   { scheme: 'file', forms: ['file:PATH', 'file:PATH#field'], parse: parseFile },
   {
+    scheme: 'keystore',
+    forms: ['keystore:NAME'],
+    parse: (rest) => {
+      const name = rest.trim();
+      if (!/^[A-Za-z0-9_.-]{1,64}$/.test(name) || looksLikeKey(name)) {
+        throw new KeySpecError(
+          'A keystore: spec needs an entry name (letters, digits, ".", "_", "-").',
+          `Write keystore:NAME, e.g. keystore:openai. ${formsHint()}`,
+        );
+      }
+      return keystore(name);
+    },
+  },
+  {
     scheme: 'vault',
     forms: ['vault://HOST[:PORT]/MOUNT/PATH#field', 'vault:///MOUNT/PATH#field (VAULT_ADDR)'],
     parse: (rest) => vault(`vault:${rest}`),
@@ -103,7 +118,8 @@ const SCHEME = /^([A-Za-z][A-Za-z0-9+.-]*):(.*)$/s;
  * A key source from a spec string, or `spec` itself when it is already a `KeySource`.
  * Accepts `env:NAME`, `env:A|B`, `env:` (the provider's default variables), `file:PATH`,
  * `file:PATH#field`, and Vault URLs (`vault://HOST/MOUNT/PATH#field`, `vault:///MOUNT/PATH#field`,
- * `https://HOST:8200/v1/MOUNT/data/PATH#field`; see `keys.vault()`). Anything else throws a `KeySpecError` listing the accepted forms; a key
+ * `https://HOST:8200/v1/MOUNT/data/PATH#field`; see `keys.vault()`) and `keystore:NAME` (see
+ * `keys.keystore()`). Anything else throws a `KeySpecError` listing the accepted forms; a key
  * passed by mistake throws a `CredentialError` (`malformed`) that does not show it.
  *
  * @example

@@ -1,0 +1,339 @@
+/**
+ * The keystore file: its JSON format, AES-256-GCM under a scrypt-derived key, atomic writes with
+ * mode 600, and a lock file so that several processes can change it at once without losing an
+ * entry. Nothing here ever puts a key or the passphrase in an error.
+ * @module
+ */
+import { createCipheriv, createDecipheriv, randomBytes, scrypt } from 'node:crypto';
+import { mkdir, open, readFile, rename, rm, stat, unlink } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { CredentialError, type CredentialReason } from '../errors.js';
+import type { ProviderId } from '../providers/ids.js';
+import type { Secret } from '../secret.js';
+
+export const KEYSTORE_FORMAT = 'keycard-keystore';
+export const KEYSTORE_VERSION = 1;
+
+/** scrypt parameters, stored per file. */
+export interface KdfParameters {
+  name: 'scrypt';
+  /** Base64 salt, 16 bytes. */
+  salt: string;
+  N: number;
+  r: number;
+  p: number;
+  keyLength: 32;
+}
+
+/** One AES-256-GCM box: base64 IV (12 bytes), tag (16 bytes) and ciphertext. */
+export interface Sealed {
+  iv: string;
+  tag: string;
+  data: string;
+}
+
+/** An entry: clear metadata (authenticated with the ciphertext) and the sealed key. */
+export interface KeystoreEntry extends Sealed {
+  provider: ProviderId | null;
+  maskedId: string;
+  fingerprint: string;
+  createdAt: string;
+  updatedAt: string;
+  version: number;
+}
+
+export interface KeystoreData {
+  format: typeof KEYSTORE_FORMAT;
+  version: typeof KEYSTORE_VERSION;
+  kdf: KdfParameters;
+  check: Sealed;
+  entries: Record<string, KeystoreEntry>;
+}
+
+/** Defaults: 2^15 × 8 × 1 ≈ 32 MiB and about 0.1 s per derivation (cached per process). */
+export const DEFAULT_SCRYPT = { N: 2 ** 15, r: 8, p: 1 } as const;
+/** Bounds for parameters read from a file, so that a hostile file cannot exhaust the machine. */
+const SCRYPT_BOUNDS = { minN: 2 ** 10, maxN: 2 ** 20, maxR: 32, maxP: 16 } as const;
+
+const CHECK_PLAINTEXT = 'keycard keystore check v1';
+const CHECK_AAD = 'keycard-keystore-check';
+
+/** Where the keystore is and where its passphrase comes from, for errors. */
+export interface KeystoreContext {
+  path: string;
+  source: string;
+  passphraseSource: string;
+  provider?: ProviderId | undefined;
+}
+
+export function keystoreError(
+  context: KeystoreContext,
+  reason: CredentialReason,
+  message: string,
+  hint: string,
+  extra: { cause?: unknown; retryable?: boolean } = {},
+): CredentialError {
+  return new CredentialError({
+    reason,
+    message,
+    hint,
+    source: context.source,
+    provider: context.provider,
+    ...extra,
+  });
+}
+
+function corrupt(context: KeystoreContext, what: string): CredentialError {
+  return keystoreError(
+    context,
+    'malformed',
+    `The keystore ${context.path} ${what}.`,
+    'Restore the file from a backup, or move it aside and add the keys again (keycard keys add).',
+  );
+}
+
+const isObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+const isSealed = (value: unknown): value is Sealed =>
+  isObject(value) &&
+  typeof value['iv'] === 'string' &&
+  typeof value['tag'] === 'string' &&
+  typeof value['data'] === 'string';
+
+/** Checks the parsed JSON's shape; throws `malformed` for anything that is not a keystore. */
+function validate(value: unknown, context: KeystoreContext): KeystoreData {
+  if (!isObject(value) || value['format'] !== KEYSTORE_FORMAT)
+    throw corrupt(context, 'is not a keycard keystore');
+  if (value['version'] !== KEYSTORE_VERSION) {
+    throw keystoreError(
+      context,
+      'malformed',
+      `The keystore ${context.path} has format version ${String(value['version']).slice(0, 8)}; this keycard reads version ${KEYSTORE_VERSION}.`,
+      'Upgrade keycard to read it.',
+    );
+  }
+  const kdf = value['kdf'];
+  if (
+    !isObject(kdf) ||
+    kdf['name'] !== 'scrypt' ||
+    typeof kdf['salt'] !== 'string' ||
+    kdf['keyLength'] !== 32 ||
+    !Number.isSafeInteger(kdf['N']) ||
+    !Number.isSafeInteger(kdf['r']) ||
+    !Number.isSafeInteger(kdf['p'])
+  ) {
+    throw corrupt(context, 'has broken key-derivation parameters');
+  }
+  const N = kdf['N'] as number;
+  const r = kdf['r'] as number;
+  const p = kdf['p'] as number;
+  if (
+    N < SCRYPT_BOUNDS.minN ||
+    N > SCRYPT_BOUNDS.maxN ||
+    (N & (N - 1)) !== 0 ||
+    r < 1 ||
+    r > SCRYPT_BOUNDS.maxR ||
+    p < 1 ||
+    p > SCRYPT_BOUNDS.maxP
+  ) {
+    throw corrupt(context, 'has key-derivation parameters out of the accepted range');
+  }
+  if (!isSealed(value['check']) || !isObject(value['entries'])) throw corrupt(context, 'is damaged');
+  for (const [name, entry] of Object.entries(value['entries'])) {
+    const fields = (isObject(entry) ? entry : {}) as Record<string, unknown>;
+    if (
+      !isSealed(entry) ||
+      typeof fields['maskedId'] !== 'string' ||
+      typeof fields['fingerprint'] !== 'string' ||
+      typeof fields['createdAt'] !== 'string' ||
+      typeof fields['updatedAt'] !== 'string' ||
+      !Number.isSafeInteger(fields['version']) ||
+      (fields['provider'] !== null && typeof fields['provider'] !== 'string')
+    ) {
+      throw corrupt(context, `has a damaged entry "${name.slice(0, 64)}"`);
+    }
+  }
+  return value as unknown as KeystoreData;
+}
+
+/** Reads the keystore, or `undefined` when the file does not exist. Checks its mode. */
+export async function readKeystore(context: KeystoreContext): Promise<KeystoreData | undefined> {
+  let text: string;
+  try {
+    const stats = await stat(context.path);
+    if (!stats.isFile()) throw corrupt(context, 'is not a regular file');
+    if (process.platform !== 'win32' && (stats.mode & 0o077) !== 0) {
+      const mode = (stats.mode & 0o777).toString(8).padStart(4, '0');
+      throw keystoreError(
+        context,
+        'insecure_source',
+        `The keystore ${context.path} can be read or written by group or others (mode ${mode}).`,
+        `Run chmod 600 ${context.path}.`,
+      );
+    }
+    text = await readFile(context.path, 'utf8');
+  } catch (error) {
+    if (CredentialError.is(error)) throw error;
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw keystoreError(
+      context,
+      'source_unavailable',
+      `The keystore ${context.path} cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'}).`,
+      'Check that the file exists and that this process may read it.',
+      { cause: error },
+    );
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    throw corrupt(context, 'is not valid JSON');
+  }
+  return validate(parsed, context);
+}
+
+/** Derived keys, per passphrase fingerprint and parameters: scrypt runs once per process. */
+const derived = new Map<string, Promise<Buffer>>();
+
+export function deriveKey(passphrase: Secret, kdf: KdfParameters): Promise<Buffer> {
+  const id = `${passphrase.fingerprint}:${kdf.salt}:${kdf.N}:${kdf.r}:${kdf.p}`;
+  let key = derived.get(id);
+  if (key === undefined) {
+    key = new Promise<Buffer>((resolve, reject) => {
+      scrypt(
+        passphrase.reveal().normalize('NFC'),
+        Buffer.from(kdf.salt, 'base64'),
+        kdf.keyLength,
+        { N: kdf.N, r: kdf.r, p: kdf.p, maxmem: 256 * kdf.N * kdf.r * kdf.p + 1024 * 1024 },
+        (error, result) => (error === null ? resolve(result) : reject(error)),
+      );
+    });
+    derived.set(id, key);
+    key.catch(() => derived.delete(id));
+  }
+  return key;
+}
+
+export function newKdf(N: number): KdfParameters {
+  return {
+    name: 'scrypt',
+    salt: randomBytes(16).toString('base64'),
+    N,
+    r: DEFAULT_SCRYPT.r,
+    p: DEFAULT_SCRYPT.p,
+    keyLength: 32,
+  };
+}
+
+export function seal(key: Buffer, plaintext: string, aad: string): Sealed {
+  const iv = randomBytes(12);
+  const cipher = createCipheriv('aes-256-gcm', key, iv);
+  cipher.setAAD(Buffer.from(aad, 'utf8'));
+  const data = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
+  return {
+    iv: iv.toString('base64'),
+    tag: cipher.getAuthTag().toString('base64'),
+    data: data.toString('base64'),
+  };
+}
+
+/** The plaintext, or `undefined` when the key is wrong or anything was altered. */
+export function unseal(key: Buffer, sealed: Sealed, aad: string): string | undefined {
+  try {
+    const iv = Buffer.from(sealed.iv, 'base64');
+    const tag = Buffer.from(sealed.tag, 'base64');
+    if (iv.length !== 12 || tag.length !== 16) return undefined;
+    const decipher = createDecipheriv('aes-256-gcm', key, iv);
+    decipher.setAAD(Buffer.from(aad, 'utf8'));
+    decipher.setAuthTag(tag);
+    return Buffer.concat([decipher.update(Buffer.from(sealed.data, 'base64')), decipher.final()]).toString(
+      'utf8',
+    );
+  } catch {
+    return undefined;
+  }
+}
+
+export function sealCheck(key: Buffer): Sealed {
+  return seal(key, CHECK_PLAINTEXT, CHECK_AAD);
+}
+
+/** Whether `key` opens the file's check box: the passphrase is right (and the box intact). */
+export function opensCheck(key: Buffer, check: Sealed): boolean {
+  return unseal(key, check, CHECK_AAD) === CHECK_PLAINTEXT;
+}
+
+/** What an entry's ciphertext is bound to: its name and every clear field. */
+export function entryAad(name: string, entry: Omit<KeystoreEntry, keyof Sealed>): string {
+  return JSON.stringify([
+    'keycard-keystore-entry',
+    name,
+    entry.provider,
+    entry.maskedId,
+    entry.fingerprint,
+    entry.createdAt,
+    entry.updatedAt,
+    entry.version,
+  ]);
+}
+
+/** Writes `data` atomically: a temporary file (mode 600) in the same directory, synced, renamed. */
+export async function writeKeystore(path: string, data: KeystoreData): Promise<void> {
+  const temporary = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+  const handle = await open(temporary, 'wx', 0o600);
+  try {
+    await handle.writeFile(`${JSON.stringify(data, null, 2)}\n`, 'utf8');
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  try {
+    await rename(temporary, path);
+  } catch (error) {
+    await rm(temporary, { force: true });
+    throw error;
+  }
+}
+
+/** A lock older than this is taken over: its holder died without removing it. */
+const STALE_LOCK_MS = 10_000;
+/** How long to wait for the lock before giving up. */
+const LOCK_WAIT_MS = 15_000;
+
+/**
+ * Runs `change` holding `PATH.lock` (created exclusively; a stale lock is taken over), so that
+ * read-modify-write cycles of several processes do not lose each other's entries.
+ */
+export async function withLock<T>(path: string, change: () => Promise<T>): Promise<T> {
+  await mkdir(dirname(path), { recursive: true, mode: 0o700 });
+  const lock = `${path}.lock`;
+  const started = Date.now();
+  for (let attempt = 0; ; attempt += 1) {
+    try {
+      const handle = await open(lock, 'wx', 0o600);
+      await handle.writeFile(JSON.stringify({ pid: process.pid, at: new Date().toISOString() }));
+      await handle.close();
+      break;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      const held = await stat(lock).catch(() => undefined);
+      if (held !== undefined && Date.now() - held.mtimeMs > STALE_LOCK_MS) {
+        await unlink(lock).catch(() => undefined);
+        continue;
+      }
+      if (Date.now() - started > LOCK_WAIT_MS) {
+        throw new Error(
+          `keycard: the keystore lock ${lock} is held by another process; remove it if no keycard is running`,
+        );
+      }
+      await new Promise((resolve) =>
+        setTimeout(resolve, Math.min(100, 5 + attempt * 5) + Math.random() * 10),
+      );
+    }
+  }
+  try {
+    return await change();
+  } finally {
+    await unlink(lock).catch(() => undefined);
+  }
+}
