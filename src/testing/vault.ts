@@ -75,6 +75,8 @@ export interface VaultSimulator {
    * (`secret/data/openai`, `secret/*`) or `root`; `ttlSeconds` 0 or absent: no expiry.
    */
   createToken(options: {
+    /** The token itself, as Vault's root-only `id` parameter allows; default: random. */
+    id?: string | undefined;
     policies: string[];
     ttlSeconds?: number | undefined;
     renewable?: boolean | undefined;
@@ -224,8 +226,9 @@ export async function startVaultSimulator(options: VaultSimulatorOptions = {}): 
     ttlSeconds: number,
     renewable: boolean,
     namespace: string | undefined,
+    id?: string,
   ) {
-    const token = newToken();
+    const token = id ?? newToken();
     tokens.set(token, {
       policies,
       namespace,
@@ -571,6 +574,7 @@ export async function startVaultSimulator(options: VaultSimulatorOptions = {}): 
         tokenOptions.ttlSeconds ?? 0,
         tokenOptions.renewable ?? true,
         namespaceOf(tokenOptions.namespace),
+        tokenOptions.id,
       );
     },
     expireToken(token) {

@@ -158,7 +158,9 @@ describe('looksLikeKey', () => {
 describe('module weight', () => {
   it('no module in src/keys but schemas.ts imports zod', () => {
     const dir = join(import.meta.dirname, '../../src/keys');
-    const files = readdirSync(dir, { recursive: true, withFileTypes: true }).filter((entry) => entry.isFile());
+    const files = readdirSync(dir, { recursive: true, withFileTypes: true }).filter((entry) =>
+      entry.isFile(),
+    );
     expect(files.length).toBeGreaterThan(10);
     for (const entry of files) {
       const name = entry.name;

@@ -50,7 +50,14 @@ describe('keys.from', () => {
   });
 
   it('is table-driven: every scheme lists its forms', () => {
-    expect(SPEC_SCHEMES.map((scheme) => scheme.scheme)).toEqual(['env', 'file', 'keystore', 'vault', 'https', 'http']);
+    expect(SPEC_SCHEMES.map((scheme) => scheme.scheme)).toEqual([
+      'env',
+      'file',
+      'keystore',
+      'vault',
+      'https',
+      'http',
+    ]);
     for (const scheme of SPEC_SCHEMES) expect(scheme.forms.length).toBeGreaterThan(0);
   });
 

@@ -365,12 +365,7 @@ export function vault(url: string, options: VaultSourceOptions = {}): KeySource 
     const kvMount = await detectMount(current, signal, provider);
     const path = apiPath(location, kvMount);
     const query = location.version === undefined ? '' : `?version=${location.version}`;
-    const { response, token } = await authorizedGet(
-      current,
-      `${path}${query}`,
-      signal,
-      provider,
-    );
+    const { response, token } = await authorizedGet(current, `${path}${query}`, signal, provider);
     const body = parseObject(response.text);
     const where = `${path}${current.namespace === undefined ? '' : ` (namespace ${current.namespace})`}`;
     if (response.status === 403) throw refused(path, token, body, provider);
