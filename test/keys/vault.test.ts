@@ -196,12 +196,16 @@ describe('tokens', () => {
     expect(outside.reason).toBe('source_unavailable');
   });
 
-  it('reads VAULT_TOKEN, prefers BAO_TOKEN, and falls back to the token file', async () => {
+  it('reads VAULT_TOKEN, then BAO_TOKEN, then the token file', async () => {
     const url = `${vault.address}/v1/secret/data/openai#api_key`;
     vi.stubEnv('VAULT_TOKEN', token);
-    expect((await keys.vault(url).resolve()).reveal()).toBe(openaiKey);
     vi.stubEnv('BAO_TOKEN', 'not-a-valid-token');
-    expect((await credentialError(keys.vault(url).resolve())).reason).toBe('source_unavailable');
+    expect((await keys.vault(url).resolve()).reveal()).toBe(openaiKey);
+    vi.stubEnv('VAULT_TOKEN', '');
+    const bao = await credentialError(keys.vault(url).resolve());
+    expect(bao.message).toContain('BAO_TOKEN');
+    vi.stubEnv('BAO_TOKEN', token);
+    expect((await keys.vault(url).resolve()).reveal()).toBe(openaiKey);
     vi.stubEnv('BAO_TOKEN', undefined);
     vi.stubEnv('VAULT_TOKEN', undefined);
     const dir = await mkdtemp(join(tmpdir(), 'keycard-vault-token-'));

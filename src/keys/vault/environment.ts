@@ -1,6 +1,7 @@
 /**
- * Vault's environment conventions, as the Vault and OpenBao CLIs read them: `BAO_*` wins when it
- * is set (even empty), else `VAULT_*`. Read when a key is resolved, not when the source is made.
+ * Vault's environment conventions: `VAULT_*`, with OpenBao's `BAO_*` names as fallbacks. (The
+ * OpenBao CLI itself prefers `BAO_*`; keycard is a Vault client first, so a `VAULT_*` variable
+ * that is set wins.) Read when a key is resolved, not when the source is made.
  * @module
  */
 import { homedir } from 'node:os';
@@ -9,16 +10,21 @@ import { join } from 'node:path';
 /** Vault's default address when nothing is configured. */
 export const DEFAULT_VAULT_ADDR = 'https://127.0.0.1:8200';
 
-/** `BAO_NAME` when set (even to ''), else `VAULT_NAME`; empty values count as unset for the caller. */
-export function readVaultVariable(name: string): string | undefined {
-  const bao = process.env[`BAO_${name}`];
-  const value = bao !== undefined ? bao : process.env[`VAULT_${name}`];
-  return value === undefined || value.trim() === '' ? undefined : value.trim();
+function present(name: string): string | undefined {
+  const value = process.env[name]?.trim();
+  return value === undefined || value === '' ? undefined : value;
 }
 
-/** The variable name that was read for `name`, for messages: `BAO_ADDR` or `VAULT_ADDR`. */
+/** `VAULT_NAME` when set and not empty, else `BAO_NAME`, else `undefined`. */
+export function readVaultVariable(name: string): string | undefined {
+  return present(`VAULT_${name}`) ?? present(`BAO_${name}`);
+}
+
+/** The variable read for `name`, for messages: `VAULT_ADDR`, or `BAO_ADDR` when only that is set. */
 export function vaultVariableName(name: string): string {
-  return process.env[`BAO_${name}`] !== undefined ? `BAO_${name}` : `VAULT_${name}`;
+  return present(`VAULT_${name}`) === undefined && present(`BAO_${name}`) !== undefined
+    ? `BAO_${name}`
+    : `VAULT_${name}`;
 }
 
 /** The address for `vault:///…`: the agent address, else the server address, else Vault's default. */
