@@ -1,14 +1,24 @@
 /**
- * Exact-value redaction: every secret registered in this process, in clear and URL-encoded,
- * is replaced by a label such as `[REDACTED openai sk-proj-****wxyz]`. Strings, errors (message,
- * stack, `cause` chain, own properties) and plain objects are handled without changing the input.
+ * The redactor: every secret registered in this process (in clear and URL-encoded) and every key
+ * shape keycard knows (`patterns.ts`) is replaced by a label such as
+ * `[REDACTED openai sk-proj-****wxyz]`. Strings, errors (message, stack, `cause` chain, own
+ * properties) and plain objects are handled without changing the input.
+ *
+ * Speed: one trigger scan finds the few places where a key could start (literal prefixes, the
+ * registered secrets); only the lines around them are matched in full. A text without a trigger
+ * costs that one scan. Both expressions are rebuilt only when a secret is registered.
  * @module
  */
+import { maskKey } from '../secret.js';
+import { KEY_PATTERNS, shannonEntropy } from './patterns.js';
 import { secretRegistry } from './registry.js';
 
 interface Matcher {
   readonly version: number;
-  readonly pattern: RegExp | undefined;
+  /** Where a key could be: global, cheap. */
+  readonly trigger: RegExp;
+  /** The full match: group 1 the registered secrets, then one group per pattern. */
+  readonly full: RegExp;
   readonly replacements: ReadonlyMap<string, string>;
 }
 
@@ -18,7 +28,30 @@ function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
-/** One combined pattern, rebuilt only when a secret has been registered since the last build. */
+/**
+ * Literal or near-literal starts of every pattern. A key can only be where one of these is, so
+ * the trigger scan stays fast (V8 skips positions whose character starts none of them).
+ */
+const TRIGGERS = [
+  'sk-',
+  'AIza',
+  'AQ\\.',
+  'xai-',
+  'xox',
+  'xapp-',
+  'hooks\\.slack\\.com',
+  'hv[sbr]\\.',
+  // Telegram: the colon before the secret part, plain or URL-encoded.
+  ':A',
+  '%3[Aa]A',
+  // Discord: the 6- or 7-character middle segment between two dots.
+  '\\.[A-Za-z0-9_-]{6,7}\\.',
+  '[sbr]\\.[A-Za-z0-9]{24}',
+  '[Aa][Uu][Tt][Hh][Oo][Rr][Ii][Zz]',
+  '[Aa][Pp][Ii][-_][Kk][Ee][Yy]',
+];
+
+/** Both expressions, rebuilt only when a secret has been registered since the last build. */
 function currentMatcher(): Matcher {
   const registry = secretRegistry();
   if (matcher?.version === registry.version) return matcher;
@@ -29,30 +62,81 @@ function currentMatcher(): Matcher {
     if (encoded !== value) replacements.set(encoded, replacement);
   }
   // Longest first, so that a secret containing another is replaced whole.
-  const alternatives = [...replacements.keys()].sort((a, b) => b.length - a.length).map(escapeRegExp);
+  const exact = [...replacements.keys()].sort((a, b) => b.length - a.length).map(escapeRegExp);
+  // A pattern that can never match keeps the group numbering when no secret is registered.
+  const exactGroup = exact.length > 0 ? exact.join('|') : '(?!)';
+  const full = [exactGroup, ...KEY_PATTERNS.map((pattern) => pattern.source)].map((source) => `(${source})`);
   matcher = {
     version: registry.version,
-    pattern: alternatives.length > 0 ? new RegExp(alternatives.join('|'), 'g') : undefined,
+    trigger: new RegExp([...TRIGGERS, ...exact].join('|'), 'g'),
+    full: new RegExp(full.join('|'), 'g'),
     replacements,
   };
   return matcher;
 }
 
-/** Returns `text` with every registered secret replaced by its label. */
-export function redactText(text: string): string {
-  const { pattern, replacements } = currentMatcher();
-  if (pattern === undefined) return text;
-  return text.replace(pattern, (found) => replacements.get(found) ?? '[REDACTED]');
+/** The label for a match of group `group` (0: a registered secret, else a pattern). */
+function labelFor(
+  found: string,
+  group: number,
+  replacements: ReadonlyMap<string, string>,
+): string | undefined {
+  if (group === 0) return replacements.get(found) ?? '[REDACTED]';
+  const pattern = KEY_PATTERNS[group - 1];
+  if (pattern === undefined) return undefined;
+  if (pattern.minEntropy > 0 && shannonEntropy(found) < pattern.minEntropy) return undefined;
+  return `[REDACTED ${pattern.label} ${maskKey(found)}]`;
 }
 
-/** Whether `text` contains a registered secret. */
+/** Redacts `text` fully (every position). */
+function redactAll(text: string, current: Matcher): string {
+  const { full, replacements } = current;
+  full.lastIndex = 0;
+  return text.replace(full, (found: string, ...groups: unknown[]) => {
+    for (let index = 0; index <= KEY_PATTERNS.length; index += 1) {
+      if (groups[index] !== undefined) return labelFor(found, index, replacements) ?? found;
+    }
+    return found;
+  });
+}
+
+/** Lines longer than this are matched in windows around each trigger instead of whole. */
+const MAX_LINE = 16 * 1024;
+/** Longer than any key, header name and separator together. */
+const WINDOW = 1024;
+
+/** Returns `text` with every registered secret and every known key shape replaced by a label. */
+export function redactText(text: string): string {
+  const current = currentMatcher();
+  const { trigger } = current;
+  trigger.lastIndex = 0;
+  let hit = trigger.exec(text);
+  if (hit === null) return text;
+  let out = '';
+  let done = 0;
+  while (hit !== null) {
+    let start = text.lastIndexOf('\n', hit.index) + 1;
+    let end = text.indexOf('\n', hit.index);
+    if (end < 0) end = text.length;
+    if (end - start > MAX_LINE) {
+      // A very long line: a window around the trigger, widened to whole tokens at its edges.
+      start = Math.max(start, done, hit.index - WINDOW);
+      end = Math.min(end, hit.index + WINDOW);
+      while (start > done && /[^\s"'<>]/.test(text[start - 1] ?? '')) start -= 1;
+      while (end < text.length && /[^\s"'<>]/.test(text[end] ?? '')) end += 1;
+    }
+    start = Math.max(start, done);
+    out += text.slice(done, start) + redactAll(text.slice(start, end), current);
+    done = end;
+    trigger.lastIndex = Math.max(end, hit.index + 1);
+    hit = trigger.exec(text);
+  }
+  return out + text.slice(done);
+}
+
+/** Whether `text` contains a registered secret or a known key shape. */
 export function containsSecret(text: string): boolean {
-  const { pattern } = currentMatcher();
-  if (pattern === undefined) return false;
-  pattern.lastIndex = 0;
-  const found = pattern.test(text);
-  pattern.lastIndex = 0;
-  return found;
+  return redactText(text) !== text;
 }
 
 const SKIPPED_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
@@ -68,12 +152,25 @@ const SENSITIVE_HEADERS = new Set([
   'set-cookie',
 ]);
 
+/** A credential header's value: the key's label when it is a known key, else `[REDACTED]`. */
+function redactCredential(value: string): string {
+  const redacted = redactText(value);
+  return redacted !== value ? redacted : '[REDACTED]';
+}
+
 function redactInner(value: unknown, seen: WeakMap<object, unknown>, depth: number): unknown {
   if (typeof value === 'string') return redactText(value);
   if (typeof value !== 'object' || value === null) return value;
   if (seen.has(value)) return seen.get(value);
   if (depth > 32) return '[Truncated]';
   if (value instanceof Error) return redactErrorInner(value, seen, depth);
+  if (ArrayBuffer.isView(value)) {
+    // Bytes stay bytes: a copy only when they hold a secret as text.
+    if (!(value instanceof Uint8Array)) return value;
+    const text = Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('utf8');
+    const redacted = redactText(text);
+    return redacted === text ? value : Buffer.from(redacted, 'utf8');
+  }
   if (Array.isArray(value)) {
     const copy: unknown[] = [];
     seen.set(value, copy);
@@ -84,7 +181,7 @@ function redactInner(value: unknown, seen: WeakMap<object, unknown>, depth: numb
     // Kept a Headers, so that `error.headers.get('retry-after')` still works on a redacted error.
     const copy = new Headers();
     for (const [name, item] of value) {
-      copy.append(name, SENSITIVE_HEADERS.has(name) ? '[REDACTED]' : redactText(item));
+      copy.append(name, SENSITIVE_HEADERS.has(name) ? redactCredential(item) : redactText(item));
     }
     return copy;
   }
@@ -101,6 +198,14 @@ function redactInner(value: unknown, seen: WeakMap<object, unknown>, depth: numb
   seen.set(value, copy);
   for (const [key, item] of Object.entries(value)) {
     if (SKIPPED_KEYS.has(key)) continue;
+    // Credential headers are masked by name, whatever their value looks like.
+    if (SENSITIVE_HEADERS.has(key.toLowerCase()) && (typeof item === 'string' || Array.isArray(item))) {
+      copy[key] =
+        typeof item === 'string'
+          ? redactCredential(item)
+          : item.map((entry) => (typeof entry === 'string' ? redactCredential(entry) : '[REDACTED]'));
+      continue;
+    }
     copy[key] = redactInner(item, seen, depth + 1);
   }
   return copy;

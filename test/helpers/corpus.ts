@@ -1,0 +1,272 @@
+/**
+ * A log-like corpus generated at run time from a seed: ordinary lines (text, JSON, access logs,
+ * stack traces), keys of every shape the redactor knows planted among them (half next to a
+ * keyword, half bare), and decoys that must not be taken for keys. Nothing here is committed as a
+ * key-shaped literal: every key is assembled from pieces and random characters.
+ */
+import { randomString, seededRandom } from './keys.js';
+
+const ALNUM = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+const URLSAFE = `${ALNUM}_-`;
+const HEX = '0123456789abcdef';
+const UPPER_ALNUM = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789';
+const DIGITS = '0123456789';
+const OPENAI_MARK = ['T3Bl', 'bkFJ'].join('');
+const dash = '-';
+
+/** A generator of one key shape: its id (as the redactor labels it) and a fresh key. */
+export interface ShapeGenerator {
+  /** The pattern id in src/redact/patterns.ts that must find it. */
+  id: string;
+  /** The label the replacement carries. */
+  label: string;
+  make(random: () => number): string;
+}
+
+const s = (random: () => number, length: number, alphabet = ALNUM) => randomString(random, length, alphabet);
+const digits = (random: () => number, length: number) => s(random, length, DIGITS).replace(/^0/, '1');
+
+/** Every shape, built from pieces (so that no literal in this file is a key). */
+export const SHAPES: readonly ShapeGenerator[] = [
+  {
+    id: 'openai',
+    label: 'openai',
+    make: (r) => ['sk', 'proj', `${s(r, 74, URLSAFE)}${OPENAI_MARK}${s(r, 74, URLSAFE)}`].join(dash),
+  },
+  {
+    id: 'openai',
+    label: 'openai',
+    make: (r) => ['sk', 'svcacct', `${s(r, 74, URLSAFE)}${OPENAI_MARK}${s(r, 74, URLSAFE)}`].join(dash),
+  },
+  {
+    id: 'openai',
+    label: 'openai',
+    make: (r) => ['sk', 'admin', `${s(r, 58, URLSAFE)}${OPENAI_MARK}${s(r, 58, URLSAFE)}`].join(dash),
+  },
+  { id: 'openai', label: 'openai', make: (r) => ['sk', `${s(r, 20)}${OPENAI_MARK}${s(r, 20)}`].join(dash) },
+  {
+    id: 'openai',
+    label: 'openai',
+    make: (r) => ['sk', 'None', `${s(r, 74, URLSAFE)}${OPENAI_MARK}${s(r, 74, URLSAFE)}`].join(dash),
+  },
+  {
+    id: 'anthropic',
+    label: 'anthropic',
+    make: (r) => ['sk', 'ant', 'api03', `${s(r, 93, URLSAFE)}AA`].join(dash),
+  },
+  {
+    id: 'anthropic',
+    label: 'anthropic',
+    make: (r) => ['sk', 'ant', 'admin01', `${s(r, 93, URLSAFE)}AA`].join(dash),
+  },
+  {
+    id: 'anthropic',
+    label: 'anthropic',
+    make: (r) => ['sk', 'ant', 'oat01', `${s(r, 93, URLSAFE)}AA`].join(dash),
+  },
+  {
+    id: 'anthropic',
+    label: 'anthropic',
+    make: (r) => ['sk', 'ant', 'ort01', `${s(r, 93, URLSAFE)}AA`].join(dash),
+  },
+  { id: 'gemini', label: 'gemini', make: (r) => ['AI', 'za', 'Sy', s(r, 33, URLSAFE)].join('') },
+  {
+    id: 'gemini-aq',
+    label: 'gemini',
+    make: (r) => ['AQ', s(r, 40 + Math.floor(r() * 40), URLSAFE)].join('.'),
+  },
+  { id: 'xai', label: 'xai', make: (r) => ['xa', 'i'].join('') + dash + s(r, 80) },
+  {
+    id: 'slack-token',
+    label: 'slack',
+    make: (r) => `${['xo', 'xb'].join('')}-${digits(r, 12)}-${digits(r, 13)}-${s(r, 24)}`,
+  },
+  {
+    id: 'slack-token',
+    label: 'slack',
+    make: (r) =>
+      `${['xo', 'xp'].join('')}-${digits(r, 12)}-${digits(r, 12)}-${digits(r, 13)}-${s(r, 32, HEX)}`,
+  },
+  {
+    id: 'slack-token',
+    label: 'slack',
+    make: (r) => `${['xo', 'xa'].join('')}-2-${digits(r, 11)}-${s(r, 30)}`,
+  },
+  { id: 'slack-token', label: 'slack', make: (r) => `${['xo', 'xr'].join('')}-${digits(r, 11)}-${s(r, 34)}` },
+  {
+    id: 'slack-app',
+    label: 'slack',
+    make: (r) => `${['xa', 'pp'].join('')}-1-A${s(r, 10, UPPER_ALNUM)}-${digits(r, 13)}-${s(r, 64, HEX)}`,
+  },
+  {
+    id: 'slack-config',
+    label: 'slack',
+    make: (r) => `${['xo', 'xe'].join('')}.${['xo', 'xp'].join('')}-1-${s(r, 165, UPPER_ALNUM)}`,
+  },
+  { id: 'slack-config', label: 'slack', make: (r) => `${['xo', 'xe'].join('')}-1-${s(r, 146, UPPER_ALNUM)}` },
+  {
+    id: 'slack-webhook',
+    label: 'slack',
+    make: (r) =>
+      `https://hooks.${'slack'}.com/services/T${s(r, 9, UPPER_ALNUM)}/B${s(r, 9, UPPER_ALNUM)}/${s(r, 24)}`,
+  },
+  { id: 'telegram', label: 'telegram', make: (r) => `${digits(r, 10)}:AA${s(r, 33, URLSAFE)}` },
+  {
+    id: 'discord',
+    label: 'discord',
+    make: (r) =>
+      `${['M', 'N', 'O'][Math.floor(r() * 3)]}${s(r, 25, URLSAFE)}.${s(r, 6, URLSAFE)}.${s(r, 38, URLSAFE)}`,
+  },
+  { id: 'vault', label: 'vault', make: (r) => `${'hvs'}.${s(r, 95, URLSAFE)}` },
+  { id: 'vault', label: 'vault', make: (r) => `${'hvb'}.${s(r, 150, URLSAFE)}` },
+  { id: 'vault-legacy', label: 'vault', make: (r) => `s.${s(r, 24)}` },
+  { id: 'header', label: 'credential', make: (r) => s(r, 40, `${ALNUM}._~+/`) },
+];
+
+/** How a planted key sits in its line: next to a keyword, bare, or inside a URL. */
+function plant(random: () => number, shape: ShapeGenerator, key: string): string {
+  if (shape.id === 'header') {
+    const forms = [
+      `Authorization: Bearer ${key}`,
+      `"authorization":"Bearer ${key}"`,
+      `x-api-key: ${key}`,
+      `curl -H 'x-goog-api-key: ${key}'`,
+    ];
+    return `${stamp(random)} INFO request headers ${forms[Math.floor(random() * forms.length)]}`;
+  }
+  const choice = random();
+  if (shape.id === 'telegram' && choice < 0.3) {
+    return `${stamp(random)} ERROR request to https://api.telegram.org/bot${key}/sendMessage failed: ETIMEDOUT`;
+  }
+  if (choice < 0.5) return `${stamp(random)} DEBUG config ${shape.label.toUpperCase()}_TOKEN=${key} loaded`;
+  const bare = [
+    `${stamp(random)} WARN retrying with ${key} after 429`,
+    `{"level":"info","value":"${key}","n":${Math.floor(random() * 99)}}`,
+    `  at call (${key})`,
+  ];
+  return bare[Math.floor(random() * bare.length)] ?? '';
+}
+
+/** Decoys: look like keys to a careless eye, are not keys. */
+export function makeDecoys(random: () => number): string[] {
+  const sha = () => s(random, 40, HEX);
+  const uuid = () => [8, 4, 4, 4, 12].map((length) => s(random, length, HEX)).join('-');
+  return [
+    ['xo', 'xb'].join('') + '-your-bot-token',
+    `${['xo', 'xb'].join('')}-xxxxxxxxx-xxxxxxxxxxxxx-xxxxxxxxxxxxxxxxxxxxxxxx`,
+    `${['xo', 'xb'].join('')}-0000000000-0000000000-000000000000000000000000`,
+    `sk-proj-${'X'.repeat(40)}`,
+    `sk-...${s(random, 4)}`,
+    'sk-your-api-key-here',
+    `sk-proj-****${s(random, 4)}`,
+    `${['AI', 'za'].join('')}SyXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX`,
+    `${['AI', 'za'].join('')}Sy${s(random, 20, URLSAFE)}`, // truncated
+    `sk-ant-api03-${s(random, 30, URLSAFE)}`, // truncated
+    `${['xa', 'i'].join('')}-${s(random, 40)}`, // truncated
+    `${digits(random, 10)}:${s(random, 20, URLSAFE)}`,
+    uuid(),
+    sha(),
+    `commit ${sha()}`,
+    `sha256:${s(random, 64, HEX)}`,
+    s(random, 120, `${ALNUM}+/`), // a base64 blob
+    `data:image/png;base64,${s(random, 200, `${ALNUM}+/`)}==`,
+    'eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkpvaG4gRG9lIn0.SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c',
+    'MyVeryLongComponentNameForTheDashboardView.render.call',
+    'session.startTransaction',
+    `s.${'a'.repeat(24)}`,
+    'Authorization: [REDACTED]',
+    'authorization: Bearer ${TOKEN}',
+    'x-api-key: <your key>',
+    'hooks.slack.com/services/YOUR/WEBHOOK/URL',
+    'getOpenAIClientForTheCurrentWorkspace',
+    `AQ.${'x'.repeat(8)}`,
+  ];
+}
+
+const WORDS = [
+  'request',
+  'user',
+  'completed',
+  'cache',
+  'miss',
+  'workflow',
+  'node',
+  'retry',
+  'queue',
+  'token',
+  'model',
+  'latency',
+  'ok',
+  'error',
+  'Mozilla',
+  'GET',
+  'POST',
+  'session',
+];
+
+function stamp(random: () => number): string {
+  return `2026-11-${String(1 + Math.floor(random() * 28)).padStart(2, '0')}T${String(Math.floor(random() * 24)).padStart(2, '0')}:00:00.${digits(random, 3)}Z`;
+}
+
+function ordinaryLine(random: () => number): string {
+  const kind = random();
+  if (kind < 0.35) {
+    const words = Array.from(
+      { length: 6 + Math.floor(random() * 14) },
+      () => WORDS[Math.floor(random() * WORDS.length)],
+    );
+    return `${stamp(random)} INFO ${words.join(' ')} id=${s(random, 8, HEX)}`;
+  }
+  if (kind < 0.6) {
+    return JSON.stringify({
+      level: 30,
+      time: Math.floor(random() * 1e12),
+      msg: 'call finished',
+      model: 'gpt-4o-mini',
+      tokens: Math.floor(random() * 5000),
+      requestId: `req_${s(random, 24)}`,
+      trace: s(random, 32, HEX),
+    });
+  }
+  if (kind < 0.8) {
+    return `10.0.${Math.floor(random() * 255)}.${Math.floor(random() * 255)} - - [28/Nov/2026:10:00:00 +0000] "GET /api/v1/items/${Math.floor(random() * 1e6)}?page=${Math.floor(random() * 9)} HTTP/1.1" 200 ${Math.floor(random() * 1e5)} "-" "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36"`;
+  }
+  return `    at Object.handler (/srv/app/node_modules/some-package/dist/index.js:${Math.floor(random() * 900)}:${Math.floor(random() * 80)})`;
+}
+
+export interface Corpus {
+  text: string;
+  /** Planted keys, each with the shape that must find it. */
+  planted: Array<{ key: string; shape: ShapeGenerator }>;
+  decoys: string[];
+}
+
+/**
+ * About `bytes` of log-like text with `perShape` keys of every shape and every decoy planted at
+ * random lines. Deterministic for a seed.
+ */
+export function generateCorpus(options: { seed?: number; bytes?: number; perShape?: number } = {}): Corpus {
+  const random = seededRandom(options.seed ?? 42);
+  const bytes = options.bytes ?? 1024 * 1024;
+  const perShape = options.perShape ?? 5;
+  const special: string[] = [];
+  const planted: Corpus['planted'] = [];
+  for (const shape of SHAPES) {
+    for (let index = 0; index < perShape; index += 1) {
+      const key = shape.make(random);
+      planted.push({ key, shape });
+      special.push(plant(random, shape, key));
+    }
+  }
+  const decoys = makeDecoys(random);
+  for (const decoy of decoys) special.push(`${stamp(random)} DEBUG example value ${decoy} from the docs`);
+  const lines: string[] = [];
+  let size = 0;
+  while (size < bytes) {
+    const line = ordinaryLine(random);
+    lines.push(line);
+    size += line.length + 1;
+  }
+  for (const line of special) lines.splice(Math.floor(random() * (lines.length + 1)), 0, line);
+  return { text: `${lines.join('\n')}\n`, planted, decoys };
+}
