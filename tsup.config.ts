@@ -7,6 +7,7 @@ const library: Options = {
     index: 'src/index.ts',
     'testing/index': 'src/testing/index.ts',
     shapes: 'src/shapes.ts',
+    pino: 'src/pino.ts',
   },
   format: ['esm', 'cjs'],
   dts: true,

@@ -57,6 +57,7 @@ export {
 export type { OpenAISdkOptions } from './providers/openai-compatible.js';
 export type { SdkFor, SdkOptionsFor, SupportedProvider } from './providers/registry.js';
 export type { KeyIdentity } from './providers/types.js';
+export { installRedaction, type RedactionGuardOptions } from './redact/guard.js';
 export { type LoggerLike, redactingLogger } from './redact/logger.js';
 export { redactError, redactText, redactValue } from './redact/redactor.js';
 export { fingerprintKey, maskKey, Secret, type SecretOptions } from './secret.js';

@@ -47,10 +47,11 @@ describe('Secret', () => {
   });
 
   it('registers the value with the redactor on creation', () => {
-    const fresh = testKey('anthropic', 'registered-on-creation');
+    // A key of no known shape (an OpenAI-compatible vendor's): only registration finds it.
+    const fresh = testKey('openai-compatible', 'registered-on-creation');
     expect(redactText(`key=${fresh}`)).toContain(fresh);
-    const secret = new Secret(fresh, { provider: 'anthropic' });
-    expect(redactText(`key=${fresh}`)).toBe(`key=[REDACTED anthropic ${secret.maskedId}]`);
+    const secret = new Secret(fresh, { provider: 'openai' });
+    expect(redactText(`key=${fresh}`)).toBe(`key=[REDACTED openai ${secret.maskedId}]`);
   });
 
   it.each([

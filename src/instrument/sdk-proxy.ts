@@ -55,6 +55,13 @@ export function wrapSdk<T extends object>(sdk: T, mapError: MapError): T {
   };
 
   const wrapResult = (result: unknown): unknown => {
+    if (result instanceof Promise && Object.getPrototypeOf(result) === Promise.prototype) {
+      // A plain promise is mapped at once, so that a rejection nobody handles reaches Node's
+      // unhandled-rejection printer as the mapped (redacted) error, never the raw one. Promise
+      // subclasses (OpenAI's and Anthropic's APIPromise, whose errors keycard's fetch has already
+      // redacted) stay lazy: touching them would parse a body meant for `asResponse()`.
+      return result.then(wrapSettled, rethrow);
+    }
     if (isThenable(result)) return wrapObject(result as object);
     if (isWrappable(result)) return wrapObject(result);
     return result;

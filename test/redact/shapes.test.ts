@@ -111,6 +111,6 @@ describe('very long lines', () => {
     for (const key of keys) expect(output).not.toContain(key);
     expect(output.length).toBeLessThan(line.length);
     expect(output.startsWith('[REDACTED xai ')).toBe(true);
-    expect(output.endsWith(`${keys[2].slice(-4)}]`)).toBe(true);
+    expect(output.endsWith(`${(keys[2] ?? '').slice(-4)}]`)).toBe(true);
   });
 });
