@@ -1,31 +1,46 @@
 #!/usr/bin/env node
 /**
- * The `keycard` command. This first version prints its version and help; the commands
- * (`demo`, `check`, `usage`, `scan`, `keys`, `mask`, `providers`) arrive with the CLI.
+ * The `keycard` command: argument parsing with commander; one module per command under
+ * `commands/`.
  * @module
  */
 import { readFileSync } from 'node:fs';
+import { Command, CommanderError } from 'commander';
+import { registerMask } from './commands/mask.js';
 
 function version(): string {
   const packageJson = new URL('../../package.json', import.meta.url);
   return (JSON.parse(readFileSync(packageJson, 'utf8')) as { version: string }).version;
 }
 
-const HELP = `keycard ${version()}: credential-aware clients for AI and messaging SDKs
+const program = new Command()
+  .name('keycard')
+  .description('credential-aware clients for AI and messaging SDKs')
+  .version(version(), '-v, --version')
+  .showHelpAfterError('(run keycard --help for usage)')
+  .exitOverride();
 
-Usage: keycard [--help | --version]
+registerMask(program);
 
-This version has no commands yet; the library is used from code:
-  import { createClient, keys } from 'keycard';
-See the README.
-`;
+// A reader that goes away early (`keycard mask | head`) ends the command quietly.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw error;
+  });
+}
 
-const args = process.argv.slice(2);
-if (args.includes('--version') || args.includes('-v')) {
-  process.stdout.write(`${version()}\n`);
-} else if (args.length === 0 || args.includes('--help') || args.includes('-h')) {
-  process.stdout.write(HELP);
-} else {
-  process.stderr.write(`keycard: unknown command ${JSON.stringify(args[0])}. Run keycard --help.\n`);
-  process.exitCode = 2;
+try {
+  if (process.argv.length <= 2) program.outputHelp();
+  else await program.parseAsync(process.argv);
+} catch (error) {
+  if (error instanceof CommanderError) {
+    // Help and version exit 0; usage errors were already printed by commander.
+    process.exitCode = error.exitCode === 0 ? 0 : 2;
+  } else if ((error as NodeJS.ErrnoException).code === 'EPIPE') {
+    // The reader went away (keycard mask | head): not an error.
+  } else {
+    process.stderr.write(`keycard: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exitCode = 1;
+  }
 }

@@ -1,0 +1,63 @@
+/**
+ * `keycard mask` as a user runs it: the built command, input on a pipe.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { generateCorpus } from '../helpers/corpus.js';
+import { testKey } from '../helpers/keys.js';
+
+const cli = join(import.meta.dirname, '../../dist/cli/main.js');
+
+describe('keycard mask', () => {
+  it('masks every planted key of a corpus and nothing else', () => {
+    const corpus = generateCorpus({ seed: 11, bytes: 2 * 1024 * 1024, perShape: 3 });
+    const result = spawnSync(process.execPath, [cli, 'mask', '--no-env'], {
+      input: corpus.text,
+      encoding: 'utf8',
+      maxBuffer: 64 * 1024 * 1024,
+    });
+    expect(result.status).toBe(0);
+    for (const { key } of corpus.planted) expect(result.stdout).not.toContain(key);
+    for (const decoy of corpus.decoys) expect(result.stdout).toContain(decoy);
+    expect(result.stdout.split('\n').length).toBe(corpus.text.split('\n').length);
+  });
+
+  it("also masks the values of this shell's key variables, of any shape", () => {
+    const vendorKey = testKey('openai-compatible', 'mask-env');
+    const input = `calling the gateway with ${vendorKey}\n`;
+    const withEnv = spawnSync(process.execPath, [cli, 'mask'], {
+      input,
+      encoding: 'utf8',
+      env: { ...process.env, OPENAI_API_KEY: vendorKey },
+    });
+    expect(withEnv.stdout).toBe(`calling the gateway with [REDACTED key sk-****${vendorKey.slice(-4)}]\n`);
+    const without = spawnSync(process.execPath, [cli, 'mask', '--no-env'], {
+      input,
+      encoding: 'utf8',
+      env: { ...process.env, OPENAI_API_KEY: vendorKey },
+    });
+    expect(without.stdout).toBe(input);
+  });
+
+  it('streams: a line comes out before the input ends', async () => {
+    const child = spawn(process.execPath, [cli, 'mask', '--no-env']);
+    const key = testKey('xai', 'mask-stream');
+    const first = new Promise<string>((resolve) =>
+      child.stdout.once('data', (chunk: Buffer) => resolve(chunk.toString())),
+    );
+    child.stdin.write(`first ${key}\n`);
+    expect(await first).toBe(`first [REDACTED xai xai-****${key.slice(-4)}]\n`);
+    child.stdin.end();
+    await new Promise((resolve) => child.on('close', resolve));
+  });
+
+  it('has help, and exits 2 on a usage error', () => {
+    const help = spawnSync(process.execPath, [cli, 'mask', '--help'], { encoding: 'utf8' });
+    expect(help.status).toBe(0);
+    expect(help.stdout).toContain('keycard mask');
+    const bad = spawnSync(process.execPath, [cli, 'mask', '--colour'], { encoding: 'utf8' });
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toContain("unknown option '--colour'");
+  });
+});
