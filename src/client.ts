@@ -4,6 +4,7 @@
  */
 import { inspect } from 'node:util';
 import { CredentialError, KeycardError } from './errors.js';
+import { BudgetGate } from './instrument/budget-gate.js';
 import { mapSdkError } from './instrument/error-map.js';
 import { createInstrumentedFetch } from './instrument/fetch.js';
 import { DEFAULT_MAX_KEY_AGE_DAYS, keyAgeDays, keyAgeWarner } from './instrument/key-age.js';
@@ -14,7 +15,10 @@ import { wrapSdk } from './instrument/sdk-proxy.js';
 import { env } from './keys/env.js';
 import { from } from './keys/spec.js';
 import { isKeySource, type KeySource } from './keys/types.js';
+import { BaseLedger } from './ledger/base.js';
+import { type Budget, resolveBudget } from './ledger/budget.js';
 import { defaultLedger } from './ledger/default.js';
+import { preloadPrices } from './ledger/pricing.js';
 import type { Ledger } from './ledger/types.js';
 import { PROVIDERS, type ProviderId } from './providers/ids.js';
 import { loadSdk } from './providers/load.js';
@@ -38,10 +42,23 @@ export interface ClientOptions<P extends SupportedProvider = SupportedProvider> 
    */
   workflow?: string | undefined;
   /**
-   * Where usage events go. `false` records nothing.
-   * @default the process-wide `defaultLedger()`
+   * Where usage events go: a ledger from `openLedger()`, or `false` to record nothing.
+   * @default the process-wide `defaultLedger()`: SQLite at `$KEYCARD_HOME/ledger.db`
    */
   ledger?: Ledger | false | undefined;
+  /**
+   * Budgets or request quotas for this client's calls, checked before each request against the
+   * ledger (every process writing to it) and the calls in flight.
+   * @example { usd: 5, period: 'month' }
+   * @example { requests: 60, period: 'month', scope: 'key' } // a free tier
+   */
+  budget?: Budget | readonly Budget[] | undefined;
+  /**
+   * A price per request in USD, used instead of the price data (for example a paid Slack or
+   * Telegram plan, or a gateway that bills per call).
+   * @default the price data for AI providers; Slack and Telegram calls cost nothing
+   */
+  requestPriceUsd?: number | undefined;
   /**
    * A console-like or pino logger. keycard writes one redacted debug line per request and
    * warnings (a rotated key); the SDK's own log lines go through it too, redacted.
@@ -233,13 +250,35 @@ export async function createClient<P extends SupportedProvider>(
   await validate(secret);
   const module = await loadSdk(adapter);
 
-  const ledger = options.ledger === false ? undefined : (options.ledger ?? defaultLedger());
+  const budgets = (
+    options.budget === undefined ? [] : Array.isArray(options.budget) ? options.budget : [options.budget]
+  ).map((budget) => resolveBudget(budget as Budget));
+  if (
+    options.requestPriceUsd !== undefined &&
+    (typeof options.requestPriceUsd !== 'number' || !(options.requestPriceUsd >= 0))
+  ) {
+    throw new KeycardError('createClient: requestPriceUsd must be a number of US dollars, 0 or more.');
+  }
+  const ledger = options.ledger === false ? undefined : (options.ledger ?? (await defaultLedger()));
+  if (budgets.length > 0 && !(ledger instanceof BaseLedger)) {
+    throw new KeycardError(
+      "createClient: budgets need one of keycard's ledgers (the default, or one from openLedger()), not ledger: false or a custom ledger.",
+    );
+  }
+  // The price data takes a moment to load: start now, so that the first call need not wait.
+  if (ledger !== undefined && ['openai', 'anthropic', 'gemini', 'xai'].includes(provider)) {
+    void preloadPrices().catch(() => undefined);
+  }
   const workflow = options.workflow ?? process.env['KEYCARD_WORKFLOW'] ?? null;
   const keys = new KeyHolder(secret, source, provider, validate, logger, onWarning);
   const warnAge = keyAgeWarner(logger, maxKeyAgeDays);
   keys.onKey = warnAge;
   warnAge(secret);
-  const recorder = new Recorder(provider, workflow, ledger, logger);
+  const gate =
+    ledger instanceof BaseLedger ? new BudgetGate(budgets, ledger, provider, workflow, logger) : undefined;
+  const recorder = new Recorder(provider, workflow, ledger, logger, gate, {
+    requestPriceUsd: options.requestPriceUsd,
+  });
   let closed = false;
   const isClosed = () => closed;
   const http = adapter.http;

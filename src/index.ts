@@ -36,9 +36,16 @@ export {
   type VaultSourceOptions,
 } from './keys/index.js';
 export { isKeySource, type KeySource, type ResolveOptions } from './keys/types.js';
+export { BaseLedger, type LedgerOptions } from './ledger/base.js';
+export { type Budget, type BudgetAlert, BudgetExceededError, type Spend } from './ledger/budget.js';
 export { defaultLedger } from './ledger/default.js';
 export { MemoryLedger, memoryLedger } from './ledger/memory.js';
+export { type OpenLedgerOptions, openLedger } from './ledger/open.js';
+export type { PostgresLedgerOptions } from './ledger/postgres.js';
+export { PRICE_DATA } from './ledger/pricing.js';
+export type { SqliteLedgerOptions } from './ledger/sqlite.js';
 export type {
+  KeyUsage,
   Ledger,
   TokenUsage,
   TotalsDimension,

@@ -226,7 +226,7 @@ describe('createClient', () => {
     });
     await recorded.sdk.models.list();
     await silent.sdk.models.list();
-    const rows = await defaultLedger().totals({ where: { workflow } });
+    const rows = await (await defaultLedger()).totals({ where: { workflow } });
     expect(rows[0]?.requests).toBe(1);
     await simulator.close();
   });
@@ -355,8 +355,12 @@ describe('key rotation', () => {
 });
 
 describe('default ledger', () => {
-  it('is one in-memory ledger per process', () => {
-    expect(defaultLedger()).toBe(defaultLedger());
-    expect(defaultLedger()).toBeInstanceOf(MemoryLedger);
+  it('is one SQLite ledger per process, at $KEYCARD_HOME/ledger.db', async () => {
+    const home = await mkdtemp(join(tmpdir(), 'keycard-home-'));
+    vi.stubEnv('KEYCARD_HOME', home);
+    const ledger = await defaultLedger();
+    expect(await defaultLedger()).toBe(ledger);
+    expect(String(ledger)).toBe(`SqliteLedger(${join(home, 'ledger.db')})`);
+    await ledger.close();
   });
 });

@@ -8,6 +8,7 @@ import { PROVIDERS } from '../providers/ids.js';
 import type { ProviderAdapter } from '../providers/types.js';
 import { redactError } from '../redact/redactor.js';
 import type { Secret } from '../secret.js';
+import { findBlocked } from './budget-gate.js';
 
 const mapped = new WeakSet<object>();
 
@@ -35,6 +36,8 @@ export function mapSdkError(
   source: string,
 ): unknown {
   if (!(error instanceof Error) || mapped.has(error) || KeycardError.is(error)) return error;
+  const blocked = findBlocked(error);
+  if (blocked !== undefined) return blocked;
   const wrapped = keycardCause(error);
   if (wrapped !== undefined) return wrapped;
   const failure = adapter.failureFromError(error);

@@ -4,6 +4,8 @@
  * the SDK reads them, and replays a request once when a rotated key replaced a rejected one.
  * @module
  */
+
+import type { BudgetExceededError } from '../ledger/budget.js';
 import type { UsageOutcome } from '../ledger/types.js';
 import type {
   HttpHooks,
@@ -14,6 +16,7 @@ import type {
 } from '../providers/types.js';
 import { redactText } from '../redact/redactor.js';
 import type { Secret } from '../secret.js';
+import { blockedResponse } from './budget-gate.js';
 import type { KeyHolder } from './key-holder.js';
 import { closedError } from './meter-call.js';
 import type { Recorder } from './recorder.js';
@@ -133,12 +136,17 @@ export function createInstrumentedFetch(options: InstrumentedFetchOptions): Fetc
       const time = new Date();
       const startedAt = performance.now();
       const used = secret;
+      // Budgets are checked before anything is sent; a blocked request gets a synthetic answer
+      // the SDK does not retry, which keycard turns back into the BudgetExceededError.
+      const admission = await recorder.admit(used, plan.model);
+      if (admission instanceof Error) return blockedResponse(admission as BudgetExceededError);
       const finish = (
         status: number | null,
         outcome: UsageOutcome,
         usage: ResponseUsage | null,
         stream = false,
-      ) => recorder.record({ plan, secret: used, time, startedAt, status, outcome, usage, stream });
+      ) =>
+        recorder.record({ plan, secret: used, time, startedAt, status, outcome, usage, stream, admission });
 
       let response: Response;
       try {

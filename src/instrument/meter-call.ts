@@ -27,8 +27,10 @@ export function createMeter(options: MeterOptions): <T>(call: MeteredCall<T>) =>
       const secret = keys.current;
       const time = new Date();
       const startedAt = performance.now();
+      const admission = await recorder.admit(secret, call.model ?? null);
+      if (admission instanceof Error) throw admission;
       const record = (status: number | null, outcome: UsageOutcome, usage: ResponseUsage | null) =>
-        recorder.record({ plan, secret, time, startedAt, status, outcome, usage, stream });
+        recorder.record({ plan, secret, time, startedAt, status, outcome, usage, stream, admission });
       let result: T;
       try {
         result = await call.run(secret);

@@ -2,11 +2,14 @@
  * Turns one finished request into a ledger event and a debug log line.
  * @module
  */
+import { trackPending } from '../ledger/pending.js';
+import { type PricedCost, type PricingOptions, priceCall, priceCallSync } from '../ledger/pricing.js';
 import type { Ledger, UsageEvent, UsageOutcome } from '../ledger/types.js';
 import type { ProviderId } from '../providers/ids.js';
 import type { RequestPlan, ResponseUsage } from '../providers/types.js';
 import type { KeycardLogger } from '../redact/logger.js';
 import type { Secret } from '../secret.js';
+import { type Admission, type BudgetGate, NO_ADMISSION } from './budget-gate.js';
 
 /** What is known about a request when it ends. */
 export interface FinishedRequest {
@@ -19,6 +22,8 @@ export interface FinishedRequest {
   outcome: UsageOutcome;
   usage: ResponseUsage | null;
   stream: boolean;
+  /** What the budget gate reserved for this request. */
+  admission?: Admission | undefined;
 }
 
 const NO_USAGE: ResponseUsage = {
@@ -31,12 +36,25 @@ const NO_USAGE: ResponseUsage = {
 };
 
 export class Recorder {
+  readonly #unpriced = new Set<string>();
+
   constructor(
     private readonly provider: ProviderId,
     private readonly workflow: string | null,
     private readonly ledger: Ledger | undefined,
     private readonly logger: KeycardLogger,
+    private readonly gate: BudgetGate | undefined = undefined,
+    private readonly pricing: PricingOptions = {},
   ) {}
+
+  /**
+   * Before a request: the budget gate's admission, or the `BudgetExceededError` to answer with.
+   * Free when no budget applies.
+   */
+  admit(secret: Secret, model: string | null): Promise<Admission | Error> | Admission {
+    if (this.gate === undefined || !this.gate.active) return NO_ADMISSION;
+    return this.gate.admit(secret, model);
+  }
 
   record(request: FinishedRequest): void {
     const usage = request.usage ?? NO_USAGE;
@@ -61,15 +79,47 @@ export class Recorder {
       status: request.status,
       stream: request.stream,
     };
+    const input = { ...event, provider: this.provider };
+    const priced = priceCallSync(input, this.pricing);
+    if (priced !== undefined) this.#finish(event, priced, request.admission ?? NO_ADMISSION);
+    else {
+      // The price data is still loading (the first priced call of the process): record when it is.
+      trackPending(
+        priceCall(input, this.pricing).then((late) =>
+          this.#finish(event, late, request.admission ?? NO_ADMISSION),
+        ),
+      );
+    }
+  }
+
+  #finish(draft: UsageEvent, priced: PricedCost, admission: Admission): void {
+    const event: UsageEvent = { ...draft, costUsd: priced.costUsd, pricing: priced.pricing };
+    if (event.costUsd === null && event.outcome === 'ok' && event.model !== null) {
+      const id = `${event.provider}:${event.model}`;
+      if (!this.#unpriced.has(id)) {
+        this.#unpriced.add(id);
+        this.logger.warn(
+          `keycard: no price is known for ${event.provider} model ${event.model}; its calls are recorded with their tokens and no cost.`,
+          { provider: event.provider, model: event.model },
+        );
+      }
+    }
     try {
-      this.ledger?.record(event);
+      const ledger = this.ledger as
+        | (Ledger & { record(event: UsageEvent, releases?: readonly string[]): void })
+        | undefined;
+      ledger?.record(event, admission.releases);
     } catch (error) {
       this.logger.warn('keycard: the ledger could not record a usage event', {
         error: error instanceof Error ? error.message : String(error),
       });
     }
+    if (this.gate !== undefined && admission.checks.length > 0) {
+      trackPending(this.gate.settle(admission, event).catch(() => undefined));
+    }
+    const cost = event.costUsd === null ? '-' : `$${event.costUsd.toFixed(6)}`;
     this.logger.debug(
-      `keycard ${event.provider} ${event.operation} ${event.model ?? '-'} ${event.maskedId} ${event.outcome} ${event.status ?? '-'} ${event.latencyMs}ms in=${event.inputTokens ?? '-'} out=${event.outputTokens ?? '-'}`,
+      `keycard ${event.provider} ${event.operation} ${event.model ?? '-'} ${event.maskedId} ${event.outcome} ${event.status ?? '-'} ${event.latencyMs}ms in=${event.inputTokens ?? '-'} out=${event.outputTokens ?? '-'} cost=${cost}`,
       {
         provider: event.provider,
         operation: event.operation,

@@ -1,17 +1,25 @@
 /**
- * The ledger clients record to when no `ledger` option is given: one per process.
+ * The ledger clients record to when no `ledger` option is given: the SQLite file
+ * `$KEYCARD_HOME/ledger.db` (`~/.keycard/ledger.db`), opened once per process.
  * @module
  */
-import { MemoryLedger } from './memory.js';
+import { join } from 'node:path';
+import { keycardHome } from '../home.js';
 import type { Ledger } from './types.js';
 
-let shared: Ledger | undefined;
+const opened = new Map<string, Promise<Ledger>>();
 
 /**
- * The process-wide default ledger, created on first use. For now an in-memory ledger; read its
- * `totals()` to see what every client without a `ledger` option has used.
+ * The process-wide default ledger: SQLite at `$KEYCARD_HOME/ledger.db` (`~/.keycard/ledger.db`
+ * when `KEYCARD_HOME` is unset), shared by every process of this user. Opened on first use.
  */
-export function defaultLedger(): Ledger {
-  shared ??= new MemoryLedger();
-  return shared;
+export function defaultLedger(): Promise<Ledger> {
+  const path = join(keycardHome(), 'ledger.db');
+  let ledger = opened.get(path);
+  if (ledger === undefined) {
+    ledger = import('./sqlite.js').then(({ openSqliteLedger }) => openSqliteLedger(path));
+    ledger.catch(() => opened.delete(path));
+    opened.set(path, ledger);
+  }
+  return ledger;
 }

@@ -2,7 +2,7 @@
  * Grouping and summing usage events: the shared arithmetic behind every ledger's `totals()`.
  * @module
  */
-import type { TotalsDimension, TotalsQuery, TotalsRow, UsageEvent } from './types.js';
+import type { KeyUsage, TotalsDimension, TotalsQuery, TotalsRow, UsageEvent } from './types.js';
 
 /** Whether `event` falls inside the query's time range and `where` fields. */
 export function matchesQuery(event: UsageEvent, query: Omit<TotalsQuery, 'by'> = {}): boolean {
@@ -43,6 +43,9 @@ function groupFields(event: UsageEvent, by: readonly TotalsDimension[]): Partial
         break;
       case 'day':
         fields.day = dayOf(event.time);
+        break;
+      case 'hour':
+        fields.hour = event.time.toISOString().slice(0, 13);
         break;
     }
   }
@@ -89,4 +92,34 @@ export function sumEvents(events: Iterable<UsageEvent>, query: TotalsQuery = {})
     } else row.costUsd = (row.costUsd ?? 0) + event.costUsd;
   }
   return [...rows.values()];
+}
+
+/** Per key fingerprint: masked id (the latest), provider, first and last use, requests, cost. */
+export function sumKeys(events: Iterable<UsageEvent>): KeyUsage[] {
+  const keys = new Map<string, KeyUsage>();
+  for (const event of events) {
+    let row = keys.get(event.keyFingerprint);
+    if (row === undefined) {
+      row = {
+        fingerprint: event.keyFingerprint,
+        maskedId: event.maskedId,
+        provider: event.provider,
+        firstUsed: event.time,
+        lastUsed: event.time,
+        requests: 0,
+        errors: 0,
+        costUsd: null,
+      };
+      keys.set(event.keyFingerprint, row);
+    }
+    if (event.time < row.firstUsed) row.firstUsed = event.time;
+    if (event.time >= row.lastUsed) {
+      row.lastUsed = event.time;
+      row.maskedId = event.maskedId;
+    }
+    row.requests += event.requests;
+    if (event.outcome !== 'ok') row.errors += event.requests;
+    if (event.costUsd !== null) row.costUsd = (row.costUsd ?? 0) + event.costUsd;
+  }
+  return [...keys.values()].sort((a, b) => b.lastUsed.getTime() - a.lastUsed.getTime());
 }

@@ -56,7 +56,14 @@ export interface UsageEvent extends TokenUsage {
 }
 
 /** A dimension `totals()` can group by. */
-export type TotalsDimension = 'fingerprint' | 'provider' | 'model' | 'workflow' | 'operation' | 'day';
+export type TotalsDimension =
+  | 'fingerprint'
+  | 'provider'
+  | 'model'
+  | 'workflow'
+  | 'operation'
+  | 'day'
+  | 'hour';
 
 /** A `totals()` query. */
 export interface TotalsQuery {
@@ -80,6 +87,8 @@ export interface TotalsRow {
   operation?: string;
   /** `YYYY-MM-DD` in UTC. */
   day?: string;
+  /** `YYYY-MM-DDTHH` in UTC. */
+  hour?: string;
   requests: number;
   errors: number;
   inputTokens: number;
@@ -93,6 +102,20 @@ export interface TotalsRow {
   unpricedRequests: number;
 }
 
+/** One key as the ledger saw it: find keys nobody uses any more, and revoke them. */
+export interface KeyUsage {
+  fingerprint: string;
+  /** The masked id last recorded for it. */
+  maskedId: string;
+  provider: ProviderId;
+  firstUsed: Date;
+  lastUsed: Date;
+  requests: number;
+  errors: number;
+  /** Sum of priced calls; `null` when none was priced. */
+  costUsd: number | null;
+}
+
 /** Where usage events go. */
 export interface Ledger {
   /** Records one event. Never throws for a well-formed event; may buffer. */
@@ -101,6 +124,8 @@ export interface Ledger {
   totals(query?: TotalsQuery): Promise<TotalsRow[]>;
   /** The recorded events, oldest first. */
   events(query?: Omit<TotalsQuery, 'by'>): AsyncIterable<UsageEvent>;
+  /** Every key fingerprint seen: masked id, provider, first and last use, requests and cost. */
+  keys(): Promise<KeyUsage[]>;
   /** Writes what is buffered. */
   flush(): Promise<void>;
   /** Flushes and releases the store. */

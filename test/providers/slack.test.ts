@@ -109,7 +109,9 @@ describe('calls', () => {
         outputTokens: null,
         reasoningTokens: null,
         requests: 1,
-        costUsd: null,
+        // Slack's Web API is free: priced at 0 unless requestPriceUsd says otherwise.
+        costUsd: 0,
+        pricing: 'free',
         stream: false,
         keyFingerprint: fixture.client.fingerprint,
       });

@@ -1,0 +1,303 @@
+/**
+ * What every built-in ledger shares: batched writes (a timer or a full batch, whichever comes
+ * first; at `close()` and at process exit too), alert listeners, budget reservations and
+ * one-time alerts, on top of a few primitives each backend implements (memory, SQLite,
+ * PostgreSQL).
+ * @module
+ */
+import { EventEmitter } from 'node:events';
+import {
+  type Budget,
+  type BudgetAlert,
+  type BudgetScope,
+  type ResolvedBudget,
+  resolveBudget,
+  type Spend,
+} from './budget.js';
+import { pendingSettled } from './pending.js';
+import type { KeyUsage, Ledger, TotalsQuery, TotalsRow, UsageEvent } from './types.js';
+
+/** A reservation: the estimated usage of a call in flight, held until its event is written. */
+export interface Reservation {
+  id: string;
+  scope: string;
+  usd: number;
+  requests: number;
+  tokens: number;
+  /** After this (ms since epoch) a reservation no longer counts: its process died. */
+  expiresAt: number;
+}
+
+/** An event with the reservations its writing releases. */
+export interface PendingEvent {
+  event: UsageEvent;
+  releases: readonly string[];
+}
+
+/** Options every built-in ledger takes. */
+export interface LedgerOptions {
+  /**
+   * Write buffered events after this many milliseconds.
+   * @default 20
+   */
+  flushIntervalMs?: number | undefined;
+  /**
+   * Write at once when this many events are buffered.
+   * @default 500
+   */
+  maxBatch?: number | undefined;
+  /**
+   * The anomaly alert: fires when the spend of a key in the last hour is more than `multiple`
+   * times its average hourly spend over the previous `windowHours`, and at least `minUsd`.
+   * `false` turns it off.
+   * @default { multiple: 5, windowHours: 24, minUsd: 1 }
+   */
+  anomaly?: { multiple?: number; windowHours?: number; minUsd?: number } | false | undefined;
+}
+
+/** Reservations live this long at most (a call that never ends is not counted forever). */
+export const RESERVATION_TTL_MS = 10 * 60_000;
+
+const ALERT = 'alert';
+
+/** Ledgers that process exit must flush; a weak reference each, so that exit does not keep them alive. */
+const open = new Set<WeakRef<BaseLedger>>();
+let exitHooked = false;
+
+function hookExit(ledger: BaseLedger): void {
+  open.add(new WeakRef(ledger));
+  if (exitHooked) return;
+  exitHooked = true;
+  // 'exit' runs synchronous code only: backends with a synchronous store (SQLite) write their
+  // buffer here; PostgreSQL writes on 'beforeExit' (a natural end) and at close().
+  process.once('exit', () => {
+    for (const reference of open) reference.deref()?.flushOnExit();
+  });
+  process.on('beforeExit', () => {
+    for (const reference of open)
+      void reference
+        .deref()
+        ?.flush()
+        .catch(() => undefined);
+  });
+}
+
+export abstract class BaseLedger implements Ledger {
+  readonly #emitter = new EventEmitter();
+  #buffer: PendingEvent[] = [];
+  #timer: NodeJS.Timeout | undefined;
+  #writing: Promise<void> = Promise.resolve();
+  #closed = false;
+  readonly #interval: number;
+  readonly #maxBatch: number;
+  readonly anomaly: { multiple: number; windowHours: number; minUsd: number } | undefined;
+  #lastAnomalyCheck = 0;
+
+  constructor(options: LedgerOptions = {}) {
+    this.#interval = Math.max(0, options.flushIntervalMs ?? 20);
+    this.#maxBatch = Math.max(1, options.maxBatch ?? 500);
+    this.anomaly =
+      options.anomaly === false
+        ? undefined
+        : { multiple: 5, windowHours: 24, minUsd: 1, ...(options.anomaly ?? {}) };
+    hookExit(this);
+  }
+
+  // --- primitives ---------------------------------------------------------------------------
+
+  /** Writes events and deletes the reservations they release, in one transaction. */
+  protected abstract writeBatch(batch: readonly PendingEvent[]): void | Promise<void>;
+  /** Writes synchronously at process exit, if the backend can; else does nothing. */
+  protected abstract writeBatchSync(batch: readonly PendingEvent[]): boolean;
+  protected abstract readTotals(query: TotalsQuery): Promise<TotalsRow[]>;
+  /** Events with an id above `after`, oldest first, at most `limit`. */
+  protected abstract readEvents(
+    query: Omit<TotalsQuery, 'by'>,
+    after: number,
+    limit: number,
+  ): Promise<Array<{ id: number; event: UsageEvent }>>;
+  protected abstract readKeys(): Promise<KeyUsage[]>;
+  /**
+   * Atomically, across every process using the store: the spend of `scope` since `since` (events
+   * and live reservations), then `decide`, and, when it returns one, the reservation stored.
+   */
+  protected abstract lockedReserve(
+    scope: BudgetScope,
+    since: Date,
+    decide: (spend: Spend) => Reservation | undefined,
+  ): Promise<Spend>;
+  /** Deletes reservations of calls that will record no event. */
+  protected abstract deleteReservations(ids: readonly string[]): Promise<void>;
+  /** Records that `key` fired; `true` the first time, in any process. */
+  protected abstract insertAlertMark(key: string): Promise<boolean>;
+  protected abstract closeStore(): Promise<void>;
+
+  // --- Ledger -------------------------------------------------------------------------------
+
+  /** Whether `close()` was called: later events are ignored. */
+  protected get closed(): boolean {
+    return this.#closed;
+  }
+
+  record(event: UsageEvent, releases: readonly string[] = []): void {
+    if (this.#closed) return;
+    this.#buffer.push({ event, releases });
+    if (this.#buffer.length >= this.#maxBatch) {
+      void this.flush().catch(() => undefined);
+      return;
+    }
+    if (this.#timer === undefined) {
+      this.#timer = setTimeout(() => {
+        this.#timer = undefined;
+        void this.flush().catch(() => undefined);
+      }, this.#interval);
+      this.#timer.unref();
+    }
+  }
+
+  async flush(): Promise<void> {
+    await pendingSettled();
+    if (this.#timer !== undefined) {
+      clearTimeout(this.#timer);
+      this.#timer = undefined;
+    }
+    const batch = this.#buffer;
+    this.#buffer = [];
+    // One write at a time, in order.
+    const write = this.#writing.then(async () => {
+      if (batch.length > 0) await this.writeBatch(batch);
+    });
+    this.#writing = write.catch(() => undefined);
+    await write;
+    if (batch.length > 0) await this.#checkAnomaly(batch);
+  }
+
+  /** @internal Called at process exit. */
+  flushOnExit(): void {
+    if (this.#buffer.length === 0) return;
+    if (this.writeBatchSync(this.#buffer)) this.#buffer = [];
+  }
+
+  async totals(query: TotalsQuery = {}): Promise<TotalsRow[]> {
+    await this.flush();
+    return this.readTotals(query);
+  }
+
+  async *events(query: Omit<TotalsQuery, 'by'> = {}): AsyncIterable<UsageEvent> {
+    await this.flush();
+    let after = 0;
+    for (;;) {
+      const page = await this.readEvents(query, after, 1000);
+      for (const { event } of page) yield event;
+      if (page.length < 1000) return;
+      after = page.at(-1)?.id ?? after;
+    }
+  }
+
+  async keys(): Promise<KeyUsage[]> {
+    await this.flush();
+    return this.readKeys();
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    await this.flush();
+    this.#closed = true;
+    for (const reference of open) if (reference.deref() === this) open.delete(reference);
+    await this.closeStore();
+  }
+
+  /** Listens for alerts: budget thresholds crossed, and unusual spend. */
+  on(event: 'alert', listener: (alert: BudgetAlert) => void): this {
+    this.#emitter.on(event, listener);
+    return this;
+  }
+
+  off(event: 'alert', listener: (alert: BudgetAlert) => void): this {
+    this.#emitter.off(event, listener);
+    return this;
+  }
+
+  // --- budgets (used by keycard's budget gate) ------------------------------------------------
+
+  readonly #budgets: ResolvedBudget[] = [];
+
+  /** Budgets registered on the ledger: they apply to every client recording here. */
+  get budgets(): readonly ResolvedBudget[] {
+    return this.#budgets;
+  }
+
+  /**
+   * Registers a budget for every client that records to this ledger (in this process; register
+   * it in each process, or give it to each client, to cover them all).
+   */
+  addBudget(budget: Budget): this {
+    this.#budgets.push(resolveBudget(budget));
+    return this;
+  }
+
+  /** @internal */
+  reserve(
+    scope: BudgetScope,
+    since: Date,
+    decide: (spend: Spend) => Reservation | undefined,
+  ): Promise<Spend> {
+    return this.lockedReserve(scope, since, decide);
+  }
+
+  /** @internal */
+  release(ids: readonly string[]): Promise<void> {
+    return ids.length === 0 ? Promise.resolve() : this.deleteReservations(ids);
+  }
+
+  /** @internal Emits `alert` once per `key` across processes; resolves to whether it fired. */
+  async alertOnce(key: string, alert: BudgetAlert): Promise<boolean> {
+    if (!(await this.insertAlertMark(key))) return false;
+    this.#emitter.emit(ALERT, alert);
+    return true;
+  }
+
+  /** Whether anyone listens for alerts. */
+  protected hasAlertListeners(): boolean {
+    return this.#emitter.listenerCount(ALERT) > 0;
+  }
+
+  async #checkAnomaly(batch: readonly PendingEvent[]): Promise<void> {
+    const anomaly = this.anomaly;
+    if (anomaly === undefined || !this.hasAlertListeners()) return;
+    const now = Date.now();
+    if (now - this.#lastAnomalyCheck < 60_000) return;
+    this.#lastAnomalyCheck = now;
+    const keys = new Set(
+      batch.filter(({ event }) => (event.costUsd ?? 0) > 0).map(({ event }) => event.keyFingerprint),
+    );
+    const hour = 3_600_000;
+    const hourStart = new Date(Math.floor(now / hour) * hour);
+    for (const fingerprint of keys) {
+      const [recent] = await this.readTotals({
+        since: new Date(now - hour),
+        where: { keyFingerprint: fingerprint },
+      });
+      const [trailing] = await this.readTotals({
+        since: new Date(now - hour * (anomaly.windowHours + 1)),
+        until: new Date(now - hour),
+        where: { keyFingerprint: fingerprint },
+      });
+      const last = recent?.costUsd ?? 0;
+      const average = (trailing?.costUsd ?? 0) / anomaly.windowHours;
+      if (last < anomaly.minUsd || last <= anomaly.multiple * average) continue;
+      const spend = {
+        usd: last,
+        requests: recent?.requests ?? 0,
+        tokens: (recent?.inputTokens ?? 0) + (recent?.outputTokens ?? 0),
+      };
+      await this.alertOnce(`anomaly|key:${fingerprint}|${hourStart.toISOString()}`, {
+        kind: 'anomaly',
+        scope: `key:${fingerprint}`,
+        spend,
+        periodStart: hourStart,
+        message: `keycard: key ${recent?.maskedId ?? fingerprint} spent $${last.toFixed(2)} in the last hour, more than ${anomaly.multiple} times its hourly average of $${average.toFixed(2)}; if this is not expected, rotate the key.`,
+      });
+    }
+  }
+}

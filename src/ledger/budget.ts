@@ -1,0 +1,225 @@
+/**
+ * Budgets and request quotas: limits in USD, requests or tokens per key, workflow or provider
+ * over a UTC day, week or month; `block` or `warn` when a call would exceed one; alerts at
+ * thresholds. Checked before each call against what the ledger holds (every process writing to
+ * it) plus the calls in flight, whose estimated cost is reserved until their real cost is recorded.
+ * @module
+ */
+import { KeycardError } from '../errors.js';
+import type { ProviderId } from '../providers/ids.js';
+
+/** A budget or quota. */
+export interface Budget {
+  /** A name for messages and alerts. @default derived from scope, period and limits */
+  name?: string | undefined;
+  /** Limit in USD (priced calls). */
+  usd?: number | undefined;
+  /** Limit in requests, e.g. 60 for a free tier of 60 calls a month. */
+  requests?: number | undefined;
+  /** Limit in tokens (input plus output). */
+  tokens?: number | undefined;
+  /**
+   * The period, in UTC: a day from 00:00, a week from Monday 00:00, a month from the 1st.
+   * @default 'month'
+   */
+  period?: 'day' | 'week' | 'month' | undefined;
+  /**
+   * What the limit counts: the key's usage (every workflow and process using it), the
+   * workflow's, or the provider's.
+   * @default 'key'
+   */
+  scope?: 'key' | 'workflow' | 'provider' | undefined;
+  /**
+   * `block`: a call that would exceed the budget throws `BudgetExceededError` before any network
+   * traffic. `warn`: it goes ahead, with a warning.
+   * @default 'block'
+   */
+  onExceed?: 'block' | 'warn' | undefined;
+  /**
+   * Fractions of the limit at which an alert fires, once per period and scope.
+   * @default [0.5, 0.8, 1]
+   */
+  alertAt?: readonly number[] | undefined;
+}
+
+/** A budget with its defaults filled in and checked. */
+export interface ResolvedBudget {
+  name: string;
+  usd: number | undefined;
+  requests: number | undefined;
+  tokens: number | undefined;
+  period: 'day' | 'week' | 'month';
+  scope: 'key' | 'workflow' | 'provider';
+  onExceed: 'block' | 'warn';
+  alertAt: readonly number[];
+}
+
+/** What a budget is counted over, for one call. */
+export interface BudgetScope {
+  field: 'key' | 'workflow' | 'provider';
+  value: string;
+  /** `key:3f2a…`, `workflow:summarize`, `provider:openai`. */
+  id: string;
+}
+
+/** Usage inside one scope and period. */
+export interface Spend {
+  usd: number;
+  requests: number;
+  tokens: number;
+}
+
+/** An alert: a threshold crossed, or an unusual pattern of spend. */
+export interface BudgetAlert {
+  kind: 'threshold' | 'anomaly';
+  /** The budget's name (threshold alerts). */
+  budget?: string | undefined;
+  /** The scope, e.g. `key:3f2a9c…` or `workflow:summarize`. */
+  scope: string;
+  /** The fraction of the limit reached (threshold alerts), e.g. 0.8. */
+  threshold?: number | undefined;
+  /** What was used when the alert fired. */
+  spend: Spend;
+  /** The limits (threshold alerts). */
+  limit?:
+    | { usd?: number | undefined; requests?: number | undefined; tokens?: number | undefined }
+    | undefined;
+  /** Start of the period (threshold alerts) or of the hour (anomaly alerts). */
+  periodStart: Date;
+  message: string;
+}
+
+export function resolveBudget(budget: Budget): ResolvedBudget {
+  const { usd, requests, tokens } = budget;
+  for (const [name, value] of Object.entries({ usd, requests, tokens })) {
+    if (value !== undefined && (typeof value !== 'number' || !Number.isFinite(value) || value < 0)) {
+      throw new KeycardError(`budget: ${name} must be a number, 0 or more.`);
+    }
+  }
+  if (usd === undefined && requests === undefined && tokens === undefined) {
+    throw new KeycardError('budget: give at least one limit: usd, requests or tokens.');
+  }
+  const period = budget.period ?? 'month';
+  const scope = budget.scope ?? 'key';
+  const onExceed = budget.onExceed ?? 'block';
+  if (!['day', 'week', 'month'].includes(period))
+    throw new KeycardError("budget: period is 'day', 'week' or 'month'.");
+  if (!['key', 'workflow', 'provider'].includes(scope)) {
+    throw new KeycardError("budget: scope is 'key', 'workflow' or 'provider'.");
+  }
+  if (onExceed !== 'block' && onExceed !== 'warn')
+    throw new KeycardError("budget: onExceed is 'block' or 'warn'.");
+  const alertAt = [...(budget.alertAt ?? [0.5, 0.8, 1])].sort((a, b) => a - b);
+  if (alertAt.some((fraction) => typeof fraction !== 'number' || !(fraction > 0))) {
+    throw new KeycardError('budget: alertAt holds fractions of the limit, such as 0.5 or 1.');
+  }
+  const limits = [
+    usd === undefined ? undefined : `$${usd}`,
+    requests === undefined ? undefined : `${requests} requests`,
+    tokens === undefined ? undefined : `${tokens} tokens`,
+  ].filter((item) => item !== undefined);
+  const name = budget.name ?? `${limits.join(' / ')} per ${period} per ${scope}`;
+  return { name, usd, requests, tokens, period, scope, onExceed, alertAt };
+}
+
+/** The start of the UTC period holding `time`. */
+export function periodStart(period: ResolvedBudget['period'], time: Date): Date {
+  const start = new Date(Date.UTC(time.getUTCFullYear(), time.getUTCMonth(), time.getUTCDate()));
+  if (period === 'week') start.setUTCDate(start.getUTCDate() - ((start.getUTCDay() + 6) % 7));
+  if (period === 'month') start.setUTCDate(1);
+  return start;
+}
+
+/** The start of the next period: when the budget resets. */
+export function periodEnd(period: ResolvedBudget['period'], time: Date): Date {
+  const start = periodStart(period, time);
+  if (period === 'day') start.setUTCDate(start.getUTCDate() + 1);
+  else if (period === 'week') start.setUTCDate(start.getUTCDate() + 7);
+  else start.setUTCMonth(start.getUTCMonth() + 1);
+  return start;
+}
+
+/** The scope a call falls in for `budget`; `undefined` when the call has none (no workflow). */
+export function scopeOf(
+  budget: ResolvedBudget,
+  call: { fingerprint: string; workflow: string | null; provider: ProviderId },
+): BudgetScope | undefined {
+  const value =
+    budget.scope === 'key' ? call.fingerprint : budget.scope === 'workflow' ? call.workflow : call.provider;
+  if (value === null) return undefined;
+  return { field: budget.scope, value, id: `${budget.scope}:${value}` };
+}
+
+/** Which limit `spend` plus `next` would pass, if any. */
+export function exceededLimit(budget: ResolvedBudget, spend: Spend, next: Spend): keyof Spend | undefined {
+  if (budget.requests !== undefined && spend.requests + next.requests > budget.requests) return 'requests';
+  if (budget.usd !== undefined && spend.usd + next.usd > budget.usd + 1e-12) return 'usd';
+  if (budget.tokens !== undefined && spend.tokens + next.tokens > budget.tokens) return 'tokens';
+  return undefined;
+}
+
+/** The highest share of a limit `spend` uses. */
+export function usedFraction(budget: ResolvedBudget, spend: Spend): number {
+  const shares = [
+    budget.usd === undefined || budget.usd === 0 ? 0 : spend.usd / budget.usd,
+    budget.requests === undefined || budget.requests === 0 ? 0 : spend.requests / budget.requests,
+    budget.tokens === undefined || budget.tokens === 0 ? 0 : spend.tokens / budget.tokens,
+  ];
+  return Math.max(...shares);
+}
+
+/** Thrown before a call that a budget with `onExceed: 'block'` forbids; nothing was sent. */
+export class BudgetExceededError extends KeycardError {
+  /** The budget's name. */
+  readonly budget: string;
+  /** The scope, e.g. `key:3f2a9c…`, `workflow:summarize`. */
+  readonly scope: string;
+  /** Which limit the call would pass. */
+  readonly limit: 'usd' | 'requests' | 'tokens';
+  /** What the scope has used in this period (calls in flight included). */
+  readonly spend: Spend;
+  /** The budget's limits. */
+  readonly limits: Partial<Spend>;
+  /** When the period ends and the budget resets. */
+  readonly resetsAt: Date;
+  /** What to do, in one sentence. */
+  readonly hint: string;
+
+  constructor(budget: ResolvedBudget, scope: BudgetScope, limit: keyof Spend, spend: Spend, resetsAt: Date) {
+    const limits: Partial<Spend> = {};
+    if (budget.usd !== undefined) limits.usd = budget.usd;
+    if (budget.requests !== undefined) limits.requests = budget.requests;
+    if (budget.tokens !== undefined) limits.tokens = budget.tokens;
+    const used =
+      limit === 'usd'
+        ? `$${spend.usd.toFixed(4)} of $${budget.usd}`
+        : `${spend[limit]} of ${limits[limit]} ${limit}`;
+    const hint = `Wait until ${resetsAt.toISOString()}, raise the budget, or use another ${scope.field}.`;
+    super(
+      `Budget "${budget.name}" for ${scope.id} would be exceeded: ${used} used this ${budget.period}. ${hint}`,
+    );
+    this.budget = budget.name;
+    this.scope = scope.id;
+    this.limit = limit;
+    this.spend = spend;
+    this.limits = limits;
+    this.resetsAt = resetsAt;
+    this.hint = hint;
+  }
+
+  /** Whether `value` is a `BudgetExceededError` from any copy of keycard. */
+  static override is(value: unknown): value is BudgetExceededError {
+    return (
+      typeof value === 'object' &&
+      value !== null &&
+      (value as Record<symbol, unknown>)[BUDGET_MARKER] === true
+    );
+  }
+}
+const BUDGET_MARKER = Symbol.for('keycard.error.BudgetExceededError');
+Object.defineProperty(BudgetExceededError.prototype, BUDGET_MARKER, { value: true });
+Object.defineProperty(BudgetExceededError.prototype, 'name', {
+  value: 'BudgetExceededError',
+  writable: true,
+  configurable: true,
+});

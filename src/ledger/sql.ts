@@ -1,0 +1,317 @@
+/**
+ * The SQL both stored ledgers share (SQLite and PostgreSQL): the schema, and the queries behind
+ * `totals()`, `events()`, `keys()` and budget checks, with the few differences of dialect in one
+ * place. Costs are stored as whole nano-dollars, so that sums are exact.
+ * @module
+ */
+import type { PendingEvent } from './base.js';
+import type { BudgetScope } from './budget.js';
+import type { KeyUsage, TotalsDimension, TotalsQuery, TotalsRow, UsageEvent, UsageOutcome } from './types.js';
+
+export type Dialect = 'sqlite' | 'postgres';
+
+/** USD ↔ nano-USD. */
+export const toNano = (usd: number | null): number | null => (usd === null ? null : Math.round(usd * 1e9));
+export const fromNano = (nano: unknown): number | null =>
+  nano === null || nano === undefined ? null : Number(nano) / 1e9;
+
+/** The schema, as migrations: migration N brings the store from version N to N+1. */
+export function migrations(dialect: Dialect): string[] {
+  const id = dialect === 'sqlite' ? 'INTEGER PRIMARY KEY AUTOINCREMENT' : 'BIGSERIAL PRIMARY KEY';
+  const int = dialect === 'sqlite' ? 'INTEGER' : 'BIGINT';
+  const real = dialect === 'sqlite' ? 'REAL' : 'DOUBLE PRECISION';
+  return [
+    `CREATE TABLE keycard_events (
+      id ${id},
+      time_ms ${int} NOT NULL,
+      provider TEXT NOT NULL,
+      operation TEXT NOT NULL,
+      model TEXT,
+      key_fingerprint TEXT NOT NULL,
+      masked_id TEXT NOT NULL,
+      workflow TEXT,
+      input_tokens ${int},
+      cached_input_tokens ${int},
+      cache_write_tokens ${int},
+      output_tokens ${int},
+      reasoning_tokens ${int},
+      requests ${int} NOT NULL,
+      cost_nusd ${int},
+      pricing TEXT,
+      latency_ms ${real} NOT NULL,
+      outcome TEXT NOT NULL,
+      status ${int},
+      stream ${int} NOT NULL
+    );
+    CREATE INDEX keycard_events_time ON keycard_events (time_ms);
+    CREATE INDEX keycard_events_key ON keycard_events (key_fingerprint, time_ms);
+    CREATE INDEX keycard_events_workflow ON keycard_events (workflow, time_ms);
+    CREATE INDEX keycard_events_provider ON keycard_events (provider, time_ms);
+    CREATE TABLE keycard_reservations (
+      id TEXT PRIMARY KEY,
+      scope TEXT NOT NULL,
+      usd_nusd ${int} NOT NULL,
+      requests ${int} NOT NULL,
+      tokens ${int} NOT NULL,
+      expires_ms ${int} NOT NULL
+    );
+    CREATE INDEX keycard_reservations_scope ON keycard_reservations (scope, expires_ms);
+    CREATE TABLE keycard_alerts (
+      key TEXT PRIMARY KEY,
+      fired_ms ${int} NOT NULL
+    );`,
+  ];
+}
+
+export const EVENT_COLUMNS = [
+  'time_ms',
+  'provider',
+  'operation',
+  'model',
+  'key_fingerprint',
+  'masked_id',
+  'workflow',
+  'input_tokens',
+  'cached_input_tokens',
+  'cache_write_tokens',
+  'output_tokens',
+  'reasoning_tokens',
+  'requests',
+  'cost_nusd',
+  'pricing',
+  'latency_ms',
+  'outcome',
+  'status',
+  'stream',
+] as const;
+
+/** An event's values, in `EVENT_COLUMNS` order. */
+export function eventValues(event: UsageEvent): Array<string | number | null> {
+  return [
+    event.time.getTime(),
+    event.provider,
+    event.operation,
+    event.model,
+    event.keyFingerprint,
+    event.maskedId,
+    event.workflow,
+    event.inputTokens,
+    event.cachedInputTokens,
+    event.cacheWriteTokens,
+    event.outputTokens,
+    event.reasoningTokens,
+    event.requests,
+    toNano(event.costUsd),
+    event.pricing,
+    event.latencyMs,
+    event.outcome,
+    event.status,
+    event.stream ? 1 : 0,
+  ];
+}
+
+const num = (value: unknown): number | null => (value === null || value === undefined ? null : Number(value));
+
+/** A stored row back to an event. */
+export function rowToEvent(row: Record<string, unknown>): UsageEvent {
+  return {
+    time: new Date(Number(row['time_ms'])),
+    provider: row['provider'] as UsageEvent['provider'],
+    operation: String(row['operation']),
+    model: (row['model'] as string | null) ?? null,
+    keyFingerprint: String(row['key_fingerprint']),
+    maskedId: String(row['masked_id']),
+    workflow: (row['workflow'] as string | null) ?? null,
+    inputTokens: num(row['input_tokens']),
+    cachedInputTokens: num(row['cached_input_tokens']),
+    cacheWriteTokens: num(row['cache_write_tokens']),
+    outputTokens: num(row['output_tokens']),
+    reasoningTokens: num(row['reasoning_tokens']),
+    requests: Number(row['requests']),
+    costUsd: fromNano(row['cost_nusd']),
+    pricing: (row['pricing'] as string | null) ?? null,
+    latencyMs: Number(row['latency_ms']),
+    outcome: row['outcome'] as UsageOutcome,
+    status: num(row['status']),
+    stream: Number(row['stream']) === 1,
+  };
+}
+
+/** Builds parameterised SQL in one dialect. */
+export class Sql {
+  readonly params: unknown[] = [];
+  constructor(readonly dialect: Dialect) {}
+  /** A placeholder for `value`. */
+  p(value: unknown): string {
+    this.params.push(value);
+    return this.dialect === 'sqlite' ? '?' : `$${this.params.length}`;
+  }
+  /** `column = value`, true for nulls too. */
+  equals(column: string, value: unknown): string {
+    return this.dialect === 'sqlite'
+      ? `${column} IS ${this.p(value)}`
+      : `${column} IS NOT DISTINCT FROM ${this.p(value)}`;
+  }
+  timeFormat(kind: 'day' | 'hour'): string {
+    if (this.dialect === 'sqlite') {
+      return `strftime('${kind === 'day' ? '%Y-%m-%d' : '%Y-%m-%dT%H'}', time_ms / 1000, 'unixepoch')`;
+    }
+    return `to_char(to_timestamp(time_ms / 1000.0) AT TIME ZONE 'UTC', '${kind === 'day' ? 'YYYY-MM-DD' : 'YYYY-MM-DD"T"HH24'}')`;
+  }
+}
+
+const WHERE_COLUMNS: Record<string, string> = {
+  provider: 'provider',
+  model: 'model',
+  workflow: 'workflow',
+  keyFingerprint: 'key_fingerprint',
+  operation: 'operation',
+};
+
+export function whereClause(sql: Sql, query: Omit<TotalsQuery, 'by'>): string {
+  const parts: string[] = [];
+  if (query.since !== undefined) parts.push(`time_ms >= ${sql.p(query.since.getTime())}`);
+  if (query.until !== undefined) parts.push(`time_ms < ${sql.p(query.until.getTime())}`);
+  for (const [field, value] of Object.entries(query.where ?? {})) {
+    const column = WHERE_COLUMNS[field];
+    if (column === undefined) throw new TypeError(`ledger: cannot filter on ${field}`);
+    if (value !== undefined) parts.push(sql.equals(column, value));
+  }
+  return parts.length === 0 ? '' : `WHERE ${parts.join(' AND ')}`;
+}
+
+const DIMENSION_SQL: Record<Exclude<TotalsDimension, 'day' | 'hour'>, string> = {
+  fingerprint: 'key_fingerprint',
+  provider: 'provider',
+  model: 'model',
+  workflow: 'workflow',
+  operation: 'operation',
+};
+
+export function totalsQuery(dialect: Dialect, query: TotalsQuery): { text: string; params: unknown[] } {
+  const sql = new Sql(dialect);
+  const by = query.by ?? [];
+  const select: string[] = [];
+  const group: string[] = [];
+  for (const dimension of by) {
+    const expression =
+      dimension === 'day' || dimension === 'hour' ? sql.timeFormat(dimension) : DIMENSION_SQL[dimension];
+    select.push(`${expression} AS d_${dimension}`);
+    group.push(expression);
+    if (dimension === 'fingerprint') select.push('MAX(masked_id) AS d_masked_id');
+  }
+  const where = whereClause(sql, query);
+  const text = `SELECT ${[
+    ...select,
+    'SUM(requests) AS requests',
+    "SUM(CASE WHEN outcome <> 'ok' THEN requests ELSE 0 END) AS errors",
+    'SUM(COALESCE(input_tokens, 0)) AS input_tokens',
+    'SUM(COALESCE(cached_input_tokens, 0)) AS cached_input_tokens',
+    'SUM(COALESCE(cache_write_tokens, 0)) AS cache_write_tokens',
+    'SUM(COALESCE(output_tokens, 0)) AS output_tokens',
+    'SUM(COALESCE(reasoning_tokens, 0)) AS reasoning_tokens',
+    'SUM(cost_nusd) AS cost_nusd',
+    "SUM(CASE WHEN cost_nusd IS NULL AND outcome = 'ok' THEN requests ELSE 0 END) AS unpriced",
+  ].join(', ')} FROM keycard_events ${where}${group.length > 0 ? ` GROUP BY ${group.join(', ')}` : ''}${
+    group.length > 0 ? ' ORDER BY MIN(id)' : ''
+  }`;
+  return { text, params: sql.params };
+}
+
+export function rowToTotals(
+  row: Record<string, unknown>,
+  by: readonly TotalsDimension[],
+): TotalsRow | undefined {
+  if (Number(row['requests'] ?? 0) === 0 && by.length === 0 && row['requests'] === null) return undefined;
+  const result: TotalsRow = {
+    requests: Number(row['requests'] ?? 0),
+    errors: Number(row['errors'] ?? 0),
+    inputTokens: Number(row['input_tokens'] ?? 0),
+    cachedInputTokens: Number(row['cached_input_tokens'] ?? 0),
+    cacheWriteTokens: Number(row['cache_write_tokens'] ?? 0),
+    outputTokens: Number(row['output_tokens'] ?? 0),
+    reasoningTokens: Number(row['reasoning_tokens'] ?? 0),
+    costUsd: fromNano(row['cost_nusd']),
+    unpricedRequests: Number(row['unpriced'] ?? 0),
+  };
+  for (const dimension of by) {
+    const value = row[`d_${dimension}`];
+    switch (dimension) {
+      case 'fingerprint':
+        result.fingerprint = String(value);
+        result.maskedId = String(row['d_masked_id']);
+        break;
+      case 'provider':
+        result.provider = value as TotalsRow['provider'] & string;
+        break;
+      case 'operation':
+        result.operation = String(value);
+        break;
+      case 'model':
+        result.model = (value as string | null) ?? null;
+        break;
+      case 'workflow':
+        result.workflow = (value as string | null) ?? null;
+        break;
+      case 'day':
+        result.day = String(value);
+        break;
+      case 'hour':
+        result.hour = String(value);
+        break;
+    }
+  }
+  return result;
+}
+
+export function eventsQuery(dialect: Dialect, query: Omit<TotalsQuery, 'by'>, after: number, limit: number) {
+  const sql = new Sql(dialect);
+  const where = whereClause(sql, query);
+  const text = `SELECT * FROM keycard_events ${where === '' ? 'WHERE' : `${where} AND`} id > ${sql.p(after)} ORDER BY id LIMIT ${sql.p(limit)}`;
+  return { text, params: sql.params };
+}
+
+export const KEYS_QUERY = `SELECT key_fingerprint, MAX(masked_id) AS masked_id, MAX(provider) AS provider,
+  MIN(time_ms) AS first_ms, MAX(time_ms) AS last_ms, SUM(requests) AS requests,
+  SUM(CASE WHEN outcome <> 'ok' THEN requests ELSE 0 END) AS errors, SUM(cost_nusd) AS cost_nusd
+  FROM keycard_events GROUP BY key_fingerprint ORDER BY MAX(time_ms) DESC`;
+
+export function rowToKey(row: Record<string, unknown>): KeyUsage {
+  return {
+    fingerprint: String(row['key_fingerprint']),
+    maskedId: String(row['masked_id']),
+    provider: row['provider'] as KeyUsage['provider'],
+    firstUsed: new Date(Number(row['first_ms'])),
+    lastUsed: new Date(Number(row['last_ms'])),
+    requests: Number(row['requests']),
+    errors: Number(row['errors']),
+    costUsd: fromNano(row['cost_nusd']),
+  };
+}
+
+const SCOPE_COLUMN: Record<BudgetScope['field'], string> = {
+  key: 'key_fingerprint',
+  workflow: 'workflow',
+  provider: 'provider',
+};
+
+/** Spend of a scope since a time: events, then live reservations. */
+export function spendQueries(dialect: Dialect, scope: BudgetScope, since: Date, now: number) {
+  const events = new Sql(dialect);
+  const eventsText = `SELECT COALESCE(SUM(cost_nusd), 0) AS nusd, COALESCE(SUM(requests), 0) AS requests,
+    COALESCE(SUM(COALESCE(input_tokens, 0) + COALESCE(output_tokens, 0)), 0) AS tokens
+    FROM keycard_events WHERE ${SCOPE_COLUMN[scope.field]} = ${events.p(scope.value)} AND time_ms >= ${events.p(since.getTime())}`;
+  const held = new Sql(dialect);
+  const heldText = `SELECT COALESCE(SUM(usd_nusd), 0) AS nusd, COALESCE(SUM(requests), 0) AS requests,
+    COALESCE(SUM(tokens), 0) AS tokens FROM keycard_reservations
+    WHERE scope = ${held.p(scope.id)} AND expires_ms >= ${held.p(now)}`;
+  return {
+    events: { text: eventsText, params: events.params },
+    held: { text: heldText, params: held.params },
+  };
+}
+
+/** Pending events' values, flattened for a multi-row insert. */
+export function batchValues(batch: readonly PendingEvent[]): unknown[][] {
+  return batch.map(({ event }) => eventValues(event));
+}
