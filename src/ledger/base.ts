@@ -141,7 +141,8 @@ export abstract class BaseLedger implements Ledger {
 
   record(event: UsageEvent, releases: readonly string[] = []): void {
     if (this.#closed) return;
-    this.#buffer.push({ event, releases });
+    // A copy: the caller's object may change before the batch is written.
+    this.#buffer.push({ event: { ...event, time: new Date(event.time) }, releases: [...releases] });
     if (this.#buffer.length >= this.#maxBatch) {
       void this.flush().catch(() => undefined);
       return;
