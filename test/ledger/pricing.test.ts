@@ -116,11 +116,14 @@ describe('priceCall', () => {
   });
 
   it('is pinned to the version whose date it records', async () => {
-    const { createRequire } = await import('node:module');
-    const installed = createRequire(import.meta.url)('@pydantic/genai-prices/package.json') as {
-      version: string;
-    };
+    const { readFile } = await import('node:fs/promises');
+    const path = new URL('../../node_modules/@pydantic/genai-prices/package.json', import.meta.url);
+    const installed = JSON.parse(await readFile(path, 'utf8')) as { version: string };
     expect(installed.version).toBe(PRICE_DATA.version);
+    const manifest = JSON.parse(await readFile(new URL('../../package.json', import.meta.url), 'utf8')) as {
+      dependencies: Record<string, string>;
+    };
+    expect(manifest.dependencies['@pydantic/genai-prices']).toBe(PRICE_DATA.version);
   });
 });
 
