@@ -237,12 +237,16 @@ export abstract class BaseLedger implements Ledger {
     return this;
   }
 
-  /** @internal */
-  reserve(
+  /**
+   * @internal Buffered events are written first: the store must hold every finished call of this
+   * process, or a scope whose budget came later would not see them.
+   */
+  async reserve(
     scope: BudgetScope,
     since: Date,
     decide: (spend: Spend) => Reservation | undefined,
   ): Promise<Spend> {
+    await this.flush();
     return this.lockedReserve(scope, since, decide);
   }
 

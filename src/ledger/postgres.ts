@@ -17,8 +17,9 @@ import {
   migrations,
   rowToEvent,
   rowToKey,
+  rowToSpend,
   rowToTotals,
-  spendQueries,
+  spendQuery,
   toNano,
   totalsQuery,
 } from './sql.js';
@@ -169,20 +170,10 @@ export class PostgresLedger extends BaseLedger {
     return this.#transaction(async (client) => {
       await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`keycard.budget:${scope.id}`]);
       const now = Date.now();
-      const queries = spendQueries('postgres', scope, since, now);
-      const used = (await client.query(queries.events.text, queries.events.params)).rows[0] as Record<
-        string,
-        unknown
-      >;
-      const held = (await client.query(queries.held.text, queries.held.params)).rows[0] as Record<
-        string,
-        unknown
-      >;
-      const spend: Spend = {
-        usd: (fromNano(used['nusd']) ?? 0) + (fromNano(held['nusd']) ?? 0),
-        requests: Number(used['requests']) + Number(held['requests']),
-        tokens: Number(used['tokens']) + Number(held['tokens']),
-      };
+      const query = spendQuery('postgres', scope, since, now);
+      const spend: Spend = rowToSpend(
+        (await client.query(query.text, query.params)).rows[0] as Record<string, unknown>,
+      );
       const reservation = decide(spend);
       if (reservation !== undefined) {
         await client.query(

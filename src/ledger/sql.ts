@@ -295,19 +295,35 @@ const SCOPE_COLUMN: Record<BudgetScope['field'], string> = {
   provider: 'provider',
 };
 
-/** Spend of a scope since a time: events, then live reservations. */
-export function spendQueries(dialect: Dialect, scope: BudgetScope, since: Date, now: number) {
-  const events = new Sql(dialect);
-  const eventsText = `SELECT COALESCE(SUM(cost_nusd), 0) AS nusd, COALESCE(SUM(requests), 0) AS requests,
-    COALESCE(SUM(COALESCE(input_tokens, 0) + COALESCE(output_tokens, 0)), 0) AS tokens
-    FROM keycard_events WHERE ${SCOPE_COLUMN[scope.field]} = ${events.p(scope.value)} AND time_ms >= ${events.p(since.getTime())}`;
-  const held = new Sql(dialect);
-  const heldText = `SELECT COALESCE(SUM(usd_nusd), 0) AS nusd, COALESCE(SUM(requests), 0) AS requests,
-    COALESCE(SUM(tokens), 0) AS tokens FROM keycard_reservations
-    WHERE scope = ${held.p(scope.id)} AND expires_ms >= ${held.p(now)}`;
+/**
+ * Spend of a scope since a time: events and live reservations, in ONE statement, so that both
+ * are read from the same snapshot (a batch that writes an event and deletes its reservation in
+ * between must not make the call vanish from both).
+ */
+export function spendQuery(dialect: Dialect, scope: BudgetScope, since: Date, now: number) {
+  const sql = new Sql(dialect);
+  const text = `SELECT
+    (SELECT COALESCE(SUM(cost_nusd), 0) FROM keycard_events
+      WHERE ${SCOPE_COLUMN[scope.field]} = ${sql.p(scope.value)} AND time_ms >= ${sql.p(since.getTime())}) AS events_nusd,
+    (SELECT COALESCE(SUM(requests), 0) FROM keycard_events
+      WHERE ${SCOPE_COLUMN[scope.field]} = ${sql.p(scope.value)} AND time_ms >= ${sql.p(since.getTime())}) AS events_requests,
+    (SELECT COALESCE(SUM(COALESCE(input_tokens, 0) + COALESCE(output_tokens, 0)), 0) FROM keycard_events
+      WHERE ${SCOPE_COLUMN[scope.field]} = ${sql.p(scope.value)} AND time_ms >= ${sql.p(since.getTime())}) AS events_tokens,
+    (SELECT COALESCE(SUM(usd_nusd), 0) FROM keycard_reservations
+      WHERE scope = ${sql.p(scope.id)} AND expires_ms >= ${sql.p(now)}) AS held_nusd,
+    (SELECT COALESCE(SUM(requests), 0) FROM keycard_reservations
+      WHERE scope = ${sql.p(scope.id)} AND expires_ms >= ${sql.p(now)}) AS held_requests,
+    (SELECT COALESCE(SUM(tokens), 0) FROM keycard_reservations
+      WHERE scope = ${sql.p(scope.id)} AND expires_ms >= ${sql.p(now)}) AS held_tokens`;
+  return { text, params: sql.params };
+}
+
+/** The spend in a row of `spendQuery`. */
+export function rowToSpend(row: Record<string, unknown>): { usd: number; requests: number; tokens: number } {
   return {
-    events: { text: eventsText, params: events.params },
-    held: { text: heldText, params: held.params },
+    usd: (Number(row['events_nusd']) + Number(row['held_nusd'])) / 1e9,
+    requests: Number(row['events_requests']) + Number(row['held_requests']),
+    tokens: Number(row['events_tokens']) + Number(row['held_tokens']),
   };
 }
 

@@ -19,8 +19,9 @@ import {
   migrations,
   rowToEvent,
   rowToKey,
+  rowToSpend,
   rowToTotals,
-  spendQueries,
+  spendQuery,
   toNano,
   totalsQuery,
 } from './sql.js';
@@ -106,17 +107,10 @@ export class SqliteLedger extends BaseLedger {
   ): Promise<Spend> {
     const run = this.#db.transaction(() => {
       const now = Date.now();
-      const queries = spendQueries('sqlite', scope, since, now);
-      const used = this.#db.prepare(queries.events.text).get(...queries.events.params) as Record<
-        string,
-        unknown
-      >;
-      const held = this.#db.prepare(queries.held.text).get(...queries.held.params) as Record<string, unknown>;
-      const spend: Spend = {
-        usd: (fromNano(used['nusd']) ?? 0) + (fromNano(held['nusd']) ?? 0),
-        requests: Number(used['requests']) + Number(held['requests']),
-        tokens: Number(used['tokens']) + Number(held['tokens']),
-      };
+      const query = spendQuery('sqlite', scope, since, now);
+      const spend: Spend = rowToSpend(
+        this.#db.prepare(query.text).get(...query.params) as Record<string, unknown>,
+      );
       const reservation = decide(spend);
       if (reservation !== undefined) {
         this.#db
