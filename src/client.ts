@@ -32,6 +32,7 @@ import {
 import type { KeyIdentity, ProviderAdapter } from './providers/types.js';
 import { type LoggerLike, redactingLogger, toKeycardLogger } from './redact/logger.js';
 import type { Secret } from './secret.js';
+import { createTelemetry } from './telemetry/otel.js';
 
 /** Options of `createClient`. */
 export interface ClientOptions<P extends SupportedProvider = SupportedProvider> {
@@ -59,6 +60,12 @@ export interface ClientOptions<P extends SupportedProvider = SupportedProvider> 
    * @default the price data for AI providers; Slack and Telegram calls cost nothing
    */
   requestPriceUsd?: number | undefined;
+  /**
+   * Report each call to OpenTelemetry (a span, and the `gen_ai.client.token.usage` and
+   * `gen_ai.client.operation.duration` histograms) when `@opentelemetry/api` is installed.
+   * @default true
+   */
+  telemetry?: boolean | undefined;
   /**
    * A console-like or pino logger. keycard writes one redacted debug line per request and
    * warnings (a rotated key); the SDK's own log lines go through it too, redacted.
@@ -276,9 +283,16 @@ export async function createClient<P extends SupportedProvider>(
   warnAge(secret);
   const gate =
     ledger instanceof BaseLedger ? new BudgetGate(budgets, ledger, provider, workflow, logger) : undefined;
-  const recorder = new Recorder(provider, workflow, ledger, logger, gate, {
-    requestPriceUsd: options.requestPriceUsd,
-  });
+  const telemetry = options.telemetry === false ? undefined : await createTelemetry();
+  const recorder = new Recorder(
+    provider,
+    workflow,
+    ledger,
+    logger,
+    gate,
+    { requestPriceUsd: options.requestPriceUsd },
+    telemetry,
+  );
   let closed = false;
   const isClosed = () => closed;
   const http = adapter.http;

@@ -9,6 +9,7 @@ import type { ProviderId } from '../providers/ids.js';
 import type { RequestPlan, ResponseUsage } from '../providers/types.js';
 import type { KeycardLogger } from '../redact/logger.js';
 import type { Secret } from '../secret.js';
+import type { Telemetry } from '../telemetry/otel.js';
 import { type Admission, type BudgetGate, NO_ADMISSION } from './budget-gate.js';
 
 /** What is known about a request when it ends. */
@@ -45,6 +46,7 @@ export class Recorder {
     private readonly logger: KeycardLogger,
     private readonly gate: BudgetGate | undefined = undefined,
     private readonly pricing: PricingOptions = {},
+    private readonly telemetry: Telemetry | undefined = undefined,
   ) {}
 
   /**
@@ -113,6 +115,11 @@ export class Recorder {
       this.logger.warn('keycard: the ledger could not record a usage event', {
         error: error instanceof Error ? error.message : String(error),
       });
+    }
+    try {
+      this.telemetry?.(event);
+    } catch {
+      // Telemetry never breaks a call.
     }
     if (this.gate !== undefined && admission.checks.length > 0) {
       trackPending(this.gate.settle(admission, event).catch(() => undefined));

@@ -12,7 +12,6 @@ import {
   EVENT_COLUMNS,
   eventsQuery,
   eventValues,
-  fromNano,
   KEYS_QUERY,
   migrations,
   rowToEvent,

@@ -14,7 +14,6 @@ import {
   EVENT_COLUMNS,
   eventsQuery,
   eventValues,
-  fromNano,
   KEYS_QUERY,
   migrations,
   rowToEvent,

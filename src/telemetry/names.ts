@@ -1,0 +1,54 @@
+/**
+ * OpenTelemetry names keycard uses, in one place: the GenAI semantic conventions (experimental
+ * upstream, so copied here as strings rather than imported from the incubating entry point) and
+ * keycard's own attributes.
+ * @module
+ */
+import type { ProviderId } from '../providers/ids.js';
+
+export const ATTR = {
+  operationName: 'gen_ai.operation.name',
+  providerName: 'gen_ai.provider.name',
+  requestModel: 'gen_ai.request.model',
+  responseModel: 'gen_ai.response.model',
+  tokenType: 'gen_ai.token.type',
+  inputTokens: 'gen_ai.usage.input_tokens',
+  outputTokens: 'gen_ai.usage.output_tokens',
+  cacheReadTokens: 'gen_ai.usage.cache_read.input_tokens',
+  cacheCreationTokens: 'gen_ai.usage.cache_creation.input_tokens',
+  reasoningTokens: 'gen_ai.usage.reasoning.output_tokens',
+  errorType: 'error.type',
+  httpStatus: 'http.response.status_code',
+  keyFingerprint: 'keycard.key.fingerprint',
+  keyMaskedId: 'keycard.key.masked_id',
+  workflow: 'keycard.workflow',
+  costUsd: 'keycard.cost.usd',
+  operation: 'keycard.operation',
+} as const;
+
+/** The bucket boundaries the conventions advise for `gen_ai.client.token.usage`. */
+export const TOKEN_BUCKETS = [
+  1, 4, 16, 64, 256, 1024, 4096, 16384, 65536, 262144, 1048576, 4194304, 16777216, 67108864,
+];
+
+export const METRIC = {
+  tokenUsage: 'gen_ai.client.token.usage',
+  operationDuration: 'gen_ai.client.operation.duration',
+} as const;
+
+/** `gen_ai.provider.name` values; Slack and Telegram are not GenAI providers. */
+export const GEN_AI_PROVIDER: Partial<Record<ProviderId, string>> = {
+  openai: 'openai',
+  anthropic: 'anthropic',
+  gemini: 'gcp.gemini',
+  xai: 'x_ai',
+};
+
+/** keycard's operation names → `gen_ai.operation.name`. */
+export function genAiOperation(operation: string): string {
+  if (/embed/i.test(operation)) return 'embeddings';
+  if (/generate(content)?|generateContent/i.test(operation)) return 'generate_content';
+  if (/^completions$/.test(operation)) return 'text_completion';
+  if (/chat|messages|responses/i.test(operation)) return 'chat';
+  return operation;
+}

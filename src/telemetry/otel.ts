@@ -1,0 +1,82 @@
+/**
+ * OpenTelemetry, when `@opentelemetry/api` is installed: a span per call and the
+ * `gen_ai.client.token.usage` and `gen_ai.client.operation.duration` histograms, with the GenAI
+ * semantic-convention attribute names. Without an SDK registered, the API does nothing, cheaply;
+ * without the package, keycard does not load it at all.
+ * @module
+ */
+import type { UsageEvent } from '../ledger/types.js';
+import { ATTR, GEN_AI_PROVIDER, genAiOperation, METRIC, TOKEN_BUCKETS } from './names.js';
+
+type OtelApi = typeof import('@opentelemetry/api');
+
+/** Records one finished call. */
+export type Telemetry = (event: UsageEvent) => void;
+
+let loading: Promise<OtelApi | undefined> | undefined;
+
+/** The OpenTelemetry API if installed, loaded once. */
+function loadApi(): Promise<OtelApi | undefined> {
+  loading ??= import('@opentelemetry/api').then(
+    (api) => api,
+    () => undefined,
+  );
+  return loading;
+}
+
+/** A telemetry recorder, or `undefined` when `@opentelemetry/api` is not installed. */
+export async function createTelemetry(): Promise<Telemetry | undefined> {
+  const api = await loadApi();
+  if (api === undefined) return undefined;
+  return (event) => {
+    const tracer = api.trace.getTracer('keycard');
+    const meter = api.metrics.getMeter('keycard');
+    const genAiProvider = GEN_AI_PROVIDER[event.provider];
+    const operationName = genAiOperation(event.operation);
+    const common: Record<string, string | number> = { [ATTR.operationName]: operationName };
+    if (genAiProvider !== undefined) common[ATTR.providerName] = genAiProvider;
+    else common['keycard.provider'] = event.provider;
+    if (event.model !== null) {
+      common[ATTR.requestModel] = event.model;
+      common[ATTR.responseModel] = event.model;
+    }
+    const start = event.time.getTime();
+    const span = tracer.startSpan(`${operationName}${event.model === null ? '' : ` ${event.model}`}`, {
+      kind: api.SpanKind.CLIENT,
+      startTime: start,
+      attributes: {
+        ...common,
+        [ATTR.operation]: event.operation,
+        [ATTR.keyFingerprint]: event.keyFingerprint,
+        [ATTR.keyMaskedId]: event.maskedId,
+        ...(event.workflow === null ? {} : { [ATTR.workflow]: event.workflow }),
+        ...(event.inputTokens === null ? {} : { [ATTR.inputTokens]: event.inputTokens }),
+        ...(event.outputTokens === null ? {} : { [ATTR.outputTokens]: event.outputTokens }),
+        ...(event.cachedInputTokens === null ? {} : { [ATTR.cacheReadTokens]: event.cachedInputTokens }),
+        ...(event.cacheWriteTokens === null ? {} : { [ATTR.cacheCreationTokens]: event.cacheWriteTokens }),
+        ...(event.reasoningTokens === null ? {} : { [ATTR.reasoningTokens]: event.reasoningTokens }),
+        ...(event.costUsd === null ? {} : { [ATTR.costUsd]: event.costUsd }),
+        ...(event.status === null ? {} : { [ATTR.httpStatus]: event.status }),
+      },
+    });
+    if (event.outcome !== 'ok') {
+      span.setAttribute(ATTR.errorType, event.outcome);
+      span.setStatus({ code: api.SpanStatusCode.ERROR, message: event.outcome });
+    }
+    span.end(start + event.latencyMs);
+    const withError = event.outcome === 'ok' ? common : { ...common, [ATTR.errorType]: event.outcome };
+    meter
+      .createHistogram(METRIC.operationDuration, { unit: 's', description: 'GenAI operation duration' })
+      .record(event.latencyMs / 1000, withError);
+    if (genAiProvider === undefined) return;
+    const tokens = meter.createHistogram(METRIC.tokenUsage, {
+      unit: '{token}',
+      description: 'Measures number of input and output tokens used',
+      advice: { explicitBucketBoundaries: TOKEN_BUCKETS },
+    });
+    if (event.inputTokens !== null)
+      tokens.record(event.inputTokens, { ...common, [ATTR.tokenType]: 'input' });
+    if (event.outputTokens !== null)
+      tokens.record(event.outputTokens, { ...common, [ATTR.tokenType]: 'output' });
+  };
+}

@@ -1,0 +1,97 @@
+/**
+ * OpenTelemetry with the real SDK (in-memory exporters): a span per call with the GenAI
+ * attribute names, and the token-usage and duration histograms. Through the real OpenAI SDK
+ * against the simulator.
+ */
+import { metrics, trace } from '@opentelemetry/api';
+import {
+  AggregationTemporality,
+  InMemoryMetricExporter,
+  MeterProvider,
+  PeriodicExportingMetricReader,
+} from '@opentelemetry/sdk-metrics';
+import {
+  BasicTracerProvider,
+  InMemorySpanExporter,
+  SimpleSpanProcessor,
+} from '@opentelemetry/sdk-trace-base';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openAIFixture } from '../helpers/fixture.js';
+
+const spans = new InMemorySpanExporter();
+const reader = new PeriodicExportingMetricReader({
+  exporter: new InMemoryMetricExporter(AggregationTemporality.CUMULATIVE),
+  exportIntervalMillis: 3_600_000,
+});
+
+beforeAll(() => {
+  trace.setGlobalTracerProvider(
+    new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(spans)] }),
+  );
+  metrics.setGlobalMeterProvider(new MeterProvider({ readers: [reader] }));
+});
+
+afterAll(() => {
+  trace.disable();
+  metrics.disable();
+});
+
+describe('OpenTelemetry', () => {
+  it('reports a span per call and the GenAI token histogram', async () => {
+    const fixture = await openAIFixture({ client: { workflow: 'otel' } });
+    try {
+      await fixture.client.sdk.chat.completions.create({
+        model: 'gpt-4o-mini',
+        messages: [{ role: 'user', content: 'trace me' }],
+      });
+      fixture.simulator.failNext('unauthorized');
+      await fixture.client.sdk.models.list().catch(() => undefined);
+      const event = (await fixture.events()).find((recorded) => recorded.operation === 'chat.completions');
+      const finished = spans.getFinishedSpans();
+      // In order of recording: the first priced call may wait for the price data to load.
+      expect(finished.map((span) => span.name).sort()).toEqual(['chat gpt-4o-mini', 'models.list']);
+      const chat = finished.find((span) => span.name === 'chat gpt-4o-mini');
+      const failed = finished.find((span) => span.name === 'models.list');
+      expect(chat?.attributes).toMatchObject({
+        'gen_ai.operation.name': 'chat',
+        'gen_ai.provider.name': 'openai',
+        'gen_ai.request.model': 'gpt-4o-mini',
+        'gen_ai.usage.input_tokens': event?.inputTokens,
+        'gen_ai.usage.output_tokens': event?.outputTokens,
+        'keycard.key.fingerprint': fixture.client.fingerprint,
+        'keycard.workflow': 'otel',
+        'keycard.cost.usd': event?.costUsd,
+      });
+      expect(JSON.stringify(chat?.attributes)).not.toContain(fixture.key);
+      expect(failed?.attributes['error.type']).toBe('unauthorized');
+      const { resourceMetrics } = await reader.collect();
+      const all = resourceMetrics.scopeMetrics.flatMap((scope) => scope.metrics);
+      const tokens = all.find((metric) => metric.descriptor.name === 'gen_ai.client.token.usage');
+      expect(tokens?.descriptor.unit).toBe('{token}');
+      const points = (tokens?.dataPoints ?? []) as Array<{
+        attributes: Record<string, unknown>;
+        value: { sum?: number };
+      }>;
+      const input = points.find((point) => point.attributes['gen_ai.token.type'] === 'input');
+      expect(input?.value.sum).toBe(event?.inputTokens);
+      expect(input?.attributes).toMatchObject({
+        'gen_ai.operation.name': 'chat',
+        'gen_ai.provider.name': 'openai',
+      });
+      expect(all.some((metric) => metric.descriptor.name === 'gen_ai.client.operation.duration')).toBe(true);
+    } finally {
+      await fixture.close();
+    }
+  });
+
+  it('reports nothing when telemetry is off', async () => {
+    spans.reset();
+    const fixture = await openAIFixture({ client: { telemetry: false } });
+    try {
+      await fixture.client.sdk.models.list();
+      expect(spans.getFinishedSpans()).toHaveLength(0);
+    } finally {
+      await fixture.close();
+    }
+  });
+});
