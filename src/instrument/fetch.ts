@@ -193,7 +193,9 @@ export function createInstrumentedFetch(options: InstrumentedFetchOptions): Fetc
         ? http.failureInBody?.(json, response.headers)
         : http.failureFromResponse(response.status, json, response.headers);
       if (failure === undefined) {
-        finish(response.status, 'ok', readUsage(http, plan, json));
+        // A 200 whose JSON body is broken fails in the SDK: recorded as an error, without tokens.
+        const broken = json === undefined && text.trim() !== '';
+        finish(response.status, broken ? 'error' : 'ok', broken ? null : readUsage(http, plan, json));
         return rebuild(response, text);
       }
       const verdict = adapter.classify(failure);

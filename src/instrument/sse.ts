@@ -34,10 +34,20 @@ export function meterEventStream(
   const encoder = new TextEncoder();
   let pending = '';
   let ended = false;
+  // An event whose JSON data is broken fails the SDK's parse: the stream counts as failed.
+  let broken = false;
   const finish = (end: StreamEnd, error?: unknown) => {
     if (ended) return;
     ended = true;
-    onEnd(end, error);
+    onEnd(broken ? 'failed' : end, error);
+  };
+  const check = (data: string) => {
+    if (broken || data === '[DONE]' || !(data.startsWith('{') || data.startsWith('['))) return;
+    try {
+      JSON.parse(data);
+    } catch {
+      broken = true;
+    }
   };
   const source = body.getReader();
 
@@ -50,6 +60,7 @@ export function meterEventStream(
       const raw = pending.slice(0, match.index + match[0].length);
       pending = pending.slice(match.index + match[0].length);
       const { event, data } = parseEvent(block);
+      check(data);
       const keep = data === '' && event === undefined ? true : reader.onEvent(data, event);
       if (keep) {
         controller.enqueue(encoder.encode(raw));

@@ -91,7 +91,7 @@ export abstract class BaseLedger implements Ledger {
   readonly #interval: number;
   readonly #maxBatch: number;
   readonly anomaly: { multiple: number; windowHours: number; minUsd: number } | undefined;
-  #lastAnomalyCheck = 0;
+  readonly #lastAnomalyCheck = new Map<string, number>();
 
   constructor(options: LedgerOptions = {}) {
     this.#interval = Math.max(0, options.flushIntervalMs ?? 20);
@@ -170,7 +170,7 @@ export abstract class BaseLedger implements Ledger {
     });
     this.#writing = write.catch(() => undefined);
     await write;
-    if (batch.length > 0) await this.#checkAnomaly(batch);
+    if (batch.length > 0) await this.checkAnomaly(batch);
   }
 
   /** @internal Called at process exit. */
@@ -267,15 +267,22 @@ export abstract class BaseLedger implements Ledger {
     return this.#emitter.listenerCount(ALERT) > 0;
   }
 
-  async #checkAnomaly(batch: readonly PendingEvent[]): Promise<void> {
+  /**
+   * The anomaly alert, after a write: for keys with priced calls in the last hour, at most once a
+   * minute per key, compare the last hour's spend with the trailing hourly average.
+   */
+  protected async checkAnomaly(batch: readonly PendingEvent[]): Promise<void> {
     const anomaly = this.anomaly;
     if (anomaly === undefined || !this.hasAlertListeners()) return;
     const now = Date.now();
-    if (now - this.#lastAnomalyCheck < 60_000) return;
-    this.#lastAnomalyCheck = now;
-    const keys = new Set(
-      batch.filter(({ event }) => (event.costUsd ?? 0) > 0).map(({ event }) => event.keyFingerprint),
-    );
+    const keys = new Set<string>();
+    for (const { event } of batch) {
+      if ((event.costUsd ?? 0) <= 0 || now - event.time.getTime() > 3_600_000) continue;
+      const last = this.#lastAnomalyCheck.get(event.keyFingerprint) ?? 0;
+      if (now - last < 60_000) continue;
+      this.#lastAnomalyCheck.set(event.keyFingerprint, now);
+      keys.add(event.keyFingerprint);
+    }
     const hour = 3_600_000;
     const hourStart = new Date(Math.floor(now / hour) * hour);
     for (const fingerprint of keys) {

@@ -5,6 +5,7 @@
  */
 import { BaseLedger, type LedgerOptions, type PendingEvent, type Reservation } from './base.js';
 import type { BudgetScope, Spend } from './budget.js';
+import { trackPending } from './pending.js';
 import { matchesQuery, sumEvents, sumKeys } from './totals.js';
 import type { KeyUsage, TotalsQuery, TotalsRow, UsageEvent } from './types.js';
 
@@ -27,7 +28,10 @@ export class MemoryLedger extends BaseLedger {
 
   override record(event: UsageEvent, releases: readonly string[] = []): void {
     // Synchronous: a memory ledger is read right after the call in tests and scripts.
-    if (!this.closed) this.writeBatchSync([{ event, releases }]);
+    if (this.closed) return;
+    const batch = [{ event, releases }];
+    this.writeBatchSync(batch);
+    if (this.anomaly !== undefined) trackPending(this.checkAnomaly(batch).catch(() => undefined));
   }
 
   protected writeBatch(batch: readonly PendingEvent[]): void {

@@ -328,7 +328,8 @@ describe('failures', () => {
       ['rate_limited', 429],
       ['error', 500],
       ['error', null],
-      ['ok', 200],
+      // A 200 whose body the SDK cannot read is an error too.
+      ['error', 200],
     ]);
   });
 
