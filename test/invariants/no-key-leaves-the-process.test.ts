@@ -25,6 +25,7 @@ import { EXERCISES } from '../helpers/exercise/index.js';
 import { exerciseOpenAI } from '../helpers/exercise/openai.js';
 import { CapturingLogger } from '../helpers/fixture.js';
 import { CANARY_MARKER, randomString, seededRandom, type TestKeyKind, testKey } from '../helpers/keys.js';
+import { testLedger } from '../helpers/ledgers.js';
 
 const cli = join(import.meta.dirname, '../../dist/cli/main.js');
 const guardChild = join(import.meta.dirname, '../helpers/guard-child.mjs');
@@ -52,7 +53,9 @@ describe.each(Object.keys(adapters) as SupportedProvider[])('a %s canary key', (
     expect(canary).toContain(CANARY_MARKER);
     const simulator = await startSimulator({ keys: [canary] });
     const logger = new CapturingLogger();
-    const ledger = new MemoryLedger();
+    // A stored ledger: its bytes on disk are an output too.
+    const stored = await testLedger('sqlite');
+    const ledger = stored.ledger;
     const capture = capturing(captured);
     try {
       vi.stubEnv('CANARY_KEY', canary);
@@ -100,8 +103,16 @@ describe.each(Object.keys(adapters) as SupportedProvider[])('a %s canary key', (
       for await (const event of ledger.events()) capture.value(event);
       captured.push(...logger.lines);
       await client.close();
+      await ledger.flush();
+      const path = stored.url.slice('sqlite:'.length);
+      for (const file of [path, `${path}-wal`]) {
+        const bytes = await readFile(file).catch(() => Buffer.alloc(0));
+        captured.push(bytes.toString('latin1'));
+      }
+      expect(captured.at(-2)?.length ?? 0).toBeGreaterThan(0);
     } finally {
       await simulator.close();
+      await stored.cleanup();
     }
     vi.restoreAllMocks();
     // The command's output: everything captured, piped through `keycard mask`.
