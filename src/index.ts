@@ -36,8 +36,15 @@ export {
   type VaultSourceOptions,
 } from './keys/index.js';
 export { isKeySource, type KeySource, type ResolveOptions } from './keys/types.js';
-export { BaseLedger, type LedgerOptions } from './ledger/base.js';
-export { type Budget, type BudgetAlert, BudgetExceededError, type Spend } from './ledger/budget.js';
+export { BaseLedger, type LedgerOptions, type PendingEvent, type Reservation } from './ledger/base.js';
+export {
+  type Budget,
+  type BudgetAlert,
+  BudgetExceededError,
+  type BudgetScope,
+  type ResolvedBudget,
+  type Spend,
+} from './ledger/budget.js';
 export { defaultLedger } from './ledger/default.js';
 export { MemoryLedger, memoryLedger } from './ledger/memory.js';
 export { type OpenLedgerOptions, openLedger } from './ledger/open.js';
