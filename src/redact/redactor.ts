@@ -9,7 +9,7 @@
  * costs that one scan. Both expressions are rebuilt only when a secret is registered.
  * @module
  */
-import { maskKey } from '../secret.js';
+import { fingerprintKey, maskKey } from '../secret.js';
 import { KEY_PATTERNS, shannonEntropy } from './patterns.js';
 import { secretRegistry } from './registry.js';
 
@@ -132,6 +132,58 @@ export function redactText(text: string): string {
     hit = trigger.exec(text);
   }
   return out + text.slice(done);
+}
+
+/** A key found in a text: where, what kind, and its label (never the key). */
+export interface FoundSecret {
+  /** Offset in the text. */
+  index: number;
+  length: number;
+  /** `openai`, `slack`, `telegram`, `discord`, `vault`, `credential`, or a registered secret's provider. */
+  label: string;
+  /** The masked id, e.g. `sk-proj-****wxyz`. */
+  maskedId: string;
+  /** 12 hex characters of SHA-256 of the key: stable, not reversible. */
+  fingerprint: string;
+}
+
+/**
+ * Every key in `text` that the redactor would replace, with the same matcher: scanning and
+ * redaction always agree.
+ */
+export function findSecrets(text: string): FoundSecret[] {
+  const current = currentMatcher();
+  const found: FoundSecret[] = [];
+  const { trigger, full, replacements } = current;
+  trigger.lastIndex = 0;
+  let done = 0;
+  let hit = trigger.exec(text);
+  while (hit !== null) {
+    const start = Math.max(done, text.lastIndexOf('\n', hit.index) + 1);
+    let end = text.indexOf('\n', hit.index);
+    if (end < 0) end = text.length;
+    const line = text.slice(start, end);
+    full.lastIndex = 0;
+    for (const match of line.matchAll(full)) {
+      const group = match.slice(1).findIndex((value) => value !== undefined);
+      const value = match[0];
+      const labelText = labelFor(value, group, replacements);
+      if (labelText === undefined) continue;
+      const pattern = group === 0 ? undefined : KEY_PATTERNS[group - 1];
+      const registered = /^\[REDACTED (\S+) /.exec(labelText)?.[1];
+      found.push({
+        index: start + (match.index ?? 0),
+        length: value.length,
+        label: pattern?.label ?? registered ?? 'key',
+        maskedId: maskKey(value),
+        fingerprint: fingerprintKey(value),
+      });
+    }
+    done = end;
+    trigger.lastIndex = Math.max(end, hit.index + 1);
+    hit = trigger.exec(text);
+  }
+  return found;
 }
 
 /** Whether `text` contains a registered secret or a known key shape. */

@@ -1,0 +1,198 @@
+/**
+ * `keycard check [PROVIDER] [SOURCE]`: reads keys, checks their shapes offline, verifies them
+ * live (unless `--offline`), and prints a table. Exit 1 when any check fails.
+ * @module
+ */
+import type { Command } from 'commander';
+import { createClient } from '../../client.js';
+import { CredentialError } from '../../errors.js';
+import { keyAgeDays } from '../../instrument/key-age.js';
+import { env } from '../../keys/env.js';
+import { from } from '../../keys/spec.js';
+import type { KeySource } from '../../keys/types.js';
+import { PROVIDER_IDS, PROVIDERS, type ProviderId } from '../../providers/ids.js';
+import { isSupportedProvider } from '../../providers/registry.js';
+import type { Secret } from '../../secret.js';
+import { CliError, colors, json, out, table } from '../output.js';
+
+interface CheckOptions {
+  offline?: boolean;
+  json?: boolean;
+  baseUrl?: string;
+  timeout?: string;
+}
+
+/** One row of the report. */
+export interface CheckRow {
+  provider: ProviderId;
+  source: string;
+  status: 'ok' | 'not set' | CredentialError['reason'] | 'error';
+  maskedId?: string | undefined;
+  fingerprint?: string | undefined;
+  identity?: string | undefined;
+  keyAgeDays?: number | undefined;
+  hint?: string | undefined;
+  message?: string | undefined;
+}
+
+function identityText(identity: Record<string, unknown>): string {
+  return Object.entries(identity)
+    .filter(([, value]) => value !== undefined && value !== null && value !== '' && typeof value !== 'object')
+    .slice(0, 3)
+    .map(([name, value]) => `${name}=${String(value)}`)
+    .join(' ');
+}
+
+async function checkOne(provider: ProviderId, source: KeySource, options: CheckOptions): Promise<CheckRow> {
+  const row: CheckRow = { provider, source: source.describe(), status: 'ok' };
+  try {
+    let secret: Secret;
+    if (options.offline === true) {
+      secret = await source.resolve({ provider });
+      const { checkKeyShape } = await import('../../keys/schemas.js');
+      await checkKeyShape(provider, secret, { source: source.describe() });
+      row.keyAgeDays = keyAgeDays(secret);
+    } else {
+      const client = await createClient(provider as Parameters<typeof createClient>[0], source, {
+        ledger: false,
+        telemetry: false,
+        maxRetries: 0,
+        timeout: Number(options.timeout ?? 15_000),
+        maxKeyAgeDays: false,
+        ...(options.baseUrl === undefined ? {} : { baseURL: options.baseUrl }),
+      });
+      try {
+        const verified = await client.verify();
+        row.identity = identityText(verified.identity);
+        row.keyAgeDays = verified.keyAgeDays;
+      } finally {
+        row.maskedId = client.maskedId;
+        row.fingerprint = client.fingerprint;
+        await client.close();
+      }
+      return row;
+    }
+    row.maskedId = secret.maskedId;
+    row.fingerprint = secret.fingerprint;
+    return row;
+  } catch (error) {
+    if (CredentialError.is(error)) {
+      return {
+        ...row,
+        status: error.reason,
+        hint: error.hint,
+        message: error.message,
+        maskedId: error.maskedId ?? row.maskedId,
+        fingerprint: error.fingerprint ?? row.fingerprint,
+      };
+    }
+    return { ...row, status: 'error', message: error instanceof Error ? error.message : String(error) };
+  }
+}
+
+/** The checks to run: one provider (with a source or its default variables), or every provider whose variables are set. */
+function targets(
+  providerArg: string | undefined,
+  sourceArg: string | undefined,
+): Array<{ provider: ProviderId; source: KeySource | undefined }> {
+  if (providerArg === undefined) {
+    return PROVIDER_IDS.map((provider) => ({
+      provider,
+      source: PROVIDERS[provider].envVars.some((name) => (process.env[name] ?? '').trim() !== '')
+        ? env(...PROVIDERS[provider].envVars)
+        : undefined,
+    }));
+  }
+  if (!isSupportedProvider(providerArg)) {
+    throw new CliError(
+      `keycard check: unknown provider "${providerArg.slice(0, 32)}". Run keycard providers to see them.`,
+      2,
+    );
+  }
+  return [
+    {
+      provider: providerArg,
+      source: sourceArg === undefined ? env(...PROVIDERS[providerArg].envVars) : from(sourceArg),
+    },
+  ];
+}
+
+export function registerCheck(program: Command): void {
+  program
+    .command('check')
+    .argument(
+      '[provider]',
+      'one provider (openai, anthropic, gemini, slack, telegram, xai); default: every provider whose key variables are set',
+    )
+    .argument(
+      '[source]',
+      "where the key is: env:NAME, file:PATH, vault://…, keystore:NAME; default: the provider's variables",
+    )
+    .description('check keys: read them, check their shape, and verify them with the provider')
+    .option('--offline', 'check shapes only; make no network request')
+    .option('--json', 'print JSON')
+    .option('--base-url <url>', 'the API root to verify against (a proxy, a gateway, the simulator)')
+    .option('--timeout <ms>', 'how long a live check may take', '15000')
+    .addHelpText(
+      'after',
+      `
+Status is ok, or the reason a key cannot be used (missing, malformed, wrong_provider,
+unauthorized, forbidden, quota_exceeded, source_unavailable, insecure_source) with a hint.
+Exit code 1 when any check fails, or when no key is set at all.
+
+Examples:
+  keycard check
+  keycard check openai
+  keycard check anthropic file:./secrets/anthropic.key --offline
+  keycard check openai vault://vault.internal/secret/openai#api_key --json`,
+    )
+    .action(async (providerArg: string | undefined, sourceArg: string | undefined, options: CheckOptions) => {
+      let planned: Array<{ provider: ProviderId; source: KeySource | undefined }>;
+      try {
+        planned = targets(providerArg, sourceArg);
+      } catch (error) {
+        if (CredentialError.is(error) || error instanceof CliError)
+          throw error instanceof CliError ? error : new CliError(error.message, 2);
+        throw new CliError(error instanceof Error ? error.message : String(error), 2);
+      }
+      const rows: CheckRow[] = [];
+      for (const { provider, source } of planned) {
+        if (source === undefined) {
+          rows.push({ provider, source: `env:${PROVIDERS[provider].envVars.join('|')}`, status: 'not set' });
+          continue;
+        }
+        rows.push(await checkOne(provider, source, options));
+      }
+      const checked = rows.filter((row) => row.status !== 'not set');
+      const failed = checked.filter((row) => row.status !== 'ok');
+      if (checked.length === 0 || failed.length > 0) process.exitCode = 1;
+      if (options.json === true) {
+        json(rows);
+        return;
+      }
+      out(
+        table(
+          ['provider', 'source', 'masked id', 'fingerprint', 'status', 'identity', 'age'],
+          rows.map((row) => [
+            row.provider,
+            row.source,
+            row.maskedId ?? '–',
+            row.fingerprint ?? '–',
+            row.status === 'ok'
+              ? colors.green('ok')
+              : row.status === 'not set'
+                ? colors.dim('not set')
+                : colors.red(row.status),
+            row.identity ?? '',
+            row.keyAgeDays === undefined ? '–' : `${row.keyAgeDays} d`,
+          ]),
+        ),
+      );
+      for (const row of failed)
+        out(
+          `${colors.red('✗')} ${row.provider}: ${row.message ?? row.status}${row.hint === undefined || row.message?.includes(row.hint) ? '' : ` ${row.hint}`}`,
+        );
+      if (checked.length === 0)
+        out("No key is set: set a provider's variable (keycard providers lists them), or name a source.");
+    });
+}

@@ -1,0 +1,34 @@
+/**
+ * `keycard providers`: the providers, their SDKs, default variables and key shapes.
+ * @module
+ */
+import type { Command } from 'commander';
+import { KEY_SHAPES } from '../../keys/shapes.js';
+import { PROVIDER_IDS, PROVIDERS } from '../../providers/ids.js';
+import { json, out, table } from '../output.js';
+
+export function registerProviders(program: Command): void {
+  program
+    .command('providers')
+    .description('list the providers keycard knows, their SDKs, default variables and key shapes')
+    .option('--json', 'print JSON')
+    .action((options: { json?: boolean }) => {
+      const rows = PROVIDER_IDS.map((id) => ({
+        provider: id,
+        name: PROVIDERS[id].label,
+        envVars: [...PROVIDERS[id].envVars],
+        keyShape: KEY_SHAPES[id].examples,
+        keyFrom: KEY_SHAPES[id].keyFrom,
+      }));
+      if (options.json === true) {
+        json(rows);
+        return;
+      }
+      out(
+        table(
+          ['provider', 'name', 'default env vars', 'key shape'],
+          rows.map((row) => [row.provider, row.name, row.envVars.join(', '), row.keyShape]),
+        ),
+      );
+    });
+}

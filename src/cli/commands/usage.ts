@@ -1,0 +1,227 @@
+/**
+ * `keycard usage`: totals from the ledger as a table, JSON or CSV; a terminal chart of daily cost
+ * per key; a self-contained HTML report with charts.
+ * @module
+ */
+import { writeFile } from 'node:fs/promises';
+import asciichart from 'asciichart';
+import type { Command } from 'commander';
+import { defaultLedger } from '../../ledger/default.js';
+import { openLedger } from '../../ledger/open.js';
+import type { Ledger, TotalsDimension, TotalsRow } from '../../ledger/types.js';
+import { CliError, colors, json, out, table, usd } from '../output.js';
+import { renderReport } from '../report.js';
+
+interface UsageOptions {
+  by?: string;
+  since?: string;
+  until?: string;
+  ledger?: string;
+  json?: boolean;
+  csv?: boolean;
+  chart?: boolean;
+  html?: string;
+  budgetUsd?: string;
+}
+
+const BY: Record<string, TotalsDimension> = {
+  key: 'fingerprint',
+  provider: 'provider',
+  model: 'model',
+  workflow: 'workflow',
+  day: 'day',
+  hour: 'hour',
+  operation: 'operation',
+};
+
+/** `2026-11-01`, an ISO time, or `7d` / `12h` ago. */
+export function parseTime(text: string, option: string): Date {
+  const relative = /^(\d+)([dhm])$/.exec(text.trim());
+  if (relative !== null) {
+    const unit = { d: 86_400_000, h: 3_600_000, m: 60_000 }[relative[2] as 'd' | 'h' | 'm'];
+    return new Date(Date.now() - Number(relative[1]) * unit);
+  }
+  const date = new Date(text);
+  if (Number.isNaN(date.getTime())) {
+    throw new CliError(
+      `keycard usage: ${option} takes a date (2026-11-01), a time (ISO 8601) or an age (7d, 12h).`,
+      2,
+    );
+  }
+  return date;
+}
+
+function label(row: TotalsRow, by: TotalsDimension): string {
+  switch (by) {
+    case 'fingerprint':
+      return `${row.maskedId ?? ''} (${row.fingerprint ?? ''})`;
+    case 'provider':
+      return row.provider ?? '';
+    case 'model':
+      return row.model ?? '(none)';
+    case 'workflow':
+      return row.workflow ?? '(none)';
+    case 'day':
+      return row.day ?? '';
+    case 'hour':
+      return row.hour ?? '';
+    case 'operation':
+      return row.operation ?? '';
+  }
+}
+
+function csvCell(value: string | number | null | undefined): string {
+  const text = value === null || value === undefined ? '' : String(value);
+  return /[",\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
+}
+
+/** Daily cost per key, as lines in the terminal. */
+function chart(rows: TotalsRow[]): string {
+  const days = [...new Set(rows.map((row) => row.day ?? ''))].sort();
+  const keys = [...new Set(rows.map((row) => row.maskedId ?? row.fingerprint ?? 'key'))];
+  if (days.length === 0) return 'No usage in this range.';
+  const series = keys.map((key) =>
+    days.map((day) =>
+      rows
+        .filter((row) => row.day === day && (row.maskedId ?? row.fingerprint) === key)
+        .reduce((sum, row) => sum + (row.costUsd ?? 0), 0),
+    ),
+  );
+  const palette = [
+    asciichart.blue,
+    asciichart.yellow,
+    asciichart.green,
+    asciichart.red,
+    asciichart.magenta,
+    asciichart.cyan,
+  ];
+  const useColor = colors.isColorSupported;
+  // asciichart needs two points to draw a line.
+  const padded = series.map((values) => (values.length === 1 ? [values[0] ?? 0, values[0] ?? 0] : values));
+  const plot = asciichart.plot(padded, {
+    height: 10,
+    format: (value: number) => `$${value.toFixed(4)}`.padStart(10),
+    ...(useColor ? { colors: keys.map((_, index) => palette[index % palette.length] as string) } : {}),
+  });
+  const legend = keys
+    .map((key, index) => `${useColor ? colors.bold(`■ ${key}`) : `${'*#+o@%'[index % 6]} ${key}`}`)
+    .join('   ');
+  return `Daily cost per key, ${days[0]} to ${days.at(-1)}\n${plot}\n${legend}`;
+}
+
+async function openFor(options: UsageOptions): Promise<Ledger> {
+  return options.ledger === undefined ? defaultLedger() : openLedger(options.ledger);
+}
+
+export function registerUsage(program: Command): void {
+  program
+    .command('usage')
+    .description('show what each key, provider, model and workflow used and cost, from the ledger')
+    .option('--by <dimension>', 'group by key, provider, model, workflow, day, hour or operation', 'key')
+    .option('--since <when>', 'from this date, time or age (2026-11-01, 7d, 12h)')
+    .option('--until <when>', 'before this date, time or age')
+    .option('--ledger <url>', 'the ledger: sqlite:PATH, postgres://…; default: $KEYCARD_HOME/ledger.db')
+    .option('--json', 'print JSON')
+    .option('--csv', 'print CSV')
+    .option('--chart', 'draw the daily cost per key in the terminal')
+    .option('--html <file>', 'write a self-contained HTML report with charts')
+    .option('--budget-usd <usd>', 'in the HTML report, show each key against this monthly budget')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  keycard usage
+  keycard usage --by workflow --since 7d
+  keycard usage --by day --csv > usage.csv
+  keycard usage --chart --since 30d
+  keycard usage --html report.html --budget-usd 50
+  keycard usage --ledger postgres://keycard@db/usage?schema=keycard --json`,
+    )
+    .action(async (options: UsageOptions) => {
+      const by = BY[options.by ?? 'key'];
+      if (by === undefined) {
+        throw new CliError(`keycard usage: --by takes one of ${Object.keys(BY).join(', ')}.`, 2);
+      }
+      const since = options.since === undefined ? undefined : parseTime(options.since, '--since');
+      const until = options.until === undefined ? undefined : parseTime(options.until, '--until');
+      const budget = options.budgetUsd === undefined ? undefined : Number(options.budgetUsd);
+      if (budget !== undefined && !(budget > 0))
+        throw new CliError('keycard usage: --budget-usd takes an amount in USD.', 2);
+      const range = { ...(since === undefined ? {} : { since }), ...(until === undefined ? {} : { until }) };
+      const ledger = await openFor(options);
+      try {
+        if (options.html !== undefined) {
+          const monthStart = new Date(Date.UTC(new Date().getUTCFullYear(), new Date().getUTCMonth(), 1));
+          const month =
+            budget === undefined ? [] : await ledger.totals({ by: ['fingerprint'], since: monthStart });
+          const [totals] = await ledger.totals(range);
+          const page = renderReport({
+            generatedAt: new Date().toISOString(),
+            since: since?.toISOString() ?? null,
+            until: until?.toISOString() ?? null,
+            byDayKey: await ledger.totals({ ...range, by: ['day', 'fingerprint'] }),
+            byDayWorkflow: await ledger.totals({ ...range, by: ['day', 'workflow'] }),
+            budget:
+              budget === undefined
+                ? null
+                : {
+                    usd: budget,
+                    keys: month.map((row) => ({ maskedId: row.maskedId ?? '', costUsd: row.costUsd ?? 0 })),
+                  },
+            totals: totals ?? null,
+          });
+          await writeFile(options.html, page, { mode: 0o600 });
+          out(`Wrote ${options.html}`);
+          return;
+        }
+        if (options.chart === true) {
+          out(chart(await ledger.totals({ ...range, by: ['day', 'fingerprint'] })));
+          return;
+        }
+        const rows = await ledger.totals({ ...range, by: [by] });
+        if (options.json === true) {
+          json(rows);
+          return;
+        }
+        const columns = [
+          'requests',
+          'errors',
+          'inputTokens',
+          'cachedInputTokens',
+          'outputTokens',
+          'reasoningTokens',
+          'costUsd',
+          'unpricedRequests',
+        ] as const;
+        if (options.csv === true) {
+          const head = [options.by ?? 'key', ...(by === 'fingerprint' ? ['maskedId'] : []), ...columns];
+          out(head.join(','));
+          for (const row of rows) {
+            const first = by === 'fingerprint' ? [row.fingerprint, row.maskedId] : [label(row, by)];
+            out([...first, ...columns.map((column) => row[column])].map(csvCell).join(','));
+          }
+          return;
+        }
+        if (rows.length === 0) {
+          out('No usage recorded in this range.');
+          return;
+        }
+        out(
+          table(
+            [options.by ?? 'key', 'requests', 'errors', 'input', 'cached', 'output', 'cost'],
+            rows.map((row) => [
+              label(row, by),
+              row.requests,
+              row.errors,
+              row.inputTokens,
+              row.cachedInputTokens,
+              row.outputTokens,
+              `${usd(row.costUsd)}${row.unpricedRequests > 0 ? ` (+${row.unpricedRequests} unpriced)` : ''}`,
+            ]),
+          ),
+        );
+      } finally {
+        await ledger.close();
+      }
+    });
+}
