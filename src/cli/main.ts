@@ -1,12 +1,20 @@
 #!/usr/bin/env node
 /**
  * The `keycard` command: argument parsing with commander; one module per command under
- * `commands/`.
+ * `commands/`. User errors print one line and no stack; every output is redacted.
  * @module
  */
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
+import { CredentialError, KeycardError } from '../errors.js';
+import { registerCheck } from './commands/check.js';
+import { registerDemo } from './commands/demo.js';
+import { registerKeys } from './commands/keys.js';
 import { registerMask } from './commands/mask.js';
+import { registerProviders } from './commands/providers.js';
+import { registerScan } from './commands/scan.js';
+import { registerUsage } from './commands/usage.js';
+import { CliError, colors, err } from './output.js';
 
 function version(): string {
   const packageJson = new URL('../../package.json', import.meta.url);
@@ -15,12 +23,25 @@ function version(): string {
 
 const program = new Command()
   .name('keycard')
-  .description('credential-aware clients for AI and messaging SDKs')
+  .description('credential-aware clients for AI and messaging SDKs: keys, usage, leaks')
   .version(version(), '-v, --version')
   .showHelpAfterError('(run keycard --help for usage)')
-  .exitOverride();
+  .exitOverride()
+  .addHelpText(
+    'after',
+    `
+Start here: keycard demo   (offline, in a few seconds)
+NO_COLOR turns colours off. Docs: https://www.npmjs.com/package/keycard`,
+  );
 
+registerDemo(program);
+registerCheck(program);
+registerUsage(program);
+registerScan(program);
+registerKeys(program);
 registerMask(program);
+registerProviders(program);
+for (const command of program.commands) command.exitOverride();
 
 // A reader that goes away early (`keycard mask | head`) ends the command quietly.
 for (const stream of [process.stdout, process.stderr]) {
@@ -38,9 +59,21 @@ try {
     // Help and version exit 0; usage errors were already printed by commander.
     process.exitCode = error.exitCode === 0 ? 0 : 2;
   } else if ((error as NodeJS.ErrnoException).code === 'EPIPE') {
-    // The reader went away (keycard mask | head): not an error.
+    // The reader went away: not an error.
+  } else if (error instanceof CliError) {
+    err(`${colors.red('keycard:')} ${error.message}`);
+    process.exitCode = error.code;
+  } else if (CredentialError.is(error)) {
+    err(`${colors.red(`keycard: ${error.reason}:`)} ${error.message}`);
+    process.exitCode = 1;
+  } else if (KeycardError.is(error)) {
+    err(`${colors.red('keycard:')} ${error.message}`);
+    process.exitCode = 1;
   } else {
-    process.stderr.write(`keycard: ${error instanceof Error ? error.message : String(error)}\n`);
+    // Not a user error: a stack helps, redacted like everything else.
+    err(
+      `${colors.red('keycard: unexpected error:')} ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
+    );
     process.exitCode = 1;
   }
 }

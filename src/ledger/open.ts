@@ -5,11 +5,10 @@
 import { resolve } from 'node:path';
 import { KeycardError } from '../errors.js';
 import { expandHome } from '../home.js';
-import type { LedgerOptions } from './base.js';
+import type { BaseLedger, LedgerOptions } from './base.js';
 import { MemoryLedger } from './memory.js';
 import type { PostgresLedgerOptions } from './postgres.js';
 import type { SqliteLedgerOptions } from './sqlite.js';
-import type { Ledger } from './types.js';
 
 /** Options of `openLedger()`: those of the backend the URL names. */
 export type OpenLedgerOptions = LedgerOptions & SqliteLedgerOptions & PostgresLedgerOptions;
@@ -26,7 +25,7 @@ export type OpenLedgerOptions = LedgerOptions & SqliteLedgerOptions & PostgresLe
  * const ledger = await openLedger('postgres://keycard@db.internal/usage?schema=keycard');
  * const openai = await createClient('openai', 'env:OPENAI_API_KEY', { ledger });
  */
-export async function openLedger(url: string, options: OpenLedgerOptions = {}): Promise<Ledger> {
+export async function openLedger(url: string, options: OpenLedgerOptions = {}): Promise<BaseLedger> {
   if (typeof url !== 'string')
     throw new KeycardError('openLedger: give a URL: memory:, sqlite:PATH or postgres://…');
   const text = url.trim();

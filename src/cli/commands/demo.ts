@@ -1,0 +1,235 @@
+/**
+ * `keycard demo`: keycard in a few seconds, offline. The provider and Vault simulators start on
+ * loopback; a small workflow summarises with OpenAI, classifies with Anthropic, translates with
+ * Gemini, posts to Slack and notifies on Telegram, with keys from an environment variable, a
+ * file, Vault and the encrypted keystore; then a bad key is caught, a budget alerts and blocks,
+ * a debug line shows redaction, and the ledger prints what each key used.
+ * @module
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Command } from 'commander';
+import { createClient } from '../../client.js';
+import { CredentialError } from '../../errors.js';
+import { keys } from '../../keys/index.js';
+import { openKeystore } from '../../keys/keystore.js';
+import { BudgetExceededError } from '../../ledger/budget.js';
+import { openLedger } from '../../ledger/open.js';
+import type { ProviderId } from '../../providers/ids.js';
+import type { LoggerLike } from '../../redact/logger.js';
+import { startSimulator } from '../../testing/simulator.js';
+import { startVaultSimulator } from '../../testing/vault.js';
+import { colors, out, table, usd } from '../output.js';
+
+const ALNUM = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+
+function random(length: number, alphabet = ALNUM): string {
+  const bytes = randomBytes(length);
+  let text = '';
+  for (const byte of bytes) text += alphabet[byte % alphabet.length];
+  return text;
+}
+
+/** A made-up key of the provider's shape, new on every run (the simulators accept it). */
+export function demoKey(provider: ProviderId): string {
+  const urlsafe = `${ALNUM}_-`;
+  const digits = (length: number) =>
+    `${1 + ((randomBytes(1)[0] ?? 0) % 9)}${random(length - 1, '0123456789')}`;
+  switch (provider) {
+    case 'openai':
+      return ['sk', 'proj', `${random(74, urlsafe)}${['T3Bl', 'bkFJ'].join('')}${random(74, urlsafe)}`].join(
+        '-',
+      );
+    case 'anthropic':
+      return ['sk', 'ant', 'api03', `${random(93, urlsafe)}AA`].join('-');
+    case 'gemini':
+      return ['AI', 'za', 'Sy', random(33, urlsafe)].join('');
+    case 'slack':
+      return [['xo', 'xb'].join(''), digits(12), digits(13), random(24)].join('-');
+    case 'telegram':
+      return `${digits(10)}:AA${random(33, urlsafe)}`;
+    case 'xai':
+      return `${['xa', 'i'].join('')}-${random(80)}`;
+  }
+}
+
+function step(title: string): void {
+  out('');
+  out(colors.bold(colors.cyan(`▸ ${title}`)));
+}
+
+/** Lines a logger received, to show one of them. */
+function collectingLogger(lines: string[]): LoggerLike {
+  const write = (level: string) => (message: unknown) => lines.push(`${level} ${String(message)}`);
+  return { debug: write('debug'), info: write('info'), warn: write('warn'), error: write('error') };
+}
+
+export function registerDemo(program: Command): void {
+  program
+    .command('demo')
+    .description('see keycard work in a few seconds, offline, with made-up keys and local simulators')
+    .option('--home <dir>', 'use this KEYCARD_HOME (and keep its ledger) instead of a temporary one')
+    .action(async (options: { home?: string }) => {
+      const started = performance.now();
+      const home = options.home ?? (await mkdtemp(join(tmpdir(), 'keycard-demo-')));
+      process.env['KEYCARD_HOME'] = home;
+      const demoKeys = {
+        openai: demoKey('openai'),
+        anthropic: demoKey('anthropic'),
+        gemini: demoKey('gemini'),
+        slack: demoKey('slack'),
+        telegram: demoKey('telegram'),
+      };
+      const simulator = await startSimulator({ keys: Object.values(demoKeys), latencyMs: 5 });
+      const vault = await startVaultSimulator();
+      const ledger = await openLedger(`sqlite:${join(home, 'ledger.db')}`);
+      const lines: string[] = [];
+      try {
+        out(
+          colors.bold(
+            'keycard demo: offline, made-up keys, local simulators of OpenAI, Anthropic, Gemini, Slack, Telegram and Vault.',
+          ),
+        );
+        out(colors.dim(`KEYCARD_HOME=${home}`));
+
+        step('1. Keys come from sources, never from code');
+        process.env['DEMO_OPENAI_API_KEY'] = demoKeys.openai;
+        const anthropicFile = join(home, 'anthropic.key');
+        await writeFile(anthropicFile, `${demoKeys.anthropic}\n`, { mode: 0o600 });
+        vault.mount('secret', { version: 2 });
+        vault.put('secret', 'gemini', { api_key: demoKeys.gemini });
+        const vaultToken = vault.createToken({ policies: ['secret/data/gemini'] });
+        process.env['KEYCARD_PASSPHRASE'] = `demo ${random(16)}`;
+        await openKeystore({ kdf: { N: 2 ** 14 } }).add('slack', demoKeys.slack);
+        process.env['DEMO_TELEGRAM_BOT_TOKEN'] = demoKeys.telegram;
+        const sources = {
+          openai: keys.env('DEMO_OPENAI_API_KEY'),
+          anthropic: keys.file(anthropicFile),
+          gemini: keys.vault(`${vault.address}/v1/secret/data/gemini#api_key`, { token: vaultToken }),
+          slack: keys.keystore('slack'),
+          telegram: keys.env('DEMO_TELEGRAM_BOT_TOKEN'),
+        };
+        for (const [provider, source] of Object.entries(sources))
+          out(`  ${provider.padEnd(10)} ${source.describe()}`);
+
+        const common = { ledger, maxRetries: 0, workflow: 'demo-inbox' };
+        const openai = await createClient('openai', sources.openai, {
+          ...common,
+          baseURL: simulator.baseURL('openai'),
+          logger: collectingLogger(lines),
+          budget: { requests: 3, period: 'day', alertAt: [0.5, 1] },
+        });
+        const anthropic = await createClient('anthropic', sources.anthropic, {
+          ...common,
+          baseURL: simulator.baseURL('anthropic'),
+        });
+        const gemini = await createClient('gemini', sources.gemini, {
+          ...common,
+          baseURL: simulator.baseURL('gemini'),
+        });
+        const slack = await createClient('slack', sources.slack, {
+          ...common,
+          baseURL: simulator.baseURL('slack'),
+        });
+        const telegram = await createClient('telegram', sources.telegram, {
+          ...common,
+          baseURL: simulator.baseURL('telegram'),
+        });
+        const alerts: string[] = [];
+        ledger.on('alert', (alert) => alerts.push(alert.message));
+        out(`  clients print only masked ids: ${colors.dim(String(JSON.stringify(openai)))}`);
+
+        step('2. A workflow across five providers (the official SDKs, unchanged)');
+        const email =
+          'Hi team, the Q3 launch moves to 14 October; please update the checklist and tell the customers.';
+        const summary = await openai.sdk.chat.completions.create({
+          model: 'gpt-4o-mini',
+          messages: [{ role: 'user', content: `Summarise: ${email}` }],
+        });
+        out(`  OpenAI summarised:    ${summary.choices[0]?.message.content ?? ''}`);
+        const label = await anthropic.sdk.messages.create({
+          model: 'claude-haiku-4-5',
+          max_tokens: 20,
+          messages: [{ role: 'user', content: `Classify as urgent or routine: ${email}` }],
+        });
+        const labelText = label.content[0]?.type === 'text' ? label.content[0].text : '';
+        out(`  Anthropic classified: ${labelText}`);
+        const translated = await gemini.sdk
+          .getGenerativeModel({ model: 'gemini-2.0-flash' })
+          .generateContent(`Translate into French: ${email}`);
+        out(`  Gemini translated:    ${translated.response.text()}`);
+        const posted = await slack.sdk.chat.postMessage({
+          channel: 'C0GENERAL',
+          text: 'Launch moved to 14 October.',
+        });
+        out(`  Slack posted:         message ${posted.ts ?? ''} in #general`);
+        const sent = await telegram.sdk.sendMessage(1234567, 'Launch moved to 14 October.');
+        out(`  Telegram notified:    message ${sent.message_id} to chat 1234567`);
+
+        step('3. A bad key is caught with one error type and a hint, whatever the provider');
+        try {
+          await createClient('anthropic', keys.literal(demoKeys.openai), { ledger: false });
+        } catch (error) {
+          if (!CredentialError.is(error)) throw error;
+          out(`  ${colors.red(`CredentialError (${error.reason})`)}: ${error.message}`);
+        }
+        simulator.revokeKey(demoKeys.telegram);
+        try {
+          await telegram.sdk.sendMessage(1234567, 'still there?');
+        } catch (error) {
+          if (!CredentialError.is(error)) throw error;
+          out(`  ${colors.red(`CredentialError (${error.reason})`)}: ${error.message}`);
+        }
+
+        step('4. A budget: 3 OpenAI requests a day for this key; alerts at 50 % and 100 %, then a block');
+        for (let call = 0; call < 3; call += 1) {
+          try {
+            await openai.sdk.chat.completions.create({
+              model: 'gpt-4o-mini',
+              messages: [{ role: 'user', content: `ping ${call}` }],
+            });
+          } catch (error) {
+            if (!BudgetExceededError.is(error)) throw error;
+            out(`  ${colors.yellow('BudgetExceededError')}: ${error.message}`);
+          }
+        }
+        await ledger.flush();
+        for (const alert of alerts) out(`  ${colors.yellow('alert')}: ${alert}`);
+
+        step('5. Redaction: the debug line keycard logged for a call, and a key pasted into a log');
+        const debug = lines.find((line) => line.startsWith('debug keycard openai chat.completions'));
+        if (debug !== undefined) out(`  ${debug}`);
+        const { redactText } = await import('../../redact/redactor.js');
+        out(`  ${redactText(`2026-11-28 ERROR retrying with Authorization: Bearer ${demoKeys.anthropic}`)}`);
+
+        for (const client of [openai, anthropic, gemini, slack, telegram]) await client.close();
+
+        step('6. The ledger: what each key used and cost (SQLite, in KEYCARD_HOME)');
+        const rows = await ledger.totals({ by: ['provider', 'fingerprint'] });
+        out(
+          table(
+            ['provider', 'key', 'requests', 'errors', 'input', 'output', 'cost'],
+            rows.map((row) => [
+              row.provider ?? '',
+              row.maskedId ?? '',
+              row.requests,
+              row.errors,
+              row.inputTokens,
+              row.outputTokens,
+              usd(row.costUsd, 6),
+            ]),
+          ),
+        );
+        out('');
+        out(
+          `Done in ${((performance.now() - started) / 1000).toFixed(1)} s. Next: keycard check, keycard usage --chart, keycard scan, and the README.`,
+        );
+      } finally {
+        await ledger.close();
+        await Promise.all([simulator.close(), vault.close()]);
+        if (options.home === undefined) await rm(home, { recursive: true, force: true });
+      }
+    });
+}
