@@ -1,0 +1,61 @@
+/**
+ * `keycard demo`, the main job: runs offline, shows every part, prints no key, cleans up.
+ */
+import { existsSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { CLEAR_KEY, keycard } from '../helpers/cli.js';
+
+describe('keycard demo', () => {
+  it('runs the whole offline demo in seconds and prints no key', async () => {
+    const started = Date.now();
+    const { code, stdout, stderr } = await keycard(['demo'], { env: { OPENAI_API_KEY: undefined } });
+    expect(stderr).toBe('');
+    expect(code).toBe(0);
+    expect(Date.now() - started).toBeLessThan(20_000);
+    for (const part of [
+      'env:DEMO_OPENAI_API_KEY',
+      'file:',
+      '/v1/secret/data/gemini#api_key',
+      'keystore:slack',
+      'OpenAI summarised:',
+      'Anthropic classified:',
+      'Gemini translated:',
+      'Slack posted:',
+      'Telegram notified:',
+      'CredentialError (wrong_provider)',
+      'CredentialError (unauthorized)',
+      'BudgetExceededError',
+      'is at 50 % this day',
+      'is at 100 % this day',
+      'debug keycard openai chat.completions gpt-4o-mini sk-proj-****',
+      'Authorization: Bearer [REDACTED anthropic sk-ant-api03-****',
+      '│ anthropic │ sk-ant-api03-****',
+    ]) {
+      expect(stdout, part).toContain(part);
+    }
+    expect(stdout).not.toMatch(CLEAR_KEY);
+    // Colours are off with NO_COLOR.
+    expect(stdout).not.toContain('\u001b[');
+    const home = /KEYCARD_HOME=(\S+)/.exec(stdout)?.[1] ?? '';
+    expect(home).not.toBe('');
+    expect(existsSync(home)).toBe(false);
+  });
+
+  it('keeps its ledger in --home, readable by keycard usage', async () => {
+    const { mkdtemp } = await import('node:fs/promises');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const home = await mkdtemp(join(tmpdir(), 'keycard-demo-home-'));
+    expect((await keycard(['demo', '--home', home])).code).toBe(0);
+    const usage = await keycard(['usage', '--by', 'provider', '--json'], { env: { KEYCARD_HOME: home } });
+    expect(usage.code).toBe(0);
+    const rows = JSON.parse(usage.stdout) as Array<{ provider: string; requests: number }>;
+    expect(rows.map((row) => row.provider).sort()).toEqual([
+      'anthropic',
+      'gemini',
+      'openai',
+      'slack',
+      'telegram',
+    ]);
+  });
+});
