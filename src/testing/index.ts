@@ -4,6 +4,8 @@
  * with keys that can be revoked, faults on demand, and a tally of every token served.
  * @module
  */
+
+export { fakeKey } from './fake-keys.js';
 export { startSimulator } from './simulator.js';
 export type {
   FailNextOptions,

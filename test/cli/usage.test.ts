@@ -8,7 +8,7 @@ import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { openSqliteLedger } from '../../src/ledger/sqlite.js';
 import { keycard } from '../helpers/cli.js';
 import { usageEvent } from '../helpers/ledgers.js';
@@ -123,19 +123,14 @@ describe('keycard usage', () => {
       await page.waitForSelector('body[data-rendered="true"]', { timeout: 10_000 });
       expect(errors).toEqual([]);
       expect(requests.every((request) => request.startsWith('file://'))).toBe(true);
-      const bars = await page.evaluate(() => ({
+      // A string, evaluated in the page: the test code itself has no DOM types.
+      const bars = (await page.evaluate(`(() => ({
         byKey: document.querySelectorAll('#by-key svg rect.bar').length,
         byWorkflow: document.querySelectorAll('#by-workflow svg rect.bar').length,
         budget: document.querySelectorAll('#budget svg rect.bar').length,
-        series: [
-          ...new Set(
-            [...document.querySelectorAll('#by-workflow rect.bar')].map((bar) =>
-              bar.getAttribute('data-series'),
-            ),
-          ),
-        ].sort(),
+        series: [...new Set([...document.querySelectorAll('#by-workflow rect.bar')].map((bar) => bar.getAttribute('data-series')))].sort(),
         legend: document.querySelector('#by-key .legend')?.textContent ?? '',
-      }));
+      }))()`)) as { byKey: number; byWorkflow: number; budget: number; series: string[]; legend: string };
       expect(bars.byKey).toBe(10);
       expect(bars.byWorkflow).toBe(10);
       expect(bars.budget).toBe(2);

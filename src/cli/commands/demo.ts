@@ -17,42 +17,19 @@ import { keys } from '../../keys/index.js';
 import { openKeystore } from '../../keys/keystore.js';
 import { BudgetExceededError } from '../../ledger/budget.js';
 import { openLedger } from '../../ledger/open.js';
-import type { ProviderId } from '../../providers/ids.js';
 import type { LoggerLike } from '../../redact/logger.js';
+import { fakeKey } from '../../testing/fake-keys.js';
 import { startSimulator } from '../../testing/simulator.js';
 import { startVaultSimulator } from '../../testing/vault.js';
 import { colors, out, table, usd } from '../output.js';
 
 const ALNUM = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
 
-function random(length: number, alphabet = ALNUM): string {
+function random(length: number): string {
   const bytes = randomBytes(length);
   let text = '';
-  for (const byte of bytes) text += alphabet[byte % alphabet.length];
+  for (const byte of bytes) text += ALNUM[byte % ALNUM.length];
   return text;
-}
-
-/** A made-up key of the provider's shape, new on every run (the simulators accept it). */
-export function demoKey(provider: ProviderId): string {
-  const urlsafe = `${ALNUM}_-`;
-  const digits = (length: number) =>
-    `${1 + ((randomBytes(1)[0] ?? 0) % 9)}${random(length - 1, '0123456789')}`;
-  switch (provider) {
-    case 'openai':
-      return ['sk', 'proj', `${random(74, urlsafe)}${['T3Bl', 'bkFJ'].join('')}${random(74, urlsafe)}`].join(
-        '-',
-      );
-    case 'anthropic':
-      return ['sk', 'ant', 'api03', `${random(93, urlsafe)}AA`].join('-');
-    case 'gemini':
-      return ['AI', 'za', 'Sy', random(33, urlsafe)].join('');
-    case 'slack':
-      return [['xo', 'xb'].join(''), digits(12), digits(13), random(24)].join('-');
-    case 'telegram':
-      return `${digits(10)}:AA${random(33, urlsafe)}`;
-    case 'xai':
-      return `${['xa', 'i'].join('')}-${random(80)}`;
-  }
 }
 
 function step(title: string): void {
@@ -76,11 +53,11 @@ export function registerDemo(program: Command): void {
       const home = options.home ?? (await mkdtemp(join(tmpdir(), 'keycard-demo-')));
       process.env['KEYCARD_HOME'] = home;
       const demoKeys = {
-        openai: demoKey('openai'),
-        anthropic: demoKey('anthropic'),
-        gemini: demoKey('gemini'),
-        slack: demoKey('slack'),
-        telegram: demoKey('telegram'),
+        openai: fakeKey('openai'),
+        anthropic: fakeKey('anthropic'),
+        gemini: fakeKey('gemini'),
+        slack: fakeKey('slack'),
+        telegram: fakeKey('telegram'),
       };
       const simulator = await startSimulator({ keys: Object.values(demoKeys), latencyMs: 5 });
       const vault = await startVaultSimulator();
