@@ -308,9 +308,7 @@ export async function createClient<P extends SupportedProvider>(
     currentKey: () => keys.current,
     timeout: options.timeout,
     maxRetries: options.maxRetries,
-    logger: redactingLogger(
-      (options.logger ?? console) as Required<Pick<Console, 'error' | 'warn' | 'info' | 'debug'>>,
-    ),
+    logger: redactingLogger(sdkLogger(options.logger)),
     sdkOptions,
   });
   const summary = () => ({ provider, source: describe, maskedId: keys.current.maskedId });
@@ -366,6 +364,22 @@ export async function createClient<P extends SupportedProvider>(
   };
   hideInternals(client, () => ({ ...summary(), fingerprint: keys.current.fingerprint }));
   return client;
+}
+
+/**
+ * The logger handed to the SDK: all four methods, whatever subset the user's logger has (the
+ * SDKs call each of them); pino's (fields, message) order is kept by `redactingLogger`.
+ */
+function sdkLogger(
+  logger: LoggerLike | undefined,
+): Required<Pick<Console, 'error' | 'warn' | 'info' | 'debug'>> {
+  const base = logger ?? console;
+  const noop = () => undefined;
+  const method = (name: 'error' | 'warn' | 'info' | 'debug') => {
+    const found = base[name] ?? (name === 'debug' ? base.trace : undefined) ?? base.log;
+    return found === undefined ? noop : (...args: unknown[]) => found.apply(base, args);
+  };
+  return { error: method('error'), warn: method('warn'), info: method('info'), debug: method('debug') };
 }
 
 /**

@@ -26,16 +26,16 @@ const PRICED_PROVIDERS: Partial<Record<ProviderId, string>> = {
 };
 
 type PricesModule = typeof import('@pydantic/genai-prices');
-let module: Promise<PricesModule> | undefined;
+let loading: Promise<PricesModule> | undefined;
 let loaded: PricesModule | undefined;
 
 /** Starts loading the price data now, so that the first priced call does not wait for it. */
 export function preloadPrices(): Promise<PricesModule> {
-  module ??= import('@pydantic/genai-prices').then((prices) => {
+  loading ??= import('@pydantic/genai-prices').then((prices) => {
     loaded = prices;
     return prices;
   });
-  return module;
+  return loading;
 }
 
 /** `models/gemini-2.0-flash` → `gemini-2.0-flash`; `openai/gpt-4o` → `gpt-4o`. */

@@ -1,0 +1,43 @@
+// Budgets and alerts: a free-tier quota of 5 requests a day for one key, a USD budget for a
+// workflow, alerts at 50 % and 100 %, and the BudgetExceededError a blocked call throws before
+// anything is sent. Offline: the OpenAI simulator and a made-up key.
+import { BudgetExceededError, createClient, keys, openLedger } from 'keycard';
+import { fakeKey, startSimulator } from 'keycard/testing';
+
+const key = fakeKey('openai');
+const simulator = await startSimulator({ keys: [key] });
+const ledger = await openLedger('memory:'); // or 'sqlite:./usage.db', 'postgres://…' to share with other workers
+ledger.on('alert', (alert) => console.log(`ALERT ${alert.message}`));
+
+const openai = await createClient('openai', keys.literal(key), {
+  baseURL: simulator.baseURL('openai'),
+  ledger,
+  workflow: 'newsletter',
+  budget: [
+    { requests: 5, period: 'day', alertAt: [0.5, 1] },
+    { usd: 1, period: 'month', scope: 'workflow' },
+  ],
+});
+
+try {
+  for (let call = 1; call <= 7; call += 1) {
+    try {
+      await openai.sdk.chat.completions.create({
+        model: 'gpt-4o-mini',
+        messages: [{ role: 'user', content: `draft ${call}` }],
+      });
+      console.log(`call ${call}: ok`);
+    } catch (error) {
+      if (!BudgetExceededError.is(error)) throw error;
+      console.log(`call ${call}: blocked (${error.limit}), resets at ${error.resetsAt.toISOString()}`);
+    }
+  }
+  await ledger.flush();
+  const [row] = await ledger.totals();
+  console.log(
+    `used: ${row?.requests} requests, $${(row?.costUsd ?? 0).toFixed(6)}; the simulator served ${simulator.tally().total.requests}`,
+  );
+} finally {
+  await openai.close();
+  await simulator.close();
+}

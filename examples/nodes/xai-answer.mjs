@@ -1,0 +1,32 @@
+/**
+ * A workflow node: answer a question with xAI's Grok (through the OpenAI SDK).
+ *
+ * config: { key: 'env:XAI_API_KEY' (any key source spec), model?: 'grok-3-mini', workflow?, baseURL?, ledger? }
+ * input:  the question
+ * output: { answer, maskedId }
+ *
+ * Run it for real: XAI_API_KEY=… node examples/nodes/xai-answer.mjs "What is an API key?"
+ */
+import { pathToFileURL } from 'node:url';
+import { createClient } from 'keycard';
+
+export async function run(config, input) {
+  const client = await createClient('xai', config.key, {
+    workflow: config.workflow ?? 'answer',
+    ...(config.baseURL ? { baseURL: config.baseURL } : {}),
+    ...(config.ledger !== undefined ? { ledger: config.ledger } : {}),
+  });
+  try {
+    const completion = await client.sdk.chat.completions.create({
+      model: config.model ?? 'grok-3-mini',
+      messages: [{ role: 'user', content: input }],
+    });
+    return { answer: completion.choices[0]?.message.content ?? '', maskedId: client.maskedId };
+  } finally {
+    await client.close();
+  }
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  console.log(await run({ key: 'env:XAI_API_KEY' }, process.argv[2] ?? 'What is an API key?'));
+}
