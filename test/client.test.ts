@@ -13,7 +13,6 @@ import { CredentialError, isCredentialError, isKeycardError, KeycardError } from
 import { keys } from '../src/keys/index.js';
 import type { KeySource } from '../src/keys/types.js';
 import { defaultLedger } from '../src/ledger/default.js';
-import { MemoryLedger } from '../src/ledger/memory.js';
 import { loadSdk } from '../src/providers/load.js';
 import { Secret } from '../src/secret.js';
 import { startSimulator } from '../src/testing/index.js';

@@ -152,7 +152,7 @@ export function makeDecoys(random: () => number): string[] {
   const sha = () => s(random, 40, HEX);
   const uuid = () => [8, 4, 4, 4, 12].map((length) => s(random, length, HEX)).join('-');
   return [
-    ['xo', 'xb'].join('') + '-your-bot-token',
+    `${['xo', 'xb'].join('')}-your-bot-token`,
     `${['xo', 'xb'].join('')}-xxxxxxxxx-xxxxxxxxxxxxx-xxxxxxxxxxxxxxxxxxxxxxxx`,
     `${['xo', 'xb'].join('')}-0000000000-0000000000-000000000000000000000000`,
     `sk-proj-${'X'.repeat(40)}`,
@@ -175,7 +175,7 @@ export function makeDecoys(random: () => number): string[] {
     'session.startTransaction',
     `s.${'a'.repeat(24)}`,
     'Authorization: [REDACTED]',
-    'authorization: Bearer ${TOKEN}',
+    `authorization: Bearer ${'$'}{TOKEN}`,
     'x-api-key: <your key>',
     'hooks.slack.com/services/YOUR/WEBHOOK/URL',
     'getOpenAIClientForTheCurrentWorkspace',
