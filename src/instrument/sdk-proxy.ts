@@ -8,20 +8,28 @@
 
 type MapError = (error: unknown) => unknown;
 
-const BUILT_IN_DATA: readonly (abstract new (...args: never[]) => unknown)[] = [
-  Date,
-  RegExp,
-  Map,
-  Set,
-  WeakMap,
-  WeakSet,
-  ArrayBuffer,
-  Headers,
-  Response,
-  Request,
-  URL,
-  Error,
-];
+/**
+ * Built-in data classes that are never wrapped. Read on first use: touching `Headers` or
+ * `Response` loads undici, which `import 'keycard'` should not pay for.
+ */
+let builtInData: readonly (abstract new (...args: never[]) => unknown)[] | undefined;
+function builtIns(): readonly (abstract new (...args: never[]) => unknown)[] {
+  builtInData ??= [
+    Date,
+    RegExp,
+    Map,
+    Set,
+    WeakMap,
+    WeakSet,
+    ArrayBuffer,
+    Headers,
+    Response,
+    Request,
+    URL,
+    Error,
+  ];
+  return builtInData;
+}
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {
   return (
@@ -43,7 +51,7 @@ function isWrappable(value: unknown): value is object {
   const prototype = Object.getPrototypeOf(value) as unknown;
   if (prototype === Object.prototype || prototype === null || Array.isArray(value)) return false;
   if (ArrayBuffer.isView(value)) return false;
-  return !BUILT_IN_DATA.some((type) => value instanceof type);
+  return !builtIns().some((type) => value instanceof type);
 }
 
 export function wrapSdk<T extends object>(sdk: T, mapError: MapError): T {

@@ -183,3 +183,27 @@ describe('checkKeyShape', () => {
     expect(error.reason).toBe('malformed');
   });
 });
+
+describe('the zod schemas and the check createClient runs', () => {
+  it('agree on every key kind and on values that are no key', async () => {
+    const { keySchemas } = await import('../../src/keys/schemas.js');
+    const { KEY_SHAPES } = await import('../../src/keys/shapes.js');
+    const { SHAPES } = await import('../helpers/corpus.js');
+    const { seededRandom } = await import('../helpers/keys.js');
+    const random = seededRandom(5);
+    const values = [
+      ...SHAPES.map((shape) => shape.make(random)),
+      'sk-short',
+      '',
+      'xoxb-your-bot-token',
+      ' AIza',
+    ];
+    for (const provider of Object.keys(keySchemas) as Array<keyof typeof keySchemas>) {
+      for (const value of values) {
+        expect(keySchemas[provider].safeParse(value).success, `${provider} ${value.slice(0, 6)}`).toBe(
+          KEY_SHAPES[provider].pattern.test(value),
+        );
+      }
+    }
+  });
+});
