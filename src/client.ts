@@ -239,7 +239,7 @@ export async function createClient<P extends SupportedProvider>(
   const describe = source.describe();
   const validate = async (secret: Secret) => {
     if (options.checkKeyShape === false) return;
-    const { checkKeyShape } = await import('./keys/shape-check.js');
+    const { checkKeyShape } = await import('./keys/schemas.js');
     await checkKeyShape(provider, secret, { source: describe });
   };
 
