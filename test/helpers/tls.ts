@@ -1,6 +1,6 @@
 /**
  * A throwaway CA and a server certificate for 127.0.0.1 and localhost, made at test time with the
- * `openssl` command (no certificate sits in the repository).
+ * `openssl` command into a fresh temporary directory: no key or certificate sits in the repository.
  */
 import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
@@ -10,75 +10,105 @@ import { promisify } from 'node:util';
 
 const run = promisify(execFile);
 
+/** PEM texts, and the directory that holds them as files. */
 export interface TestCertificates {
-  /** The CA certificate, PEM. */
+  /** The CA's certificate, PEM: what a client trusts (`ca.pem` in `dir`). */
   ca: string;
-  /** The server's private key, PEM. */
+  /** The server's private key, PEM (`server.key` in `dir`). */
   key: string;
-  /** The server's certificate, signed by the CA, PEM. */
+  /** The server's certificate, signed by the CA, for IP 127.0.0.1 and DNS localhost (`server.pem` in `dir`). */
   cert: string;
-  /** The directory holding the files. */
+  /** The temporary directory holding the files. */
   dir: string;
 }
 
-let made: Promise<TestCertificates> | undefined;
+/** P-256 keys: quick to make, and every TLS stack takes them. */
+const NEW_KEY = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
+
+async function openssl(args: readonly string[]): Promise<void> {
+  try {
+    await run('openssl', args, { timeout: 30_000 });
+  } catch (error) {
+    const stderr = (error as { stderr?: unknown }).stderr;
+    throw new Error(`openssl ${args[0]} failed: ${typeof stderr === 'string' ? stderr.trim() : String(error)}`);
+  }
+}
 
 async function make(): Promise<TestCertificates> {
   const dir = await mkdtemp(join(tmpdir(), 'keycard-tls-'));
-  const path = (name: string) => join(dir, name);
-  await run('openssl', [
+  const file = (name: string) => join(dir, name);
+  await openssl([
     'req',
     '-x509',
-    '-newkey',
-    'rsa:2048',
-    '-nodes',
+    ...NEW_KEY,
+    '-sha256',
     '-days',
     '2',
     '-subj',
     '/CN=keycard test CA',
+    '-addext',
+    'basicConstraints=critical,CA:TRUE',
+    '-addext',
+    'keyUsage=critical,keyCertSign,cRLSign',
     '-keyout',
-    path('ca.key'),
+    file('ca.key'),
     '-out',
-    path('ca.pem'),
+    file('ca.pem'),
   ]);
-  await run('openssl', [
+  await openssl([
     'req',
-    '-newkey',
-    'rsa:2048',
-    '-nodes',
+    '-new',
+    ...NEW_KEY,
     '-subj',
     '/CN=localhost',
     '-keyout',
-    path('server.key'),
+    file('server.key'),
     '-out',
-    path('server.csr'),
+    file('server.csr'),
   ]);
-  await writeFile(path('ext.cnf'), 'subjectAltName=IP:127.0.0.1,DNS:localhost\n');
-  await run('openssl', [
+  await writeFile(
+    file('server.ext'),
+    [
+      'basicConstraints=CA:FALSE',
+      'keyUsage=critical,digitalSignature,keyEncipherment',
+      'extendedKeyUsage=serverAuth',
+      'subjectAltName=IP:127.0.0.1,DNS:localhost',
+      '',
+    ].join('\n'),
+  );
+  await openssl([
     'x509',
     '-req',
+    '-sha256',
     '-in',
-    path('server.csr'),
+    file('server.csr'),
     '-CA',
-    path('ca.pem'),
+    file('ca.pem'),
     '-CAkey',
-    path('ca.key'),
+    file('ca.key'),
     '-CAcreateserial',
     '-days',
     '2',
     '-extfile',
-    path('ext.cnf'),
+    file('server.ext'),
     '-out',
-    path('server.pem'),
+    file('server.pem'),
   ]);
-  const [ca, key, cert] = await Promise.all(
-    ['ca.pem', 'server.key', 'server.pem'].map((name) => readFile(path(name), 'utf8')),
-  );
-  return { ca: ca as string, key: key as string, cert: cert as string, dir };
+  const [ca, key, cert] = await Promise.all([
+    readFile(file('ca.pem'), 'utf8'),
+    readFile(file('server.key'), 'utf8'),
+    readFile(file('server.pem'), 'utf8'),
+  ]);
+  return { ca, key, cert, dir };
 }
 
-/** The certificates, made once per process. */
-export function makeTestCertificates(): Promise<TestCertificates> {
-  made ??= make();
+let made: Promise<TestCertificates> | undefined;
+
+/** The certificates, made once per process (again after a failure). */
+export async function makeTestCertificates(): Promise<TestCertificates> {
+  made ??= make().catch((error: unknown) => {
+    made = undefined;
+    throw error;
+  });
   return made;
 }
