@@ -160,12 +160,14 @@ describe('reading KV secrets', () => {
     );
   });
 
-  it('says so when a mount does not exist', async () => {
+  it('says so when a mount does not exist (Vault answers 403, as for a mount out of reach)', async () => {
     vi.stubEnv('VAULT_ADDR', vault.address);
     vi.stubEnv('VAULT_TOKEN', token);
     const error = await credentialError(keys.from('vault:///nomount/openai#api_key').resolve());
-    expect(error.reason).toBe('missing');
+    expect(error).toMatchObject({ reason: 'source_unavailable', status: 403 });
     expect(error.message).toContain('nomount/openai');
+    expect(error.message).toContain('no secrets engine is mounted there');
+    expect(error.hint).toContain('vault secrets list');
   });
 });
 

@@ -326,7 +326,16 @@ export function vault(url: string, options: VaultSourceOptions = {}): KeySource 
     const path = `sys/internal/ui/mounts/${location.path}`;
     const { response, token } = await authorizedGet(current, path, signal, provider);
     const body = parseObject(response.text);
-    if (response.status === 403) throw refused(location.path, token, body, provider);
+    if (response.status === 403) {
+      // Vault answers a path under no mount with the same 403 as a mount the token may not
+      // reach (it does not tell which mounts exist): say both.
+      throw fail(
+        'source_unavailable',
+        `Vault refused to describe the mount of ${location.path} to the token from ${token.origin}${vaultErrorsText(body)}: no secrets engine is mounted there, or the token's policy does not reach it.`,
+        `Check the mount name at the start of the path (vault secrets list), and that the token's policy grants read on ${location.path}.`,
+        { provider, status: 403 },
+      );
+    }
     if (response.status === 400 || response.status === 404) {
       throw fail(
         'missing',
