@@ -13,6 +13,7 @@
  * await sim.close();
  * @module
  */
+import { setMaxListeners } from 'node:events';
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -127,6 +128,8 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   );
   const faults: QueuedFault[] = [];
   const closing = new AbortController();
+  // Every delayed answer listens on it: many requests in flight are not a leak.
+  setMaxListeners(0, closing.signal);
   let log: SimulatedRequest[] = [];
   let rows: TallyRows = new Map();
   let counter = 0;

@@ -80,7 +80,10 @@ export class VaultKvStore {
   find(namespace: string, path: string): KvMount | undefined {
     let best: KvMount | undefined;
     for (const mount of this.#namespaces.get(namespace)?.values() ?? []) {
-      if (`${path}/`.startsWith(mount.prefix) && (best === undefined || mount.prefix.length > best.prefix.length)) {
+      if (
+        `${path}/`.startsWith(mount.prefix) &&
+        (best === undefined || mount.prefix.length > best.prefix.length)
+      ) {
         best = mount;
       }
     }
@@ -99,17 +102,30 @@ export class VaultKvStore {
     const target = this.#require(namespace, mount);
     const secret = target.secrets.get(trimSlashes(path));
     if (secret === undefined) {
-      throw new Error(`startVaultSimulator: no secret at "${trimSlashes(path)}" under ${where(mount, namespace)}`);
+      throw new Error(
+        `startVaultSimulator: no secret at "${trimSlashes(path)}" under ${where(mount, namespace)}`,
+      );
     }
     return { target, secret };
   }
 
-  put(namespace: string, mount: string, path: string, data: Record<string, unknown>, options: KvPutOptions): number {
+  put(
+    namespace: string,
+    mount: string,
+    path: string,
+    data: Record<string, unknown>,
+    options: KvPutOptions,
+  ): number {
     const target = this.#require(namespace, mount);
     const key = trimSlashes(path);
     if (key === '') throw new Error('startVaultSimulator: a secret needs a path under its mount');
     const now = vaultTime();
-    const version: KvVersion = { data: structuredClone(data), createdTime: now, deletionTime: '', destroyed: false };
+    const version: KvVersion = {
+      data: structuredClone(data),
+      createdTime: now,
+      deletionTime: '',
+      destroyed: false,
+    };
     const existing = target.secrets.get(key);
     if (target.version === 1 || existing === undefined) {
       target.secrets.set(key, {
@@ -135,7 +151,8 @@ export class VaultKvStore {
       return;
     }
     const version = secret.versions[(number ?? secret.versions.length) - 1];
-    if (version === undefined) throw new Error(`startVaultSimulator: no version ${number} of "${trimSlashes(path)}"`);
+    if (version === undefined)
+      throw new Error(`startVaultSimulator: no version ${number} of "${trimSlashes(path)}"`);
     version.deletionTime = vaultTime();
   }
 
@@ -143,7 +160,8 @@ export class VaultKvStore {
     const { target, secret } = this.#secret(namespace, mount, path);
     if (target.version === 1) throw new Error('startVaultSimulator: destroy() is for KV v2 mounts');
     const version = secret.versions[number - 1];
-    if (version === undefined) throw new Error(`startVaultSimulator: no version ${number} of "${trimSlashes(path)}"`);
+    if (version === undefined)
+      throw new Error(`startVaultSimulator: no version ${number} of "${trimSlashes(path)}"`);
     version.destroyed = true;
     version.data = null;
   }
@@ -171,7 +189,8 @@ export class VaultKvStore {
    */
   read(namespace: string, path: string, method: string, query: URLSearchParams): VaultReply {
     const mount = this.find(namespace, trimSlashes(path));
-    if (mount === undefined) return errorReply(404, [`no handler for route "${path}". route entry not found.`]);
+    if (mount === undefined)
+      return errorReply(404, [`no handler for route "${path}". route entry not found.`]);
     const list = method === 'LIST' || (method === 'GET' && query.get('list') === 'true');
     if (!list && method !== 'GET') return errorReply(405, ['unsupported operation']);
     const rest = path.slice(mount.prefix.length);

@@ -59,7 +59,11 @@ const SEALED_NEVER = {
 };
 
 /** Answers one API request. */
-export function routeVaultRequest(request: VaultApiRequest, kv: VaultKvStore, tokens: VaultTokens): VaultReply {
+export function routeVaultRequest(
+  request: VaultApiRequest,
+  kv: VaultKvStore,
+  tokens: VaultTokens,
+): VaultReply {
   const { method, path, namespace } = request;
   const write = method === 'POST' || method === 'PUT';
 
@@ -98,10 +102,14 @@ export function routeVaultRequest(request: VaultApiRequest, kv: VaultKvStore, to
 
   // Every token has Vault's `default` policy, which grants its own endpoints.
   if (path === 'auth/token/lookup-self') {
-    return method === 'GET' ? tokens.lookupSelf(check.token, check.entry) : errorReply(405, ['unsupported operation']);
+    return method === 'GET'
+      ? tokens.lookupSelf(check.token, check.entry)
+      : errorReply(405, ['unsupported operation']);
   }
   if (path === 'auth/token/renew-self') {
-    return write ? tokens.renewSelf(check.token, check.entry, request.body) : errorReply(405, ['unsupported operation']);
+    return write
+      ? tokens.renewSelf(check.token, check.entry, request.body)
+      : errorReply(405, ['unsupported operation']);
   }
   if (path === 'auth/token/revoke-self') {
     return write ? tokens.revokeSelf(check.token) : errorReply(405, ['unsupported operation']);

@@ -79,7 +79,8 @@ export type TokenCheck =
 
 /** The 403 a failed check answers with. */
 export function refusal(check: Exclude<TokenCheck, { kind: 'valid' }>): VaultReply {
-  const text = check.kind === 'absent' ? NO_TOKEN : check.kind === 'invalid' ? INVALID_TOKEN : PERMISSION_DENIED;
+  const text =
+    check.kind === 'absent' ? NO_TOKEN : check.kind === 'invalid' ? INVALID_TOKEN : PERMISSION_DENIED;
   return errorReply(403, [text]);
 }
 
@@ -238,7 +239,9 @@ export class VaultTokens {
     entry.expiresAt = Date.now() + granted * 1000;
     const warnings =
       granted < wanted
-        ? [`TTL of "${wanted}s" exceeded the effective max_ttl of "${granted}s"; TTL value is capped accordingly`]
+        ? [
+            `TTL of "${wanted}s" exceeded the effective max_ttl of "${granted}s"; TTL value is capped accordingly`,
+          ]
         : null;
     return okReply({ auth: authOf(token, entry, granted), warnings });
   }

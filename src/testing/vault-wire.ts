@@ -75,7 +75,10 @@ export function faultErrors(status: number, path: string): string[] {
 export function vaultTime(ms = Date.now()): string {
   const nanos = Number(process.hrtime.bigint() % 1_000_000n);
   const whole = new Date(ms).toISOString().slice(0, 19);
-  const fraction = `${String(ms % 1000).padStart(3, '0')}${String(nanos).padStart(6, '0')}`.replace(/0+$/, '');
+  const fraction = `${String(ms % 1000).padStart(3, '0')}${String(nanos).padStart(6, '0')}`.replace(
+    /0+$/,
+    '',
+  );
   return `${whole}${fraction === '' ? '' : `.${fraction}`}Z`;
 }
 

@@ -4,8 +4,9 @@
  * mount detection, tokens with policies and expiry, AppRole login, namespaces, faults on demand,
  * and a log of every request that never holds a token or a secret value.
  *
- * Its parts: the KV engines (`vault-kv.ts`), tokens and AppRoles (`vault-tokens.ts`), the routes
- * (`vault-routes.ts`) and Vault's wire format (`vault-wire.ts`).
+ * Its parts: the public types (`vault-types.ts`), the KV engines (`vault-kv.ts`), tokens and
+ * AppRoles (`vault-tokens.ts`), the routes (`vault-routes.ts`) and Vault's wire format
+ * (`vault-wire.ts`).
  *
  * @example
  * const vault = await startVaultSimulator();
@@ -15,6 +16,7 @@
  * const source = keys.vault(`${vault.address}/v1/secret/data/openai#api_key`, { token });
  * @module
  */
+import { setMaxListeners } from 'node:events';
 import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
@@ -22,6 +24,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { VaultKvStore } from './vault-kv.js';
 import { routeVaultRequest, splitNamespace } from './vault-routes.js';
 import { VaultTokens } from './vault-tokens.js';
+import type { VaultFault, VaultRequestRecord, VaultSimulator, VaultSimulatorOptions } from './vault-types.js';
 import {
   errorReply,
   faultErrors,
@@ -31,208 +34,7 @@ import {
   type VaultReply,
 } from './vault-wire.js';
 
-/** Options of {@link startVaultSimulator}. */
-export interface VaultSimulatorOptions {
-  /** A PEM private key and certificate: serve HTTPS instead of HTTP. */
-  tls?: { key: string | Buffer; cert: string | Buffer } | undefined;
-  /**
-   * Port on 127.0.0.1.
-   * @default 0 (a free port chosen by the system; read it from `address`)
-   */
-  port?: number | undefined;
-  /**
-   * Refuse requests without `X-Vault-Request: true` with 412 `missing 'X-Vault-Request' header`,
-   * as a Vault Agent or Proxy listener with `require_request_header` does.
-   * @default false
-   */
-  requireRequestHeader?: boolean | undefined;
-}
-
-/**
- * A fault for the next request(s) whose API path matches, queued by `fail()`. Faults are taken in
- * the order they were queued, after the `requireRequestHeader` check:
- * - `{ status }`: that status with Vault's `{"errors": [...]}` (503: `Vault is sealed`);
- * - `{ hang: true }`: no answer at all, until the client gives up or `close()`;
- * - `{ malformed: true }`: a 200 whose JSON body is cut short;
- * - `{ delayMs }`: the normal answer, that much later.
- */
-export type VaultFault = {
-  /**
-   * API paths it applies to: a prefix or a RegExp, matched against the path after `/v1/`, with and
-   * without a namespace prefix (`secret/data/openai`, `ns1/secret/data/openai`).
-   * @default every path
-   */
-  path?: string | RegExp | undefined;
-  /**
-   * How many matching requests take it (`Infinity`: all of them).
-   * @default 1
-   */
-  times?: number | undefined;
-} & (
-  | {
-      /** The HTTP status to answer with. */
-      status: number;
-      /** The `errors` of the body. @default Vault's text for the status */
-      errors?: string[] | undefined;
-    }
-  | {
-      /** Never answer. */
-      hang: true;
-    }
-  | {
-      /** Answer 200 with broken JSON. */
-      malformed: true;
-    }
-  | {
-      /** Answer normally after this many milliseconds. */
-      delayMs: number;
-    }
-);
-
-/** One request the simulator received. It never holds the token or a secret value. */
-export interface VaultRequestRecord {
-  /** HTTP method, upper case. */
-  readonly method: string;
-  /** The API path after `/v1/` and after any namespace prefix, without the query: `secret/data/openai`. */
-  readonly path: string;
-  /** The query string with its `?` (`?version=2`), or `''`. */
-  readonly query: string;
-  /** The namespace (`ns1/`), from `X-Vault-Namespace`, the path or both; `undefined` for the root. */
-  readonly namespace: string | undefined;
-  /** Where the namespace came from; `undefined` for the root namespace. */
-  readonly namespaceFrom: 'header' | 'path' | 'header+path' | undefined;
-  /** Whether a token was sent, in `X-Vault-Token` or `Authorization: Bearer`. Never the token. */
-  readonly tokenSent: boolean;
-  /** Whether `X-Vault-Request: true` was sent. */
-  readonly requestHeader: boolean;
-  /** The fault the request took, if any. */
-  readonly fault: 'status' | 'hang' | 'malformed' | 'delay' | null;
-  /** The status answered; `null` while unanswered, and for a hang. */
-  readonly status: number | null;
-}
-
-/** A running Vault simulator. */
-export interface VaultSimulator {
-  /** `http://127.0.0.1:PORT` or `https://127.0.0.1:PORT`: what `VAULT_ADDR` would hold. */
-  readonly address: string;
-  /**
-   * Enables a KV engine at `path` (`secret`, `kv1`, `team/apps`), in the root namespace or in
-   * `namespace` (`ns1/`, `ns1/ns2/`). Mounting again at the same path starts it empty.
-   */
-  mount(
-    path: string,
-    options: {
-      /** The KV engine version. */
-      version: 1 | 2;
-      /** The namespace; the root when absent. */
-      namespace?: string | undefined;
-    },
-  ): void;
-  /**
-   * Writes a secret at `path` under mount `mount`: KV v2 makes a new version and returns its
-   * number; KV v1 replaces the secret and returns 1. Throws when no such mount exists.
-   */
-  put(
-    mount: string,
-    path: string,
-    data: Record<string, unknown>,
-    options?: {
-      /** The mount's namespace; the root when absent. */
-      namespace?: string | undefined;
-      /**
-       * KV v1: the advisory `lease_duration` of reads, as Vault's `ttl` key (`'1h'`: 3600). A
-       * `ttl` field of `data` does the same. KV v2 ignores it (its reads say 0).
-       * @default 768 h (2764800 s), the mount default
-       */
-      ttl?: string | undefined;
-      /** KV v2: the secret's `custom_metadata`. @default null */
-      customMetadata?: Record<string, string> | undefined;
-    },
-  ): number;
-  /**
-   * KV v2: soft-deletes the latest version, or `version`; reads of it then answer 404 with
-   * `data: null` and `deletion_time` set. On a KV v1 mount, removes the secret.
-   */
-  softDelete(
-    mount: string,
-    path: string,
-    options?: {
-      /** The version; the latest when absent. */
-      version?: number | undefined;
-      /** The mount's namespace; the root when absent. */
-      namespace?: string | undefined;
-    },
-  ): void;
-  /** KV v2: destroys `version`; reads of it then answer 404 with `data: null` and `destroyed: true`. */
-  destroy(
-    mount: string,
-    path: string,
-    version: number,
-    options?: {
-      /** The mount's namespace; the root when absent. */
-      namespace?: string | undefined;
-    },
-  ): void;
-  /** A new service token (`hvs.` and 91 random url-safe characters, unless `id` is given). */
-  createToken(options: {
-    /**
-     * API-path globs the token may read, relative to its namespace: `secret/data/openai`,
-     * `secret/*` (`*` at the end: a prefix), `secret/+/openai` (`+`: one segment), or `root`.
-     */
-    policies: string[];
-    /** Seconds until it expires; 0 or absent: never. */
-    ttlSeconds?: number | undefined;
-    /** Seconds past which `renew-self` cannot extend it; 0 or absent: unbounded. */
-    maxTtlSeconds?: number | undefined;
-    /** Whether `renew-self` works (only for a token with a TTL, as in Vault). @default true */
-    renewable?: boolean | undefined;
-    /** The namespace it belongs to; it works there and below, nowhere else. @default the root */
-    namespace?: string | undefined;
-    /** The token itself, as Vault's root-only `id` parameter allows. @default random */
-    id?: string | undefined;
-  }): string;
-  /** Makes a token invalid at once, as if it expired or was revoked. */
-  expireToken(token: string): void;
-  /** Makes every token issued so far invalid, AppRole logins included. */
-  expireAllTokens(): void;
-  /**
-   * An AppRole: `POST /v1/auth/<mount>/login` with `{role_id, secret_id}` gives a token with
-   * these policies (and Vault's `default`). Returns the ids, generated when not given.
-   */
-  addAppRole(options: {
-    /** Policies of the tokens it gives, as for `createToken()`. */
-    policies: string[];
-    /** TTL of those tokens in seconds; 0: never expire. @default 2764800 (Vault's 768 h) */
-    tokenTtlSeconds?: number | undefined;
-    /** Max TTL of those tokens in seconds; 0 or absent: unbounded. */
-    tokenMaxTtlSeconds?: number | undefined;
-    /** The auth mount. @default 'approle' */
-    mount?: string | undefined;
-    /** The role id. @default a random UUID */
-    roleId?: string | undefined;
-    /** The secret id. @default a random UUID */
-    secretId?: string | undefined;
-    /** The role's name, in the token's `metadata.role_name`. @default 'keycard' */
-    roleName?: string | undefined;
-    /** The namespace of the auth mount (and of its tokens). @default the root */
-    namespace?: string | undefined;
-  }): { roleId: string; secretId: string };
-  /** Queues a fault for the next matching request(s). */
-  fail(fault: VaultFault): void;
-  /** Every request received, oldest first (a copy). */
-  readonly requests: readonly VaultRequestRecord[];
-  /** How many requests match: an API path prefix or RegExp (see `requests`), and a method. */
-  count(filter?: {
-    /** A prefix of, or a RegExp for, the record's `path`. */
-    path?: string | RegExp | undefined;
-    /** The HTTP method, any case. */
-    method?: string | undefined;
-  }): number;
-  /** Clears the request log. */
-  resetRequests(): void;
-  /** Stops the server and ends every connection, hanging requests included. */
-  close(): Promise<void>;
-}
+export type { VaultFault, VaultRequestRecord, VaultSimulator, VaultSimulatorOptions } from './vault-types.js';
 
 /** Vault's default `max_request_size`. */
 const MAX_BODY_BYTES = 32 * 1024 * 1024;
@@ -254,6 +56,8 @@ export async function startVaultSimulator(options: VaultSimulatorOptions = {}): 
   const log: MutableRecord[] = [];
   const sockets = new Set<Socket>();
   const closing = new AbortController();
+  // Every delayed request listens for close(); there may be many at once.
+  setMaxListeners(0, closing.signal);
 
   const knownNamespaces = () => new Set([...kv.namespaces(), ...tokens.namespaces()].flatMap(withParents));
 
@@ -284,17 +88,21 @@ export async function startVaultSimulator(options: VaultSimulatorOptions = {}): 
     const headerNamespace = normaliseNamespace(header('x-vault-namespace'));
     let apiPath: string | undefined;
     try {
-      apiPath = url.pathname.startsWith('/v1/') ? decodeURIComponent(url.pathname.slice(4)).replace(/^\/+/, '') : undefined;
+      apiPath = url.pathname.startsWith('/v1/')
+        ? decodeURIComponent(url.pathname.slice(4)).replace(/^\/+/, '')
+        : undefined;
     } catch {
       apiPath = undefined;
     }
     const split = splitNamespace(headerNamespace, apiPath ?? '', knownNamespaces());
     const namespace = split.namespace;
     const fromPath = namespace.length > headerNamespace.length;
+    // A client that puts its token in the URL by mistake does not get it into the log.
+    const scrub = (text: string) => (token === undefined ? text : text.split(token).join('[token]'));
     const record: MutableRecord = {
       method: (req.method ?? 'GET').toUpperCase(),
-      path: apiPath === undefined ? url.pathname.replace(/^\/+/, '') : split.path,
-      query: url.search,
+      path: scrub(apiPath === undefined ? url.pathname.replace(/^\/+/, '') : split.path),
+      query: scrub(url.search),
       namespace: namespace === '' ? undefined : namespace,
       namespaceFrom:
         namespace === '' ? undefined : headerNamespace === '' ? 'path' : fromPath ? 'header+path' : 'header',
@@ -426,7 +234,10 @@ export async function startVaultSimulator(options: VaultSimulatorOptions = {}): 
     fail(fault) {
       const times = fault.times ?? 1;
       if (!(times >= 1)) throw new Error('startVaultSimulator: fail() needs times of 1 or more');
-      if ('status' in fault && !(Number.isInteger(fault.status) && fault.status >= 200 && fault.status <= 599)) {
+      if (
+        'status' in fault &&
+        !(Number.isInteger(fault.status) && fault.status >= 200 && fault.status <= 599)
+      ) {
         throw new Error('startVaultSimulator: fail() needs an HTTP status from 200 to 599');
       }
       faults.push({ ...fault, left: times });
@@ -437,7 +248,8 @@ export async function startVaultSimulator(options: VaultSimulatorOptions = {}): 
     count(filter = {}) {
       const method = filter.method?.toUpperCase();
       return log.filter(
-        (record) => pathMatches(filter.path, record.path) && (method === undefined || record.method === method),
+        (record) =>
+          pathMatches(filter.path, record.path) && (method === undefined || record.method === method),
       ).length;
     },
     resetRequests() {

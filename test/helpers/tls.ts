@@ -30,7 +30,9 @@ async function openssl(args: readonly string[]): Promise<void> {
     await run('openssl', args, { timeout: 30_000 });
   } catch (error) {
     const stderr = (error as { stderr?: unknown }).stderr;
-    throw new Error(`openssl ${args[0]} failed: ${typeof stderr === 'string' ? stderr.trim() : String(error)}`);
+    throw new Error(
+      `openssl ${args[0]} failed: ${typeof stderr === 'string' ? stderr.trim() : String(error)}`,
+    );
   }
 }
 

@@ -169,7 +169,10 @@ describe('KV v2', () => {
     vault.put('team/apps', 'billing/anthropic', { api_key: value() });
     vault.put('team/apps', 'search', { api_key: value() });
     expect((await call('team/apps/metadata/?list=true')).body.data.keys).toEqual(['billing/', 'search']);
-    expect((await call('team/apps/metadata/billing/?list=true')).body.data.keys).toEqual(['anthropic', 'openai']);
+    expect((await call('team/apps/metadata/billing/?list=true')).body.data.keys).toEqual([
+      'anthropic',
+      'openai',
+    ]);
     expect(await call('team/apps/metadata/empty/?list=true')).toEqual({ status: 404, body: { errors: [] } });
     const raw = await call('team/apps/search');
     expect(raw.status).toBe(404);
@@ -288,7 +291,12 @@ describe('tokens and policies', () => {
     expect(lookup.body.data.ttl).toBeLessThanOrEqual(600);
     expect(Date.parse(lookup.body.data.expire_time) - Date.now()).toBeGreaterThan(590_000);
     const forever = await call('auth/token/lookup-self');
-    expect(forever.body.data).toMatchObject({ ttl: 0, expire_time: null, renewable: false, policies: ['root'] });
+    expect(forever.body.data).toMatchObject({
+      ttl: 0,
+      expire_time: null,
+      renewable: false,
+      policies: ['root'],
+    });
     expect((await call('auth/token/lookup-self', { token: null })).status).toBe(403);
   });
 
@@ -315,7 +323,10 @@ describe('tokens and policies', () => {
 describe('AppRole', () => {
   it('logs in with role and secret ids, and the token works until it expires', async () => {
     const { roleId, secretId } = vault.addAppRole({ policies: ['secret/*'], tokenTtlSeconds: 1200 });
-    const login = await call('auth/approle/login', { token: null, body: { role_id: roleId, secret_id: secretId } });
+    const login = await call('auth/approle/login', {
+      token: null,
+      body: { role_id: roleId, secret_id: secretId },
+    });
     expect(login.status).toBe(200);
     expect(login.body).toMatchObject({ data: null, lease_id: '', lease_duration: 0, renewable: false });
     const auth = login.body.auth;
@@ -329,7 +340,9 @@ describe('AppRole', () => {
     expect(auth.client_token).toMatch(/^hvs\./);
     vault.put('secret', 'approle', { api_key: value() });
     expect((await call('secret/data/approle', { token: auth.client_token })).status).toBe(200);
-    expect((await call('auth/token/lookup-self', { token: auth.client_token })).body.data.ttl).toBeGreaterThan(1190);
+    expect(
+      (await call('auth/token/lookup-self', { token: auth.client_token })).body.data.ttl,
+    ).toBeGreaterThan(1190);
     vault.expireToken(auth.client_token);
     expect((await call('secret/data/approle', { token: auth.client_token })).status).toBe(403);
   });
@@ -339,7 +352,9 @@ describe('AppRole', () => {
     expect(
       await call('auth/approle/login', { token: null, body: { role_id: roleId, secret_id: randomUUID() } }),
     ).toEqual({ status: 400, body: { errors: ['invalid role or secret ID'] } });
-    expect((await call('auth/approle/login', { token: null, body: {} })).body.errors).toEqual(['missing role_id']);
+    expect((await call('auth/approle/login', { token: null, body: {} })).body.errors).toEqual([
+      'missing role_id',
+    ]);
     const custom = vault.addAppRole({ policies: ['secret/*'], mount: 'ci-approle', namespace: 'ns1' });
     const body = { role_id: custom.roleId, secret_id: custom.secretId };
     expect((await call('auth/approle/login', { token: null, body })).status).toBe(400);
@@ -348,7 +363,9 @@ describe('AppRole', () => {
     expect(login.status).toBe(200);
     vault.put('secret', 'in-ns1', { api_key: value() }, { namespace: 'ns1/' });
     const token = login.body.auth.client_token as string;
-    expect((await call('secret/data/in-ns1', { token, headers: { 'x-vault-namespace': 'ns1' } })).status).toBe(200);
+    expect(
+      (await call('secret/data/in-ns1', { token, headers: { 'x-vault-namespace': 'ns1' } })).status,
+    ).toBe(200);
   });
 });
 
@@ -363,26 +380,29 @@ describe('namespaces', () => {
     }
     expect((await call('ns1/secret/data/shared')).body.data.data.api_key).toBe(secret);
     expect((await call('secret/data/shared')).status).toBe(404);
-    expect(vault.requests.map((request) => [request.path, request.namespace, request.namespaceFrom])).toEqual([
-      ['secret/data/shared', 'ns1/', 'header'],
-      ['secret/data/shared', 'ns1/', 'header'],
-      ['secret/data/shared', 'ns1/', 'header'],
-      ['secret/data/shared', 'ns1/', 'path'],
-      ['secret/data/shared', undefined, undefined],
-    ]);
+    expect(vault.requests.map((request) => [request.path, request.namespace, request.namespaceFrom])).toEqual(
+      [
+        ['secret/data/shared', 'ns1/', 'header'],
+        ['secret/data/shared', 'ns1/', 'header'],
+        ['secret/data/shared', 'ns1/', 'header'],
+        ['secret/data/shared', 'ns1/', 'path'],
+        ['secret/data/shared', undefined, undefined],
+      ],
+    );
   });
 
   it('reaches a child namespace by header, path or both', async () => {
     const secret = value();
     vault.put('secret', 'deep', { api_key: secret }, { namespace: 'ns1/ns2/' });
-    expect((await call('secret/data/deep', { headers: { 'x-vault-namespace': 'ns1/ns2' } })).body.data.data.api_key).toBe(
-      secret,
-    );
+    expect(
+      (await call('secret/data/deep', { headers: { 'x-vault-namespace': 'ns1/ns2' } })).body.data.data
+        .api_key,
+    ).toBe(secret);
     expect((await call('ns1/ns2/secret/data/deep')).body.data.data.api_key).toBe(secret);
     const both = await call('ns2/secret/data/deep', { headers: { 'x-vault-namespace': 'ns1' } });
     expect(both.body.data.data.api_key).toBe(secret);
     expect(vault.requests.at(-1)).toMatchObject({ namespace: 'ns1/ns2/', namespaceFrom: 'header+path' });
-    expect((await call('sys/internal/ui/mounts/ns1/ns2/secret/deep')).body.data.path).toBe('secret/');
+    expect((await call('ns1/ns2/sys/internal/ui/mounts/secret/deep')).body.data.path).toBe('secret/');
   });
 
   it('keeps a token to its namespace and the ones below it', async () => {
@@ -424,7 +444,9 @@ describe('faults', () => {
 
   it('answers 200 with broken JSON', async () => {
     vault.fail({ malformed: true });
-    const response = await fetch(`${vault.address}/v1/secret/data/app`, { headers: { 'x-vault-token': root } });
+    const response = await fetch(`${vault.address}/v1/secret/data/app`, {
+      headers: { 'x-vault-token': root },
+    });
     expect(response.status).toBe(200);
     await expect(response.json()).rejects.toThrow(SyntaxError);
   });
@@ -459,7 +481,7 @@ describe('faults', () => {
 });
 
 describe('the agent header', () => {
-  it("refuses requests without X-Vault-Request: true with 412, as an agent listener does", async () => {
+  it('refuses requests without X-Vault-Request: true with 412, as an agent listener does', async () => {
     const agent = await startVaultSimulator({ requireRequestHeader: true });
     try {
       agent.mount('secret', { version: 2 });
@@ -514,6 +536,10 @@ describe('the request log', () => {
     expect(logged).not.toContain(token);
     expect(logged).not.toContain(root);
     expect(logged).not.toContain(secret);
+    // Not even when a client puts the token in the URL by mistake.
+    await call(`secret/data/logged?token=${encodeURIComponent(token)}`, { token });
+    expect(vault.requests.at(-1)?.query).toBe('?token=[token]');
+    expect(JSON.stringify(vault.requests)).not.toContain(token);
     vault.resetRequests();
     expect(vault.requests).toEqual([]);
   });
@@ -541,13 +567,14 @@ describe('HTTPS', () => {
       const secret = value();
       secure.put('secret', 'app', { api_key: secret });
       const token = secure.createToken({ policies: ['secret/*'] });
-      const get = (ca: string | undefined, host = '127.0.0.1') =>
+      const get = (ca: string | undefined, servername?: string) =>
         new Promise<{ status: number; text: string }>((resolve, reject) => {
           const url = new URL(`${secure.address}/v1/secret/data/app`);
           const request = httpsRequest(
             {
-              host,
+              host: '127.0.0.1',
               port: url.port,
+              ...(servername === undefined ? {} : { servername }),
               path: url.pathname,
               headers: { 'x-vault-token': token },
               ...(ca === undefined ? {} : { ca }),
@@ -568,7 +595,9 @@ describe('HTTPS', () => {
       expect(trusted.status).toBe(200);
       expect(JSON.parse(trusted.text).data.data.api_key).toBe(secret);
       expect((await get(tls.ca, 'localhost')).status).toBe(200);
-      await expect(get(undefined)).rejects.toMatchObject({ code: expect.stringMatching(/CERT|SIGNATURE|ISSUER/) });
+      await expect(get(undefined)).rejects.toMatchObject({
+        code: expect.stringMatching(/CERT|SIGNATURE|ISSUER/),
+      });
       await expect(fetch(`${secure.address}/v1/sys/health`)).rejects.toThrow();
     } finally {
       await secure.close();
