@@ -236,7 +236,12 @@ export async function openPostgresLedger(
     throw new KeycardError('keycard: a PostgreSQL schema name has letters, digits and _ only.');
   parsed.searchParams.delete('schema');
   const display = `postgres://${parsed.username === '' ? '' : `${decodeURIComponent(parsed.username)}@`}${parsed.host}${parsed.pathname}`;
-  const pool = new pg.Pool({ connectionString: parsed.toString(), max: options.maxConnections ?? 4 });
+  // Idle connections do not keep the process alive: a script may end without close().
+  const pool = new pg.Pool({
+    connectionString: parsed.toString(),
+    max: options.maxConnections ?? 4,
+    allowExitOnIdle: true,
+  });
   // Idle clients that fail (the server restarted) must not crash the process.
   pool.on('error', () => undefined);
   pool.on('connect', (client) => {
