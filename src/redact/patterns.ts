@@ -118,8 +118,8 @@ export const KEY_PATTERNS: readonly KeyPattern[] = [
     // The value after `Authorization: Bearer`, `x-api-key:`, `x-goog-api-key=` and the like, in
     // logs, curl commands and JSON.
     source:
-      '(?<=(?:[Aa]uthorization|AUTHORIZATION|[Xx]-[Aa][Pp][Ii]-[Kk][Ee][Yy]|[Xx]-[Gg]oog-[Aa]pi-[Kk]ey|[Aa]pi[-_][Kk]ey)["\']?\\s*[:=]\\s*["\']?(?:(?:[Bb]earer|BEARER|[Bb]ot|[Bb]asic|[Tt]oken)\\s+)?)(?![[(<{])[A-Za-z0-9._~+/=:-]{12,}',
-    minEntropy: 2.5,
+      '(?<=(?:[Aa]uthorization|AUTHORIZATION|[Xx]-[Aa][Pp][Ii]-[Kk][Ee][Yy]|[Xx]-[Gg]oog-[Aa]pi-[Kk]ey|[Aa]pi[-_][Kk]ey)["\']?\\s*[:=]\\s*["\']?(?:(?:[Bb]earer|BEARER|[Bb]ot|[Bb]asic|[Tt]oken)\\s+)?)(?![[(<{])[A-Za-z0-9._~+/=:-]{16,}',
+    minEntropy: 3,
   },
 ];
 

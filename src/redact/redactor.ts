@@ -9,6 +9,8 @@
  * costs that one scan. Both expressions are rebuilt only when a secret is registered.
  * @module
  */
+
+import { placeholderKind } from '../keys/placeholders.js';
 import { fingerprintKey, maskKey } from '../secret.js';
 import { KEY_PATTERNS, shannonEntropy } from './patterns.js';
 import { secretRegistry } from './registry.js';
@@ -85,7 +87,21 @@ function labelFor(
   const pattern = KEY_PATTERNS[group - 1];
   if (pattern === undefined) return undefined;
   if (pattern.minEntropy > 0 && shannonEntropy(found) < pattern.minEntropy) return undefined;
+  if (pattern.id === 'header' && !credentialValue(found)) return undefined;
   return `[REDACTED ${pattern.label} ${maskKey(found)}]`;
+}
+
+/**
+ * Whether a value after `Authorization:` or an API-key header is a credential rather than code or
+ * a placeholder: not a dotted identifier (`config.apiKey`, `process.env.KEY`) and not
+ * `your-api-key-here`. Real credentials are random: long, high-entropy.
+ */
+function credentialValue(value: string): boolean {
+  if (placeholderKind(value) !== undefined) return false;
+  // A property path of words (no digits): code, not a random credential.
+  if (/^[A-Za-z_$]+(?:\.[A-Za-z_$]+)+$/.test(value)) return false;
+  if (/^[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)+$/.test(value) && shannonEntropy(value) < 4) return false;
+  return true;
 }
 
 /** Redacts `text` fully (every position). */

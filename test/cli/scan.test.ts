@@ -101,6 +101,13 @@ describe('keycard scan', () => {
     expect(history.stdout).not.toMatch(CLEAR_KEY);
   });
 
+  it('finds no key in this repository: test keys are built at run time', async () => {
+    const root = join(import.meta.dirname, '../..');
+    const { code, stdout } = await keycard(['scan', root], { cwd: root, timeoutMs: 120_000 });
+    expect(stdout).toContain('No keys found.');
+    expect(code).toBe(0);
+  }, 120_000);
+
   it('exits 2 for a path that does not exist', async () => {
     const { code, stderr } = await keycard(['scan', '/nonexistent/keycard']);
     expect(code).toBe(2);

@@ -69,6 +69,14 @@ describe('labels', () => {
     }
     const template = `Authorization: Bearer ${'$'}{TOKEN}`;
     expect(redactText(template)).toBe(template);
+    // Code and placeholders after a key name are not credentials.
+    for (const line of [
+      'api_key: config.openai.apiKey',
+      "'x-api-key': 'your-api-key-here'",
+      'Authorization: process.env.TOKEN_VALUE',
+    ]) {
+      expect(redactText(line), line).toBe(line);
+    }
   });
 });
 
