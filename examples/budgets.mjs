@@ -1,16 +1,18 @@
 // Budgets and alerts: a free-tier quota of 5 requests a day for one key, a USD budget for a
 // workflow, alerts at 50 % and 100 %, and the BudgetExceededError a blocked call throws before
-// anything is sent. Offline: the OpenAI simulator and a made-up key.
+// anything is sent. With OPENAI_API_KEY set it calls OpenAI (5 small requests); otherwise, or
+// with --offline, the OpenAI simulator and a made-up key.
 import { BudgetExceededError, createClient, keys, openLedger } from 'keycard';
 import { fakeKey, startSimulator } from 'keycard/testing';
 
-const key = fakeKey('openai');
-const simulator = await startSimulator({ keys: [key] });
+const offline = process.argv.includes('--offline') || !process.env.OPENAI_API_KEY;
+const key = offline ? fakeKey('openai') : undefined;
+const simulator = offline ? await startSimulator({ keys: [key] }) : undefined;
 const ledger = await openLedger('memory:'); // or 'sqlite:./usage.db', 'postgres://…' to share with other workers
 ledger.on('alert', (alert) => console.log(`ALERT ${alert.message}`));
 
-const openai = await createClient('openai', keys.literal(key), {
-  baseURL: simulator.baseURL('openai'),
+const openai = await createClient('openai', offline ? keys.literal(key) : keys.env('OPENAI_API_KEY'), {
+  ...(offline ? { baseURL: simulator.baseURL('openai') } : {}),
   ledger,
   workflow: 'newsletter',
   budget: [
@@ -35,9 +37,9 @@ try {
   await ledger.flush();
   const [row] = await ledger.totals();
   console.log(
-    `used: ${row?.requests} requests, $${(row?.costUsd ?? 0).toFixed(6)}; the simulator served ${simulator.tally().total.requests}`,
+    `used: ${row?.requests} requests, $${(row?.costUsd ?? 0).toFixed(6)}; ${offline ? `the simulator served ${simulator.tally().total.requests}` : 'sent to OpenAI'}`,
   );
 } finally {
   await openai.close();
-  await simulator.close();
+  await simulator?.close();
 }

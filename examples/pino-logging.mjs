@@ -1,20 +1,26 @@
 // pino logging: keycard writes one debug line per call to your pino logger, and
 // `pinoRedaction()` makes pino redact every line it writes, so a key logged by mistake (even
-// inside an error) is replaced by its masked id.
+// inside an error) is replaced by its masked id. With ANTHROPIC_API_KEY set it calls Anthropic;
+// otherwise, or with --offline, the simulator and a made-up key.
 import { createClient, keys } from 'keycard';
 import { pinoRedaction } from 'keycard/pino';
 import { fakeKey, startSimulator } from 'keycard/testing';
 import pino from 'pino';
 
-const key = fakeKey('anthropic');
-const simulator = await startSimulator({ keys: [key] });
+const offline = process.argv.includes('--offline') || !process.env.ANTHROPIC_API_KEY;
+const key = offline ? fakeKey('anthropic') : process.env.ANTHROPIC_API_KEY;
+const simulator = offline ? await startSimulator({ keys: [key] }) : undefined;
 const logger = pino(pinoRedaction({ level: 'debug', base: undefined, timestamp: false }));
 
-const anthropic = await createClient('anthropic', keys.literal(key), {
-  baseURL: simulator.baseURL('anthropic'),
-  logger,
-  ledger: false,
-});
+const anthropic = await createClient(
+  'anthropic',
+  offline ? keys.literal(key) : keys.env('ANTHROPIC_API_KEY'),
+  {
+    ...(offline ? { baseURL: simulator.baseURL('anthropic') } : {}),
+    logger,
+    ledger: false,
+  },
+);
 try {
   await anthropic.sdk.messages.create({
     model: 'claude-haiku-4-5',
@@ -26,5 +32,5 @@ try {
   logger.error({ err: new Error(`request failed for ${key}`) }, 'call failed');
 } finally {
   await anthropic.close();
-  await simulator.close();
+  await simulator?.close();
 }

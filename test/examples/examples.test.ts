@@ -76,7 +76,7 @@ describe('scripts', () => {
   const node = (file: string, ...args: string[]) =>
     run(process.execPath, [`examples/${file}`, ...args], {
       cwd: root,
-      env: { ...process.env, OPENAI_API_KEY: '', NO_COLOR: '1' },
+      env: { ...process.env, OPENAI_API_KEY: '', ANTHROPIC_API_KEY: '', NO_COLOR: '1' },
     });
 
   it('script.mjs --offline runs the multi-provider job', async () => {
