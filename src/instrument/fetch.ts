@@ -2,6 +2,9 @@
  * The `fetch` keycard hands to an SDK. For every request it puts the current key on the wire,
  * meters the answer (tokens from the JSON body or the event stream), redacts error bodies before
  * the SDK reads them, and replays a request once when a rotated key replaced a rejected one.
+ * Answers about the key (`unauthorized`, `forbidden`, `quota_exceeded`) carry
+ * `x-should-retry: false`, so that an SDK does not retry what no retry can fix (OpenAI's
+ * `insufficient_quota` 429 above all).
  * @module
  */
 
@@ -36,6 +39,12 @@ export interface InstrumentedFetchOptions {
   isClosed: () => boolean;
 }
 
+/**
+ * The header the OpenAI and Anthropic SDKs obey over their own retry rules (`x-should-retry`):
+ * set on answers that retrying cannot fix.
+ */
+const NO_RETRY: Readonly<Record<string, string>> = { 'x-should-retry': 'false' };
+
 /** Statuses whose responses have no body. */
 const NULL_BODY_STATUSES = new Set([101, 204, 205, 304]);
 
@@ -60,12 +69,14 @@ function copyHeaders(response: Response): Headers {
   return headers;
 }
 
-function rebuild(response: Response, body: ConstructorParameters<typeof Response>[0]): Response {
-  const rebuilt = new Response(body, {
-    status: response.status,
-    statusText: response.statusText,
-    headers: copyHeaders(response),
-  });
+function rebuild(
+  response: Response,
+  body: ConstructorParameters<typeof Response>[0],
+  extraHeaders: Readonly<Record<string, string>> = {},
+): Response {
+  const headers = copyHeaders(response);
+  for (const [name, value] of Object.entries(extraHeaders)) headers.set(name, value);
+  const rebuilt = new Response(body, { status: response.status, statusText: response.statusText, headers });
   Object.defineProperty(rebuilt, 'url', { value: response.url });
   return rebuilt;
 }
@@ -211,8 +222,10 @@ export function createInstrumentedFetch(options: InstrumentedFetchOptions): Fetc
         secret = keys.current;
         continue;
       }
-      // Error bodies are redacted before the SDK copies them into an error message.
-      return rebuild(response, redactText(text));
+      // Error bodies are redacted before the SDK copies them into an error message. An answer about
+      // the key (rejected, refused, out of credit) is one no retry can fix: the OpenAI and
+      // Anthropic SDKs retry every 429 unless the answer says otherwise, so it says so.
+      return rebuild(response, redactText(text), verdict.reason === undefined ? {} : NO_RETRY);
     }
   };
   return instrumented as Fetch;

@@ -10,7 +10,9 @@ import type { ProviderId } from '../providers/ids.js';
  * A fault the simulator answers with instead of serving a request:
  * - `unauthorized`: the provider's 401 for a bad key, even when the key is good;
  * - `forbidden`: the provider's 403 (no access to the model or the endpoint);
- * - `quota`: the provider's "out of credit" answer (OpenAI: 429 `insufficient_quota`);
+ * - `quota`: the provider's "out of credit" answer (OpenAI: 429 `insufficient_quota`; Anthropic: the
+ *   400 "credit balance is too low"; xAI: a 403; Gemini: a daily quota's 429); Slack and Telegram
+ *   have no quota and answer their rate limit;
  * - `rate_limit`: a transient rate limit (429 with `retry-after` and `x-ratelimit-*` headers);
  * - `server_error`: the provider's 500;
  * - `reset`: the connection is destroyed without an answer;
@@ -70,7 +72,14 @@ export interface FailNextOptions {
    */
   provider?: ProviderId;
   /**
-   * How many matching requests in a row take the fault.
+   * How many matching HTTP requests in a row take the fault. An SDK's retries are requests too:
+   * - the key faults (`unauthorized`, `forbidden`, and `quota` where the provider has a quota)
+   *   are never retried (keycard tells the SDKs so), so one fails one call;
+   * - the transient ones (`rate_limit`, `server_error`, `reset`, `hang`, and `quota` for Slack and
+   *   Telegram, which have no quota and answer a rate limit) are retried by the SDKs that retry:
+   *   OpenAI, xAI and Anthropic make 2 retries by default (so `times: 3` fails the call, and one
+   *   fault is retried away), Slack retries by its `retryConfig`, Gemini and Telegram make none.
+   *   A client made with `maxRetries: 0` fails on the first.
    * @default 1
    */
   times?: number;
@@ -167,7 +176,13 @@ export interface Simulator {
   addKey(key: string): void;
   /** Rejects `key` from now on: the provider's 401. */
   revokeKey(key: string): void;
-  /** Answers the next matching request(s) with `fault`. Faults queue up in order. */
+  /**
+   * Answers the next matching HTTP request(s) with `fault`; faults queue up in order. `times`
+   * counts requests, and an SDK's retries are requests: see {@link FailNextOptions.times}.
+   * @example
+   * simulator.failNext('quota'); // the next call fails: CredentialError quota_exceeded
+   * simulator.failNext('rate_limit', { times: 3 }); // outlasts the OpenAI SDK's 2 retries
+   */
   failNext(fault: SimulatorFault, options?: FailNextOptions): void;
   /** What was served, per provider, key and model. */
   tally(): SimulatorTally;
