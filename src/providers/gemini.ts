@@ -11,14 +11,15 @@
  * This SDK has no `fetch` option and reads the key from the object a call is made on
  * (`GenerativeModel.apiKey`, `ChatSession._apiKey`), so keycard meters it at the method level:
  * - `GoogleGenerativeAI` is built with a placeholder, so every model starts with it too. On each
- *   model and chat keycard hands out, the key property becomes an accessor that yields the key
- *   only while a keycard call needs it (a model reads it synchronously as the call starts; a chat
- *   once its previous message is answered, so it is lent until the call settles), and
- *   {@link GEMINI_KEY_PLACEHOLDER} otherwise: the key is never stored on an SDK object, so
- *   `util.inspect`, `JSON.stringify`, spreads and loggers cannot show it. Each call takes the key
- *   in use at that moment, so a rotated key is picked up by models and chats made before the
- *   rotation too. Assigning the property throws: the key comes from the key source.
- *   `util.inspect` and `toJSON` of a model or chat show `{ model }` only.
+ *   model and chat keycard hands out, the key property (`apiKey`, `_apiKey`) always reads
+ *   {@link GEMINI_KEY_PLACEHOLDER}, during a call too, and assigning it throws (the key comes from
+ *   the key source). Each call runs the SDK's method on an object made for that call alone, whose
+ *   prototype is the model or chat and whose own key property is a getter over the `Secret` (see
+ *   `keySlot`): no object the caller can reach holds the key, or lends it, at any time. The SDK
+ *   then puts it in the `x-goog-api-key` header of the request it hands to the global `fetch`.
+ *   Each call takes the key in use at that moment, so a rotated key is picked up by models and
+ *   chats made before the rotation too. `util.inspect` and `toJSON` of a model or chat show
+ *   `{ model }` only.
  * - It meters `generateContent`, `generateContentStream`, `countTokens`, `embedContent`,
  *   `batchEmbedContents`, and `startChat()`'s `sendMessage` and `sendMessageStream`: one ledger
  *   event per call; a rejected key (HTTP 400 `API_KEY_INVALID`) re-reads the key source and
@@ -73,8 +74,9 @@ export const GEMINI_KEY_PLACEHOLDER = 'keycard-managed-key';
 /** The longest delay a Node timer takes (a longer one fires at once). */
 const MAX_TIMER_MS = 2_147_483_647;
 
-type AnyFunction = (...args: unknown[]) => unknown;
-type Lend = <T>(secret: Secret, call: () => Promise<T>) => Promise<T>;
+type AnyFunction = (this: unknown, ...args: unknown[]) => unknown;
+/** Runs `call` with the object to call the SDK's method on for one call made with `secret`. */
+type Lend = <T>(secret: Secret, call: (receiver: object) => Promise<T>) => Promise<T>;
 
 /** What every metered object of one client shares. */
 interface Metering {
@@ -83,12 +85,15 @@ interface Metering {
   baseUrl: string | undefined;
 }
 
-/** Replaces the own method `target[name]` with `wrap(original)`, non-enumerable. */
+/**
+ * Replaces the own method `target[name]` with `wrap(original)`, non-enumerable. `original` is
+ * unbound: the wrapper chooses the object it runs on.
+ */
 function patch(target: object, name: string, wrap: (original: AnyFunction) => AnyFunction): void {
   const original = (target as Record<string, unknown>)[name];
   if (typeof original !== 'function') return;
   Object.defineProperty(target, name, {
-    value: wrap((original as AnyFunction).bind(target)),
+    value: wrap(original as AnyFunction),
     configurable: true,
     writable: true,
     enumerable: false,
@@ -109,16 +114,19 @@ function hide(target: object, describe: () => Record<string, unknown>): void {
 }
 
 /**
- * Turns `target[property]`, where the SDK reads the key, into an accessor that yields the key
- * only while a call made through the returned `lend` needs it, and the placeholder otherwise.
- * Models read it synchronously as a call starts, so it is lent for that moment only
- * (`untilSettled: false`); chats read it once the previous message is answered, so it is lent
- * until the call settles. Concurrent calls each lend theirs.
+ * Where the key is, for a model (`apiKey`) or a chat (`_apiKey`): never on the object. Its
+ * `property` always reads {@link GEMINI_KEY_PLACEHOLDER}, and assigning it throws. Each call runs
+ * the SDK's method on a **receiver** made for that call alone: an object whose prototype is
+ * `target` (so the SDK reads the model, history and options from it as usual) and whose own
+ * `property` yields the key in use (a getter over the `Secret`, so not even the receiver holds
+ * the clear text). The SDK's writes of `forwarded` properties (a chat's `_sendPromise`) go to
+ * `target`. Nothing the caller holds refers to the receiver: only the SDK's own call frames and
+ * promise callbacks do, until the call settles and it is garbage. A chat reads the key once its
+ * previous message is answered, a model as the call starts: both read it from the receiver.
  */
-function keySlot(target: object, property: string, untilSettled: boolean): Lend {
-  const lent: Secret[] = [];
+function keySlot(target: object, property: string, forwarded: readonly string[] = []): Lend {
   Object.defineProperty(target, property, {
-    get: () => lent[lent.length - 1]?.reveal() ?? GEMINI_KEY_PLACEHOLDER,
+    get: () => GEMINI_KEY_PLACEHOLDER,
     set: () => {
       throw new KeycardError(
         'keycard: the Gemini API key is set by keycard from the key source; it cannot be assigned on the SDK objects.',
@@ -127,22 +135,20 @@ function keySlot(target: object, property: string, untilSettled: boolean): Lend 
     enumerable: false,
     configurable: true,
   });
-  return async (secret, call) => {
-    lent.push(secret);
-    const release = () => {
-      lent.splice(lent.lastIndexOf(secret), 1);
-    };
-    let pending: ReturnType<typeof call>;
-    try {
-      pending = call();
-    } finally {
-      if (!untilSettled) release();
+  const fields = target as Record<string, unknown>;
+  return (secret, call) => {
+    const receiver = Object.create(target) as object;
+    Object.defineProperty(receiver, property, { get: () => secret.reveal(), enumerable: false });
+    for (const name of forwarded) {
+      Object.defineProperty(receiver, name, {
+        get: () => fields[name],
+        set: (value: unknown) => {
+          fields[name] = value;
+        },
+        enumerable: false,
+      });
     }
-    try {
-      return await pending;
-    } finally {
-      if (untilSettled) release();
-    }
+    return call(receiver);
   };
 }
 
@@ -267,10 +273,10 @@ function meterMethods(
             model,
             stream: method.stream ?? false,
             run: (secret) =>
-              lend(secret, async () => {
+              lend(secret, async (receiver) => {
                 const options = callOptions(args[1], metering, modelTimeout);
                 const callArgs = options === args[1] ? args : [args[0], options, ...args.slice(2)];
-                const result = await original(...callArgs);
+                const result = await original.apply(receiver, callArgs);
                 return method.stream === true ? redactStreamResult(result) : result;
               }),
             ...(method.usage === undefined ? {} : { usage: method.usage }),
@@ -281,7 +287,7 @@ function meterMethods(
 
 function meterChat(chat: ChatSession, metering: Metering, modelTimeout: number | undefined): ChatSession {
   const model = bareModel(chat.model);
-  const lend = keySlot(chat, '_apiKey', true);
+  const lend = keySlot(chat, '_apiKey', ['_sendPromise']);
   meterMethods(
     chat,
     [
@@ -308,7 +314,7 @@ function meterModel(
   modelTimeout: number | undefined,
 ): GenerativeModel {
   const model = bareModel(generative.model);
-  const lend = keySlot(generative, 'apiKey', false);
+  const lend = keySlot(generative, 'apiKey');
   meterMethods(
     generative,
     [
@@ -333,7 +339,7 @@ function meterModel(
     'startChat',
     (original) =>
       (...args) =>
-        meterChat(original(...args) as ChatSession, metering, modelTimeout),
+        meterChat(original.apply(generative, args) as ChatSession, metering, modelTimeout),
   );
   hide(generative, () => ({ model }));
   return generative;
@@ -368,14 +374,18 @@ export const gemini: ProviderAdapter<
       sdk,
       'getGenerativeModel',
       (original) => (params, options) =>
-        meterModel(original(params, modelOptions(options)) as GenerativeModel, metering, timeoutOf(options)),
+        meterModel(
+          original.call(sdk, params, modelOptions(options)) as GenerativeModel,
+          metering,
+          timeoutOf(options),
+        ),
     );
     patch(
       sdk,
       'getGenerativeModelFromCachedContent',
       (original) => (cached, params, options) =>
         meterModel(
-          original(cached, params, modelOptions(options)) as GenerativeModel,
+          original.call(sdk, cached, params, modelOptions(options)) as GenerativeModel,
           metering,
           timeoutOf(options),
         ),

@@ -5,7 +5,9 @@
  * telegraf has no `fetch` option (node-fetch 2 is hard-wired) and puts the token in the URL
  * path (`/bot<TOKEN>/<method>`), so keycard meters it at the method level: every typed method
  * (`getMe`, `sendMessage`, …) goes through `callApi`, which keycard wraps to
- * - put the current token on the client before each call (so a rotated token is picked up),
+ * - run telegraf's `callApi` on an object made for that call alone (see {@link callReceiver}),
+ *   which gives it the current token (so a rotated token is picked up) while the client itself
+ *   keeps {@link TELEGRAM_TOKEN_PLACEHOLDER},
  * - time and record the call (one ledger event per method, named after it, no tokens),
  * - end it after `timeout` (default {@link DEFAULT_TELEGRAM_TIMEOUT_MS}, plus the long-poll wait of
  *   `getUpdates`) with a `TimeoutError`: telegraf itself waits up to 500 s, and a body cut short
@@ -18,11 +20,16 @@
  * (outcome `rate_limited`, `parameters.retry_after` kept). Telegram is free: it never yields
  * `quota_exceeded`.
  *
+ * Where the token is: never on the client. `sdk.token` reads the placeholder (assigning it
+ * throws), and `sdk.options.agent` is empty: keycard keeps the HTTP agent (the caller's
+ * `sdkOptions.agent`, else telegraf's keep-alive one) to itself, because an agent's sockets lead
+ * to the request in flight, whose path holds the token. The clear token exists only in telegraf's
+ * call frames, the URL it builds and the request node-fetch sends; every error is redacted
+ * (telegraf leaves the token in the URL of its body-phase errors, and of connection errors for
+ * tokens that do not look like Telegram's). telegraf's `debug` output (`DEBUG=telegraf:*`) is
+ * redacted too (`src/redact/debug-output.ts`).
+ *
  * Known limits:
- * - the token has to sit on the client object (`token`, made non-enumerable); `util.inspect` and
- *   `JSON.stringify` of `.sdk` show a summary instead, and every error is redacted (telegraf leaves
- *   the token in the URL of its body-phase errors, and of connection errors for tokens that do not
- *   look like Telegram's);
  * - `getFileLink()` returns a download URL that holds the token: that is what the URL is for;
  * - `NODE_DEBUG=http` makes Node itself print request URLs, token included;
  * - telegraf makes no retries, so `maxRetries` does not apply.
@@ -37,6 +44,9 @@ import type { FailureClass, KeyIdentity, ProviderAdapter, ProviderFailure } from
 
 /** What `sdkOptions` may hold for Telegram: telegraf's client options but the API root. */
 export type TelegramSdkOptions = Omit<Partial<Telegram['options']>, 'apiRoot'>;
+
+/** What the client holds instead of the token: calls get the real one (see {@link callReceiver}). */
+export const TELEGRAM_TOKEN_PLACEHOLDER = 'keycard-managed-token';
 
 /** How long one call may take when no `timeout` is set, in milliseconds. */
 export const DEFAULT_TELEGRAM_TIMEOUT_MS = 60_000;
@@ -102,6 +112,40 @@ function redactAsInPath(secret: Secret): void {
     registerSecret(inPath, `[REDACTED telegram ${secret.maskedId}]`);
 }
 
+/**
+ * `this` for one telegraf call: an object made for that call alone, whose prototype is the client
+ * (so telegraf reads its methods and settings as usual), with its own `token` (a getter over the
+ * `Secret`) and `options` (the client's, with the agent keycard keeps). telegraf reads both as
+ * the call starts; nothing the caller holds refers to this object.
+ */
+function callReceiver(client: Telegram, secret: Secret, agent: unknown): Telegram {
+  const receiver = Object.create(client) as Telegram;
+  Object.defineProperties(receiver, {
+    token: { get: () => secret.reveal(), enumerable: false },
+    options: { get: () => ({ ...client.options, agent }), enumerable: false },
+  });
+  return receiver;
+}
+
+/** Makes `client.token` the placeholder for good: reading it gives the placeholder, assigning throws. */
+function placeholderToken(client: Telegram): void {
+  Object.defineProperty(client, 'token', {
+    get: () => TELEGRAM_TOKEN_PLACEHOLDER,
+    set: () => {
+      throw new KeycardError(
+        'keycard: the Telegram bot token is set by keycard from the key source; it cannot be assigned on the client.',
+      );
+    },
+    enumerable: false,
+    configurable: true,
+  });
+}
+
+/** Replaces `client[name]` with `value`, as a non-enumerable own method. */
+function defineMethod(client: Telegram, name: string, value: unknown): void {
+  Object.defineProperty(client, name, { value, enumerable: false, configurable: true, writable: true });
+}
+
 /** The adapter's `failureFromError`: a `TelegramError` carries the API's answer in `response`. */
 function failureFromError(error: unknown): ProviderFailure | undefined {
   if (!(error instanceof Error)) return undefined;
@@ -123,13 +167,17 @@ export const telegram: ProviderAdapter<Telegram, typeof import('telegraf'), Tele
     // telegraf resolves `./bot<TOKEN>/<method>` against apiRoot: a root with a path needs its
     // trailing slash, or its last segment is dropped.
     const root = context.baseURL ?? 'https://api.telegram.org';
-    const client = new module.Telegram(context.currentKey().reveal(), {
+    const client = new module.Telegram(TELEGRAM_TOKEN_PLACEHOLDER, {
       ...context.sdkOptions,
       apiRoot: new URL(root).pathname === '/' || root.endsWith('/') ? root : `${root}/`,
     });
-    // Off `Object.keys`, spreads and serialisers that ignore `toJSON`; callApi still reads it.
-    Object.defineProperty(client, 'token', { enumerable: false, writable: true, configurable: true });
-    const original = client.callApi.bind(client) as CallApi;
+    placeholderToken(client);
+    // The agent's sockets lead to the request in flight (its path holds the token): keycard keeps
+    // it (telegraf has already dropped it for an `http:` root).
+    const agent: unknown = client.options.agent;
+    Reflect.deleteProperty(client.options, 'agent');
+    const original = client.callApi as CallApi;
+    const originalFileLink = client.getFileLink as (this: Telegram, fileId: unknown) => Promise<URL>;
     const callApi: CallApi = (method, payload, options = {}) => {
       const callerSignal = options.signal;
       const callLimit = limitMs === undefined ? undefined : limitMs + longPollMs(method, payload);
@@ -145,11 +193,14 @@ export const telegram: ProviderAdapter<Telegram, typeof import('telegraf'), Tele
               : callerSignal === undefined
                 ? timer
                 : AbortSignal.any([callerSignal, timer]);
-          // telegraf reads the token synchronously when the call starts.
-          (client as { token: string }).token = secret.reveal();
           redactAsInPath(secret);
           try {
-            return await original(method, payload, signal === undefined ? {} : { signal });
+            return await original.call(
+              callReceiver(client, secret, agent),
+              method,
+              payload,
+              signal === undefined ? {} : { signal },
+            );
           } catch (error) {
             if (timer?.aborted === true && callerSignal?.aborted !== true && callLimit !== undefined)
               throw timeoutError(method, callLimit, error);
@@ -158,12 +209,11 @@ export const telegram: ProviderAdapter<Telegram, typeof import('telegraf'), Tele
         },
       });
     };
-    Object.defineProperty(client, 'callApi', {
-      value: callApi,
-      enumerable: false,
-      configurable: true,
-      writable: true,
-    });
+    defineMethod(client, 'callApi', callApi);
+    // The download URL holds the token by design; it is built on a call's own object too.
+    defineMethod(client, 'getFileLink', (fileId: unknown) =>
+      originalFileLink.call(callReceiver(client, context.currentKey(), agent), fileId),
+    );
     return client;
   },
 

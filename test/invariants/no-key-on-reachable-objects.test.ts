@@ -1,0 +1,114 @@
+/**
+ * No object keycard hands out leads to the clear key, during a call or after it: the client, its
+ * `.sdk`, what the SDK returns (Gemini's models and chats, a pending call's promise, the result),
+ * walked through every own property (getters called, symbols and hidden ones included, Maps,
+ * Sets, buffers, prototypes) and printed by `util.inspect` with `customInspect: false`,
+ * `showHidden` and no depth limit. A proxy holds each request at the server, so the call is in
+ * flight while the objects are looked at. Telegram goes over HTTPS with its own agent: an agent's
+ * sockets lead to the request in flight, whose path holds the token.
+ */
+import { Agent } from 'node:https';
+import { inspect } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createClient, type KeycardClient } from '../../src/client.js';
+import { keys } from '../../src/keys/index.js';
+import { MemoryLedger } from '../../src/ledger/memory.js';
+import type { SupportedProvider } from '../../src/providers/registry.js';
+import { startSimulator } from '../../src/testing/index.js';
+import { startHoldingProxy } from '../helpers/holding-proxy.js';
+import { CANARY_MARKER, type TestKeyKind, testKey } from '../helpers/keys.js';
+import { pathsTo } from '../helpers/reach.js';
+import { makeTestCertificates, type TestCertificates } from '../helpers/tls.js';
+
+// biome-ignore lint/suspicious/noExplicitAny: each provider's SDK has its own type.
+type AnySdk = any;
+
+/** A call in flight, and the objects it handed out on the way. */
+interface Started {
+  pending: Promise<unknown>;
+  handedOut: unknown[];
+}
+
+const messages = [{ role: 'user' as const, content: 'hi' }];
+
+const START: Record<SupportedProvider, (sdk: AnySdk) => Started> = {
+  openai: (sdk) => ({
+    pending: sdk.chat.completions.create({ model: 'gpt-4o-mini', messages }),
+    handedOut: [sdk.chat.completions],
+  }),
+  xai: (sdk) => ({ pending: sdk.chat.completions.create({ model: 'grok-3-mini', messages }), handedOut: [] }),
+  anthropic: (sdk) => ({
+    pending: sdk.messages.create({ model: 'claude-haiku-4-5', max_tokens: 16, messages }),
+    handedOut: [sdk.messages],
+  }),
+  gemini: (sdk) => {
+    const model = sdk.getGenerativeModel({ model: 'gemini-2.5-flash' });
+    const chat = model.startChat();
+    return { pending: chat.sendMessage('hi'), handedOut: [model, chat] };
+  },
+  slack: (sdk) => ({ pending: sdk.chat.postMessage({ channel: 'C1', text: 'hi' }), handedOut: [sdk.chat] }),
+  telegram: (sdk) => ({ pending: sdk.sendMessage(42, 'hi'), handedOut: [] }),
+};
+
+let certificates: TestCertificates;
+beforeAll(async () => {
+  certificates = await makeTestCertificates();
+});
+
+const agents: Agent[] = [];
+afterAll(() => {
+  for (const agent of agents) agent.destroy();
+});
+
+/** What a look at `roots` finds: paths to the key, and whether util.inspect prints it. */
+function look(roots: readonly unknown[], needles: readonly string[]): { paths: string[]; printed: boolean } {
+  const paths = pathsTo(roots, needles);
+  const text = inspect(roots, {
+    customInspect: false,
+    showHidden: true,
+    depth: Number.POSITIVE_INFINITY,
+    getters: true,
+    maxArrayLength: Number.POSITIVE_INFINITY,
+    maxStringLength: Number.POSITIVE_INFINITY,
+  });
+  return { paths, printed: needles.some((needle) => text.includes(needle)) };
+}
+
+describe.each(Object.keys(START) as SupportedProvider[])('a %s client', (provider) => {
+  it('leads to no clear key while a call is in flight, nor after it', async () => {
+    const canary = testKey(provider as TestKeyKind, 'reach', CANARY_MARKER);
+    const needles = [CANARY_MARKER, canary.slice(-20), encodeURIComponent(canary).slice(-20)];
+    const simulator = await startSimulator({ keys: [canary] });
+    const https = provider === 'telegram';
+    const proxy = await startHoldingProxy(simulator.url, https ? certificates : undefined);
+    const agent = https ? new Agent({ ca: certificates.ca, keepAlive: true }) : undefined;
+    if (agent !== undefined) agents.push(agent);
+    let client: KeycardClient<AnySdk> | undefined;
+    try {
+      client = (await createClient(provider, keys.literal(canary), {
+        baseURL: simulator.baseURL(provider).replace(simulator.url, proxy.url),
+        maxRetries: 0,
+        ledger: new MemoryLedger(),
+        ...(agent === undefined ? {} : { sdkOptions: { agent } }),
+      } as never)) as KeycardClient<AnySdk>;
+      const { pending, handedOut } = START[provider](client.sdk);
+      pending.catch(() => {});
+      await proxy.arrived();
+
+      const during = look([client, client.sdk, pending, ...handedOut], needles);
+      expect(during.paths).toEqual([]);
+      expect(during.printed).toBe(false);
+
+      proxy.release();
+      const result = await pending;
+      const after = look([client, client.sdk, pending, result, ...handedOut], needles);
+      expect(after.paths).toEqual([]);
+      expect(after.printed).toBe(false);
+    } finally {
+      proxy.release();
+      await client?.close();
+      await proxy.close();
+      await simulator.close();
+    }
+  });
+});
