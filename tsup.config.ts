@@ -18,6 +18,8 @@ const library: Options = {
   clean: false,
   splitting: true,
   treeshake: false,
+  // `import.meta.url` in the CommonJS build (src/redact/debug-output.ts resolves from keycard's folder).
+  shims: true,
 };
 
 // The command is ESM only: it runs as a program, nobody require()s it.

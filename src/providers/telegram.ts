@@ -37,6 +37,7 @@
  */
 import type { Telegram } from 'telegraf';
 import { KeycardError } from '../errors.js';
+import { redactDebugOutputOf } from '../redact/debug-output.js';
 import { registerSecret } from '../redact/registry.js';
 import type { Secret } from '../secret.js';
 import { asObject } from './json.js';
@@ -160,7 +161,12 @@ function failureFromError(error: unknown): ProviderFailure | undefined {
 export const telegram: ProviderAdapter<Telegram, typeof import('telegraf'), TelegramSdkOptions> = {
   id: 'telegram',
   packageName: 'telegraf',
-  load: () => import('telegraf'),
+  load: async () => {
+    const module = await import('telegraf');
+    // telegraf logs through `debug` (`DEBUG=telegraf:*`): its lines are redacted from now on.
+    redactDebugOutputOf('telegraf');
+    return module;
+  },
 
   create(module, context) {
     const limitMs = limitOf(context.timeout);
