@@ -77,9 +77,9 @@ export interface FailNextOptions {
    *   are never retried (keycard tells the SDKs so), so one fails one call;
    * - the transient ones (`rate_limit`, `server_error`, `reset`, `hang`, and `quota` for Slack and
    *   Telegram, which have no quota and answer a rate limit) are retried by the SDKs that retry:
-   *   OpenAI, xAI and Anthropic make 2 retries by default (so `times: 3` fails the call, and one
-   *   fault is retried away), Slack retries by its `retryConfig`, Gemini and Telegram make none.
-   *   A client made with `maxRetries: 0` fails on the first.
+   *   OpenAI, xAI, Anthropic and (through keycard, by default) Slack make 2 retries, so one fault
+   *   is retried away and `times: 3` fails the call; Gemini and Telegram make none. A client made
+   *   with `maxRetries: 0` fails on the first.
    * @default 1
    */
   times?: number;

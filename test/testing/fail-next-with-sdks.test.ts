@@ -72,21 +72,24 @@ describe.each(['openai', 'xai', 'anthropic', 'gemini'] as const)('%s at default 
   });
 });
 
-describe.each(['openai', 'anthropic'] as const)('%s: transient faults count requests', (provider) => {
-  it('a rate limit once is retried away by the SDK; times: 3 outlasts its 2 retries', async () => {
-    const current = await defaultRetries(provider);
-    current.simulator.failNext('rate_limit');
-    await expect(call(provider, current)).resolves.toBeDefined();
-    expect(requestsSeen(current)).toBe(2);
+describe.each(['openai', 'anthropic', 'slack'] as const)(
+  '%s: transient faults count requests',
+  (provider) => {
+    it('a rate limit once is retried away; times: 3 outlasts the 2 default retries', async () => {
+      const current = await defaultRetries(provider);
+      current.simulator.failNext('rate_limit');
+      await expect(call(provider, current)).resolves.toBeDefined();
+      expect(requestsSeen(current)).toBe(2);
 
-    current.simulator.reset();
-    current.simulator.failNext('rate_limit', { times: 3 });
-    const error = await rejection(call(provider, current));
-    expect(isCredentialError(error)).toBe(false);
-    expect((error as { status?: unknown }).status).toBe(429);
-    expect(requestsSeen(current)).toBe(3);
-  });
-});
+      current.simulator.reset();
+      current.simulator.failNext('rate_limit', { times: 3 });
+      const error = await rejection(call(provider, current));
+      expect(isCredentialError(error)).toBe(false);
+      expect(requestsSeen(current)).toBe(3);
+      expect(current.simulator.tally().total.errors).toEqual({ 429: 3 });
+    });
+  },
+);
 
 describe.each(['gemini', 'telegram'] as const)('%s makes no retries', (provider) => {
   it('one rate_limit fault is one failed call', async () => {
