@@ -14,11 +14,11 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createClient } from '../../src/client.js';
 import { type CredentialError, isCredentialError, isKeycardError } from '../../src/errors.js';
 import { keys } from '../../src/keys/index.js';
-import { DEFAULT_TELEGRAM_TIMEOUT_MS } from '../../src/providers/telegram.js';
+import { DEFAULT_TELEGRAM_TIMEOUT_MS, TELEGRAM_TOKEN_PLACEHOLDER } from '../../src/providers/telegram.js';
 import { safeJson } from '../helpers/capture.js';
 import { type ClientFixture, clientFixture } from '../helpers/fixture.js';
 import { testKey } from '../helpers/keys.js';
-import { rejection } from '../helpers/rejections.js';
+import { rejection, thrownBy } from '../helpers/rejections.js';
 
 let fixture: ClientFixture<'telegram'>;
 beforeEach(async () => {
@@ -110,6 +110,19 @@ describe('calls', () => {
       expect(output.includes(secretPart(fixture.key))).toBe(false);
     }
     expect(fixture.simulator.requests[0]?.path).toMatch(/^\/telegram\/bot\d+:\*{4}\w{4}\/getMe$/);
+  });
+
+  it('keeps a placeholder as the token: reading gives it, assigning throws; getFileLink still links', async () => {
+    const sdk = fixture.client.sdk;
+    expect(sdk.token).toBe(TELEGRAM_TOKEN_PLACEHOLDER);
+    expect(sdk.options.agent).toBeUndefined();
+    expect(isKeycardError(thrownBy(() => Object.assign(sdk, { token: fixture.key })))).toBe(true);
+    const link = await sdk.getFileLink('BQACAgIAAx');
+    // The download link is the one place the token is meant to be: it is what the link is for.
+    expect(link.pathname).toBe(`/telegram/file/bot${fixture.key}/documents/BQACAgIAAx.dat`);
+    const download = await fetch(link);
+    expect(download.status).toBe(200);
+    expect((await fixture.events()).map((event) => event.operation)).toEqual(['getFile']);
   });
 
   it('passes a caller’s signal through callApi: its abort stays an abort', async () => {
