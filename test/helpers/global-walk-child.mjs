@@ -82,8 +82,12 @@ function walk(secrets) {
       check(Buffer.from(object.buffer, object.byteOffset, object.byteLength).toString('latin1'), path);
       continue;
     }
-    if (object instanceof Map)
-      for (const [key, entry] of object) visit(key, `${path}<key>`), visit(entry, `${path}<value>`);
+    if (object instanceof Map) {
+      for (const [key, entry] of object) {
+        visit(key, `${path}<key>`);
+        visit(entry, `${path}<value>`);
+      }
+    }
     if (object instanceof Set) for (const entry of object) visit(entry, `${path}<entry>`);
     let keys = [];
     try {

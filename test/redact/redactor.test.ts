@@ -74,7 +74,9 @@ describe('exact-value redactor', () => {
       forEach(visit: (value: string) => void): void;
     };
     const values: string[] = [];
-    registry.forEach((value) => values.push(value));
+    registry.forEach((value) => {
+      values.push(value);
+    });
     expect(values).toContain(key);
   });
 });
