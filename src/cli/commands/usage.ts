@@ -11,6 +11,7 @@ import { openLedger } from '../../ledger/open.js';
 import type { Ledger, TotalsDimension, TotalsRow } from '../../ledger/types.js';
 import { CliError, colors, json, out, table, usd } from '../output.js';
 import { renderReport } from '../report.js';
+import { csvCell, plain } from '../sanitize.js';
 
 interface UsageOptions {
   by?: string;
@@ -51,7 +52,12 @@ export function parseTime(text: string, option: string): Date {
   return date;
 }
 
+/** A row's label for the terminal; ledger values may come from a provider or another process. */
 function label(row: TotalsRow, by: TotalsDimension): string {
+  return plain(rawLabel(row, by));
+}
+
+function rawLabel(row: TotalsRow, by: TotalsDimension): string {
   switch (by) {
     case 'fingerprint':
       return `${row.maskedId ?? ''} (${row.fingerprint ?? ''})`;
@@ -70,20 +76,15 @@ function label(row: TotalsRow, by: TotalsDimension): string {
   }
 }
 
-function csvCell(value: string | number | null | undefined): string {
-  const text = value === null || value === undefined ? '' : String(value);
-  return /[",\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
-}
-
 /** Daily cost per key, as lines in the terminal. */
 function chart(rows: TotalsRow[]): string {
   const days = [...new Set(rows.map((row) => row.day ?? ''))].sort();
-  const keys = [...new Set(rows.map((row) => row.maskedId ?? row.fingerprint ?? 'key'))];
+  const keys = [...new Set(rows.map((row) => plain(row.maskedId ?? row.fingerprint ?? 'key')))];
   if (days.length === 0) return 'No usage in this range.';
   const series = keys.map((key) =>
     days.map((day) =>
       rows
-        .filter((row) => row.day === day && (row.maskedId ?? row.fingerprint) === key)
+        .filter((row) => row.day === day && plain(row.maskedId ?? row.fingerprint ?? 'key') === key)
         .reduce((sum, row) => sum + (row.costUsd ?? 0), 0),
     ),
   );
@@ -197,7 +198,7 @@ Examples:
           const head = [options.by ?? 'key', ...(by === 'fingerprint' ? ['maskedId'] : []), ...columns];
           out(head.join(','));
           for (const row of rows) {
-            const first = by === 'fingerprint' ? [row.fingerprint, row.maskedId] : [label(row, by)];
+            const first = by === 'fingerprint' ? [row.fingerprint, row.maskedId] : [rawLabel(row, by)];
             out([...first, ...columns.map((column) => row[column])].map(csvCell).join(','));
           }
           return;
