@@ -171,3 +171,23 @@ describe('keycard usage with hostile values in the ledger', () => {
     }
   });
 });
+
+describe('keycard usage --ledger-env', () => {
+  it('reads the ledger URL from the named variable, so no password sits in argv', async () => {
+    const path = join(await mkdtemp(join(tmpdir(), 'keycard-cli-ledger-env-')), 'ledger.db');
+    const ledger = await openSqliteLedger(path);
+    ledger.record(usageEvent({ model: 'gpt-4o-mini' }));
+    await ledger.close();
+    const result = await keycard(
+      ['usage', '--ledger-env', 'KEYCARD_TEST_LEDGER', '--by', 'model', '--json'],
+      {
+        env: { KEYCARD_TEST_LEDGER: `sqlite:${path}` },
+      },
+    );
+    expect(result.code).toBe(0);
+    expect((JSON.parse(result.stdout) as Array<{ model: string }>)[0]?.model).toBe('gpt-4o-mini');
+    const unset = await keycard(['usage', '--ledger-env', 'KEYCARD_TEST_UNSET']);
+    expect(unset.code).toBe(2);
+    expect(unset.stderr).toContain('KEYCARD_TEST_UNSET, which is not set');
+  });
+});

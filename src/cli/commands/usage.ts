@@ -18,6 +18,7 @@ interface UsageOptions {
   since?: string;
   until?: string;
   ledger?: string;
+  ledgerEnv?: string;
   json?: boolean;
   csv?: boolean;
   chart?: boolean;
@@ -110,7 +111,25 @@ function chart(rows: TotalsRow[]): string {
   return `Daily cost per key, ${days[0]} to ${days.at(-1)}\n${plot}\n${legend}`;
 }
 
+/**
+ * The ledger to read: `--ledger URL`, or `--ledger-env NAME` (the URL from a variable, so that a
+ * password in it never shows in `ps`), or the default.
+ */
 async function openFor(options: UsageOptions): Promise<Ledger> {
+  if (options.ledger !== undefined && options.ledgerEnv !== undefined)
+    throw new CliError('keycard usage: give --ledger or --ledger-env, not both.', 2);
+  if (options.ledgerEnv !== undefined) {
+    const url = process.env[options.ledgerEnv]?.trim();
+    if (url === undefined || url === '')
+      throw new CliError(`keycard usage: --ledger-env names ${options.ledgerEnv}, which is not set.`, 2);
+    return openLedger(url);
+  }
+  if (options.ledger !== undefined && /^postgres(ql)?:\/\/[^/@]*:[^/@]*@/.test(options.ledger)) {
+    process.emitWarning(
+      'keycard: the database password on the command line is visible to other users (ps). Use PGPASSWORD, or --ledger-env NAME with the URL in that variable.',
+      { code: 'KEYCARD_PASSWORD_IN_ARGV' },
+    );
+  }
   return options.ledger === undefined ? defaultLedger() : openLedger(options.ledger);
 }
 
@@ -122,6 +141,10 @@ export function registerUsage(program: Command): void {
     .option('--since <when>', 'from this date, time or age (2026-11-01, 7d, 12h)')
     .option('--until <when>', 'before this date, time or age')
     .option('--ledger <url>', 'the ledger: sqlite:PATH, postgres://…; default: $KEYCARD_HOME/ledger.db')
+    .option(
+      '--ledger-env <name>',
+      'read the ledger URL from this environment variable (keeps a password out of ps)',
+    )
     .option('--json', 'print JSON')
     .option('--csv', 'print CSV')
     .option('--chart', 'draw the daily cost per key in the terminal')
@@ -136,7 +159,9 @@ Examples:
   keycard usage --by day --csv > usage.csv
   keycard usage --chart --since 30d
   keycard usage --html report.html --budget-usd 50
-  keycard usage --ledger postgres://keycard@db/usage?schema=keycard --json`,
+  keycard usage --ledger postgres://keycard@db/usage?schema=keycard --json
+  PGPASSWORD=… keycard usage --ledger postgres://keycard@db/usage
+  keycard usage --ledger-env KEYCARD_LEDGER_URL`,
     )
     .action(async (options: UsageOptions) => {
       const by = BY[options.by ?? 'key'];
