@@ -12,6 +12,7 @@ import { KeyHolder } from './instrument/key-holder.js';
 import { createMeter } from './instrument/meter-call.js';
 import { Recorder } from './instrument/recorder.js';
 import { wrapSdk } from './instrument/sdk-proxy.js';
+import { checkTransport } from './instrument/transport.js';
 import { env } from './keys/env.js';
 import { from } from './keys/spec.js';
 import { isKeySource, type KeySource } from './keys/types.js';
@@ -78,6 +79,13 @@ export interface ClientOptions<P extends SupportedProvider = SupportedProvider> 
    * @default the provider's public API
    */
   baseURL?: string | undefined;
+  /**
+   * Send the key over plain `http://` to a host other than this machine. keycard refuses that by
+   * default (a `CredentialError` with reason `insecure_source`, before anything is sent), as the
+   * key would cross the network in clear; `localhost`, `127.0.0.0/8` and `::1` are always allowed.
+   * @default false
+   */
+  dangerouslyAllowPlainHttp?: boolean | undefined;
   /**
    * Request timeout in milliseconds, passed to the SDK.
    * @default the SDK's (10 minutes for OpenAI and Anthropic), except Slack and Telegram: 60 s
@@ -253,6 +261,8 @@ export async function createClient<P extends SupportedProvider>(
     options.logger === undefined
       ? undefined
       : (message: string) => logger.warn(message, { source: describe });
+  const allowPlainHttp = options.dangerouslyAllowPlainHttp === true;
+  checkTransport(provider, options.baseURL, allowPlainHttp, { source: describe });
   const secret = await resolveKey(source, provider, { onWarning });
   await validate(secret);
   const module = await loadSdk(adapter);
@@ -300,7 +310,16 @@ export async function createClient<P extends SupportedProvider>(
     http === undefined
       ? () =>
           Promise.reject(new KeycardError(`keycard: the ${provider} adapter does not route through fetch.`))
-      : createInstrumentedFetch({ adapter, http, keys, recorder, baseFetch: options.fetch, isClosed });
+      : createInstrumentedFetch({
+          adapter,
+          http,
+          keys,
+          recorder,
+          baseFetch: options.fetch,
+          isClosed,
+          allowPlainHttp,
+          source: describe,
+        });
   const raw = adapter.create(module, {
     baseURL: options.baseURL,
     fetch,

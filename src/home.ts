@@ -2,6 +2,7 @@
  * keycard's home directory: where the default ledger and keystore live.
  * @module
  */
+import { statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 
@@ -11,8 +12,29 @@ import { join, resolve } from 'node:path';
  */
 export function keycardHome(): string {
   const configured = process.env['KEYCARD_HOME']?.trim();
-  if (configured !== undefined && configured !== '') return resolve(expandHome(configured));
-  return join(homedir(), '.keycard');
+  const home =
+    configured !== undefined && configured !== ''
+      ? resolve(expandHome(configured))
+      : join(homedir(), '.keycard');
+  warnIfShared(home);
+  return home;
+}
+
+const checked = new Set<string>();
+
+/**
+ * One warning per process and directory when keycard's home may be read or entered by group or
+ * others: the ledger and the keystore live there.
+ */
+function warnIfShared(home: string): void {
+  if (checked.has(home) || process.platform === 'win32') return;
+  checked.add(home);
+  const mode = statSync(home, { throwIfNoEntry: false })?.mode;
+  if (mode === undefined || (mode & 0o077) === 0) return;
+  process.emitWarning(
+    `keycard: ${home} (KEYCARD_HOME) can be read by group or others (mode ${(mode & 0o777).toString(8).padStart(4, '0')}); the ledger and keystore live there. Run: chmod 700 ${home}`,
+    { code: 'KEYCARD_HOME_SHARED' },
+  );
 }
 
 /** `~` and `~/…` → the home directory. */

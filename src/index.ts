@@ -31,6 +31,7 @@ export {
   type KeystoreEntryInfo,
   type KeystoreOptions,
   keys,
+  type LiteralOptions,
   type OpenKeystoreOptions,
   openKeystore,
   type VaultSourceOptions,
@@ -61,6 +62,17 @@ export type {
   UsageEvent,
   UsageOutcome,
 } from './ledger/types.js';
+export {
+  type BudgetFacts,
+  type CredentialFacts,
+  localizeError,
+  type Message,
+  type MessageAudience,
+  type MessageCatalog,
+  type MessageOptions,
+  messageLanguages,
+  registerMessages,
+} from './messages/index.js';
 export {
   isProviderId,
   PROVIDER_IDS,

@@ -6,6 +6,7 @@
 import Table from 'cli-table3';
 import pc from 'picocolors';
 import { redactText } from '../redact/redactor.js';
+import { escapeControls } from './sanitize.js';
 
 /** Colours that respect NO_COLOR, FORCE_COLOR and whether stdout is a terminal. */
 export const colors = pc.createColors(
@@ -24,14 +25,17 @@ export class CliError extends Error {
   }
 }
 
-/** Writes to stdout, redacted: nothing a command prints can hold a key. */
+/**
+ * Writes to stdout, redacted: nothing a command prints can hold a key. Control characters are
+ * escaped visibly; only keycard's colours pass, and only when colours are on.
+ */
 export function out(text = ''): void {
-  process.stdout.write(`${redactText(text)}\n`);
+  process.stdout.write(`${escapeControls(redactText(text), { keepColors: colors.isColorSupported })}\n`);
 }
 
-/** Writes to stderr, redacted. */
+/** Writes to stderr, redacted, control characters escaped. */
 export function err(text = ''): void {
-  process.stderr.write(`${redactText(text)}\n`);
+  process.stderr.write(`${escapeControls(redactText(text), { keepColors: colors.isColorSupported })}\n`);
 }
 
 /** JSON on stdout, redacted. */

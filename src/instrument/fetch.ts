@@ -24,6 +24,7 @@ import type { KeyHolder } from './key-holder.js';
 import { closedError } from './meter-call.js';
 import type { Recorder } from './recorder.js';
 import { meterEventStream } from './sse.js';
+import { checkTransport } from './transport.js';
 
 type Fetch = typeof globalThis.fetch;
 
@@ -37,6 +38,10 @@ export interface InstrumentedFetchOptions {
   baseFetch?: Fetch | undefined;
   /** Whether the client was closed. */
   isClosed: () => boolean;
+  /** `dangerouslyAllowPlainHttp`: the key may go over plain http:// to another host. */
+  allowPlainHttp?: boolean | undefined;
+  /** The key source's `describe()`, for errors. */
+  source?: string | undefined;
 }
 
 /**
@@ -111,6 +116,12 @@ export function createInstrumentedFetch(options: InstrumentedFetchOptions): Fetc
       headers,
       bodyText: undefined,
     };
+    // Checked on every request: an SDK may take another base URL per call.
+    checkTransport(adapter.id, request.url, options.allowPlainHttp === true, {
+      source: options.source,
+      maskedId: secret.maskedId,
+      fingerprint: secret.fingerprint,
+    });
     http.authorize(request, secret);
     const baseFetch = options.baseFetch ?? globalThis.fetch;
     return baseFetch(request.url, { ...init, headers });

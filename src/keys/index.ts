@@ -30,6 +30,7 @@ export {
   type OpenKeystoreOptions,
   openKeystore,
 } from './keystore.js';
+export type { LiteralOptions } from './literal.js';
 export type { KeyShape, UnusableShape } from './shapes.js';
 export type { SpecScheme } from './spec.js';
 export { KeySpecError } from './spec.js';

@@ -5,7 +5,7 @@
  * @module
  */
 import { createCipheriv, createDecipheriv, randomBytes, scrypt } from 'node:crypto';
-import { mkdir, open, readFile, rename, rm, stat, unlink } from 'node:fs/promises';
+import { lstat, mkdir, open, readFile, rename, rm, unlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { CredentialError, type CredentialReason } from '../errors.js';
 import type { ProviderId } from '../providers/ids.js';
@@ -50,10 +50,17 @@ export interface KeystoreData {
   entries: Record<string, KeystoreEntry>;
 }
 
-/** Defaults: 2^15 × 8 × 1 ≈ 32 MiB and about 0.1 s per derivation (cached per process). */
-export const DEFAULT_SCRYPT = { N: 2 ** 15, r: 8, p: 1 } as const;
-/** Bounds for parameters read from a file, so that a hostile file cannot exhaust the machine. */
-const SCRYPT_BOUNDS = { minN: 2 ** 10, maxN: 2 ** 20, maxR: 32, maxP: 16 } as const;
+/**
+ * Defaults for new files, at OWASP's current guidance for scrypt: N = 2^17, r = 8, p = 1
+ * (128 MiB, about 0.3 s per derivation, cached per process).
+ */
+export const DEFAULT_SCRYPT = { N: 2 ** 17, r: 8, p: 1 } as const;
+/**
+ * Bounds for parameters read from a file. Below the floor (N = 2^14, r = 8: 16 MiB) a file is
+ * refused, as a stolen copy would be cheap to attack; above the ceiling a hostile file could
+ * exhaust the machine.
+ */
+export const SCRYPT_BOUNDS = { minN: 2 ** 14, minR: 8, maxN: 2 ** 20, maxR: 32, maxP: 16 } as const;
 
 const CHECK_PLAINTEXT = 'keycard keystore check v1';
 const CHECK_AAD = 'keycard-keystore-check';
@@ -128,15 +135,21 @@ function validate(value: unknown, context: KeystoreContext): KeystoreData {
   const r = kdf['r'] as number;
   const p = kdf['p'] as number;
   if (
-    N < SCRYPT_BOUNDS.minN ||
     N > SCRYPT_BOUNDS.maxN ||
     (N & (N - 1)) !== 0 ||
-    r < 1 ||
     r > SCRYPT_BOUNDS.maxR ||
     p < 1 ||
     p > SCRYPT_BOUNDS.maxP
   ) {
     throw corrupt(context, 'has key-derivation parameters out of the accepted range');
+  }
+  if (N < SCRYPT_BOUNDS.minN || r < SCRYPT_BOUNDS.minR) {
+    throw keystoreError(
+      context,
+      'insecure_source',
+      `The keystore ${context.path} is encrypted with scrypt parameters below keycard's floor (N=${N}, r=${r}; at least N=${SCRYPT_BOUNDS.minN}, r=${SCRYPT_BOUNDS.minR}).`,
+      'A file this weak is cheap to attack if it is copied: move it aside and add the keys again with keycard keys add.',
+    );
   }
   if (!isSealed(value['check']) || !isObject(value['entries'])) throw corrupt(context, 'is damaged');
   for (const [name, entry] of Object.entries(value['entries'])) {
@@ -160,7 +173,17 @@ function validate(value: unknown, context: KeystoreContext): KeystoreData {
 export async function readKeystore(context: KeystoreContext): Promise<KeystoreData | undefined> {
   let text: string;
   try {
-    const stats = await stat(context.path);
+    // lstat: a symbolic link is refused, not followed (its target's mode could not be trusted,
+    // and a write would replace the link with a regular file).
+    const stats = await lstat(context.path);
+    if (stats.isSymbolicLink()) {
+      throw keystoreError(
+        context,
+        'insecure_source',
+        `The keystore ${context.path} is a symbolic link; keycard does not follow links to a keystore.`,
+        'Point the keystore path at the file itself (openKeystore({ path }) or keycard keys --path), or replace the link with the file.',
+      );
+    }
     if (!stats.isFile()) throw corrupt(context, 'is not a regular file');
     if (process.platform !== 'win32' && (stats.mode & 0o077) !== 0) {
       const mode = (stats.mode & 0o777).toString(8).padStart(4, '0');
@@ -295,19 +318,67 @@ export async function writeKeystore(path: string, data: KeystoreData): Promise<v
   }
 }
 
-/** A lock older than this is taken over: its holder died without removing it. */
+/** A lock older than this is taken over even when its process seems alive (its PID was reused). */
 const STALE_LOCK_MS = 10_000;
 /** How long to wait for the lock before giving up. */
 const LOCK_WAIT_MS = 15_000;
 
+/** Whether a process of that id runs on this machine (`EPERM`: it runs, as another user). */
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Whether the lock at `lock` was left behind: anything but a regular file (a link, dangling or
+ * not, is never a lock keycard made), a lock whose process is gone, or one older than
+ * `STALE_LOCK_MS`. A lock that vanished meanwhile counts as stale: try again.
+ */
+async function staleLock(lock: string): Promise<boolean> {
+  const held = await lstat(lock).catch(() => undefined);
+  if (held === undefined || !held.isFile()) return true;
+  if (Date.now() - held.mtimeMs > STALE_LOCK_MS) return true;
+  const text = await readFile(lock, 'utf8').catch(() => '');
+  let pid: unknown;
+  try {
+    pid = (JSON.parse(text) as { pid?: unknown }).pid;
+  } catch {
+    // Being written by its holder: not stale yet.
+    return false;
+  }
+  return Number.isSafeInteger(pid) && (pid as number) > 0 && !processAlive(pid as number);
+}
+
 /**
  * Runs `change` holding `PATH.lock` (created exclusively; a stale lock is taken over), so that
- * read-modify-write cycles of several processes do not lose each other's entries.
+ * read-modify-write cycles of several processes do not lose each other's entries. Fails with a
+ * `CredentialError` (`source_unavailable`) when the lock cannot be had.
  */
-export async function withLock<T>(path: string, change: () => Promise<T>): Promise<T> {
-  await mkdir(dirname(path), { recursive: true, mode: 0o700 });
-  const lock = `${path}.lock`;
+export async function withLock<T>(context: KeystoreContext, change: () => Promise<T>): Promise<T> {
+  const lock = `${context.path}.lock`;
   const started = Date.now();
+  const unavailable = (what: string, error?: unknown) =>
+    keystoreError(
+      context,
+      'source_unavailable',
+      `The keystore ${context.path} cannot be changed: ${what}.`,
+      error === undefined
+        ? `If no keycard process is running, remove ${lock}.`
+        : 'Check that the directory exists, is writable by this user and has free space.',
+      { cause: error, retryable: true },
+    );
+  try {
+    await mkdir(dirname(context.path), { recursive: true, mode: 0o700 });
+  } catch (error) {
+    throw unavailable(
+      `its directory cannot be made (${(error as NodeJS.ErrnoException).code ?? 'error'})`,
+      error,
+    );
+  }
   for (let attempt = 0; ; attempt += 1) {
     try {
       const handle = await open(lock, 'wx', 0o600);
@@ -315,16 +386,14 @@ export async function withLock<T>(path: string, change: () => Promise<T>): Promi
       await handle.close();
       break;
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-      const held = await stat(lock).catch(() => undefined);
-      if (held !== undefined && Date.now() - held.mtimeMs > STALE_LOCK_MS) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code !== 'EEXIST') throw unavailable(`the lock ${lock} cannot be made (${code ?? 'error'})`, error);
+      if (await staleLock(lock)) {
         await unlink(lock).catch(() => undefined);
         continue;
       }
       if (Date.now() - started > LOCK_WAIT_MS) {
-        throw new Error(
-          `keycard: the keystore lock ${lock} is held by another process; remove it if no keycard is running`,
-        );
+        throw unavailable(`its lock ${lock} is held by another process`);
       }
       await new Promise((resolve) =>
         setTimeout(resolve, Math.min(100, 5 + attempt * 5) + Math.random() * 10),
@@ -333,6 +402,9 @@ export async function withLock<T>(path: string, change: () => Promise<T>): Promi
   }
   try {
     return await change();
+  } catch (error) {
+    if (CredentialError.is(error) || error instanceof TypeError) throw error;
+    throw unavailable(`it cannot be written (${(error as NodeJS.ErrnoException).code ?? 'error'})`, error);
   } finally {
     await unlink(lock).catch(() => undefined);
   }

@@ -35,6 +35,8 @@ export const DEFAULT_PASSPHRASE_VARIABLE = 'KEYCARD_PASSPHRASE';
 
 const NAME = /^[A-Za-z0-9_.-]{1,64}$/;
 const MIN_PASSPHRASE_LENGTH = 8;
+/** A new keystore with a shorter passphrase is made, with a warning. */
+const RECOMMENDED_PASSPHRASE_LENGTH = 12;
 
 /** Where the keystore is and how it is opened. */
 export interface KeystoreOptions {
@@ -56,11 +58,17 @@ export interface KeystoreOptions {
 /** Options of `openKeystore()`. */
 export interface OpenKeystoreOptions extends KeystoreOptions {
   /**
-   * scrypt cost for a keystore created by this call (existing files keep their own):
-   * `N`, a power of two from 2^14.
-   * @default { N: 32768 }
+   * scrypt cost for a keystore created by this handle: `N`, a power of two from 2^14 (r = 8,
+   * p = 1). A file with a lower cost is encrypted again with this one on its next write; files
+   * below N = 2^14 or r = 8 are refused.
+   * @default { N: 131072 } (OWASP's current guidance: 128 MiB per derivation)
    */
   kdf?: { N?: number | undefined } | undefined;
+  /**
+   * Called with a warning (a new keystore's passphrase shorter than 12 characters).
+   * @default process.emitWarning
+   */
+  onWarning?: ((message: string) => void) | undefined;
 }
 
 /** What `list()` shows of an entry: never the key. */
@@ -136,8 +144,10 @@ export class Keystore {
   readonly path: string;
   readonly #passphrase: KeySource;
   readonly #N: number;
+  readonly #onWarning: ((message: string) => void) | undefined;
 
   constructor(options: OpenKeystoreOptions = {}) {
+    this.#onWarning = options.onWarning;
     this.path = keystorePath(options.path);
     this.#passphrase = passphraseSource(options.passphrase);
     const N = options.kdf?.N ?? DEFAULT_SCRYPT.N;
@@ -234,11 +244,12 @@ export class Keystore {
   /** Removes an entry; resolves to whether it existed. */
   async remove(name: string): Promise<boolean> {
     checkName(name, 'keystore.remove()');
-    return withLock(this.path, async () => {
-      const data = await readKeystore(this.#context(name));
+    const context = this.#context(name);
+    return withLock(context, async () => {
+      const data = await readKeystore(context);
       if (data === undefined || !Object.hasOwn(data.entries, name)) return false;
       delete data.entries[name];
-      await writeKeystore(this.path, data);
+      await writeKeystore(this.path, await this.#upgrade(data, context));
       return true;
     });
   }
@@ -251,8 +262,8 @@ export class Keystore {
   ): Promise<KeystoreEntryInfo> {
     const context = this.#context(name);
     const value = cleanKeyValue(raw, { source: context.source, provider });
-    return withLock(this.path, async () => {
-      const data = (await readKeystore(context)) ?? (await this.#create());
+    return withLock(context, async () => {
+      const data = await this.#upgrade((await readKeystore(context)) ?? (await this.#create()), context);
       const key = await this.#key(data, context);
       const existing = Object.hasOwn(data.entries, name) ? data.entries[name] : undefined;
       const kept = decide(existing);
@@ -284,9 +295,46 @@ export class Keystore {
         'Choose a long passphrase (several words), kept in a password manager.',
       );
     }
+    if (passphrase.reveal().length < RECOMMENDED_PASSPHRASE_LENGTH) {
+      this.#warn(
+        `keycard: the passphrase from ${this.#passphrase.describe()} has fewer than ${RECOMMENDED_PASSPHRASE_LENGTH} characters; a copy of the keystore is only as safe as its passphrase. Choose a longer one (several words).`,
+      );
+    }
     const kdf = newKdf(this.#N);
     const key = await deriveKey(passphrase, kdf);
     return { format: 'keycard-keystore', version: 1, kdf, check: sealCheck(key), entries: {} };
+  }
+
+  /**
+   * A file whose scrypt cost is below this handle's (an older keycard's default) is encrypted
+   * again under new parameters before it is written: every entry, with its clear metadata kept.
+   */
+  async #upgrade(data: KeystoreData, context: KeystoreContext): Promise<KeystoreData> {
+    const defaults = newKdf(this.#N);
+    if (data.kdf.N * data.kdf.r >= defaults.N * defaults.r) return data;
+    const oldKey = await this.#key(data, context);
+    const passphrase = await this.#resolvePassphrase(context);
+    const newKey = await deriveKey(passphrase, defaults);
+    const entries: Record<string, KeystoreEntry> = {};
+    for (const [name, entry] of Object.entries(data.entries)) {
+      const { iv: _iv, tag: _tag, data: _data, ...clear } = entry;
+      const value = unseal(oldKey, entry, entryAad(name, clear));
+      if (value === undefined) {
+        throw keystoreError(
+          context,
+          'malformed',
+          `The keystore entry "${name}" in ${this.path} was altered or is damaged: it does not decrypt.`,
+          `Restore the file from a backup, or remove the entry (keycard keys rm ${name}) and add it again.`,
+        );
+      }
+      entries[name] = { ...clear, ...seal(newKey, value, entryAad(name, clear)) };
+    }
+    return { ...data, kdf: defaults, check: sealCheck(newKey), entries };
+  }
+
+  #warn(message: string): void {
+    if (this.#onWarning !== undefined) this.#onWarning(message);
+    else process.emitWarning(message, { code: 'KEYCARD_WEAK_PASSPHRASE' });
   }
 
   async #resolvePassphrase(context: KeystoreContext): Promise<Secret> {

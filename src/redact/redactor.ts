@@ -56,20 +56,21 @@ const TRIGGERS = [
 /** Both expressions, rebuilt only when a secret has been registered since the last build. */
 function currentMatcher(): Matcher {
   const registry = secretRegistry();
-  if (matcher?.version === registry.version) return matcher;
+  const version = registry.version();
+  if (matcher?.version === version) return matcher;
   const replacements = new Map<string, string>();
-  for (const { value, replacement } of registry.secrets.values()) {
+  registry.forEach((value, replacement) => {
     replacements.set(value, replacement);
     const encoded = encodeURIComponent(value);
     if (encoded !== value) replacements.set(encoded, replacement);
-  }
+  });
   // Longest first, so that a secret containing another is replaced whole.
   const exact = [...replacements.keys()].sort((a, b) => b.length - a.length).map(escapeRegExp);
   // A pattern that can never match keeps the group numbering when no secret is registered.
   const exactGroup = exact.length > 0 ? exact.join('|') : '(?!)';
   const full = [exactGroup, ...KEY_PATTERNS.map((pattern) => pattern.source)].map((source) => `(${source})`);
   matcher = {
-    version: registry.version,
+    version,
     trigger: new RegExp([...TRIGGERS, ...exact].join('|'), 'g'),
     full: new RegExp(full.join('|'), 'g'),
     replacements,

@@ -14,6 +14,7 @@ import { PROVIDER_IDS, PROVIDERS, type ProviderId } from '../../providers/ids.js
 import { isSupportedProvider } from '../../providers/registry.js';
 import type { Secret } from '../../secret.js';
 import { CliError, colors, json, out, table } from '../output.js';
+import { plain } from '../sanitize.js';
 
 interface CheckOptions {
   offline?: boolean;
@@ -183,14 +184,14 @@ Examples:
               : row.status === 'not set'
                 ? colors.dim('not set')
                 : colors.red(row.status),
-            row.identity ?? '',
+            plain(row.identity ?? ''),
             row.keyAgeDays === undefined ? '–' : `${row.keyAgeDays} d`,
           ]),
         ),
       );
       for (const row of failed)
         out(
-          `${colors.red('✗')} ${row.provider}: ${row.message ?? row.status}${row.hint === undefined || row.message?.includes(row.hint) ? '' : ` ${row.hint}`}`,
+          `${colors.red('✗')} ${row.provider}: ${plain(row.message ?? row.status)}${row.hint === undefined || row.message?.includes(row.hint) ? '' : ` ${plain(row.hint)}`}`,
         );
       if (checked.length === 0)
         out("No key is set: set a provider's variable (keycard providers lists them), or name a source.");

@@ -11,12 +11,14 @@ import { openLedger } from '../../ledger/open.js';
 import type { Ledger, TotalsDimension, TotalsRow } from '../../ledger/types.js';
 import { CliError, colors, json, out, table, usd } from '../output.js';
 import { renderReport } from '../report.js';
+import { csvCell, plain } from '../sanitize.js';
 
 interface UsageOptions {
   by?: string;
   since?: string;
   until?: string;
   ledger?: string;
+  ledgerEnv?: string;
   json?: boolean;
   csv?: boolean;
   chart?: boolean;
@@ -51,7 +53,12 @@ export function parseTime(text: string, option: string): Date {
   return date;
 }
 
+/** A row's label for the terminal; ledger values may come from a provider or another process. */
 function label(row: TotalsRow, by: TotalsDimension): string {
+  return plain(rawLabel(row, by));
+}
+
+function rawLabel(row: TotalsRow, by: TotalsDimension): string {
   switch (by) {
     case 'fingerprint':
       return `${row.maskedId ?? ''} (${row.fingerprint ?? ''})`;
@@ -70,20 +77,15 @@ function label(row: TotalsRow, by: TotalsDimension): string {
   }
 }
 
-function csvCell(value: string | number | null | undefined): string {
-  const text = value === null || value === undefined ? '' : String(value);
-  return /[",\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
-}
-
 /** Daily cost per key, as lines in the terminal. */
 function chart(rows: TotalsRow[]): string {
   const days = [...new Set(rows.map((row) => row.day ?? ''))].sort();
-  const keys = [...new Set(rows.map((row) => row.maskedId ?? row.fingerprint ?? 'key'))];
+  const keys = [...new Set(rows.map((row) => plain(row.maskedId ?? row.fingerprint ?? 'key')))];
   if (days.length === 0) return 'No usage in this range.';
   const series = keys.map((key) =>
     days.map((day) =>
       rows
-        .filter((row) => row.day === day && (row.maskedId ?? row.fingerprint) === key)
+        .filter((row) => row.day === day && plain(row.maskedId ?? row.fingerprint ?? 'key') === key)
         .reduce((sum, row) => sum + (row.costUsd ?? 0), 0),
     ),
   );
@@ -109,7 +111,25 @@ function chart(rows: TotalsRow[]): string {
   return `Daily cost per key, ${days[0]} to ${days.at(-1)}\n${plot}\n${legend}`;
 }
 
+/**
+ * The ledger to read: `--ledger URL`, or `--ledger-env NAME` (the URL from a variable, so that a
+ * password in it never shows in `ps`), or the default.
+ */
 async function openFor(options: UsageOptions): Promise<Ledger> {
+  if (options.ledger !== undefined && options.ledgerEnv !== undefined)
+    throw new CliError('keycard usage: give --ledger or --ledger-env, not both.', 2);
+  if (options.ledgerEnv !== undefined) {
+    const url = process.env[options.ledgerEnv]?.trim();
+    if (url === undefined || url === '')
+      throw new CliError(`keycard usage: --ledger-env names ${options.ledgerEnv}, which is not set.`, 2);
+    return openLedger(url);
+  }
+  if (options.ledger !== undefined && /^postgres(ql)?:\/\/[^/@]*:[^/@]*@/.test(options.ledger)) {
+    process.emitWarning(
+      'keycard: the database password on the command line is visible to other users (ps). Use PGPASSWORD, or --ledger-env NAME with the URL in that variable.',
+      { code: 'KEYCARD_PASSWORD_IN_ARGV' },
+    );
+  }
   return options.ledger === undefined ? defaultLedger() : openLedger(options.ledger);
 }
 
@@ -121,6 +141,10 @@ export function registerUsage(program: Command): void {
     .option('--since <when>', 'from this date, time or age (2026-11-01, 7d, 12h)')
     .option('--until <when>', 'before this date, time or age')
     .option('--ledger <url>', 'the ledger: sqlite:PATH, postgres://…; default: $KEYCARD_HOME/ledger.db')
+    .option(
+      '--ledger-env <name>',
+      'read the ledger URL from this environment variable (keeps a password out of ps)',
+    )
     .option('--json', 'print JSON')
     .option('--csv', 'print CSV')
     .option('--chart', 'draw the daily cost per key in the terminal')
@@ -135,7 +159,9 @@ Examples:
   keycard usage --by day --csv > usage.csv
   keycard usage --chart --since 30d
   keycard usage --html report.html --budget-usd 50
-  keycard usage --ledger postgres://keycard@db/usage?schema=keycard --json`,
+  keycard usage --ledger postgres://keycard@db/usage?schema=keycard --json
+  PGPASSWORD=… keycard usage --ledger postgres://keycard@db/usage
+  keycard usage --ledger-env KEYCARD_LEDGER_URL`,
     )
     .action(async (options: UsageOptions) => {
       const by = BY[options.by ?? 'key'];
@@ -197,7 +223,7 @@ Examples:
           const head = [options.by ?? 'key', ...(by === 'fingerprint' ? ['maskedId'] : []), ...columns];
           out(head.join(','));
           for (const row of rows) {
-            const first = by === 'fingerprint' ? [row.fingerprint, row.maskedId] : [label(row, by)];
+            const first = by === 'fingerprint' ? [row.fingerprint, row.maskedId] : [rawLabel(row, by)];
             out([...first, ...columns.map((column) => row[column])].map(csvCell).join(','));
           }
           return;

@@ -1,0 +1,66 @@
+/**
+ * What messages need to know of each provider, per language: what its key is called and where a
+ * new one is made.
+ * @module
+ */
+import type { ProviderId } from '../providers/ids.js';
+
+export interface ProviderWords {
+  /** What the key is called: "API key", "bot token". */
+  readonly key: string;
+  /** Where a new key is made, as a place a person can go to. */
+  readonly newKeyAt: string;
+  /** Where credit and limits are managed. */
+  readonly billingAt: string | undefined;
+}
+
+const PAGES: Record<ProviderId, { keys: string; billing: string | undefined }> = {
+  openai: {
+    keys: 'https://platform.openai.com/api-keys',
+    billing: 'https://platform.openai.com/settings/organization/billing',
+  },
+  anthropic: {
+    keys: 'https://console.anthropic.com/settings/keys',
+    billing: 'https://console.anthropic.com/settings/billing',
+  },
+  gemini: { keys: 'https://aistudio.google.com/apikey', billing: 'https://aistudio.google.com/apikey' },
+  slack: { keys: 'https://api.slack.com/apps', billing: undefined },
+  telegram: { keys: '@BotFather (https://t.me/BotFather)', billing: undefined },
+  xai: { keys: 'https://console.x.ai', billing: 'https://console.x.ai' },
+};
+
+const ENGLISH_NOUNS: Record<ProviderId, string> = {
+  openai: 'API key',
+  anthropic: 'API key',
+  gemini: 'API key',
+  slack: 'token',
+  telegram: 'bot token',
+  xai: 'API key',
+};
+
+const KOREAN_NOUNS: Record<ProviderId, string> = {
+  openai: 'API 키',
+  anthropic: 'API 키',
+  gemini: 'API 키',
+  slack: '토큰',
+  telegram: '봇 토큰',
+  xai: 'API 키',
+};
+
+export function englishWords(provider: ProviderId): ProviderWords {
+  const pages = PAGES[provider];
+  return {
+    key: ENGLISH_NOUNS[provider],
+    newKeyAt: provider === 'slack' ? `your app's "OAuth & Permissions" page at ${pages.keys}` : pages.keys,
+    billingAt: pages.billing,
+  };
+}
+
+export function koreanWords(provider: ProviderId): ProviderWords {
+  const pages = PAGES[provider];
+  return {
+    key: KOREAN_NOUNS[provider],
+    newKeyAt: provider === 'slack' ? `${pages.keys} 의 앱 "OAuth & Permissions" 페이지` : pages.keys,
+    billingAt: pages.billing,
+  };
+}
