@@ -24,15 +24,15 @@ import {
   toNano,
   totalsQuery,
 } from './sql.js';
-import {
-  firstLine,
-  type SqliteDatabase,
-  type SqliteDriver,
-  type SqliteDriverChoice,
-  type SqliteDriverName,
-  type SqliteStatement,
+import type {
+  SqliteDatabase,
+  SqliteDriver,
+  SqliteDriverChoice,
+  SqliteDriverName,
+  SqliteStatement,
 } from './sqlite-driver.js';
 import { loadSqliteDriver } from './sqlite-load.js';
+import { describeOpenError } from './sqlite-open-error.js';
 import type { KeyUsage, TotalsQuery, TotalsRow, UsageEvent } from './types.js';
 
 /** Options of the SQLite ledger. */
@@ -81,7 +81,7 @@ export class SqliteLedger extends BaseLedger {
       }
       if (KeycardError.is(error)) throw error;
       throw new KeycardError(
-        `keycard: the SQLite ledger at ${path} cannot be opened: ${describeOpenError(error)}.`,
+        `keycard: the SQLite ledger at ${path} cannot be opened: ${describeOpenError(path, error)}.`,
         { cause: error },
       );
     }
@@ -193,22 +193,6 @@ function migrate(db: SqliteDatabase): void {
     for (let index = version; index < steps.length; index += 1) db.exec(steps[index] as string);
     if (version < steps.length) db.exec(`PRAGMA user_version = ${steps.length}`);
   });
-}
-
-/** The reason a file does not open, in words: a read-only or full disk, a file that is not SQLite. */
-function describeOpenError(error: unknown): string {
-  const code = String((error as { code?: unknown } | null)?.code ?? '');
-  const message = error instanceof Error ? error.message : String(error);
-  if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS' || /readonly|read-only/i.test(message)) {
-    return `the file or its directory is read-only (${firstLine(error)}). Make it writable, or use another path (KEYCARD_HOME for the default ledger)`;
-  }
-  if (code === 'ENOSPC' || /SQLITE_FULL|disk is full/i.test(message)) {
-    return `the disk is full (${firstLine(error)}). Free some space, or use another path (KEYCARD_HOME for the default ledger)`;
-  }
-  if (/SQLITE_NOTADB|not a database|malformed|SQLITE_CORRUPT/i.test(message)) {
-    return `the file is not a SQLite database or is damaged (${firstLine(error)}). Move it away: keycard creates a new one`;
-  }
-  return firstLine(error);
 }
 
 /** Opens (creating if needed) the SQLite ledger at `path`, with the driver `options.driver` names. */
