@@ -88,10 +88,10 @@ function failure(cause: string, error: unknown): DriverFailure {
 }
 
 /**
- * Runs `load` with the "SQLite is an experimental feature" warning left out; any other warning
- * emitted meanwhile goes through.
+ * @internal Runs `load` with the "SQLite is an experimental feature" warning left out; any other
+ * warning emitted meanwhile goes through.
  */
-function withoutSqliteWarning<T>(load: () => T): T {
+export function withoutSqliteWarning<T>(load: () => T): T {
   const emitWarning = process.emitWarning;
   process.emitWarning = function (this: unknown, warning: string | Error, ...rest: unknown[]) {
     const first = rest[0];

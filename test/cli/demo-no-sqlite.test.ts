@@ -1,0 +1,30 @@
+/**
+ * `keycard demo` where no SQLite driver works (better-sqlite3 installed without its native
+ * binding, on a Node without node:sqlite): it says the ledger is unavailable and why, keeps the
+ * budget step with a ledger in memory, skips the usage table, and ends (it used to hang, its
+ * simulators still listening).
+ */
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { expect, it } from 'vitest';
+import { CLEAR_KEY, keycard } from '../helpers/cli.js';
+
+const UNBUILT = pathToFileURL(join(import.meta.dirname, '../helpers/unbuilt-sqlite.mjs')).href;
+
+it('finishes, exit 0, saying why there is no ledger', async () => {
+  const { code, stdout, stderr } = await keycard(['demo'], {
+    env: { NODE_OPTIONS: `--import=${UNBUILT}`, KEYCARD_SQLITE_DRIVER: undefined },
+    timeoutMs: 25_000,
+  });
+  expect(stderr).toBe('');
+  expect(code).toBe(0);
+  expect(stdout).toContain('The ledger is unavailable here.');
+  expect(stdout).toContain("better-sqlite3's native binding was not built");
+  expect(stdout).toContain('npm rebuild better-sqlite3');
+  expect(stdout).toContain('OpenAI summarised:');
+  expect(stdout).toContain('BudgetExceededError');
+  expect(stdout).toContain('6. The ledger: skipped');
+  expect(stdout).not.toContain('│ openai');
+  expect(stdout).toContain('Done in');
+  expect(stdout).not.toMatch(CLEAR_KEY);
+}, 30_000);
