@@ -44,7 +44,8 @@ export interface ClientOptions<P extends SupportedProvider = SupportedProvider> 
   workflow?: string | undefined;
   /**
    * Where usage events go: a ledger from `openLedger()`, or `false` to record nothing.
-   * @default the process-wide `defaultLedger()`: SQLite at `$KEYCARD_HOME/ledger.db`
+   * @default the process-wide `defaultLedger()`: SQLite at `$KEYCARD_HOME/ledger.db`; when it
+   * cannot open, none, with one warning per process (`KEYCARD_LEDGER_UNAVAILABLE`)
    */
   ledger?: Ledger | false | undefined;
   /**
