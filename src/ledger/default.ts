@@ -48,8 +48,10 @@ export async function defaultLedgerOrWarn(
   } catch (error) {
     const reason = (error instanceof Error ? error.message : String(error)).replace(/^keycard: /, '');
     if (budgets) {
+      // `ledger: false` is no fix for a client with a budget.
+      const fixes = reason.replace(', or pass `ledger: false` to record nothing', '');
       throw new KeycardError(
-        `createClient: budgets need a ledger, and the default one is unavailable: ${reason} Or give the client a ledger of its own (ledger: await openLedger('postgres://…')).`,
+        `createClient: budgets need a ledger, and the default one is unavailable: ${fixes} Or give the client a ledger of its own (ledger: await openLedger('postgres://…')).`,
         { cause: error },
       );
     }
