@@ -18,7 +18,7 @@ import { from } from './keys/spec.js';
 import { isKeySource, type KeySource } from './keys/types.js';
 import { BaseLedger } from './ledger/base.js';
 import { type Budget, resolveBudget } from './ledger/budget.js';
-import { defaultLedger } from './ledger/default.js';
+import { defaultLedgerOrWarn } from './ledger/default.js';
 import { preloadPrices } from './ledger/pricing.js';
 import type { Ledger } from './ledger/types.js';
 import { PROVIDERS, type ProviderId } from './providers/ids.js';
@@ -45,7 +45,8 @@ export interface ClientOptions<P extends SupportedProvider = SupportedProvider> 
   workflow?: string | undefined;
   /**
    * Where usage events go: a ledger from `openLedger()`, or `false` to record nothing.
-   * @default the process-wide `defaultLedger()`: SQLite at `$KEYCARD_HOME/ledger.db`
+   * @default the process-wide `defaultLedger()`: SQLite at `$KEYCARD_HOME/ledger.db`; when it
+   * cannot open, none, with one warning per process (`KEYCARD_LEDGER_UNAVAILABLE`)
    */
   ledger?: Ledger | false | undefined;
   /**
@@ -276,7 +277,12 @@ export async function createClient<P extends SupportedProvider>(
   ) {
     throw new KeycardError('createClient: requestPriceUsd must be a number of US dollars, 0 or more.');
   }
-  const ledger = options.ledger === false ? undefined : (options.ledger ?? (await defaultLedger()));
+  // The default ledger may be unavailable (no SQLite driver, a read-only disk): then a warning, once.
+  const warnLedger = options.logger === undefined ? undefined : (message: string) => logger.warn(message);
+  const ledger =
+    options.ledger === false
+      ? undefined
+      : (options.ledger ?? (await defaultLedgerOrWarn(warnLedger, budgets.length > 0)));
   if (budgets.length > 0 && !(ledger instanceof BaseLedger)) {
     throw new KeycardError(
       "createClient: budgets need one of keycard's ledgers (the default, or one from openLedger()), not ledger: false or a custom ledger.",

@@ -52,6 +52,7 @@ export { type OpenLedgerOptions, openLedger } from './ledger/open.js';
 export type { PostgresLedgerOptions } from './ledger/postgres.js';
 export { PRICE_DATA } from './ledger/pricing.js';
 export type { SqliteLedgerOptions } from './ledger/sqlite.js';
+export type { SqliteDriverChoice, SqliteDriverName } from './ledger/sqlite-driver.js';
 export type {
   KeyUsage,
   Ledger,

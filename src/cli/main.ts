@@ -67,7 +67,7 @@ try {
     err(`${colors.red(`keycard: ${error.reason}:`)} ${error.message}`);
     process.exitCode = 1;
   } else if (KeycardError.is(error)) {
-    err(`${colors.red('keycard:')} ${error.message}`);
+    err(`${colors.red('keycard:')} ${error.message.replace(/^keycard: /, '')}`);
     process.exitCode = 1;
   } else {
     // Not a user error: a stack helps, redacted like everything else.

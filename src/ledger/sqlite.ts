@@ -1,12 +1,12 @@
 /**
- * The SQLite ledger (better-sqlite3): one file, WAL, a busy timeout, a versioned schema. Several
- * processes may write one file at once; each batch is one transaction, so a crash loses at most
- * the batch in flight and never corrupts the store.
+ * The SQLite ledger: one file, WAL, a busy timeout, a versioned schema. Several processes may
+ * write one file at once, each through either driver (better-sqlite3 or `node:sqlite`, see
+ * `sqlite-driver.ts`); each batch is one transaction, so a crash loses at most the batch in
+ * flight and never corrupts the store.
  * @module
  */
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type BetterSqlite3 from 'better-sqlite3';
 import { KeycardError } from '../errors.js';
 import { BaseLedger, type LedgerOptions, type PendingEvent, type Reservation } from './base.js';
 import type { BudgetScope, Spend } from './budget.js';
@@ -24,9 +24,16 @@ import {
   toNano,
   totalsQuery,
 } from './sql.js';
+import type {
+  SqliteDatabase,
+  SqliteDriver,
+  SqliteDriverChoice,
+  SqliteDriverName,
+  SqliteStatement,
+} from './sqlite-driver.js';
+import { loadSqliteDriver } from './sqlite-load.js';
+import { describeOpenError } from './sqlite-open-error.js';
 import type { KeyUsage, TotalsQuery, TotalsRow, UsageEvent } from './types.js';
-
-type Database = BetterSqlite3.Database;
 
 /** Options of the SQLite ledger. */
 export interface SqliteLedgerOptions extends LedgerOptions {
@@ -35,32 +42,54 @@ export interface SqliteLedgerOptions extends LedgerOptions {
    * @default 10000
    */
   busyTimeoutMs?: number | undefined;
+  /**
+   * The SQLite library: `'better-sqlite3'`, `'node:sqlite'` (Node 22.13+), or `'auto'`, the first
+   * of the two that loads. Every driver writes the same file format.
+   * @default process.env.KEYCARD_SQLITE_DRIVER, else 'auto'
+   */
+  driver?: SqliteDriverChoice | undefined;
 }
 
 export class SqliteLedger extends BaseLedger {
   readonly path: string;
-  readonly #db: Database;
-  readonly #insert: BetterSqlite3.Statement;
-  readonly #release: BetterSqlite3.Statement;
-  readonly #write: BetterSqlite3.Transaction<(batch: readonly PendingEvent[]) => void>;
+  /** The SQLite library this ledger writes with. */
+  readonly driver: SqliteDriverName;
+  readonly #db: SqliteDatabase;
+  readonly #insert: SqliteStatement;
+  readonly #release: SqliteStatement;
 
-  constructor(Driver: typeof BetterSqlite3, path: string, options: SqliteLedgerOptions = {}) {
+  constructor(driver: SqliteDriver, path: string, options: SqliteLedgerOptions = {}) {
     super(options);
     this.path = path;
-    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+    this.driver = driver.name;
+    let db: SqliteDatabase | undefined;
     try {
-      this.#db = new Driver(path, { timeout: options.busyTimeoutMs ?? 10_000 });
-      this.#db.pragma('journal_mode = WAL');
-      this.#db.pragma('synchronous = NORMAL');
-      migrate(this.#db);
+      if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+      db = driver.open(path, { busyTimeoutMs: options.busyTimeoutMs ?? 10_000 });
+      db.exec('PRAGMA journal_mode = WAL');
+      db.exec('PRAGMA synchronous = NORMAL');
+      migrate(db);
+      this.#insert = db.prepare(
+        `INSERT INTO keycard_events (${EVENT_COLUMNS.join(', ')}) VALUES (${EVENT_COLUMNS.map(() => '?').join(', ')})`,
+      );
+      this.#release = db.prepare('DELETE FROM keycard_reservations WHERE id = ?');
     } catch (error) {
-      throw new KeycardError(`keycard: the SQLite ledger at ${path} cannot be opened.`, { cause: error });
+      try {
+        db?.close();
+      } catch {
+        // Already unusable: the error below says why.
+      }
+      if (KeycardError.is(error)) throw error;
+      throw new KeycardError(
+        `keycard: the SQLite ledger at ${path} cannot be opened: ${describeOpenError(path, error)}.`,
+        { cause: error },
+      );
     }
-    this.#insert = this.#db.prepare(
-      `INSERT INTO keycard_events (${EVENT_COLUMNS.join(', ')}) VALUES (${EVENT_COLUMNS.map(() => '?').join(', ')})`,
-    );
-    this.#release = this.#db.prepare('DELETE FROM keycard_reservations WHERE id = ?');
-    this.#write = this.#db.transaction((batch: readonly PendingEvent[]) => {
+    this.#db = db;
+  }
+
+  #write(batch: readonly PendingEvent[]): void {
+    this.#db.immediate(() => {
       for (const { event, releases } of batch) {
         this.#insert.run(...eventValues(event));
         for (const id of releases) this.#release.run(id);
@@ -69,12 +98,12 @@ export class SqliteLedger extends BaseLedger {
   }
 
   protected writeBatch(batch: readonly PendingEvent[]): void {
-    this.#write.immediate(batch);
+    this.#write(batch);
   }
 
   protected writeBatchSync(batch: readonly PendingEvent[]): boolean {
     try {
-      this.#write.immediate(batch);
+      this.#write(batch);
       return true;
     } catch {
       return false;
@@ -104,7 +133,7 @@ export class SqliteLedger extends BaseLedger {
     since: Date,
     decide: (spend: Spend) => Reservation | undefined,
   ): Promise<Spend> {
-    const run = this.#db.transaction(() => {
+    return this.#db.immediate(() => {
       const now = Date.now();
       const query = spendQuery('sqlite', scope, since, now);
       const spend: Spend = rowToSpend(
@@ -127,15 +156,12 @@ export class SqliteLedger extends BaseLedger {
       }
       return spend;
     });
-    return run.immediate();
   }
 
   protected async deleteReservations(ids: readonly string[]): Promise<void> {
-    this.#db
-      .transaction(() => {
-        for (const id of ids) this.#release.run(id);
-      })
-      .immediate();
+    this.#db.immediate(() => {
+      for (const id of ids) this.#release.run(id);
+    });
   }
 
   protected async insertAlertMark(key: string): Promise<boolean> {
@@ -155,33 +181,24 @@ export class SqliteLedger extends BaseLedger {
 }
 
 /** Brings the schema to the latest version, once, whichever process gets there first. */
-function migrate(db: Database): void {
+function migrate(db: SqliteDatabase): void {
   const steps = migrations('sqlite');
-  db.transaction(() => {
-    const version = Number(db.pragma('user_version', { simple: true }));
+  db.immediate(() => {
+    const version = Number(db.prepare('PRAGMA user_version').get()?.['user_version'] ?? 0);
     if (version > steps.length) {
       throw new KeycardError(
         `keycard: the SQLite ledger has schema version ${version}; this keycard knows ${steps.length}. Upgrade keycard.`,
       );
     }
     for (let index = version; index < steps.length; index += 1) db.exec(steps[index] as string);
-    if (version < steps.length) db.pragma(`user_version = ${steps.length}`);
-  }).immediate();
+    if (version < steps.length) db.exec(`PRAGMA user_version = ${steps.length}`);
+  });
 }
 
-/** Opens (creating if needed) the SQLite ledger at `path`; loads better-sqlite3 on first use. */
+/** Opens (creating if needed) the SQLite ledger at `path`, with the driver `options.driver` names. */
 export async function openSqliteLedger(
   path: string,
   options: SqliteLedgerOptions = {},
 ): Promise<SqliteLedger> {
-  let Driver: typeof BetterSqlite3;
-  try {
-    Driver = (await import('better-sqlite3')).default;
-  } catch (error) {
-    throw new KeycardError(
-      'keycard: the SQLite ledger needs the better-sqlite3 package (version 12 on Node 20). Run: npm install better-sqlite3@12',
-      { cause: error },
-    );
-  }
-  return new SqliteLedger(Driver, path, options);
+  return new SqliteLedger(await loadSqliteDriver(options.driver), path, options);
 }

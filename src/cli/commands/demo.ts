@@ -12,9 +12,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { createClient } from '../../client.js';
-import { CredentialError } from '../../errors.js';
+import { CredentialError, KeycardError } from '../../errors.js';
 import { keys } from '../../keys/index.js';
 import { openKeystore } from '../../keys/keystore.js';
+import type { BaseLedger } from '../../ledger/base.js';
 import { BudgetExceededError } from '../../ledger/budget.js';
 import { openLedger } from '../../ledger/open.js';
 import type { LoggerLike } from '../../redact/logger.js';
@@ -43,6 +44,23 @@ function collectingLogger(lines: string[]): LoggerLike {
   return { debug: write('debug'), info: write('info'), warn: write('warn'), error: write('error') };
 }
 
+/**
+ * The demo's ledger: SQLite in KEYCARD_HOME or, when SQLite cannot open here (no driver works,
+ * a read-only disk), one in memory, and why.
+ */
+async function openDemoLedger(home: string): Promise<{ ledger: BaseLedger; unavailable?: string }> {
+  try {
+    return { ledger: await openLedger(`sqlite:${join(home, 'ledger.db')}`) };
+  } catch (error) {
+    if (!KeycardError.is(error)) throw error;
+    const reason = error.message.replace(/^keycard: /, '');
+    return {
+      ledger: await openLedger('memory:'),
+      unavailable: reason.charAt(0).toUpperCase() + reason.slice(1),
+    };
+  }
+}
+
 export function registerDemo(program: Command): void {
   program
     .command('demo')
@@ -61,8 +79,8 @@ export function registerDemo(program: Command): void {
       };
       const simulator = await startSimulator({ keys: Object.values(demoKeys), latencyMs: 5 });
       const vault = await startVaultSimulator();
-      const ledger = await openLedger(`sqlite:${join(home, 'ledger.db')}`);
       const lines: string[] = [];
+      let ledger: BaseLedger | undefined;
       try {
         out(
           colors.bold(
@@ -70,6 +88,12 @@ export function registerDemo(program: Command): void {
           ),
         );
         out(colors.dim(`KEYCARD_HOME=${home}`));
+        const opened = await openDemoLedger(home);
+        ledger = opened.ledger;
+        if (opened.unavailable !== undefined) {
+          out(`${colors.yellow('The ledger is unavailable here.')} ${opened.unavailable}`);
+          out('The demo keeps usage in memory for its budget, and skips the usage table.');
+        }
 
         step('1. Keys come from sources, never from code');
         process.env['DEMO_OPENAI_API_KEY'] = demoKeys.openai;
@@ -183,28 +207,32 @@ export function registerDemo(program: Command): void {
 
         for (const client of [openai, anthropic, gemini, slack, telegram]) await client.close();
 
-        step('6. The ledger: what each key used and cost (SQLite, in KEYCARD_HOME)');
-        const rows = await ledger.totals({ by: ['provider', 'fingerprint'] });
-        out(
-          table(
-            ['provider', 'key', 'requests', 'errors', 'input', 'output', 'cost'],
-            rows.map((row) => [
-              row.provider ?? '',
-              row.maskedId ?? '',
-              row.requests,
-              row.errors,
-              row.inputTokens,
-              row.outputTokens,
-              usd(row.costUsd, 6),
-            ]),
-          ),
-        );
+        if (opened.unavailable !== undefined) {
+          step('6. The ledger: skipped, the SQLite ledger is unavailable (see above)');
+        } else {
+          step('6. The ledger: what each key used and cost (SQLite, in KEYCARD_HOME)');
+          const rows = await ledger.totals({ by: ['provider', 'fingerprint'] });
+          out(
+            table(
+              ['provider', 'key', 'requests', 'errors', 'input', 'output', 'cost'],
+              rows.map((row) => [
+                row.provider ?? '',
+                row.maskedId ?? '',
+                row.requests,
+                row.errors,
+                row.inputTokens,
+                row.outputTokens,
+                usd(row.costUsd, 6),
+              ]),
+            ),
+          );
+        }
         out('');
         out(
           `Done in ${((performance.now() - started) / 1000).toFixed(1)} s. Next: keycard check, keycard usage --chart, keycard scan, and the README.`,
         );
       } finally {
-        await ledger.close();
+        await ledger?.close();
         await Promise.all([simulator.close(), vault.close()]);
         if (options.home === undefined) await rm(home, { recursive: true, force: true });
       }
