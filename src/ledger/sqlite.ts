@@ -5,7 +5,7 @@
  * flight and never corrupts the store.
  * @module
  */
-import { mkdirSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { KeycardError } from '../errors.js';
 import { BaseLedger, type LedgerOptions, type PendingEvent, type Reservation } from './base.js';
@@ -64,7 +64,11 @@ export class SqliteLedger extends BaseLedger {
     this.driver = driver.name;
     let db: SqliteDatabase | undefined;
     try {
-      if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+      if (path !== ':memory:') {
+        mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+        // Created 0600 before SQLite opens it: SQLite gives its -wal and -shm files the same mode.
+        if (!existsSync(path)) closeSync(openSync(path, 'a', 0o600));
+      }
       db = driver.open(path, { busyTimeoutMs: options.busyTimeoutMs ?? 10_000 });
       db.exec('PRAGMA journal_mode = WAL');
       db.exec('PRAGMA synchronous = NORMAL');
