@@ -5,14 +5,19 @@
  */
 import { redactError, redactText, redactValue } from './redactor.js';
 
-/** The console-like shape keycard accepts: any subset of these methods. */
+/**
+ * The console-like shape keycard accepts: any subset of these methods. Declared as methods, so
+ * that loggers whose methods take narrower arguments fit as they are: `console`, pino, winston,
+ * bunyan, and n8n's `this.logger` (`(message: string, metadata?) => void`). keycard calls them with
+ * a message string first (pino: the fields object first, as pino wants).
+ */
 export interface LoggerLike {
-  error?: (...args: unknown[]) => unknown;
-  warn?: (...args: unknown[]) => unknown;
-  info?: (...args: unknown[]) => unknown;
-  debug?: (...args: unknown[]) => unknown;
-  trace?: (...args: unknown[]) => unknown;
-  log?: (...args: unknown[]) => unknown;
+  error?(...args: unknown[]): unknown;
+  warn?(...args: unknown[]): unknown;
+  info?(...args: unknown[]): unknown;
+  debug?(...args: unknown[]): unknown;
+  trace?(...args: unknown[]): unknown;
+  log?(...args: unknown[]): unknown;
 }
 
 /** The levels keycard writes at. */
