@@ -27,6 +27,8 @@ export interface LedgerUnavailableOptions extends KeycardErrorOptions {
   ledger: string;
   /** Events kept in memory, waiting for the store. */
   buffered: number;
+  /** The store's error in one line, without secrets. */
+  detail: string;
   budget?: string | undefined;
   scope?: string | undefined;
 }
@@ -42,6 +44,8 @@ export class LedgerUnavailableError extends KeycardError {
   readonly ledger: string;
   /** Events of this process kept in memory, waiting to be written. */
   readonly buffered: number;
+  /** The store's error in one line, e.g. `connect ECONNREFUSED 10.0.0.5:5432`. */
+  readonly detail: string;
   /** The budget that could not be checked, when a call was blocked. */
   readonly budget: string | undefined;
   /** The budget's scope, e.g. `key:3f2a9c…`, when a call was blocked. */
@@ -55,6 +59,7 @@ export class LedgerUnavailableError extends KeycardError {
     super(`${options.message.trimEnd()} ${options.hint}`, { cause: options.cause });
     this.ledger = options.ledger;
     this.buffered = options.buffered;
+    this.detail = options.detail;
     this.budget = options.budget;
     this.scope = options.scope;
     this.hint = options.hint;

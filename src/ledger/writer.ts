@@ -176,6 +176,7 @@ export class EventWriter {
           : 'Try again when it is back.',
       ledger,
       buffered,
+      detail,
       cause,
     });
   }
