@@ -51,6 +51,11 @@ export const MAX_RETRY_MS = 5_000;
 
 const ignore = () => undefined;
 
+/** `1 event`, `2 events`. */
+export function countEvents(count: number): string {
+  return `${count} event${count === 1 ? '' : 's'}`;
+}
+
 export class EventWriter {
   #buffer: PendingEvent[] = [];
   #timer: NodeJS.Timeout | undefined;
@@ -172,7 +177,7 @@ export class EventWriter {
       message: `keycard: the ledger ${ledger} cannot be ${verb}: ${detail.replace(/\.$/, '')}.`,
       hint:
         buffered > 0
-          ? `${buffered} events of this process are kept in memory and written when it is back.`
+          ? `${countEvents(buffered)} of this process ${buffered === 1 ? 'is' : 'are'} kept in memory and written when it is back.`
           : 'Try again when it is back.',
       ledger,
       buffered,
@@ -188,14 +193,14 @@ export class EventWriter {
     } catch {
       this.#giveUp(
         (lost, downMs) =>
-          `keycard: the ledger ${this.store.describe()} was closed while it could not be written${since(downMs)}: ${lost} events were lost.`,
+          `keycard: the ledger ${this.store.describe()} was closed while it could not be written${since(downMs)}: ${countEvents(lost)} lost.`,
         false,
       );
     }
     if ((this.#outage?.lost ?? 0) > 0) {
       this.#giveUp(
         (lost, downMs) =>
-          `keycard: the ledger ${this.store.describe()} was closed after it fell behind${since(downMs)}: ${lost} events were lost.`,
+          `keycard: the ledger ${this.store.describe()} was closed after it fell behind${since(downMs)}: ${countEvents(lost)} lost.`,
         false,
       );
     }
@@ -211,7 +216,7 @@ export class EventWriter {
     } catch {
       this.#giveUp(
         (lost, downMs) =>
-          `keycard: the program ended while the ledger ${this.store.describe()} could not be written${since(downMs)}: ${lost} events were lost.`,
+          `keycard: the program ended while the ledger ${this.store.describe()} could not be written${since(downMs)}: ${countEvents(lost)} lost.`,
         false,
       );
       return [];
@@ -228,7 +233,7 @@ export class EventWriter {
     }
     this.#giveUp(
       (lost) =>
-        `keycard: the process exited with ${lost} events not written to the ledger ${this.store.describe()}; they were lost. Call ledger.close() (or client.close()) before process.exit().`,
+        `keycard: ${countEvents(lost)} lost: the process exited before ${lost === 1 ? 'it was' : 'they were'} written to the ledger ${this.store.describe()}. Call ledger.close() (or client.close()) before process.exit().`,
       true,
     );
   }
@@ -300,11 +305,11 @@ export class EventWriter {
     const downMs = Date.now() - outage.since;
     const lost =
       outage.lost === 0
-        ? 'none was lost'
-        : `${outage.lost} events were lost (more than maxBufferedEvents, ${this.settings.maxBufferedEvents}, were waiting)`;
+        ? 'none lost'
+        : `${countEvents(outage.lost)} lost (more than maxBufferedEvents, ${this.settings.maxBufferedEvents}, were waiting)`;
     this.#report(
       'recovered',
-      `keycard: the ledger ${this.store.describe()} is back after ${seconds(downMs)}: ${written} events kept in memory were written; ${lost}.`,
+      `keycard: the ledger ${this.store.describe()} is back after ${seconds(downMs)}: ${countEvents(written)} kept in memory written; ${lost}.`,
       { lost: outage.lost, written, downMs },
       false,
     );

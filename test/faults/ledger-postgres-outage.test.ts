@@ -3,7 +3,8 @@
  * concurrent real SDK calls through a ledger behind a TCP proxy, and the proxy is killed in the
  * middle of a write, then started again on the same port. The worker must not crash, every call
  * must succeed, and once the store is back it must hold every event (or, past the buffer's
- * bound, report the loss once, with the right count).
+ * bound, report the loss once, with the right count). A write cut off after its COMMIT was sent
+ * is not stored twice; one cut off before it is written again.
  */
 import { type ChildProcess, fork } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -11,8 +12,11 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openPostgresLedger } from '../../src/ledger/postgres.js';
+import { LedgerUnavailableError } from '../../src/ledger/unavailable.js';
 import type { OutageChildConfig, OutageChildResult } from '../helpers/ledger-outage-child.js';
-import { POSTGRES_URL } from '../helpers/ledgers.js';
+import { POSTGRES_URL, usageEvent } from '../helpers/ledgers.js';
+import { type ProxiedLedger, proxiedLedger } from '../helpers/postgres-outage.js';
+import { rejection } from '../helpers/rejections.js';
 import { startTcpProxy, type TcpProxy, throughProxy } from '../helpers/tcp-proxy.js';
 
 const CHILD = join(import.meta.dirname, '../helpers/ledger-outage-child.ts');
@@ -167,7 +171,50 @@ describe('a PostgreSQL ledger that goes away while calls are in flight', () => {
     const reports = result.warnings.filter((warning) => (warning.lost ?? 0) > 0);
     expect(reports).toHaveLength(1);
     expect(reports[0]?.lost).toBe(lost);
-    expect(reports[0]?.message).toContain(`${lost} events were lost`);
+    expect(reports[0]?.message).toContain(`${lost} events lost`);
     expect(result.warnings.map((warning) => warning.kind)).toEqual(['unavailable', 'recovered']);
   }, 60_000);
+});
+
+describe('a write whose connection drops', () => {
+  /** Flushes until it works: the server may not have seen the dropped connection yet. */
+  async function flushed(ledger: ProxiedLedger['ledger']): Promise<void> {
+    const deadline = Date.now() + 10_000;
+    for (;;) {
+      try {
+        return await ledger.flush();
+      } catch (error) {
+        if (Date.now() > deadline) throw error;
+        await sleep(100);
+      }
+    }
+  }
+
+  it('after COMMIT was sent stores the batch once: a lost answer is no reason to write it twice', async () => {
+    const store = await proxiedLedger();
+    cleanups.push(() => store.cleanup());
+    store.ledger.record(usageEvent());
+    await store.ledger.flush();
+    const cut = store.proxy.cutAfter('COMMIT');
+    for (let index = 0; index < 10; index += 1) store.ledger.record(usageEvent({ workflow: 'cut' }));
+    const error = await rejection(store.ledger.flush());
+    await cut;
+    expect(LedgerUnavailableError.is(error)).toBe(true);
+    await flushed(store.ledger);
+    expect((await store.ledger.totals({ where: { workflow: 'cut' } }))[0]?.requests).toBe(10);
+    expect((await store.ledger.totals())[0]?.requests).toBe(11);
+  });
+
+  it('before COMMIT writes the batch again', async () => {
+    const store = await proxiedLedger();
+    cleanups.push(() => store.cleanup());
+    const cut = store.proxy.cutAfter('INSERT INTO keycard_events');
+    for (let index = 0; index < 10; index += 1) store.ledger.record(usageEvent({ workflow: 'cut' }));
+    const error = await rejection(store.ledger.flush());
+    await cut;
+    expect(LedgerUnavailableError.is(error)).toBe(true);
+    await flushed(store.ledger);
+    expect((await store.ledger.totals())[0]?.requests).toBe(10);
+    expect(store.warnings.map((warning) => warning.kind)).toEqual(['unavailable', 'recovered']);
+  });
 });

@@ -17,7 +17,7 @@ export interface TcpProxy {
   kill(): Promise<void>;
   /** Listens again on the same port. */
   restart(): Promise<void>;
-  /** `blackhole`: new connections are accepted and never answered. */
+  /** `blackhole`: connections, new and open, are accepted and nothing passes either way. */
   setMode(mode: ProxyMode): void;
   /**
    * Once: after forwarding a client packet that contains `marker`, reset that connection before
@@ -56,8 +56,11 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
       client.destroy();
     });
     client.on('close', () => upstream.destroy());
-    upstream.on('data', (chunk: Buffer) => client.write(chunk));
+    upstream.on('data', (chunk: Buffer) => {
+      if (mode === 'forward') client.write(chunk);
+    });
     client.on('data', (chunk: Buffer) => {
+      if (mode === 'blackhole') return;
       const armed = cut;
       if (armed !== undefined && chunk.includes(armed.marker)) {
         cut = undefined;
