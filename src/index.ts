@@ -61,6 +61,7 @@ export type {
   UsageEvent,
   UsageOutcome,
 } from './ledger/types.js';
+export { LedgerUnavailableError, type LedgerWarning } from './ledger/unavailable.js';
 export {
   isProviderId,
   PROVIDER_IDS,
