@@ -1,6 +1,7 @@
 /**
  * Opening and reading a PostgreSQL ledger when things are not as they should be, against the real
- * server: a read-only reporting role opens a current ledger and reads it (and gets the server's
+ * server: a read-only reporting role opens a current ledger and reads it, `keycard usage` included
+ * (and gets the server's
  * own reason when the schema is not current); a server that is gone or does not answer is a
  * clear, prompt error with its cause, never a hang; a password in the URL never shows.
  */
@@ -11,6 +12,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { KeycardError } from '../../src/errors.js';
 import { openPostgresLedger } from '../../src/ledger/postgres.js';
 import { LedgerUnavailableError } from '../../src/ledger/unavailable.js';
+import { keycard } from '../helpers/cli.js';
 import { POSTGRES_URL, usageEvent } from '../helpers/ledgers.js';
 import { dropSchema, POSTGRES_PORT, proxiedLedger } from '../helpers/postgres-outage.js';
 import { rejection } from '../helpers/rejections.js';
@@ -80,6 +82,11 @@ describe('a read-only role', () => {
     } finally {
       await reader.close();
     }
+    // The reporting command, as such a role runs it (the built CLI).
+    const report = await keycard(['usage', '--ledger', asRole(role, schema), '--json']);
+    expect(report.stderr).toBe('');
+    expect(report.code).toBe(0);
+    expect(report.stdout).toContain('"requests": 2');
   });
 
   it("cannot create a ledger, and the error says why, in the server's words", async () => {
@@ -95,6 +102,9 @@ describe('a read-only role', () => {
     expect(message).toMatch(/permission denied for (database|schema)/);
     expect(message).toContain('do not exist yet');
     expect(message).toContain('open it once with a role that may');
+    const report = await keycard(['usage', '--ledger', asRole(role, schema)]);
+    expect(report.code).not.toBe(0);
+    expect(report.stderr).toMatch(/permission denied for (database|schema)/);
   });
 });
 
