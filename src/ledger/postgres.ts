@@ -188,7 +188,7 @@ export class PostgresLedger extends BaseLedger {
   #openFailure(error: unknown, found: number | undefined, current: number): string {
     const cause = this.describeError(error).replace(/\.$/, '');
     const where = `the PostgreSQL ledger at ${this.#display} (schema ${this.schema})`;
-    if ((error as { code?: unknown }).code === INSUFFICIENT_PRIVILEGE) {
+    if ((error as { code?: unknown } | null)?.code === INSUFFICIENT_PRIVILEGE) {
       const state =
         found === undefined
           ? 'its tables do not exist yet'

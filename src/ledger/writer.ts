@@ -60,6 +60,8 @@ export class EventWriter {
   #buffer: PendingEvent[] = [];
   #timer: NodeJS.Timeout | undefined;
   #writing: Promise<unknown> = Promise.resolve();
+  /** A write asked for and not started yet: later asks share it (it takes what is buffered then). */
+  #queued: Promise<readonly PendingEvent[]> | undefined;
   #inFlight = 0;
   #outage: Outage | undefined;
   #lost = 0;
@@ -106,7 +108,12 @@ export class EventWriter {
    * rejects with a `LedgerUnavailableError` when the store refuses it (the batch is kept).
    */
   write(): Promise<readonly PendingEvent[]> {
-    const run = this.#writing.then(() => this.#writeOnce());
+    if (this.#queued !== undefined) return this.#queued;
+    const run = this.#writing.then(() => {
+      this.#queued = undefined;
+      return this.#writeOnce();
+    });
+    this.#queued = run;
     this.#writing = run.catch(ignore);
     return run;
   }
