@@ -300,7 +300,15 @@ export async function createClient<P extends SupportedProvider>(
     http === undefined
       ? () =>
           Promise.reject(new KeycardError(`keycard: the ${provider} adapter does not route through fetch.`))
-      : createInstrumentedFetch({ adapter, http, keys, recorder, baseFetch: options.fetch, isClosed });
+      : createInstrumentedFetch({
+          adapter,
+          http,
+          keys,
+          recorder,
+          baseFetch: options.fetch,
+          isClosed,
+          streamIdleTimeoutMs: options.timeout,
+        });
   const raw = adapter.create(module, {
     baseURL: options.baseURL,
     fetch,

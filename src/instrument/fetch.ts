@@ -34,6 +34,8 @@ export interface InstrumentedFetchOptions {
   baseFetch?: Fetch | undefined;
   /** Whether the client was closed. */
   isClosed: () => boolean;
+  /** createClient's `timeout`: also the longest wait for the next bytes of an event stream. */
+  streamIdleTimeoutMs?: number | undefined;
 }
 
 /** Statuses whose responses have no body. */
@@ -165,9 +167,14 @@ export function createInstrumentedFetch(options: InstrumentedFetchOptions): Fetc
       ) {
         const reader = plan.stream;
         // A stream the caller stopped reading was served (and billed) up to there: it is `ok`.
-        const body = meterEventStream(response.body, reader, (end) => {
-          finish(response.status, end === 'failed' ? 'error' : 'ok', reader.result(), true);
-        });
+        const body = meterEventStream(
+          response.body,
+          reader,
+          (end) => {
+            finish(response.status, end === 'failed' ? 'error' : 'ok', reader.result(), true);
+          },
+          { idleTimeoutMs: options.streamIdleTimeoutMs },
+        );
         return rebuild(response, body);
       }
       if (

@@ -10,7 +10,8 @@
  * - end it after `timeout` (default {@link DEFAULT_TELEGRAM_TIMEOUT_MS}, plus the long-poll wait of
  *   `getUpdates`) with a `TimeoutError`: telegraf itself waits up to 500 s, and a body cut short
  *   after its `content-length` hangs until then. A caller's own `callApi(…, { signal })` still
- *   applies. `timeout: Infinity` leaves only telegraf's 500 s.
+ *   applies. `timeout: Infinity` leaves only telegraf's 500 s. The 500 s timer node-fetch leaves
+ *   behind when a call ends mid-body is cleared (`telegram-timers.ts`), so the process can exit.
  *
  * Errors: 401, and the 404 Telegram answers for a path that holds no valid token (or for a method
  * that does not exist), are `unauthorized`. A 403 ("bot was blocked by the user", "not enough
@@ -33,6 +34,7 @@ import { KeycardError } from '../errors.js';
 import { registerSecret } from '../redact/registry.js';
 import type { Secret } from '../secret.js';
 import { asObject } from './json.js';
+import { withTelegrafTimers } from './telegram-timers.js';
 import type { FailureClass, KeyIdentity, ProviderAdapter, ProviderFailure } from './types.js';
 
 /** What `sdkOptions` may hold for Telegram: telegraf's client options but the API root. */
@@ -149,7 +151,9 @@ export const telegram: ProviderAdapter<Telegram, typeof import('telegraf'), Tele
           (client as { token: string }).token = secret.reveal();
           redactAsInPath(secret);
           try {
-            return await original(method, payload, signal === undefined ? {} : { signal });
+            return await withTelegrafTimers(() =>
+              original(method, payload, signal === undefined ? {} : { signal }),
+            );
           } catch (error) {
             if (timer?.aborted === true && callerSignal?.aborted !== true && callLimit !== undefined)
               throw timeoutError(method, callLimit, error);
