@@ -9,6 +9,7 @@
  * socket) keeps the process alive afterwards.
  */
 import { spawn } from 'node:child_process';
+import { createServer } from 'node:http';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -121,6 +122,53 @@ describe.each(PROVIDERS)('%s', (provider) => {
       );
     }
   }
+});
+
+describe('the timeout of an event stream', () => {
+  it('is the longest silence, not the stream’s whole length', async () => {
+    const chunk = (index: number) =>
+      `data: ${JSON.stringify({
+        id: 'chatcmpl-slow',
+        object: 'chat.completion.chunk',
+        created: 0,
+        model: 'gpt-4o-mini',
+        choices: [{ index: 0, delta: { content: `part ${index} ` }, finish_reason: null }],
+      })}\n\n`;
+    const server = createServer((request, response) => {
+      request.resume();
+      response.writeHead(200, { 'content-type': 'text/event-stream' });
+      let sent = 0;
+      const timer = setInterval(() => {
+        if (sent < 6) {
+          response.write(chunk(sent));
+          sent += 1;
+          return;
+        }
+        clearInterval(timer);
+        response.end('data: [DONE]\n\n');
+      }, STALL_TIMEOUT_MS / 3);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as { port: number };
+    const client = await stallClient('openai', `http://127.0.0.1:${port}`);
+    try {
+      const started = Date.now();
+      const stream = await client.sdk.chat.completions.create({
+        model: 'gpt-4o-mini',
+        messages: [{ role: 'user', content: 'hi' }],
+        stream: true,
+      });
+      const parts: string[] = [];
+      for await (const part of stream) parts.push(part.choices[0]?.delta.content ?? '');
+      expect(parts.join('')).toBe('part 0 part 1 part 2 part 3 part 4 part 5 ');
+      // Longer in all than the timeout: each silence was shorter.
+      expect(Date.now() - started).toBeGreaterThan(STALL_TIMEOUT_MS);
+    } finally {
+      await client.close();
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
 });
 
 interface ChildLine {
