@@ -48,8 +48,8 @@ function baseURL(provider: SupportedProvider, url: string): string {
 }
 
 /** A keycard client of `provider` against `url`, with a short timeout and no retries. */
-export function stallClient(provider: SupportedProvider, url: string) {
-  return createClient(provider, keys.literal(stallKey(provider)), {
+export function stallClient<P extends SupportedProvider>(provider: P, url: string) {
+  return createClient<P>(provider, keys.literal(stallKey(provider)), {
     baseURL: baseURL(provider, url),
     timeout: STALL_TIMEOUT_MS,
     maxRetries: 0,
@@ -57,7 +57,7 @@ export function stallClient(provider: SupportedProvider, url: string) {
   });
 }
 
-type AnyClient = Awaited<ReturnType<typeof stallClient>>;
+type AnyClient = Awaited<ReturnType<typeof stallClient<SupportedProvider>>>;
 
 const messages = [{ role: 'user' as const, content: 'hi' }];
 
