@@ -211,7 +211,7 @@ export function createInstrumentedFetch(options: InstrumentedFetchOptions): Fetc
         verdict.reason === 'unauthorized' &&
         attempt === 1 &&
         isReplayable(requestInit.body) &&
-        (await keys.refresh(used.fingerprint))
+        (await keys.refresh(used.fingerprint, requestInit.signal ?? undefined))
       ) {
         // The rejected attempt reached the provider and is recorded as such; the request is
         // replayed once with the key the source holds now.
