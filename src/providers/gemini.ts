@@ -294,6 +294,7 @@ function meterMethods(
             operation: method.operation,
             model,
             stream: method.stream ?? false,
+            signal: (asObject(args[1]) as SingleRequestOptions | undefined)?.signal,
             run: (secret) =>
               lend(secret, async () => {
                 const { options, deadline } = callOptions(args[1], metering, modelTimeout);

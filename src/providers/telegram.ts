@@ -138,6 +138,7 @@ export const telegram: ProviderAdapter<Telegram, typeof import('telegraf'), Tele
       return context.meter({
         operation: method,
         model: null,
+        signal: callerSignal,
         run: async (secret) => {
           const timer =
             callLimit === undefined || callLimit > MAX_TIMER_MS ? undefined : AbortSignal.timeout(callLimit);

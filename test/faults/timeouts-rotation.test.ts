@@ -2,7 +2,7 @@
  * A call whose key was rejected waits for the key source to be read again (shared by every call
  * that failed at the same moment). Its timeout and its caller's AbortSignal still apply to that
  * wait: a slow source does not hold the call past them, and the read goes on for the others.
- * The real `openai` SDK against the simulator.
+ * The real `openai` SDK (fetch layer) and telegraf (method layer) against the simulators.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { type ClientOptions, createClient, type KeycardClient } from '../../src/client.js';
@@ -17,7 +17,8 @@ const oldKey = testKey('openai', 'slow-source-old');
 const newKey = testKey('openai', 'slow-source-new');
 
 /** A source that answers at once the first time and after `delayMs` on a fresh read. */
-function slowSource(delayMs: number): KeySource & { reads: number } {
+function slowSource(delayMs: number, keys = { oldKey, newKey }): KeySource & { reads: number } {
+  const { oldKey, newKey } = keys;
   const source = {
     reads: 0,
     describe: () => 'custom:slow',
@@ -84,6 +85,32 @@ describe('waiting for a rejected key to be read again', () => {
     expect(Date.now() - started).toBeLessThan(500);
     expect(reportError(error).className).toBe('APIUserAbortError');
     expect((await staying).data.length).toBeGreaterThan(0);
+    expect(source.reads).toBe(2);
+  });
+});
+
+describe('waiting for a rejected key at the method level (telegraf)', () => {
+  it("ends at the caller's abort; another call waiting on the same read still gets the new key", async () => {
+    const telegramKeys = { oldKey: testKey('telegram', 'slow-old'), newKey: testKey('telegram', 'slow-new') };
+    const source = slowSource(600, telegramKeys);
+    simulator = await startSimulator({ keys: [telegramKeys.newKey] });
+    const telegram = await createClient('telegram', source, {
+      baseURL: simulator.baseURL('telegram'),
+      ledger: false,
+    });
+    client = telegram as KeycardClient<object>;
+    const controller = new AbortController();
+    const leaving = telegram.sdk.callApi('getMe', {}, { signal: controller.signal });
+    const staying = telegram.sdk.getMe();
+    setTimeout(() => controller.abort(), 150);
+    const started = Date.now();
+    const error = await rejection(leaving);
+    expect(Date.now() - started).toBeLessThan(500);
+    const report = reportError(error);
+    expect(report.name).toBe('AbortError');
+    expect(report.threw).toBeUndefined();
+    expect(report.printed).not.toContain(telegramKeys.oldKey);
+    expect((await staying).is_bot).toBe(true);
     expect(source.reads).toBe(2);
   });
 });
