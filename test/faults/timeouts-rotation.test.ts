@@ -100,7 +100,13 @@ describe('waiting for a rejected key at the method level (telegraf)', () => {
     });
     client = telegram as KeycardClient<object>;
     const controller = new AbortController();
-    const leaving = telegram.sdk.callApi('getMe', {}, { signal: controller.signal });
+    // telegraf types the signal as the `abort-controller` polyfill's; Node's own works at run time.
+    type TelegrafSignal = Exclude<
+      NonNullable<Parameters<typeof telegram.sdk.callApi>[2]>['signal'],
+      undefined
+    >;
+    const signal = controller.signal as unknown as TelegrafSignal;
+    const leaving = telegram.sdk.callApi('getMe', {}, { signal });
     const staying = telegram.sdk.getMe();
     setTimeout(() => controller.abort(), 150);
     const started = Date.now();
