@@ -88,7 +88,10 @@ export interface ClientOptions<P extends SupportedProvider = SupportedProvider> 
    */
   dangerouslyAllowPlainHttp?: boolean | undefined;
   /**
-   * Request timeout in milliseconds, passed to the SDK.
+   * Request timeout in milliseconds, passed to the SDK. For OpenAI, xAI and Anthropic it also
+   * bounds each silence of an event stream (the SDKs' own timeouts end with the headers): past
+   * it the stream fails with a `TimeoutError` and its connection is closed.
+   * @see docs/errors.md, "Timeouts and aborts"
    * @default the SDK's (10 minutes for OpenAI and Anthropic), except Slack and Telegram: 60 s
    */
   timeout?: number | undefined;
@@ -325,6 +328,7 @@ export async function createClient<P extends SupportedProvider>(
           isClosed,
           allowPlainHttp,
           source: describe,
+          streamIdleTimeoutMs: options.timeout,
         });
   const raw = adapter.create(module, {
     baseURL: options.baseURL,

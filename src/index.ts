@@ -63,6 +63,7 @@ export type {
   UsageEvent,
   UsageOutcome,
 } from './ledger/types.js';
+export { LedgerUnavailableError, type LedgerWarning } from './ledger/unavailable.js';
 export {
   type BudgetFacts,
   type CredentialFacts,

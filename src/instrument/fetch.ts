@@ -42,6 +42,8 @@ export interface InstrumentedFetchOptions {
   allowPlainHttp?: boolean | undefined;
   /** The key source's `describe()`, for errors. */
   source?: string | undefined;
+  /** createClient's `timeout`: also the longest wait for the next bytes of an event stream. */
+  streamIdleTimeoutMs?: number | undefined;
 }
 
 /**
@@ -187,9 +189,14 @@ export function createInstrumentedFetch(options: InstrumentedFetchOptions): Fetc
       ) {
         const reader = plan.stream;
         // A stream the caller stopped reading was served (and billed) up to there: it is `ok`.
-        const body = meterEventStream(response.body, reader, (end) => {
-          finish(response.status, end === 'failed' ? 'error' : 'ok', reader.result(), true);
-        });
+        const body = meterEventStream(
+          response.body,
+          reader,
+          (end) => {
+            finish(response.status, end === 'failed' ? 'error' : 'ok', reader.result(), true);
+          },
+          { idleTimeoutMs: options.streamIdleTimeoutMs },
+        );
         return rebuild(response, body);
       }
       if (
@@ -226,7 +233,7 @@ export function createInstrumentedFetch(options: InstrumentedFetchOptions): Fetc
         verdict.reason === 'unauthorized' &&
         attempt === 1 &&
         isReplayable(requestInit.body) &&
-        (await keys.refresh(used.fingerprint))
+        (await keys.refresh(used.fingerprint, requestInit.signal ?? undefined))
       ) {
         // The rejected attempt reached the provider and is recorded as such; the request is
         // replayed once with the key the source holds now.

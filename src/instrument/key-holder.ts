@@ -41,9 +41,17 @@ export class KeyHolder {
   /**
    * Called after the provider rejected the key with fingerprint `rejected`. Resolves to whether
    * another key is now in use (read from the source, or already swapped in by a concurrent call).
-   * Never rejects: a source that cannot be read is logged.
+   * A source that cannot be read is logged. `signal` (the request's: the SDK's timeout or the
+   * caller's abort) ends this caller's wait only, rejecting with its reason: the read is shared,
+   * and goes on for the other callers.
    */
-  refresh(rejected: string): Promise<boolean> {
+  refresh(rejected: string, signal?: AbortSignal): Promise<boolean> {
+    if (signal?.aborted) return Promise.reject(signal.reason);
+    const read = this.#refresh(rejected);
+    return signal === undefined ? read : untilAborted(read, signal);
+  }
+
+  #refresh(rejected: string): Promise<boolean> {
     if (this.#secret.fingerprint !== rejected) return Promise.resolve(true);
     const miss = this.#lastMiss;
     if (miss !== undefined && miss.fingerprint === rejected && Date.now() - miss.at < REREAD_COOLDOWN_MS) {
@@ -106,4 +114,22 @@ export class KeyHolder {
     this.onKey?.(fresh);
     return true;
   }
+}
+
+/** `promise`, or a rejection with `signal`'s reason if it aborts first; `promise` goes on. */
+function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error);
+      },
+    );
+  });
 }

@@ -38,7 +38,11 @@ export function createMeter(options: MeterOptions): <T>(call: MeteredCall<T>) =>
         const failure = adapter.failureFromError(error);
         const verdict = failure === undefined ? undefined : adapter.classify(failure);
         record(failure?.status ?? null, verdict?.outcome ?? 'error', null);
-        if (verdict?.reason === 'unauthorized' && attempt === 1 && (await keys.refresh(secret.fingerprint)))
+        if (
+          verdict?.reason === 'unauthorized' &&
+          attempt === 1 &&
+          (await keys.refresh(secret.fingerprint, call.signal))
+        )
           continue;
         throw error;
       }

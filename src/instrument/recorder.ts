@@ -50,8 +50,9 @@ export class Recorder {
   ) {}
 
   /**
-   * Before a request: the budget gate's admission, or the `BudgetExceededError` to answer with.
-   * Free when no budget applies.
+   * Before a request: the budget gate's admission, or the error to answer with
+   * (`BudgetExceededError`, or `LedgerUnavailableError` from a budget with `onLedgerDown: 'block'`
+   * while the ledger is down). Free when no budget applies.
    */
   admit(secret: Secret, model: string | null): Promise<Admission | Error> | Admission {
     if (this.gate === undefined || !this.gate.active) return NO_ADMISSION;

@@ -21,6 +21,28 @@ const EVENT_END = /\r?\n\r?\n/;
 /** How a metered stream ended: read to the end, stopped by its reader, or broken. */
 export type StreamEnd = 'completed' | 'cancelled' | 'failed';
 
+/** The longest delay a Node timer takes (a longer one fires at once). */
+const MAX_TIMER_MS = 2_147_483_647;
+
+/** The error a stream fails with when the server sent nothing for `idleTimeoutMs`. */
+function idleError(idleTimeoutMs: number): DOMException {
+  return new DOMException(
+    `The event stream sent nothing for ${idleTimeoutMs} ms (keycard's timeout; set createClient's timeout option to change it).`,
+    'TimeoutError',
+  );
+}
+
+/** Options of {@link meterEventStream}. */
+export interface MeterStreamOptions {
+  /**
+   * The longest wait for the next bytes while the consumer reads, in milliseconds: past it the
+   * stream fails with a `TimeoutError` and the connection is closed. The SDKs' own timeouts end
+   * when the headers arrive, so without it a server that stalls mid-stream hangs the consumer.
+   * `undefined`, `0` or `Infinity`: no limit.
+   */
+  idleTimeoutMs?: number | undefined;
+}
+
 /**
  * Wraps `body` so that `reader` sees every event. `onEnd` runs once, when the stream ends, fails
  * or is cancelled by the consumer.
@@ -29,7 +51,13 @@ export function meterEventStream(
   body: ReadableStream<Uint8Array>,
   reader: StreamUsageReader,
   onEnd: (end: StreamEnd, error?: unknown) => void,
+  options: MeterStreamOptions = {},
 ): ReadableStream<Uint8Array> {
+  const { idleTimeoutMs } = options;
+  const idleLimit =
+    idleTimeoutMs !== undefined && idleTimeoutMs > 0 && idleTimeoutMs <= MAX_TIMER_MS
+      ? Math.ceil(idleTimeoutMs)
+      : undefined;
   const decoder = new TextDecoder();
   const encoder = new TextEncoder();
   let pending = '';
@@ -50,6 +78,16 @@ export function meterEventStream(
     }
   };
   const source = body.getReader();
+
+  /** The next chunk, or an idle `TimeoutError` when none comes within the limit. */
+  const read = (): ReturnType<typeof source.read> => {
+    if (idleLimit === undefined) return source.read();
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const idle = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(idleError(idleLimit)), idleLimit);
+    });
+    return Promise.race([source.read(), idle]).finally(() => clearTimeout(timer));
+  };
 
   /** Hands on every complete event; returns whether anything was enqueued. */
   const emit = (controller: ReadableStreamDefaultController<Uint8Array>, final: boolean): boolean => {
@@ -83,7 +121,7 @@ export function meterEventStream(
       try {
         // Read until something is handed on: a pull that enqueues nothing is not called again.
         for (;;) {
-          const { done, value } = await source.read();
+          const { done, value } = await read();
           if (done) {
             pending += decoder.decode();
             emit(controller, true);
@@ -97,6 +135,8 @@ export function meterEventStream(
       } catch (error) {
         finish('failed', error);
         controller.error(error);
+        // An idle stream: close the connection too (a no-op for a body that already failed).
+        source.cancel(error).catch(() => {});
       }
     },
     async cancel(reason) {

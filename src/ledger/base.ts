@@ -1,11 +1,12 @@
 /**
  * What every built-in ledger shares: batched writes (a timer or a full batch, whichever comes
- * first; at `close()` and at process exit too), alert listeners, budget reservations and
- * one-time alerts, on top of a few primitives each backend implements (memory, SQLite,
- * PostgreSQL).
+ * first; at `close()` and at process exit too) that survive an outage of the store (see
+ * `writer.ts`), alert and warning listeners, budget reservations and one-time alerts, on top of a
+ * few primitives each backend implements (memory, SQLite, PostgreSQL).
  * @module
  */
 import { EventEmitter } from 'node:events';
+import { KeycardError } from '../errors.js';
 import {
   type Budget,
   type BudgetAlert,
@@ -16,6 +17,8 @@ import {
 } from './budget.js';
 import { pendingSettled } from './pending.js';
 import type { KeyUsage, Ledger, TotalsQuery, TotalsRow, UsageEvent } from './types.js';
+import { describeCause, LedgerUnavailableError, type LedgerWarning } from './unavailable.js';
+import { EventWriter } from './writer.js';
 
 /** A reservation: the estimated usage of a call in flight, held until its event is written. */
 export interface Reservation {
@@ -53,12 +56,23 @@ export interface LedgerOptions {
    * @default { multiple: 5, windowHours: 24, minUsd: 1 }
    */
   anomaly?: { multiple?: number; windowHours?: number; minUsd?: number } | false | undefined;
+  /**
+   * Events kept in memory while the store cannot be written (PostgreSQL down, a disk full): they
+   * are retried with backoff (0.1 s, doubling, up to 5 s apart) and written, in order, when the
+   * store is back. Past this many, newer events are dropped and counted as lost; the loss is
+   * reported once (see `on('warning')`). An event takes about 1 KB.
+   * @default 10000
+   */
+  maxBufferedEvents?: number | undefined;
 }
 
 /** Reservations live this long at most (a call that never ends is not counted forever). */
 export const RESERVATION_TTL_MS = 10 * 60_000;
 
+type Listener = ((alert: BudgetAlert) => void) | ((warning: LedgerWarning) => void);
+
 const ALERT = 'alert';
+const WARNING = 'warning';
 
 /** Ledgers that process exit must flush; a weak reference each, so that exit does not keep them alive. */
 const open = new Set<WeakRef<BaseLedger>>();
@@ -73,29 +87,43 @@ function hookExit(ledger: BaseLedger): void {
   process.once('exit', () => {
     for (const reference of open) reference.deref()?.flushOnExit();
   });
+  // One last try each time the event loop empties; what cannot be written then is reported lost,
+  // so that a store that stays down cannot keep the program from ending.
   process.on('beforeExit', () => {
     for (const reference of open)
       void reference
         .deref()
-        ?.flush()
+        ?.flushBeforeExit()
         .catch(() => undefined);
   });
 }
 
 export abstract class BaseLedger implements Ledger {
   readonly #emitter = new EventEmitter();
-  #buffer: PendingEvent[] = [];
-  #timer: NodeJS.Timeout | undefined;
-  #writing: Promise<void> = Promise.resolve();
+  readonly #writer: EventWriter;
   #closed = false;
-  readonly #interval: number;
-  readonly #maxBatch: number;
   readonly anomaly: { multiple: number; windowHours: number; minUsd: number } | undefined;
   readonly #lastAnomalyCheck = new Map<string, number>();
 
   constructor(options: LedgerOptions = {}) {
-    this.#interval = Math.max(0, options.flushIntervalMs ?? 20);
-    this.#maxBatch = Math.max(1, options.maxBatch ?? 500);
+    const maxBufferedEvents = options.maxBufferedEvents ?? 10_000;
+    if (!Number.isInteger(maxBufferedEvents) || maxBufferedEvents < 1) {
+      throw new KeycardError('ledger: maxBufferedEvents is a whole number of events, 1 or more.');
+    }
+    this.#writer = new EventWriter(
+      {
+        write: (batch) => this.writeBatch(batch),
+        writeSync: (batch) => this.writeBatchSync(batch),
+        describe: () => String(this),
+        describeError: (error) => this.describeError(error),
+        warn: (warning, sync) => this.#warn(warning, sync),
+      },
+      {
+        flushIntervalMs: Math.max(0, options.flushIntervalMs ?? 20),
+        maxBatch: Math.max(1, options.maxBatch ?? 500),
+        maxBufferedEvents,
+      },
+    );
     this.anomaly =
       options.anomaly === false
         ? undefined
@@ -132,6 +160,11 @@ export abstract class BaseLedger implements Ledger {
   protected abstract insertAlertMark(key: string): Promise<boolean>;
   protected abstract closeStore(): Promise<void>;
 
+  /** A store error in one line, for messages; backends remove what must not be shown. */
+  protected describeError(error: unknown): string {
+    return describeCause(error);
+  }
+
   // --- Ledger -------------------------------------------------------------------------------
 
   /** Whether `close()` was called: later events are ignored. */
@@ -142,53 +175,51 @@ export abstract class BaseLedger implements Ledger {
   record(event: UsageEvent, releases: readonly string[] = []): void {
     if (this.#closed) return;
     // A copy: the caller's object may change before the batch is written.
-    this.#buffer.push({ event: { ...event, time: new Date(event.time) }, releases: [...releases] });
-    if (this.#buffer.length >= this.#maxBatch) {
-      void this.flush().catch(() => undefined);
-      return;
-    }
-    if (this.#timer === undefined) {
-      this.#timer = setTimeout(() => {
-        this.#timer = undefined;
-        void this.flush().catch(() => undefined);
-      }, this.#interval);
-      this.#timer.unref();
-    }
+    this.#writer.add({ event: { ...event, time: new Date(event.time) }, releases: [...releases] });
   }
 
+  /**
+   * Writes what is buffered. Rejects with a `LedgerUnavailableError` when the store cannot be
+   * written; the events stay in memory and are tried again.
+   */
   async flush(): Promise<void> {
     await pendingSettled();
-    if (this.#timer !== undefined) {
-      clearTimeout(this.#timer);
-      this.#timer = undefined;
-    }
-    const batch = this.#buffer;
-    this.#buffer = [];
-    // One write at a time, in order.
-    const write = this.#writing.then(async () => {
-      if (batch.length > 0) await this.writeBatch(batch);
-    });
-    this.#writing = write.catch(() => undefined);
-    await write;
-    if (batch.length > 0) await this.checkAnomaly(batch);
+    const batch = await this.#writer.write();
+    if (batch.length > 0) await this.checkAnomaly(batch).catch(() => undefined);
   }
 
   /** @internal Called at process exit. */
   flushOnExit(): void {
-    if (this.#buffer.length === 0) return;
-    if (this.writeBatchSync(this.#buffer)) this.#buffer = [];
+    this.#writer.exit();
+  }
+
+  /** @internal Called when the event loop empties. */
+  async flushBeforeExit(): Promise<void> {
+    await pendingSettled();
+    const batch = await this.#writer.beforeExit();
+    if (batch.length > 0) await this.checkAnomaly(batch).catch(() => undefined);
+  }
+
+  /** Events of this process waiting in memory to be written. */
+  get bufferedEvents(): number {
+    return this.#writer.buffered;
+  }
+
+  /** Events this ledger dropped (the store was down and `maxBufferedEvents` were waiting). */
+  get lostEvents(): number {
+    return this.#writer.lost;
   }
 
   async totals(query: TotalsQuery = {}): Promise<TotalsRow[]> {
     await this.flush();
-    return this.readTotals(query);
+    return this.#read(() => this.readTotals(query));
   }
 
   async *events(query: Omit<TotalsQuery, 'by'> = {}): AsyncIterable<UsageEvent> {
     await this.flush();
     let after = 0;
     for (;;) {
-      const page = await this.readEvents(query, after, 1000);
+      const page = await this.#read(() => this.readEvents(query, after, 1000));
       for (const { event } of page) yield event;
       if (page.length < 1000) return;
       after = page.at(-1)?.id ?? after;
@@ -197,26 +228,59 @@ export abstract class BaseLedger implements Ledger {
 
   async keys(): Promise<KeyUsage[]> {
     await this.flush();
-    return this.readKeys();
+    return this.#read(() => this.readKeys());
   }
 
+  async #read<T>(read: () => Promise<T>): Promise<T> {
+    try {
+      return await read();
+    } catch (error) {
+      throw KeycardError.is(error) ? error : this.#writer.unavailableError(error, 'read');
+    }
+  }
+
+  /**
+   * Writes what is buffered and releases the store. When the store cannot be written, what is
+   * buffered is lost and reported (a `lost` warning); `close()` itself does not fail.
+   */
   async close(): Promise<void> {
     if (this.#closed) return;
-    await this.flush();
+    await pendingSettled();
+    await this.#writer.close();
     this.#closed = true;
     for (const reference of open) if (reference.deref() === this) open.delete(reference);
     await this.closeStore();
   }
 
-  /** Listens for alerts: budget thresholds crossed, and unusual spend. */
-  on(event: 'alert', listener: (alert: BudgetAlert) => void): this {
-    this.#emitter.on(event, listener);
+  /**
+   * `alert`: budget thresholds crossed, and unusual spend.
+   * `warning`: the store cannot be written (once per outage), is back (with what was written and
+   * lost), or events were given up. Without a `warning` listener, these go to
+   * `process.emitWarning` (stderr), codes `KEYCARD_LEDGER_UNAVAILABLE`, `KEYCARD_LEDGER_RECOVERED`
+   * and `KEYCARD_LEDGER_EVENTS_LOST`.
+   */
+  on(event: 'alert', listener: (alert: BudgetAlert) => void): this;
+  on(event: 'warning', listener: (warning: LedgerWarning) => void): this;
+  on(event: 'alert' | 'warning', listener: Listener): this {
+    this.#emitter.on(event, listener as (...args: unknown[]) => void);
     return this;
   }
 
-  off(event: 'alert', listener: (alert: BudgetAlert) => void): this {
-    this.#emitter.off(event, listener);
+  off(event: 'alert', listener: (alert: BudgetAlert) => void): this;
+  off(event: 'warning', listener: (warning: LedgerWarning) => void): this;
+  off(event: 'alert' | 'warning', listener: Listener): this {
+    this.#emitter.off(event, listener as (...args: unknown[]) => void);
     return this;
+  }
+
+  #warn(warning: LedgerWarning, sync: boolean): void {
+    if (this.#emitter.listenerCount(WARNING) > 0) {
+      this.#emitter.emit(WARNING, warning);
+      return;
+    }
+    // At exit, nothing asynchronous runs any more: process.emitWarning would print nothing.
+    if (sync) process.stderr.write(`(node:${process.pid}) [${warning.code}] Warning: ${warning.message}\n`);
+    else process.emitWarning(warning.message, { code: warning.code });
   }
 
   // --- budgets (used by keycard's budget gate) ------------------------------------------------
@@ -246,17 +310,33 @@ export abstract class BaseLedger implements Ledger {
     since: Date,
     decide: (spend: Spend) => Reservation | undefined,
   ): Promise<Spend> {
-    await this.flush();
-    return this.lockedReserve(scope, since, decide);
+    // While the store is down, this fails at once (a call must not wait for it), except for one
+    // caller at a time once the next retry is due.
+    this.#writer.checkAvailable();
+    try {
+      await this.flush();
+      const spend = await this.lockedReserve(scope, since, decide);
+      this.#writer.storeAnswered();
+      return spend;
+    } catch (error) {
+      if (LedgerUnavailableError.is(error)) throw error;
+      this.#writer.storeFailed(error);
+      throw this.#writer.unavailableError(error, 'reached');
+    }
   }
 
   /** @internal */
   release(ids: readonly string[]): Promise<void> {
-    return ids.length === 0 ? Promise.resolve() : this.deleteReservations(ids);
+    if (ids.length === 0) return Promise.resolve();
+    // Reservations of a store that is down expire by themselves.
+    if (this.#writer.unavailable) return Promise.resolve();
+    return this.deleteReservations(ids);
   }
 
   /** @internal Emits `alert` once per `key` across processes; resolves to whether it fired. */
   async alertOnce(key: string, alert: BudgetAlert): Promise<boolean> {
+    // Which alerts fired is kept in the store: while it is down, none can be marked.
+    if (this.#writer.unavailable) return false;
     if (!(await this.insertAlertMark(key))) return false;
     this.#emitter.emit(ALERT, alert);
     return true;

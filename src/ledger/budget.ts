@@ -36,6 +36,17 @@ export interface Budget {
    */
   onExceed?: 'block' | 'warn' | undefined;
   /**
+   * What a call does while the ledger's store cannot be reached, so that the spend cannot be
+   * checked against what every process recorded.
+   * - `allow` (fail open): the call goes ahead. This process goes on counting its own calls
+   *   against the last spend it read, so a runaway loop here still stops at the limit; what
+   *   other processes spend meanwhile is not seen until the store is back.
+   * - `block` (fail closed): the call is rejected with a `LedgerUnavailableError` before
+   *   anything is sent, until the store answers again.
+   * @default 'allow'
+   */
+  onLedgerDown?: 'block' | 'allow' | undefined;
+  /**
    * Fractions of the limit at which an alert fires, once per period and scope.
    * @default [0.5, 0.8, 1]
    */
@@ -51,6 +62,7 @@ export interface ResolvedBudget {
   period: 'day' | 'week' | 'month';
   scope: 'key' | 'workflow' | 'provider';
   onExceed: 'block' | 'warn';
+  onLedgerDown: 'block' | 'allow';
   alertAt: readonly number[];
 }
 
@@ -109,6 +121,9 @@ export function resolveBudget(budget: Budget): ResolvedBudget {
   }
   if (onExceed !== 'block' && onExceed !== 'warn')
     throw new KeycardError("budget: onExceed is 'block' or 'warn'.");
+  const onLedgerDown = budget.onLedgerDown ?? 'allow';
+  if (onLedgerDown !== 'block' && onLedgerDown !== 'allow')
+    throw new KeycardError("budget: onLedgerDown is 'block' (fail closed) or 'allow' (fail open).");
   const alertAt = [...(budget.alertAt ?? [0.5, 0.8, 1])].sort((a, b) => a - b);
   if (alertAt.some((fraction) => typeof fraction !== 'number' || !(fraction > 0))) {
     throw new KeycardError('budget: alertAt holds fractions of the limit, such as 0.5 or 1.');
@@ -119,7 +134,7 @@ export function resolveBudget(budget: Budget): ResolvedBudget {
     tokens === undefined ? undefined : `${tokens} tokens`,
   ].filter((item) => item !== undefined);
   const name = budget.name ?? `${limits.join(' / ')} per ${period} per ${scope}`;
-  return { name, usd, requests, tokens, period, scope, onExceed, alertAt };
+  return { name, usd, requests, tokens, period, scope, onExceed, onLedgerDown, alertAt };
 }
 
 /** The start of the UTC period holding `time`. */

@@ -11,7 +11,11 @@ export function trackPending(work: Promise<unknown>): void {
   void work.finally(() => pending.delete(work)).catch(() => undefined);
 }
 
-/** Resolves when everything tracked so far has settled. */
+/**
+ * Resolves when everything tracked so far has settled, and what that work tracked in turn (a
+ * priced event, then its budget alerts). A few rounds at most: under a steady stream of calls,
+ * new work keeps coming, and a flush must not wait for it forever.
+ */
 export async function pendingSettled(): Promise<void> {
-  while (pending.size > 0) await Promise.allSettled([...pending]);
+  for (let round = 0; round < 4 && pending.size > 0; round += 1) await Promise.allSettled([...pending]);
 }

@@ -1,7 +1,9 @@
 /**
  * The PostgreSQL ledger (pg): the way to go when workers on several machines share keys. A pool,
- * the same schema as SQLite (in a schema of your choice), migrations under an advisory lock,
- * batches in one transaction, and budget checks serialised per scope with advisory locks.
+ * the same schema as SQLite (in a schema of your choice), migrations under an advisory lock
+ * (skipped when the schema is current, so that a read-only role can open it), batches in one
+ * transaction, and budget checks serialised per scope with advisory locks. A connection that
+ * drops is an error of the operation in progress, never of the process.
  * @module
  */
 import type { Pool, PoolClient } from 'pg';
@@ -23,6 +25,7 @@ import {
   totalsQuery,
 } from './sql.js';
 import type { KeyUsage, TotalsQuery, TotalsRow } from './types.js';
+import { describeCause } from './unavailable.js';
 
 /** Options of the PostgreSQL ledger. */
 export interface PostgresLedgerOptions extends LedgerOptions {
@@ -36,21 +39,61 @@ export interface PostgresLedgerOptions extends LedgerOptions {
    * @default 4
    */
   maxConnections?: number | undefined;
+  /**
+   * How long opening a connection may take before it fails (a server that does not answer),
+   * in milliseconds.
+   * @default 10000
+   */
+  connectTimeoutMs?: number | undefined;
+  /**
+   * How long a query may wait for its answer before it fails and its connection is dropped (a
+   * server or network that stopped answering), in milliseconds. Budget checks wait for each
+   * other's locks within it.
+   * @default 30000
+   */
+  queryTimeoutMs?: number | undefined;
 }
 
 const SCHEMA_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
+
+/** PostgreSQL's error code for a missing privilege. */
+const INSUFFICIENT_PRIVILEGE = '42501';
+
+/** A pooled connection, released with the error that broke it, if any. */
+interface Connection {
+  client: PoolClient;
+  release(error?: unknown): void;
+}
+
+/** A batch whose COMMIT was sent but not answered: whether it is stored is known from its id. */
+interface UncertainCommit {
+  xid: string;
+  events: ReadonlySet<PendingEvent>;
+}
 
 export class PostgresLedger extends BaseLedger {
   readonly schema: string;
   readonly #pool: Pool;
   readonly #ready: Promise<void>;
   readonly #display: string;
+  readonly #secrets: readonly string[];
+  readonly #uncertain: UncertainCommit[] = [];
 
-  constructor(pool: Pool, schema: string, display: string, options: LedgerOptions = {}) {
+  /**
+   * @param secrets strings never to show in a message (the password, as given and decoded)
+   */
+  constructor(
+    pool: Pool,
+    schema: string,
+    display: string,
+    options: LedgerOptions = {},
+    secrets: readonly string[] = [],
+  ) {
     super(options);
     this.schema = schema;
     this.#pool = pool;
     this.#display = display;
+    this.#secrets = secrets.filter((secret) => secret.length > 0);
     this.#ready = this.#migrate();
     this.#ready.catch(() => undefined);
   }
@@ -59,51 +102,125 @@ export class PostgresLedger extends BaseLedger {
     return this.#ready;
   }
 
-  async #migrate(): Promise<void> {
+  /** The store's error in one line, without the password. */
+  protected override describeError(error: unknown): string {
+    let text = describeCause(error);
+    for (const secret of this.#secrets) text = text.replaceAll(secret, '****');
+    return text;
+  }
+
+  /** A connection from the pool whose failure (a dropped connection) is an error of the query, not of the process. */
+  async #connect(): Promise<Connection> {
     const client = await this.#pool.connect();
+    let failed: unknown;
+    // pg emits 'error' on a checked-out client whose connection drops; unheard, it would crash
+    // the process. The query in progress rejects with the same error.
+    const onError = (error: unknown) => {
+      failed ??= error;
+    };
+    client.on('error', onError);
+    return {
+      client,
+      release(error?: unknown) {
+        // A connection that failed, or that may hold a query still running, is not reused.
+        client.release(
+          error !== undefined || failed !== undefined ? ((error ?? failed) as Error) : undefined,
+        );
+        client.off('error', onError);
+      },
+    };
+  }
+
+  async #migrate(): Promise<void> {
+    const steps = migrations('postgres');
+    let connection: Connection | undefined;
+    let found: number | undefined;
     try {
+      connection = await this.#connect();
+      const { client } = connection;
+      found = await this.#version(client);
+      if (found !== undefined && found > steps.length) {
+        throw new KeycardError(
+          `keycard: the PostgreSQL ledger at ${this.#display} has schema version ${found}; this keycard knows ${steps.length}. Upgrade keycard.`,
+        );
+      }
+      // Current: nothing to write, so a role that may only read opens it too.
+      if (found === steps.length) return;
       await client.query('BEGIN');
       await client.query("SELECT pg_advisory_xact_lock(hashtext('keycard.migrate'))");
       await client.query(`CREATE SCHEMA IF NOT EXISTS "${this.schema}"`);
       await client.query(
         `CREATE TABLE IF NOT EXISTS "${this.schema}".keycard_schema (version INTEGER NOT NULL)`,
       );
-      const found = await client.query(`SELECT version FROM "${this.schema}".keycard_schema`);
-      const steps = migrations('postgres');
-      let version = found.rows.length === 0 ? 0 : Number((found.rows[0] as { version: number }).version);
-      if (found.rows.length === 0)
+      const rows = await client.query(`SELECT version FROM "${this.schema}".keycard_schema`);
+      let version = rows.rows.length === 0 ? 0 : Number((rows.rows[0] as { version: number }).version);
+      if (rows.rows.length === 0)
         await client.query(`INSERT INTO "${this.schema}".keycard_schema (version) VALUES (0)`);
       if (version > steps.length) {
         throw new KeycardError(
-          `keycard: the PostgreSQL ledger has schema version ${version}; this keycard knows ${steps.length}. Upgrade keycard.`,
+          `keycard: the PostgreSQL ledger at ${this.#display} has schema version ${version}; this keycard knows ${steps.length}. Upgrade keycard.`,
         );
       }
       for (; version < steps.length; version += 1) await client.query(steps[version] as string);
       await client.query(`UPDATE "${this.schema}".keycard_schema SET version = $1`, [version]);
       await client.query('COMMIT');
     } catch (error) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw new KeycardError(`keycard: the PostgreSQL ledger at ${this.#display} cannot be prepared.`, {
-        cause: error,
-      });
+      connection?.release(error);
+      connection = undefined;
+      if (KeycardError.is(error)) throw error;
+      throw new KeycardError(this.#openFailure(error, found, steps.length), { cause: error });
     } finally {
-      client.release();
+      connection?.release();
     }
   }
 
-  async #transaction<T>(work: (client: PoolClient) => Promise<T>): Promise<T> {
+  /** The schema version of the store, `undefined` when keycard's tables are not there yet. */
+  async #version(client: PoolClient): Promise<number | undefined> {
+    const table = await client.query('SELECT to_regclass($1) IS NOT NULL AS present', [
+      `"${this.schema}".keycard_schema`,
+    ]);
+    if ((table.rows[0] as { present: boolean } | undefined)?.present !== true) return undefined;
+    const rows = await client.query(`SELECT version FROM "${this.schema}".keycard_schema`);
+    return rows.rows.length === 0 ? undefined : Number((rows.rows[0] as { version: number }).version);
+  }
+
+  /** Why the ledger cannot be opened, with the server's own words. */
+  #openFailure(error: unknown, found: number | undefined, current: number): string {
+    const cause = this.describeError(error).replace(/\.$/, '');
+    const where = `the PostgreSQL ledger at ${this.#display} (schema ${this.schema})`;
+    if ((error as { code?: unknown } | null)?.code === INSUFFICIENT_PRIVILEGE) {
+      const state =
+        found === undefined
+          ? 'its tables do not exist yet'
+          : `its tables are at version ${found} of ${current}`;
+      return `keycard: ${where} cannot be opened: ${cause}. ${state[0]?.toUpperCase()}${state.slice(1)}, and this role may not create or upgrade them: open it once with a role that may (the schema's owner), then read it with this one.`;
+    }
+    return `keycard: ${where} cannot be opened: ${cause}.`;
+  }
+
+  async #transaction<T>(
+    work: (client: PoolClient) => Promise<T>,
+    onCommit: () => void = () => undefined,
+  ): Promise<T> {
     await this.#ready;
-    const client = await this.#pool.connect();
+    const connection = await this.#connect();
+    const { client } = connection;
+    let failure: unknown;
     try {
       await client.query('BEGIN');
       const result = await work(client);
+      onCommit();
       await client.query('COMMIT');
       return result;
     } catch (error) {
-      await client.query('ROLLBACK').catch(() => undefined);
+      // The server refused a statement: a rollback leaves the connection healthy. Anything else
+      // (a dropped connection, a query that timed out and may still run) drops the connection,
+      // which ends the transaction on the server.
+      failure = error;
+      if (isServerError(error) && (await rolledBack(client))) failure = undefined;
       throw error;
     } finally {
-      client.release();
+      connection.release(failure);
     }
   }
 
@@ -112,8 +229,55 @@ export class PostgresLedger extends BaseLedger {
     return (await this.#pool.query(text, params)).rows as Record<string, unknown>[];
   }
 
+  /**
+   * One transaction. When the connection drops after COMMIT was sent, the batch may or may not be
+   * stored: its transaction id is kept, and before the batch is written again the server says
+   * whether that transaction committed (`txid_status`), so that no event is stored twice.
+   */
   protected async writeBatch(batch: readonly PendingEvent[]): Promise<void> {
+    const pending = this.#uncertain.length === 0 ? batch : await this.#withoutCommitted(batch);
+    if (pending.length === 0) return;
+    let xid: string | undefined;
+    let committing = false;
+    try {
+      await this.#write(
+        pending,
+        (id) => {
+          xid = id;
+        },
+        () => {
+          committing = true;
+        },
+      );
+    } catch (error) {
+      if (committing && xid !== undefined) this.#uncertain.push({ xid, events: new Set(pending) });
+      throw error;
+    }
+  }
+
+  /** `batch` without the events of earlier batches that did commit. */
+  async #withoutCommitted(batch: readonly PendingEvent[]): Promise<readonly PendingEvent[]> {
+    const stored = new Set<PendingEvent>();
+    for (const uncertain of [...this.#uncertain]) {
+      const [row] = await this.#query('SELECT txid_status($1::bigint) AS status', [uncertain.xid]);
+      const status = row?.['status'] as string | null | undefined;
+      // Still running: the server has not yet seen that the connection is gone. Try again later.
+      if (status === 'in progress')
+        throw new Error('an earlier write of this ledger is still being committed');
+      if (status === 'committed') for (const event of uncertain.events) stored.add(event);
+      this.#uncertain.splice(this.#uncertain.indexOf(uncertain), 1);
+    }
+    return stored.size === 0 ? batch : batch.filter((pending) => !stored.has(pending));
+  }
+
+  async #write(
+    batch: readonly PendingEvent[],
+    onTransactionId: (xid: string) => void,
+    onCommit: () => void,
+  ): Promise<void> {
     await this.#transaction(async (client) => {
+      const [row] = (await client.query('SELECT txid_current()::text AS xid')).rows as Array<{ xid: string }>;
+      if (row !== undefined) onTransactionId(row.xid);
       // Multi-row inserts, in chunks that stay under PostgreSQL's parameter limit.
       for (let start = 0; start < batch.length; start += 1000) {
         const chunk = batch.slice(start, start + 1000);
@@ -134,7 +298,7 @@ export class PostgresLedger extends BaseLedger {
       const releases = batch.flatMap(({ releases }) => releases);
       if (releases.length > 0)
         await client.query('DELETE FROM keycard_reservations WHERE id = ANY($1)', [releases]);
-    });
+    }, onCommit);
   }
 
   protected writeBatchSync(): boolean {
@@ -230,24 +394,38 @@ export async function openPostgresLedger(
       cause: error,
     });
   }
-  const parsed = new URL(url);
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    // Not shown: it may hold a password.
+    throw new KeycardError(
+      'keycard: the PostgreSQL ledger URL cannot be read; it looks like postgres://user:password@host:5432/database?schema=keycard (special characters in the password percent-encoded).',
+    );
+  }
   const schema = options.schema ?? parsed.searchParams.get('schema') ?? 'public';
   if (!SCHEMA_NAME.test(schema))
     throw new KeycardError('keycard: a PostgreSQL schema name has letters, digits and _ only.');
   parsed.searchParams.delete('schema');
   const display = `postgres://${parsed.username === '' ? '' : `${decodeURIComponent(parsed.username)}@`}${parsed.host}${parsed.pathname}`;
-  // Idle connections do not keep the process alive: a script may end without close().
+  const secrets = parsed.password === '' ? [] : [parsed.password, safeDecode(parsed.password)];
+  const connectTimeoutMs = timeout(options.connectTimeoutMs, 10_000, 'connectTimeoutMs');
+  const queryTimeoutMs = timeout(options.queryTimeoutMs, 30_000, 'queryTimeoutMs');
   const pool = new pg.Pool({
     connectionString: parsed.toString(),
     max: options.maxConnections ?? 4,
+    // Idle connections do not keep the process alive: a script may end without close().
     allowExitOnIdle: true,
+    connectionTimeoutMillis: connectTimeoutMs,
+    query_timeout: queryTimeoutMs,
+    keepAlive: true,
   });
   // Idle clients that fail (the server restarted) must not crash the process.
   pool.on('error', () => undefined);
   pool.on('connect', (client) => {
     void client.query(`SET search_path TO "${schema}"`).catch(() => undefined);
   });
-  const ledger = new PostgresLedger(pool, schema, display, options);
+  const ledger = new PostgresLedger(pool, schema, display, options, secrets);
   try {
     await ledger.ready;
   } catch (error) {
@@ -255,4 +433,34 @@ export async function openPostgresLedger(
     throw error;
   }
   return ledger;
+}
+
+/** An error the server sent (it has a severity), as opposed to a connection that failed. */
+function isServerError(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && 'severity' in error;
+}
+
+async function rolledBack(client: PoolClient): Promise<boolean> {
+  try {
+    await client.query('ROLLBACK');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function safeDecode(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
+}
+
+function timeout(value: number | undefined, fallback: number, name: string): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
+    throw new KeycardError(`keycard: ${name} is a number of milliseconds, more than 0.`);
+  }
+  return Math.round(value);
 }

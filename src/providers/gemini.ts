@@ -33,7 +33,9 @@
  * - `timeout`: applied per call as an `AbortSignal.timeout` (the SDK then throws its
  *   `GoogleGenerativeAIAbortError`), unless the caller set a `timeout` of their own for the model
  *   or the call. The SDK's own `timeout` starts a timer it never clears, which keeps the process
- *   alive until it fires; keycard's does not. A caller's `signal` still applies.
+ *   alive until it fires; keycard's does not. A caller's `signal` still applies. When keycard's
+ *   timeout passes while the answer's body is read, the SDK would throw a bare `AbortError`:
+ *   keycard throws a `GoogleGenerativeAIAbortError` then too (the original as its `cause`).
  * - errors: this SDK copies the server's error text, details included, into `err.message`, and
  *   Google's `DebugInfo` details may quote the key: keycard's proxy redacts every error a method
  *   throws, and classifies key problems with `classifyGemini`; errors a stream raises after it
@@ -83,6 +85,11 @@ interface Metering {
   context: AdapterContext<GeminiSdkOptions>;
   /** keycard's base URL, without a trailing slash or API version. */
   baseUrl: string | undefined;
+  /** The SDK's error classes, to keep a timeout in the SDK's own class. */
+  errors: Pick<
+    typeof import('@google/generative-ai'),
+    'GoogleGenerativeAIError' | 'GoogleGenerativeAIAbortError'
+  >;
 }
 
 /**
@@ -180,22 +187,43 @@ function callOptions(
   given: unknown,
   metering: Metering,
   modelTimeout: number | undefined,
-): SingleRequestOptions | undefined {
+): { options: SingleRequestOptions | undefined; deadline?: { ms: number; signal: AbortSignal } } {
   const options = asObject(given) as SingleRequestOptions | undefined;
   const deadline =
     modelTimeout === undefined && options?.timeout === undefined
       ? deadlineOf(metering.context.timeout)
       : undefined;
   if (deadline === undefined && (metering.baseUrl === undefined || options?.baseUrl === undefined)) {
-    return options;
+    return { options };
   }
   const out: SingleRequestOptions = { ...options };
   if (metering.baseUrl !== undefined && options?.baseUrl !== undefined) out.baseUrl = metering.baseUrl;
-  if (deadline !== undefined) {
-    const timer = AbortSignal.timeout(deadline);
-    out.signal = options?.signal === undefined ? timer : AbortSignal.any([options.signal, timer]);
-  }
-  return out;
+  if (deadline === undefined) return { options: out };
+  const timer = AbortSignal.timeout(deadline);
+  out.signal = options?.signal === undefined ? timer : AbortSignal.any([options.signal, timer]);
+  return { options: out, deadline: { ms: deadline, signal: timer } };
+}
+
+/**
+ * keycard's timeout as the SDK's `GoogleGenerativeAIAbortError`: the SDK throws that class when
+ * the timeout passes before the answer's headers, but a bare `AbortError` from `fetch` when it
+ * passes while the body is read.
+ */
+function timeoutError(
+  error: unknown,
+  deadline: { ms: number; signal: AbortSignal } | undefined,
+  callerSignal: AbortSignal | undefined,
+  metering: Metering,
+  operation: string,
+): unknown {
+  const { GoogleGenerativeAIError, GoogleGenerativeAIAbortError } = metering.errors;
+  if (deadline === undefined || !deadline.signal.aborted || callerSignal?.aborted === true) return error;
+  if (error instanceof GoogleGenerativeAIError) return error;
+  const timeout = new GoogleGenerativeAIAbortError(
+    `${operation} did not complete within ${deadline.ms} ms (keycard's timeout; set createClient's timeout option to change it).`,
+  );
+  Object.defineProperty(timeout, 'cause', { value: error, configurable: true, writable: true });
+  return timeout;
 }
 
 const usageOfResult =
@@ -272,11 +300,18 @@ function meterMethods(
             operation: method.operation,
             model,
             stream: method.stream ?? false,
+            signal: (asObject(args[1]) as SingleRequestOptions | undefined)?.signal,
             run: (secret) =>
               lend(secret, async (receiver) => {
-                const options = callOptions(args[1], metering, modelTimeout);
+                const { options, deadline } = callOptions(args[1], metering, modelTimeout);
                 const callArgs = options === args[1] ? args : [args[0], options, ...args.slice(2)];
-                const result = await original.apply(receiver, callArgs);
+                let result: unknown;
+                try {
+                  result = await original.apply(receiver, callArgs);
+                } catch (error) {
+                  const callerSignal = (asObject(args[1]) as SingleRequestOptions | undefined)?.signal;
+                  throw timeoutError(error, deadline, callerSignal, metering, method.operation);
+                }
                 return method.stream === true ? redactStreamResult(result) : result;
               }),
             ...(method.usage === undefined ? {} : { usage: method.usage }),
@@ -358,7 +393,7 @@ export const gemini: ProviderAdapter<
   create(module, context) {
     deadlineOf(context.timeout); // a bad timeout fails at creation, not at the first call
     const { baseUrl, apiVersion } = splitBaseURL(context.baseURL);
-    const metering: Metering = { context, baseUrl };
+    const metering: Metering = { context, baseUrl, errors: module };
     const sdk = new module.GoogleGenerativeAI(GEMINI_KEY_PLACEHOLDER);
     /** The model's request options: keycard's base URL over the caller's, their other fields as given. */
     const modelOptions = (given: unknown): RequestOptions => ({

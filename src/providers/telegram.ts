@@ -12,7 +12,8 @@
  * - end it after `timeout` (default {@link DEFAULT_TELEGRAM_TIMEOUT_MS}, plus the long-poll wait of
  *   `getUpdates`) with a `TimeoutError`: telegraf itself waits up to 500 s, and a body cut short
  *   after its `content-length` hangs until then. A caller's own `callApi(…, { signal })` still
- *   applies. `timeout: Infinity` leaves only telegraf's 500 s.
+ *   applies. `timeout: Infinity` leaves only telegraf's 500 s. The 500 s timer node-fetch leaves
+ *   behind when a call ends mid-body is cleared (`telegram-timers.ts`), so the process can exit.
  *
  * Errors: 401, and the 404 Telegram answers for a path that holds no valid token (or for a method
  * that does not exist), are `unauthorized`. A 403 ("bot was blocked by the user", "not enough
@@ -41,6 +42,7 @@ import { redactDebugOutputOf } from '../redact/debug-output.js';
 import { registerSecret } from '../redact/registry.js';
 import type { Secret } from '../secret.js';
 import { asObject } from './json.js';
+import { withTelegrafTimers } from './telegram-timers.js';
 import type { FailureClass, KeyIdentity, ProviderAdapter, ProviderFailure } from './types.js';
 
 /** What `sdkOptions` may hold for Telegram: telegraf's client options but the API root. */
@@ -190,6 +192,7 @@ export const telegram: ProviderAdapter<Telegram, typeof import('telegraf'), Tele
       return context.meter({
         operation: method,
         model: null,
+        signal: callerSignal,
         run: async (secret) => {
           const timer =
             callLimit === undefined || callLimit > MAX_TIMER_MS ? undefined : AbortSignal.timeout(callLimit);
@@ -201,11 +204,13 @@ export const telegram: ProviderAdapter<Telegram, typeof import('telegraf'), Tele
                 : AbortSignal.any([callerSignal, timer]);
           redactAsInPath(secret);
           try {
-            return await original.call(
-              callReceiver(client, secret, agent),
-              method,
-              payload,
-              signal === undefined ? {} : { signal },
+            return await withTelegrafTimers(() =>
+              original.call(
+                callReceiver(client, secret, agent),
+                method,
+                payload,
+                signal === undefined ? {} : { signal },
+              ),
             );
           } catch (error) {
             if (timer?.aborted === true && callerSignal?.aborted !== true && callLimit !== undefined)

@@ -89,6 +89,11 @@ export interface MeteredCall<T> {
   usage?(result: T): ResponseUsage | null | Promise<ResponseUsage | null>;
   /** Whether the result is a stream. */
   stream?: boolean;
+  /**
+   * The caller's signal, when the call has one: it also ends the wait for a rejected key to be
+   * read again (the read goes on for other calls).
+   */
+  signal?: AbortSignal | undefined;
 }
 
 /** What an adapter is given to build its SDK. */

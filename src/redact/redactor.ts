@@ -307,7 +307,37 @@ function redactErrorInner(error: Error, seen: WeakMap<object, unknown>, depth: n
     }
     Object.defineProperty(copy, key, descriptor);
   }
+  keepSlotFields(error, copy, seen, depth);
   return copy;
+}
+
+/**
+ * A `DOMException` (an `AbortError` or `TimeoutError` from `fetch`) keeps `name`, `message` and
+ * `code` in internal slots behind prototype getters, which throw on a copy: the copy gets them as
+ * own values, so that reading or printing it never throws.
+ */
+function keepSlotFields(error: Error, copy: Error, seen: WeakMap<object, unknown>, depth: number): void {
+  for (const key of ['name', 'message', 'code']) {
+    if (Object.hasOwn(copy, key)) continue;
+    try {
+      Reflect.get(copy, key);
+      continue;
+    } catch {
+      // read from the original below
+    }
+    let value: unknown;
+    try {
+      value = Reflect.get(error, key);
+    } catch {
+      value = undefined;
+    }
+    Object.defineProperty(copy, key, {
+      value: redactInner(value, seen, depth + 1),
+      enumerable: false,
+      configurable: true,
+      writable: true,
+    });
+  }
 }
 
 /**

@@ -15,6 +15,7 @@ import { addressFromEnvironment, readVaultVariable, vaultVariableName } from './
 import { isLoopback, type VaultHttpResponse, VaultTransportError, vaultRequest } from './http.js';
 import { apiPath, type KvMount, mountFromFirstSegment, readMountAnswer, readSecretAnswer } from './kv.js';
 import { normaliseNamespace, parseVaultSpec, type VaultLocation } from './location.js';
+import { SingleFlight } from './single-flight.js';
 
 /** Options of `keys.vault()`. */
 export interface VaultSourceOptions {
@@ -120,7 +121,9 @@ function positive(name: string, value: number | undefined, fallback: number): nu
  * `describe()` prints the URL without credentials, e.g. `vault://vault.internal/secret/openai#api_key`.
  *
  * The key is cached for `cacheTtlMs`; concurrent resolves share one request; `fresh` resolves
- * (after the provider rejected the key) always ask Vault.
+ * (after the provider rejected the key) always ask Vault. A resolve's `signal` ends that
+ * resolve's wait only: the shared request goes on for the others, and is stopped only when every
+ * caller waiting for it has given up (or after `timeoutMs`).
  *
  * @example
  * const source = keys.vault('vault://vault.internal/secret/openai#api_key');
@@ -157,7 +160,8 @@ export function vault(url: string, options: VaultSourceOptions = {}): KeySource 
   let target: Target | undefined;
   let mount: KvMount | undefined;
   let cache: CacheEntry | undefined;
-  let inflight: Promise<CacheEntry> | undefined;
+  // One read for every concurrent resolve; a caller's signal ends only its own wait.
+  const reads = new SingleFlight<CacheEntry>();
 
   const fail = (
     reason: 'missing' | 'malformed' | 'source_unavailable' | 'insecure_source',
@@ -478,11 +482,9 @@ export function vault(url: string, options: VaultSourceOptions = {}): KeySource 
       if (!fresh && cached !== undefined && Date.now() - cached.fetchedAt < cached.ttlMs) {
         return relabel(cached.secret, provider, described);
       }
-      inflight ??= load(provider, signal).finally(() => {
-        inflight = undefined;
-      });
       try {
-        return relabel((await inflight).secret, provider, described);
+        const entry = await reads.run((shared) => load(provider, shared), signal);
+        return relabel(entry.secret, provider, described);
       } catch (error) {
         const age = cached === undefined ? Number.POSITIVE_INFINITY : Date.now() - cached.fetchedAt;
         if (
