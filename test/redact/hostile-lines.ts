@@ -127,11 +127,22 @@ export function measureLine(family: HostileLine, work: (text: string) => unknown
   // Flat strings, as a log line read from a stream is (not a rope of concatenations).
   const small = Buffer.from(family.make(SMALL)).toString();
   const middle = Buffer.from(family.make(MIDDLE)).toString();
-  for (let warm = 0; warm < 40; warm += 1) work(small);
-  const smallMs = bestOf(7, () => {
+  // Warm up (at most about a second of CPU, for a slow `work`), then measure.
+  const warmStart = process.cpuUsage();
+  for (let warm = 0; warm < 40; warm += 1) {
+    work(small);
+    const used = process.cpuUsage(warmStart);
+    if (used.user + used.system > 1_000_000) break;
+  }
+  const smallMs = bestOf(5, () => {
     for (let call = 0; call < 16; call += 1) work(small);
   });
   const smallRate = mibPerSecond(16 * small.length, smallMs);
+  // One call first: a super-linear `work` is caught here, in seconds rather than minutes.
+  const probeRate = mibPerSecond(middle.length, bestOf(1, () => work(middle)));
+  if (smallRate / probeRate > 2 * maxRatio) {
+    return { small: smallRate, middle: probeRate, large: Number.NaN, ratio: smallRate / probeRate };
+  }
   const middleMs = bestOf(7, () => {
     for (let call = 0; call < 4; call += 1) work(middle);
   });
