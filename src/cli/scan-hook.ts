@@ -37,7 +37,9 @@ export async function installPreCommitHook(cwd: string, force: boolean): Promise
     const reason =
       failure.code === 'ENOENT'
         ? 'git is not installed or not on PATH'
-        : (String(failure.stderr ?? '').split('\n').find((line) => line.trim() !== '') ?? 'git failed');
+        : (String(failure.stderr ?? '')
+            .split('\n')
+            .find((line) => line.trim() !== '') ?? 'git failed');
     throw new HookError(`git failed: ${reason.trim()}`);
   }
   const path = join(hooks, 'pre-commit');

@@ -89,7 +89,10 @@ function isBinary(bytes: Buffer): boolean {
  * Every file under `roots`, honouring .gitignore files on the way, skipping .git and
  * node_modules directories inside them (a root named explicitly is scanned, even node_modules).
  */
-export async function listFiles(roots: readonly string[], stats: ScanStats = newScanStats()): Promise<string[]> {
+export async function listFiles(
+  roots: readonly string[],
+  stats: ScanStats = newScanStats(),
+): Promise<string[]> {
   const files: string[] = [];
   const walk = async (dir: string, rules: Array<{ base: string; ig: Ignore }>) => {
     const here = [...rules];
@@ -217,8 +220,7 @@ export async function scanHistory(stats: ScanStats = newScanStats()): Promise<Fi
     if (text.startsWith('commit ')) {
       commit = text.slice(7, 19);
       stats.files += 1;
-    }
-    else if (text.startsWith('+++ ')) file = text.startsWith('+++ b/') ? text.slice(6) : text.slice(4);
+    } else if (text.startsWith('+++ ')) file = text.startsWith('+++ b/') ? text.slice(6) : text.slice(4);
     else if (text.startsWith('@@')) line = Number(/\+(\d+)/.exec(text)?.[1] ?? 0);
     else if (text.startsWith('+')) {
       for (const finding of scanText(text.slice(1), file, commit)) findings.push({ ...finding, line });

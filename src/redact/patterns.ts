@@ -51,7 +51,10 @@ export interface KeyPattern {
  * one of two shapes around a dot: Discord's middle segment (`.` 6 or 7 key characters `.`) and a
  * legacy Vault token's `s.` before 24 letters or digits.
  */
-export type Trigger = string | { readonly anyCase: string } | { readonly dot: 'discord-segment' | 'vault-legacy-dot' };
+export type Trigger =
+  | string
+  | { readonly anyCase: string }
+  | { readonly dot: 'discord-segment' | 'vault-legacy-dot' };
 
 /** Key characters (URL-safe base64). */
 const KEY_CHARS = 'A-Za-z0-9_-';
@@ -113,7 +116,13 @@ export const KEY_PATTERNS: readonly KeyPattern[] = [
     source: `${start('s')}k-ant-(?:api|admin|oat|ort)\\d{2}-${URLSAFE}{80,120}${NA}`,
     minEntropy: 3,
   },
-  { id: 'gemini', label: 'gemini', triggers: ['AIza'], source: `${start('A')}Iza${URLSAFE}{35}${NA}`, minEntropy: 3 },
+  {
+    id: 'gemini',
+    label: 'gemini',
+    triggers: ['AIza'],
+    source: `${start('A')}Iza${URLSAFE}{35}${NA}`,
+    minEntropy: 3,
+  },
   {
     id: 'gemini-aq',
     label: 'gemini',
@@ -122,7 +131,13 @@ export const KEY_PATTERNS: readonly KeyPattern[] = [
     source: `${start('A', KEY_CHARS_OR_DOT)}Q\\.${URLSAFE}{20,250}${NA}`,
     minEntropy: 3,
   },
-  { id: 'xai', label: 'xai', triggers: ['xai-'], source: `${start('x')}ai-[A-Za-z0-9]{80}${NA}`, minEntropy: 3 },
+  {
+    id: 'xai',
+    label: 'xai',
+    triggers: ['xai-'],
+    source: `${start('x')}ai-[A-Za-z0-9]{80}${NA}`,
+    minEntropy: 3,
+  },
   {
     id: 'slack-webhook',
     label: 'slack',

@@ -68,7 +68,9 @@ function triggerSource(trigger: string | { readonly anyCase: string }): string {
   if (typeof trigger === 'string') return escapeRegExp(trigger);
   return [...trigger.anyCase]
     .map((char) =>
-      char.toLowerCase() === char.toUpperCase() ? escapeRegExp(char) : `[${char.toUpperCase()}${char.toLowerCase()}]`,
+      char.toLowerCase() === char.toUpperCase()
+        ? escapeRegExp(char)
+        : `[${char.toUpperCase()}${char.toLowerCase()}]`,
     )
     .join('');
 }
@@ -263,7 +265,8 @@ function eachKeyInLine(
     if (pattern?.leadingDigits === true) {
       while (start > done && isDigit(line[start - 1])) start -= 1;
     }
-    if (pattern?.extends === true) while (end < line.length && isHeaderValueChar(line.charCodeAt(end))) end += 1;
+    if (pattern?.extends === true)
+      while (end < line.length && isHeaderValueChar(line.charCodeAt(end))) end += 1;
     const label = labelFor(line.slice(start, end), group, replacements, line[end] ?? '');
     if (label !== undefined) visit(start, end, group, label);
     done = end;

@@ -41,16 +41,25 @@ export const HOSTILE_LINES: readonly HostileLine[] = [
   ]),
   { name: 'Bearer Bearer …', make: (bytes) => fill('Authorization: ', 'Bearer ', bytes) },
   { name: 'Bot Bot … after x-api-key', make: (bytes) => fill('x-api-key: ', 'Bot ', bytes) },
-  { name: 'a long value after Authorization', make: (bytes) => fill('Authorization: Bearer ', 'aB3.', bytes) },
+  {
+    name: 'a long value after Authorization',
+    make: (bytes) => fill('Authorization: Bearer ', 'aB3.', bytes),
+  },
   { name: 'spaces only', make: (bytes) => ' '.repeat(bytes) },
   { name: 'digits then :A', make: (bytes) => fill('', DIGITS, bytes, ':A') },
   { name: 'digits then %3AA', make: (bytes) => fill('', DIGITS, bytes, '%3AA') },
   { name: 'digits:A repeated', make: (bytes) => fill('', '12345678:A', bytes) },
   { name: ':A repeated', make: (bytes) => fill('1234567', ':A', bytes) },
-  { name: 'digits:A and key characters', make: (bytes) => fill('', `123456789:A${KEYISH.slice(0, 30)} `, bytes) },
+  {
+    name: 'digits:A and key characters',
+    make: (bytes) => fill('', `123456789:A${KEYISH.slice(0, 30)} `, bytes),
+  },
   { name: 'sk-sk-sk-…', make: (bytes) => fill('', 'sk-', bytes) },
   { name: 'sk-proj- and key characters', make: (bytes) => fill('sk-proj-', KEYISH, bytes) },
-  { name: 'sk-proj- and the OpenAI marker repeated', make: (bytes) => fill('sk-proj-', ['T3Bl', 'bkFJ'].join(''), bytes, '.') },
+  {
+    name: 'sk-proj- and the OpenAI marker repeated',
+    make: (bytes) => fill('sk-proj-', ['T3Bl', 'bkFJ'].join(''), bytes, '.'),
+  },
   { name: 'sk-ant-api03- repeated', make: (bytes) => fill('', 'sk-ant-api03-', bytes) },
   { name: 'AIzaAIza…', make: (bytes) => fill('', 'AIza', bytes) },
   { name: 'AIza separated', make: (bytes) => fill('', 'AIza ', bytes) },
@@ -62,7 +71,10 @@ export const HOSTILE_LINES: readonly HostileLine[] = [
   { name: 'xoxb- and dashed words', make: (bytes) => fill('xoxb-12345678-', 'ab-', bytes, '.') },
   { name: 'xoxe-1- repeated', make: (bytes) => fill('', 'xoxe-1-', bytes) },
   { name: 'xapp-1- repeated', make: (bytes) => fill('', 'xapp-1-ABCDEFGH-12345678-', bytes) },
-  { name: 'Slack webhook prefix repeated', make: (bytes) => fill('', 'https://hooks.slack.com/services/TABCDEFG/', bytes) },
+  {
+    name: 'Slack webhook prefix repeated',
+    make: (bytes) => fill('', 'https://hooks.slack.com/services/TABCDEFG/', bytes),
+  },
   { name: 'hvs.hvs.…', make: (bytes) => fill('', 'hvs.', bytes) },
   { name: 'hvs. and key characters', make: (bytes) => fill('hvs.', KEYISH, bytes) },
   { name: 's. and 24 letters repeated', make: (bytes) => fill('', 's.abcdefghijklmnopqrstuvwx ', bytes) },
@@ -123,7 +135,11 @@ const LARGE = 1024 * 1024;
  * 128 KiB line (its time per byte there is 8 or more times that on the 16 KiB line), before the
  * 1 MiB line could take minutes.
  */
-export function measureLine(family: HostileLine, work: (text: string) => unknown, maxRatio: number): LineMeasure {
+export function measureLine(
+  family: HostileLine,
+  work: (text: string) => unknown,
+  maxRatio: number,
+): LineMeasure {
   // Flat strings, as a log line read from a stream is (not a rope of concatenations).
   const small = Buffer.from(family.make(SMALL)).toString();
   const middle = Buffer.from(family.make(MIDDLE)).toString();
@@ -139,7 +155,10 @@ export function measureLine(family: HostileLine, work: (text: string) => unknown
   });
   const smallRate = mibPerSecond(16 * small.length, smallMs);
   // One call first: a super-linear `work` is caught here, in seconds rather than minutes.
-  const probeRate = mibPerSecond(middle.length, bestOf(1, () => work(middle)));
+  const probeRate = mibPerSecond(
+    middle.length,
+    bestOf(1, () => work(middle)),
+  );
   if (smallRate / probeRate > 2 * maxRatio) {
     return { small: smallRate, middle: probeRate, large: Number.NaN, ratio: smallRate / probeRate };
   }
@@ -151,6 +170,9 @@ export function measureLine(family: HostileLine, work: (text: string) => unknown
     return { small: smallRate, middle: middleRate, large: Number.NaN, ratio: smallRate / middleRate };
   }
   const large = Buffer.from(family.make(LARGE)).toString();
-  const largeRate = mibPerSecond(large.length, bestOf(5, () => work(large)));
+  const largeRate = mibPerSecond(
+    large.length,
+    bestOf(5, () => work(large)),
+  );
   return { small: smallRate, middle: middleRate, large: largeRate, ratio: smallRate / largeRate };
 }
