@@ -24,6 +24,26 @@ export interface Finding {
   commit?: string | undefined;
 }
 
+/** What a scan read and what it left out, for the summary line. */
+export interface ScanStats {
+  /** Files (or staged files, or commits for history) read. */
+  files: number;
+  bytes: number;
+  /** Binary files (a NUL byte in the first 8,000). */
+  binary: number;
+  /** Files over 8 MiB. */
+  large: number;
+  /** Files that could not be read. */
+  unreadable: number;
+  /** Paths left out by `.gitignore`, and `.git` and `node_modules` directories. */
+  ignored: number;
+}
+
+/** Empty counters. */
+export function newScanStats(): ScanStats {
+  return { files: 0, bytes: 0, binary: 0, large: 0, unreadable: 0, ignored: 0 };
+}
+
 /** A line that says so is skipped: deliberate fixtures. */
 const ALLOW = /keycard:allow/;
 /** Files larger than this are not read: keys live in source and config, not in data dumps. */
@@ -65,8 +85,14 @@ function isBinary(bytes: Buffer): boolean {
   return sample.includes(0);
 }
 
-/** Every file under `roots`, honouring .gitignore files on the way, skipping .git and node_modules. */
-export async function listFiles(roots: readonly string[]): Promise<string[]> {
+/**
+ * Every file under `roots`, honouring .gitignore files on the way, skipping .git and
+ * node_modules directories inside them (a root named explicitly is scanned, even node_modules).
+ */
+export async function listFiles(
+  roots: readonly string[],
+  stats: ScanStats = newScanStats(),
+): Promise<string[]> {
   const files: string[] = [];
   const walk = async (dir: string, rules: Array<{ base: string; ig: Ignore }>) => {
     const here = [...rules];
@@ -83,13 +109,19 @@ export async function listFiles(roots: readonly string[]): Promise<string[]> {
       return;
     }
     for (const entry of entries) {
-      if (ALWAYS_SKIPPED.has(entry.name)) continue;
+      if (ALWAYS_SKIPPED.has(entry.name)) {
+        stats.ignored += 1;
+        continue;
+      }
       const path = join(dir, entry.name);
       const ignored = here.some(({ base, ig }) => {
         const rel = relative(base, path);
         return rel !== '' && ig.ignores(entry.isDirectory() ? `${rel}/` : rel);
       });
-      if (ignored) continue;
+      if (ignored) {
+        stats.ignored += 1;
+        continue;
+      }
       if (entry.isDirectory()) await walk(path, here);
       else if (entry.isFile()) files.push(path);
     }
@@ -103,22 +135,57 @@ export async function listFiles(roots: readonly string[]): Promise<string[]> {
   return files;
 }
 
-/** Scans one file; unreadable, binary and oversized files give nothing. */
-export async function scanFile(path: string): Promise<Finding[]> {
+/** Scans one file; unreadable, binary and oversized files give nothing (and are counted). */
+export async function scanFile(path: string, stats: ScanStats = newScanStats()): Promise<Finding[]> {
+  let bytes: Buffer;
   try {
     const info = await stat(path);
-    if (info.size > MAX_FILE_BYTES) return [];
-    const bytes = await readFile(path);
-    if (isBinary(bytes)) return [];
-    return scanText(bytes.toString('utf8'), relative(process.cwd(), path) || path);
+    if (info.size > MAX_FILE_BYTES) {
+      stats.large += 1;
+      return [];
+    }
+    bytes = await readFile(path);
   } catch {
+    stats.unreadable += 1;
     return [];
+  }
+  if (isBinary(bytes)) {
+    stats.binary += 1;
+    return [];
+  }
+  stats.files += 1;
+  stats.bytes += bytes.length;
+  return scanText(bytes.toString('utf8'), relative(process.cwd(), path) || path);
+}
+
+/** Runs git; its own error (one line) on failure, or that git is missing. */
+async function git(args: readonly string[], options: { maxBuffer: number }): Promise<string> {
+  try {
+    const { stdout } = await run('git', [...args], options);
+    return stdout;
+  } catch (error) {
+    throw new GitError(gitMessage(error));
   }
 }
 
+/** Git failed: `message` is git's own first line of error, or why git could not run. */
+export class GitError extends Error {
+  override name = 'GitError' as const;
+}
+
+function gitMessage(error: unknown): string {
+  const failure = error as NodeJS.ErrnoException & { stderr?: string | Buffer };
+  if (failure.code === 'ENOENT') return 'git is not installed or not on PATH';
+  const stderr = String(failure.stderr ?? '')
+    .split('\n')
+    .map((line) => line.trim())
+    .find((line) => line !== '');
+  return stderr ?? (error instanceof Error ? (error.message.split('\n')[0] ?? '') : String(error));
+}
+
 /** The staged version of every staged file (for a pre-commit hook). */
-export async function scanStaged(): Promise<Finding[]> {
-  const { stdout } = await run('git', ['diff', '--cached', '--name-only', '--diff-filter=ACMR', '-z'], {
+export async function scanStaged(stats: ScanStats = newScanStats()): Promise<Finding[]> {
+  const stdout = await git(['diff', '--cached', '--name-only', '--diff-filter=ACMR', '-z'], {
     maxBuffer: 64 * 1024 * 1024,
   });
   const findings: Finding[] = [];
@@ -128,26 +195,32 @@ export async function scanStaged(): Promise<Finding[]> {
       encoding: 'buffer',
     }).catch(() => ({ stdout: Buffer.alloc(0) }));
     const bytes = content as unknown as Buffer;
-    if (isBinary(bytes)) continue;
+    if (isBinary(bytes)) {
+      stats.binary += 1;
+      continue;
+    }
+    stats.files += 1;
+    stats.bytes += bytes.length;
     findings.push(...scanText(bytes.toString('utf8'), file));
   }
   return findings;
 }
 
 /** Every line ever added in the repository's history. */
-export async function scanHistory(): Promise<Finding[]> {
-  const { stdout } = await run(
-    'git',
-    ['log', '-p', '--all', '--no-color', '--unified=0', '--format=commit %H'],
-    { maxBuffer: 1024 * 1024 * 1024 },
-  );
+export async function scanHistory(stats: ScanStats = newScanStats()): Promise<Finding[]> {
+  const stdout = await git(['log', '-p', '--all', '--no-color', '--unified=0', '--format=commit %H'], {
+    maxBuffer: 1024 * 1024 * 1024,
+  });
+  stats.bytes += Buffer.byteLength(stdout);
   const findings: Finding[] = [];
   let commit = '';
   let file = '';
   let line = 0;
   for (const text of stdout.split('\n')) {
-    if (text.startsWith('commit ')) commit = text.slice(7, 19);
-    else if (text.startsWith('+++ ')) file = text.startsWith('+++ b/') ? text.slice(6) : text.slice(4);
+    if (text.startsWith('commit ')) {
+      commit = text.slice(7, 19);
+      stats.files += 1;
+    } else if (text.startsWith('+++ ')) file = text.startsWith('+++ b/') ? text.slice(6) : text.slice(4);
     else if (text.startsWith('@@')) line = Number(/\+(\d+)/.exec(text)?.[1] ?? 0);
     else if (text.startsWith('+')) {
       for (const finding of scanText(text.slice(1), file, commit)) findings.push({ ...finding, line });

@@ -18,8 +18,27 @@ export interface KeyPattern {
   readonly id: string;
   /** The label in `[REDACTED <label> <masked id>]`: a provider id or `discord`, `vault`, `credential`. */
   readonly label: string;
-  /** The regular expression source (no flags; the combined matcher uses `g`). */
+  /**
+   * The regular expression source of the key (no flags, no capturing group). It starts with a
+   * literal character (or a small class) and checks what comes before with a lookbehind placed
+   * after that character, so that the engine skips every position that cannot start a key.
+   */
   readonly source: string;
+  /** Context that must come right before the key and is not part of it (a header name). */
+  readonly prefix?: string;
+  /** The key starts with the digits right before the match (Telegram's bot id before `:A…`). */
+  readonly leadingDigits?: true;
+  /**
+   * The key goes on after the match over the characters of its last class (a header value
+   * longer than the 1,024 characters the expression reads): found by a plain loop, not by the
+   * expression, whose backtracking would keep one entry per character.
+   */
+  readonly extends?: true;
+  /**
+   * What a line holding this shape always contains: only lines with one of these are matched
+   * against the pattern at all (see {@link Trigger}).
+   */
+  readonly triggers: readonly Trigger[];
   /**
    * The lowest Shannon entropy, in bits per character, a match must have to count; placeholders
    * such as `xoxb-0000000000-…` fall below it. 0: no floor.
@@ -27,43 +46,102 @@ export interface KeyPattern {
   readonly minEntropy: number;
 }
 
-/** Not preceded by a key character. */
-const NB = '(?<![A-Za-z0-9_-])';
+/**
+ * A sign that a key may be on a line: a literal (`sk-`), a literal in any case (header names), or
+ * one of two shapes around a dot: Discord's middle segment (`.` 6 or 7 key characters `.`) and a
+ * legacy Vault token's `s.` before 24 letters or digits.
+ */
+export type Trigger =
+  | string
+  | { readonly anyCase: string }
+  | { readonly dot: 'discord-segment' | 'vault-legacy-dot' };
+
+/** Key characters (URL-safe base64). */
+const KEY_CHARS = 'A-Za-z0-9_-';
+/** Key characters and the dot: `AQ.`, `hvs.` and `s.` tokens do not follow a dot. */
+const KEY_CHARS_OR_DOT = 'A-Za-z0-9_.-';
+const URLSAFE = `[${KEY_CHARS}]`;
 /** Not followed by a key character. */
-const NA = '(?![A-Za-z0-9_-])';
-const URLSAFE = '[A-Za-z0-9_-]';
+const NA = `(?![${KEY_CHARS}])`;
+
+/**
+ * `first` (one literal character or class), not preceded by a character of `notAfter`. The
+ * lookbehind comes after the first character, not before it: a regular expression that starts
+ * with a lookbehind is tried at every position, one that starts with a literal only where it is.
+ */
+function start(first: string, notAfter = KEY_CHARS): string {
+  return `${first}(?<![${notAfter}]${first})`;
+}
+
+/**
+ * Header names after which a value is a credential (`Authorization:`, `x-api-key=` and the like),
+ * grouped by first letter so that each letter is tried once.
+ */
+const HEADER_NAME = [
+  // `Authorization` and `AUTHORIZATION`, also after `Proxy-`; `api-key` and `api_key`, not after
+  // `-` (`x-api-key` is one name, not `x-` and `api-key`).
+  `[Aa](?:(?<![A-Za-z0-9][Aa])(?:uthorization|UTHORIZATION)|(?<![A-Za-z0-9-][Aa])pi[-_][Kk]ey)`,
+  `${start('[Xx]', 'A-Za-z0-9-')}-(?:[Aa][Pp][Ii]-[Kk][Ee][Yy]|[Gg]oog-[Aa]pi-[Kk]ey)`,
+].join('|');
+
+/**
+ * The digits of a Telegram bot id (5 to 16, not more) right before the `:` or `%3A` at which the
+ * match starts: checked backwards from there, so that a run of digits is not a run of starts.
+ */
+const BOT_ID_BEFORE = '(?<![0-9])[0-9]{5,16}';
 
 /**
  * The shapes, most specific first (at one position the first that matches wins). The `header`
  * pattern is last: a value after `Authorization:` that is itself a known shape is labelled by
  * its shape.
+ *
+ * Every quantifier is bounded (real keys are far shorter than the bounds), and every pattern starts
+ * at a literal, so that matching stays linear in the length of a line and no match keeps more
+ * than a few hundred backtracking entries: `test/redact/hostile.test.ts` holds the lines that
+ * check it.
  */
 export const KEY_PATTERNS: readonly KeyPattern[] = [
   {
     id: 'openai',
     label: 'openai',
-    source: `${NB}sk-(?:(?:proj|svcacct|admin|None|service)-${URLSAFE}{20,}|[A-Za-z0-9]{20})T3BlbkFJ${URLSAFE}{20,}${NA}`,
+    triggers: ['sk-'],
+    source: `${start('s')}k-(?:(?:proj|svcacct|admin|None|service)-${URLSAFE}{20,250}|[A-Za-z0-9]{20})T3BlbkFJ${URLSAFE}{20,250}${NA}`,
     minEntropy: 3,
   },
   {
     id: 'anthropic',
     label: 'anthropic',
+    triggers: ['sk-ant-'],
     // api03 and admin01 keys, and Claude Code's OAuth access (oat01) and refresh (ort01) tokens.
-    source: `${NB}sk-ant-(?:api|admin|oat|ort)\\d{2}-${URLSAFE}{80,120}${NA}`,
+    source: `${start('s')}k-ant-(?:api|admin|oat|ort)\\d{2}-${URLSAFE}{80,120}${NA}`,
     minEntropy: 3,
   },
-  { id: 'gemini', label: 'gemini', source: `${NB}AIza${URLSAFE}{35}${NA}`, minEntropy: 3 },
+  {
+    id: 'gemini',
+    label: 'gemini',
+    triggers: ['AIza'],
+    source: `${start('A')}Iza${URLSAFE}{35}${NA}`,
+    minEntropy: 3,
+  },
   {
     id: 'gemini-aq',
     label: 'gemini',
+    triggers: ['AQ.'],
     // AI Studio's newer keys: no published length, so a floor of 20 characters after the dot.
-    source: `(?<![A-Za-z0-9_.-])AQ\\.${URLSAFE}{20,}${NA}`,
+    source: `${start('A', KEY_CHARS_OR_DOT)}Q\\.${URLSAFE}{20,250}${NA}`,
     minEntropy: 3,
   },
-  { id: 'xai', label: 'xai', source: `${NB}xai-[A-Za-z0-9]{80}${NA}`, minEntropy: 3 },
+  {
+    id: 'xai',
+    label: 'xai',
+    triggers: ['xai-'],
+    source: `${start('x')}ai-[A-Za-z0-9]{80}${NA}`,
+    minEntropy: 3,
+  },
   {
     id: 'slack-webhook',
     label: 'slack',
+    triggers: ['hooks.slack.com/'],
     source:
       'https?://hooks\\.slack\\.com/(?:services|workflows|triggers)/T[A-Z0-9]{6,12}/[AB][A-Z0-9]{6,12}/(?:\\d{15,20}/)?[A-Za-z0-9]{20,34}(?![A-Za-z0-9])',
     minEntropy: 0,
@@ -71,67 +149,105 @@ export const KEY_PATTERNS: readonly KeyPattern[] = [
   {
     id: 'slack-config',
     label: 'slack',
-    source: '(?<![A-Za-z0-9])xoxe(?:\\.xox[bp])?-\\d-[A-Za-z0-9]{140,170}(?![A-Za-z0-9])',
+    triggers: ['xoxe'],
+    source: `${start('x')}oxe(?:\\.xox[bp])?-\\d-[A-Za-z0-9]{140,170}(?![A-Za-z0-9])`,
     minEntropy: 3,
   },
   {
     id: 'slack-app',
     label: 'slack',
-    source: '(?<![A-Za-z0-9])xapp-\\d-[A-Za-z0-9]{8,14}-\\d{8,15}-[A-Fa-f0-9]{32,80}(?![A-Za-z0-9])',
+    triggers: ['xapp-'],
+    source: `${start('x')}app-\\d-[A-Za-z0-9]{8,14}-\\d{8,15}-[A-Fa-f0-9]{32,80}(?![A-Za-z0-9])`,
     minEntropy: 2.5,
   },
   {
     id: 'slack-token',
     label: 'slack',
-    source: '(?<![A-Za-z0-9])xox[abposr]-(?:\\d-)?\\d{8,14}-[A-Za-z0-9-]{8,}(?![A-Za-z0-9])',
+    triggers: ['xox'],
+    source: `${start('x')}ox[abposr]-(?:\\d-)?\\d{8,14}-[A-Za-z0-9-]{8,250}(?![A-Za-z0-9-])`,
     minEntropy: 3,
   },
   {
     id: 'telegram',
     label: 'telegram',
-    // In text and in Bot API URLs (`/bot<token>/getMe`), and URL-encoded (`%3A`).
-    source: `(?<![0-9])\\d{5,16}(?::|%3[Aa])A${URLSAFE}{34}${NA}`,
+    triggers: [':A', '%3A', '%3a'],
+    // In text and in Bot API URLs (`/bot<token>/getMe`), and URL-encoded (`%3A`). The match
+    // starts at the colon; the bot id before it is part of the key (`leadingDigits`).
+    source: `(?::A(?<=${BOT_ID_BEFORE}:A)|%3[Aa]A(?<=${BOT_ID_BEFORE}%3[Aa]A))${URLSAFE}{34}${NA}`,
+    leadingDigits: true,
     minEntropy: 3,
   },
   {
     id: 'discord',
     label: 'discord',
+    triggers: [{ dot: 'discord-segment' }],
     // base64(snowflake id) . base64(timestamp) . HMAC: the id starts with M, N or O.
-    source: `${NB}[MNO]${URLSAFE}{23,27}\\.${URLSAFE}{6,7}\\.${URLSAFE}{27,40}${NA}`,
+    source: `${start('[MNO]')}${URLSAFE}{23,27}\\.${URLSAFE}{6,7}\\.${URLSAFE}{27,40}${NA}`,
     minEntropy: 3.5,
   },
   {
     id: 'vault',
     label: 'vault',
-    source: `${NB}(?:hvs\\.${URLSAFE}{90,120}|hvb\\.${URLSAFE}{138,300}|hvr\\.${URLSAFE}{20,120})${NA}`,
+    triggers: ['hvs.', 'hvb.', 'hvr.'],
+    source: `${start('h', KEY_CHARS_OR_DOT)}v(?:s\\.${URLSAFE}{90,120}|b\\.${URLSAFE}{138,300}|r\\.${URLSAFE}{20,120})${NA}`,
     minEntropy: 3,
   },
   {
     id: 'vault-legacy',
     label: 'vault',
-    source: '(?<![A-Za-z0-9_.-])[sbr]\\.[A-Za-z0-9]{24}(?![A-Za-z0-9_.-])',
+    triggers: [{ dot: 'vault-legacy-dot' }],
+    // `s.` and 24 random letters and digits (Vault before 1.10). A real one has a digit; 24
+    // letters are a method or property name (`s.enumerateUnauthenticated`), as is a match
+    // followed by `(`. gitleaks excludes letters-only matches the same way.
+    source: `${start('[sbr]', KEY_CHARS_OR_DOT)}\\.(?=[A-Za-z]{0,23}[0-9])[A-Za-z0-9]{24}(?![A-Za-z0-9_.(-])`,
     minEntropy: 3.5,
   },
   {
     id: 'header',
     label: 'credential',
+    triggers: [{ anyCase: 'authorization' }, { anyCase: 'api-key' }, { anyCase: 'api_key' }],
     // The value after `Authorization: Bearer`, `x-api-key:`, `x-goog-api-key=` and the like, in
-    // logs, curl commands and JSON.
-    source:
-      '(?<=(?:[Aa]uthorization|AUTHORIZATION|[Xx]-[Aa][Pp][Ii]-[Kk][Ee][Yy]|[Xx]-[Gg]oog-[Aa]pi-[Kk]ey|[Aa]pi[-_][Kk]ey)["\']?\\s*[:=]\\s*["\']?(?:(?:[Bb]earer|BEARER|[Bb]ot|[Bb]asic|[Tt]oken)\\s+)?)(?![[(<{])[A-Za-z0-9._~+/=:-]{16,}',
+    // logs, curl commands and JSON. Spaces around the separator are bounded: a credential is
+    // not 16 KiB away from its header name.
+    prefix: `(?:${HEADER_NAME})["']?[ \\t]{0,16}[:=][ \\t]{0,16}["']?(?:(?:[Bb]earer|BEARER|[Bb]ot|[Bb]asic|[Tt]oken)[ \\t]{1,16})?`,
+    source: '(?![[(<{])[A-Za-z0-9._~+/=:-]{16,1024}',
+    extends: true,
     minEntropy: 3,
   },
 ];
 
-/** Shannon entropy of `text`, in bits per character. */
+/** Counts of ASCII code units, reused by every call (and left at zero). */
+const ASCII_COUNTS = new Uint32Array(128);
+
+/** Shannon entropy of `text`, in bits per character (UTF-16 code units). */
 export function shannonEntropy(text: string): number {
-  if (text.length === 0) return 0;
-  const counts = new Map<string, number>();
-  for (const char of text) counts.set(char, (counts.get(char) ?? 0) + 1);
+  const length = text.length;
+  if (length === 0) return 0;
+  // Keys are ASCII: counts in an array indexed by code unit, a map only for the rest.
+  const touched: number[] = [];
+  let other: Map<number, number> | undefined;
+  for (let index = 0; index < length; index += 1) {
+    const code = text.charCodeAt(index);
+    if (code < 128) {
+      const count = ASCII_COUNTS[code] ?? 0;
+      if (count === 0) touched.push(code);
+      ASCII_COUNTS[code] = count + 1;
+    } else {
+      other ??= new Map();
+      other.set(code, (other.get(code) ?? 0) + 1);
+    }
+  }
   let entropy = 0;
-  for (const count of counts.values()) {
-    const p = count / text.length;
+  for (const code of touched) {
+    const p = (ASCII_COUNTS[code] ?? 0) / length;
     entropy -= p * Math.log2(p);
+    ASCII_COUNTS[code] = 0;
+  }
+  if (other !== undefined) {
+    for (const count of other.values()) {
+      const p = count / length;
+      entropy -= p * Math.log2(p);
+    }
   }
   return entropy;
 }

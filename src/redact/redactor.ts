@@ -4,9 +4,11 @@
  * `[REDACTED openai sk-proj-****wxyz]`. Strings, errors (message, stack, `cause` chain, own
  * properties) and plain objects are handled without changing the input.
  *
- * Speed: one trigger scan finds the few places where a key could start (literal prefixes, the
- * registered secrets); only the lines around them are matched in full. A text without a trigger
- * costs that one scan. Both expressions are rebuilt only when a secret is registered.
+ * Speed: one trigger scan finds the lines where a key could be (literal parts of the shapes, the
+ * registered secrets); only those lines are matched in full, each once. A text without a trigger
+ * costs that one scan. Every pattern starts at a literal and bounds what it repeats, so the time
+ * stays linear in the length of a line, however hostile (`test/redact/hostile.test.ts`). The
+ * expressions are rebuilt only when a secret is registered.
  * @module
  */
 
@@ -17,11 +19,20 @@ import { secretRegistry } from './registry.js';
 
 interface Matcher {
   readonly version: number;
-  /** Where a key could be: global, cheap. */
+  /** Where a key could be: global, cheap; only the lines it hits are matched in full. */
   readonly trigger: RegExp;
-  /** The full match: group 1 the registered secrets, then one group per pattern. */
-  readonly full: RegExp;
+  /** Every pattern and the registered secrets. */
+  readonly full: Compiled;
+  /** Every shape but the header credential: what a header's value may itself be. */
+  readonly shapes: Compiled;
   readonly replacements: ReadonlyMap<string, string>;
+}
+
+/** An expression for some patterns: one capturing group each, and what each group is. */
+interface Compiled {
+  readonly regex: RegExp;
+  /** For each group (from 1): 0 the registered secrets, else 1 + the index in KEY_PATTERNS. */
+  readonly groups: readonly number[];
 }
 
 let matcher: Matcher | undefined;
@@ -30,30 +41,74 @@ function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
-/**
- * Literal or near-literal starts of every pattern. A key can only be where one of these is, so
- * the trigger scan stays fast (V8 skips positions whose character starts none of them).
- */
-const TRIGGERS = [
-  'sk-',
-  'AIza',
-  'AQ\\.',
-  'xai-',
-  'xox',
-  'xapp-',
-  'hooks\\.slack\\.com',
-  'hv[sbr]\\.',
-  // Telegram: the colon before the secret part, plain or URL-encoded.
-  ':A',
-  '%3[Aa]A',
-  // Discord: the 6- or 7-character middle segment between two dots.
-  '\\.[A-Za-z0-9_-]{6,7}\\.',
-  '[sbr]\\.[A-Za-z0-9]{24}',
-  '[Aa][Uu][Tt][Hh][Oo][Rr][Ii][Zz]',
-  '[Aa][Pp][Ii][-_][Kk][Ee][Yy]',
-];
+/** The index in KEY_PATTERNS of the header credential (the one with a prefix). */
+const HEADER_INDEX = KEY_PATTERNS.findIndex((pattern) => pattern.prefix !== undefined);
 
-/** Both expressions, rebuilt only when a secret has been registered since the last build. */
+/** The triggers around a dot (see {@link Trigger}). */
+const DOT_TRIGGERS = {
+  'discord-segment': '\\.[A-Za-z0-9_-]{6,7}\\.',
+  'vault-legacy-dot': '[sbr]\\.[A-Za-z0-9]{24}',
+} as const;
+
+/**
+ * The trigger expression: every pattern's triggers, the registered secrets, the dot shapes last.
+ * Literal triggers are grouped by first character (`A(?:Iza|Q\\.)`), and a trigger that starts
+ * with another (`sk-ant-` after `sk-`) is dropped: fewer alternatives tried at each position.
+ */
+function triggerExpression(exact: readonly string[]): RegExp {
+  const literals = new Set<string>();
+  const anyCase = new Set<string>();
+  const dots = new Set<string>();
+  for (const pattern of KEY_PATTERNS) {
+    for (const trigger of pattern.triggers) {
+      if (typeof trigger === 'string') literals.add(trigger);
+      else if ('anyCase' in trigger) anyCase.add(trigger.anyCase.toLowerCase());
+      else dots.add(DOT_TRIGGERS[trigger.dot]);
+    }
+  }
+  const kept = [...literals].filter(
+    (text) => ![...literals].some((other) => other !== text && text.startsWith(other)),
+  );
+  const byFirst = new Map<string, string[]>();
+  for (const text of kept) {
+    const first = escapeRegExp(text.charAt(0));
+    byFirst.set(first, [...(byFirst.get(first) ?? []), escapeRegExp(text.slice(1))]);
+  }
+  const anyByFirst = new Map<string, string[]>();
+  for (const text of anyCase) {
+    const first = caseClass(text.charAt(0));
+    anyByFirst.set(first, [...(anyByFirst.get(first) ?? []), [...text.slice(1)].map(caseClass).join('')]);
+  }
+  const grouped = [...byFirst, ...anyByFirst].map(([first, rests]) =>
+    rests.length === 1 ? `${first}${rests[0]}` : `${first}(?:${rests.join('|')})`,
+  );
+  return new RegExp([...grouped, ...exact, ...dots].join('|'), 'g');
+}
+
+/** A character in either case, as a regular expression source: `[Aa]`, or `-` as itself. */
+function caseClass(char: string): string {
+  return char.toLowerCase() === char.toUpperCase()
+    ? escapeRegExp(char)
+    : `[${char.toUpperCase()}${char.toLowerCase()}]`;
+}
+
+function compile(patterns: readonly number[], exact: readonly string[]): Compiled {
+  const sources: string[] = [];
+  const groups: number[] = [];
+  if (exact.length > 0 && patterns.includes(-1)) {
+    sources.push(`(${exact.join('|')})`);
+    groups.push(0);
+  }
+  for (const index of patterns) {
+    const pattern = KEY_PATTERNS[index];
+    if (pattern === undefined) continue;
+    sources.push(`${pattern.prefix ?? ''}(${pattern.source})`);
+    groups.push(index + 1);
+  }
+  return { regex: new RegExp(sources.length > 0 ? sources.join('|') : '(?!)', 'g'), groups };
+}
+
+/** The trigger checks and expressions, rebuilt only when a secret has been registered since the last build. */
 function currentMatcher(): Matcher {
   const registry = secretRegistry();
   const version = registry.version();
@@ -65,90 +120,188 @@ function currentMatcher(): Matcher {
     if (encoded !== value) replacements.set(encoded, replacement);
   });
   // Longest first, so that a secret containing another is replaced whole.
-  const exact = [...replacements.keys()].sort((a, b) => b.length - a.length).map(escapeRegExp);
-  // A pattern that can never match keeps the group numbering when no secret is registered.
-  const exactGroup = exact.length > 0 ? exact.join('|') : '(?!)';
-  const full = [exactGroup, ...KEY_PATTERNS.map((pattern) => pattern.source)].map((source) => `(${source})`);
+  const secrets = [...replacements.keys()].sort((a, b) => b.length - a.length);
+  const exact = secrets.map(escapeRegExp);
   matcher = {
     version,
-    trigger: new RegExp([...TRIGGERS, ...exact].join('|'), 'g'),
-    full: new RegExp(full.join('|'), 'g'),
+    trigger: triggerExpression(exact),
+    full: compile([-1, ...KEY_PATTERNS.map((_pattern, index) => index)], exact),
+    shapes: compile(
+      KEY_PATTERNS.map((_pattern, index) => index).filter((index) => index !== HEADER_INDEX),
+      [],
+    ),
     replacements,
   };
   return matcher;
 }
+
+/** How many characters of a match its entropy is measured on. */
+const ENTROPY_SAMPLE = 4096;
 
 /** The label for a match of group `group` (0: a registered secret, else a pattern). */
 function labelFor(
   found: string,
   group: number,
   replacements: ReadonlyMap<string, string>,
+  next: string,
 ): string | undefined {
   if (group === 0) return replacements.get(found) ?? '[REDACTED]';
   const pattern = KEY_PATTERNS[group - 1];
   if (pattern === undefined) return undefined;
-  if (pattern.minEntropy > 0 && shannonEntropy(found) < pattern.minEntropy) return undefined;
-  if (pattern.id === 'header' && !credentialValue(found)) return undefined;
+  // The first characters tell a random value from a repeated one; a hostile line's megabyte-long
+  // "value" is not read whole.
+  const sample = found.length > ENTROPY_SAMPLE ? found.slice(0, ENTROPY_SAMPLE) : found;
+  if (pattern.minEntropy > 0 && shannonEntropy(sample) < pattern.minEntropy) return undefined;
+  if (pattern.prefix !== undefined && !credentialValue(found, next)) return undefined;
   return `[REDACTED ${pattern.label} ${maskKey(found)}]`;
 }
 
 /**
- * Whether a value after `Authorization:` or an API-key header is a credential rather than code or
- * a placeholder: not a dotted identifier (`config.apiKey`, `process.env.KEY`) and not
- * `your-api-key-here`. Real credentials are random: long, high-entropy.
+ * Longer values are not checked for placeholder words (`your-api-key-here`) or for the shapes of
+ * code: both are short, and the checks would cost more than the scan on a hostile line.
  */
-function credentialValue(value: string): boolean {
+const MAX_PLACEHOLDER = 256;
+
+/**
+ * Whether `value` is a name in code made of words: camelCase, PascalCase, snake_case or
+ * SCREAMING_CASE (`assertProviderOwnsAuthorization`, `_nullishCoalesce`), every word at least two
+ * letters. Random letters split into one-letter words (`aBcD` → a, Bc, D), so a credential is not
+ * one. A split, not one regular expression: nested repetitions of words backtrack exponentially.
+ */
+function isWordsIdentifier(value: string): boolean {
+  if (!/^[A-Za-z_$]+$/.test(value)) return false;
+  const words = value.split(/[_$]+/).flatMap((part) => part.match(/[A-Z]+(?![a-z])|[A-Z]?[a-z]+/g) ?? []);
+  return words.length > 0 && words.every((word) => word.length >= 2);
+}
+
+/**
+ * Whether a value after `Authorization:` or an API-key header is a credential rather than code or
+ * a placeholder: not a dotted identifier (`config.apiKey`, `process.env.KEY`), not a name made of
+ * words (`assertProviderOwnsAuthorization`), not a function called (`_nullishCoalesce(`), and
+ * not `your-api-key-here`. Real credentials are random: long, high-entropy.
+ */
+function credentialValue(value: string, next: string): boolean {
+  if (value.length > MAX_PLACEHOLDER) return true;
   if (placeholderKind(value) !== undefined) return false;
+  // A call: `api_key: getKey(…)`.
+  if (next === '(' && /^[A-Za-z_$][\w$.]*$/.test(value)) return false;
+  if (isWordsIdentifier(value)) return false;
   // A property path of words (no digits): code, not a random credential.
   if (/^[A-Za-z_$]+(?:\.[A-Za-z_$]+)+$/.test(value)) return false;
   if (/^[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)+$/.test(value) && shannonEntropy(value) < 4) return false;
   return true;
 }
 
-/** Redacts `text` fully (every position). */
-function redactAll(text: string, current: Matcher): string {
-  const { full, replacements } = current;
-  full.lastIndex = 0;
-  return text.replace(full, (found: string, ...groups: unknown[]) => {
-    for (let index = 0; index <= KEY_PATTERNS.length; index += 1) {
-      if (groups[index] !== undefined) return labelFor(found, index, replacements) ?? found;
-    }
-    return found;
-  });
-}
-
-/** Lines longer than this are matched in windows around each trigger instead of whole. */
-const MAX_LINE = 16 * 1024;
-/** Longer than any key, header name and separator together. */
-const WINDOW = 1024;
-
-/** Returns `text` with every registered secret and every known key shape replaced by a label. */
-export function redactText(text: string): string {
-  const current = currentMatcher();
+/**
+ * Calls `visit` for every key in `text`, in order, with its offsets, group and label. One loop
+ * over the characters finds, line by line, which patterns' triggers the line holds; only those
+ * lines are matched, each once, and only against those patterns.
+ */
+function eachKey(
+  text: string,
+  current: Matcher,
+  visit: (start: number, end: number, group: number, label: string) => void,
+): void {
   const { trigger } = current;
   trigger.lastIndex = 0;
   let hit = trigger.exec(text);
-  if (hit === null) return text;
-  let out = '';
-  let done = 0;
   while (hit !== null) {
-    let start = text.lastIndexOf('\n', hit.index) + 1;
-    let end = text.indexOf('\n', hit.index);
-    if (end < 0) end = text.length;
-    if (end - start > MAX_LINE) {
-      // A very long line: a window around the trigger, widened to whole tokens at its edges.
-      start = Math.max(start, done, hit.index - WINDOW);
-      end = Math.min(end, hit.index + WINDOW);
-      while (start > done && /[^\s"'<>]/.test(text[start - 1] ?? '')) start -= 1;
-      while (end < text.length && /[^\s"'<>]/.test(text[end] ?? '')) end += 1;
-    }
-    start = Math.max(start, done);
-    out += text.slice(done, start) + redactAll(text.slice(start, end), current);
-    done = end;
-    trigger.lastIndex = Math.max(end, hit.index + 1);
+    // Each line with a trigger is matched once, whole; the scan then goes on after it.
+    const lineStart = text.lastIndexOf('\n', hit.index) + 1;
+    let lineEnd = text.indexOf('\n', hit.index);
+    if (lineEnd < 0) lineEnd = text.length;
+    eachKeyInLine(text.slice(lineStart, lineEnd), current, (start, end, group, label) =>
+      visit(lineStart + start, lineStart + end, group, label),
+    );
+    if (lineEnd >= text.length) return;
+    trigger.lastIndex = lineEnd + 1;
     hit = trigger.exec(text);
   }
-  return out + text.slice(done);
+}
+
+/** `[A-Za-z0-9._~+/=:-]`: the characters of a header's value. */
+function isHeaderValueChar(code: number): boolean {
+  return (
+    (code >= 97 && code <= 122) ||
+    (code >= 65 && code <= 90) ||
+    (code >= 48 && code <= 58) ||
+    code === 46 ||
+    code === 95 ||
+    code === 126 ||
+    code === 43 ||
+    code === 47 ||
+    code === 61 ||
+    code === 45
+  );
+}
+
+function isDigit(char: string | undefined): boolean {
+  return char !== undefined && char >= '0' && char <= '9';
+}
+
+/** What matched: 0 a registered secret, else 1 + the index of the pattern in KEY_PATTERNS. */
+function groupOf(match: RegExpExecArray, groups: readonly number[]): { group: number; index: number } {
+  for (let index = 1; index < match.length; index += 1) {
+    if (match[index] !== undefined) return { group: groups[index - 1] ?? -1, index };
+  }
+  return { group: -1, index: 0 };
+}
+
+function eachKeyInLine(
+  line: string,
+  current: Matcher,
+  visit: (start: number, end: number, group: number, label: string) => void,
+): void {
+  const { shapes, replacements } = current;
+  const { regex: full, groups } = current.full;
+  full.lastIndex = 0;
+  let done = 0;
+  let match = full.exec(line);
+  while (match !== null) {
+    const matched = groupOf(match, groups);
+    let group = matched.group;
+    let end = match.index + match[0].length;
+    let start = end - (match[matched.index]?.length ?? 0);
+    if (group === HEADER_INDEX + 1) {
+      // A header's value that is itself a known key is labelled as that key.
+      const value = line.slice(start, end);
+      shapes.regex.lastIndex = 0;
+      const shape = shapes.regex.exec(value);
+      if (shape !== null) {
+        const inner = groupOf(shape, shapes.groups).group;
+        let shapeStart = shape.index;
+        if (KEY_PATTERNS[inner - 1]?.leadingDigits === true) {
+          while (isDigit(value[shapeStart - 1])) shapeStart -= 1;
+        }
+        if (shapeStart === 0) {
+          group = inner;
+          end = start + shape.index + shape[0].length;
+        }
+      }
+    }
+    const pattern = KEY_PATTERNS[group - 1];
+    if (pattern?.leadingDigits === true) {
+      while (start > done && isDigit(line[start - 1])) start -= 1;
+    }
+    if (pattern?.extends === true)
+      while (end < line.length && isHeaderValueChar(line.charCodeAt(end))) end += 1;
+    const label = labelFor(line.slice(start, end), group, replacements, line[end] ?? '');
+    if (label !== undefined) visit(start, end, group, label);
+    done = end;
+    full.lastIndex = end;
+    match = full.exec(line);
+  }
+}
+
+/** Returns `text` with every registered secret and every known key shape replaced by a label. */
+export function redactText(text: string): string {
+  let out = '';
+  let done = 0;
+  eachKey(text, currentMatcher(), (start, end, _group, label) => {
+    out += text.slice(done, start) + label;
+    done = end;
+  });
+  return done === 0 ? text : out + text.slice(done);
 }
 
 /** A key found in a text: where, what kind, and its label (never the key). */
@@ -169,37 +322,19 @@ export interface FoundSecret {
  * redaction always agree.
  */
 export function findSecrets(text: string): FoundSecret[] {
-  const current = currentMatcher();
   const found: FoundSecret[] = [];
-  const { trigger, full, replacements } = current;
-  trigger.lastIndex = 0;
-  let done = 0;
-  let hit = trigger.exec(text);
-  while (hit !== null) {
-    const start = Math.max(done, text.lastIndexOf('\n', hit.index) + 1);
-    let end = text.indexOf('\n', hit.index);
-    if (end < 0) end = text.length;
-    const line = text.slice(start, end);
-    full.lastIndex = 0;
-    for (const match of line.matchAll(full)) {
-      const group = match.slice(1).findIndex((value) => value !== undefined);
-      const value = match[0];
-      const labelText = labelFor(value, group, replacements);
-      if (labelText === undefined) continue;
-      const pattern = group === 0 ? undefined : KEY_PATTERNS[group - 1];
-      const registered = /^\[REDACTED (\S+) /.exec(labelText)?.[1];
-      found.push({
-        index: start + (match.index ?? 0),
-        length: value.length,
-        label: pattern?.label ?? registered ?? 'key',
-        maskedId: maskKey(value),
-        fingerprint: fingerprintKey(value),
-      });
-    }
-    done = end;
-    trigger.lastIndex = Math.max(end, hit.index + 1);
-    hit = trigger.exec(text);
-  }
+  eachKey(text, currentMatcher(), (start, end, group, label) => {
+    const value = text.slice(start, end);
+    const pattern = group === 0 ? undefined : KEY_PATTERNS[group - 1];
+    const registered = /^\[REDACTED (\S+) /.exec(label)?.[1];
+    found.push({
+      index: start,
+      length: end - start,
+      label: pattern?.label ?? registered ?? 'key',
+      maskedId: maskKey(value),
+      fingerprint: fingerprintKey(value),
+    });
+  });
   return found;
 }
 
