@@ -7,6 +7,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { isAbsolute, resolve as resolvePath } from 'node:path';
+import { forAudience } from '../audience.js';
 import type { CredentialError } from '../errors.js';
 import type { ProviderId } from '../providers/ids.js';
 import { Secret } from '../secret.js';
@@ -194,7 +195,7 @@ async function readKeyFile(
       context,
       'insecure_source',
       `The key file ${context.source} can be read or written by group or others (mode ${mode}).`,
-      `Run chmod 600 ${shellPath(context.path)} (or set defaultMode: 0400 on a Kubernetes secret volume), or pass { allowInsecure: true } if others are meant to read it.`,
+      `Run chmod 600 ${shellPath(context.path)} (or set defaultMode: 0400 on a Kubernetes secret volume)${forAudience(', or pass { allowInsecure: true } if others are meant to read it', '')}.`,
     );
   }
   let bytes: Buffer;

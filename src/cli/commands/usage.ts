@@ -9,7 +9,7 @@ import type { Command } from 'commander';
 import { defaultLedger } from '../../ledger/default.js';
 import { openLedger } from '../../ledger/open.js';
 import type { Ledger, TotalsDimension, TotalsRow } from '../../ledger/types.js';
-import { CliError, colors, json, out, table, usd } from '../output.js';
+import { CliError, colors, describeError, hideUrlPasswords, json, out, table, usd } from '../output.js';
 import { renderReport } from '../report.js';
 
 interface UsageOptions {
@@ -109,8 +109,19 @@ function chart(rows: TotalsRow[]): string {
   return `Daily cost per key, ${days[0]} to ${days.at(-1)}\n${plot}\n${legend}`;
 }
 
+/** The ledger, ready to read; one line naming it and the cause when it cannot be opened. */
 async function openFor(options: UsageOptions): Promise<Ledger> {
-  return options.ledger === undefined ? defaultLedger() : openLedger(options.ledger);
+  let ledger: Ledger | undefined;
+  try {
+    ledger = options.ledger === undefined ? await defaultLedger() : await openLedger(options.ledger);
+    // PostgreSQL connects and migrates in the background: wait, so that a dead server is named here.
+    await (ledger as { ready?: Promise<void> }).ready;
+    return ledger;
+  } catch (error) {
+    await ledger?.close().catch(() => undefined);
+    const where = options.ledger === undefined ? 'the default ledger' : `the ledger ${options.ledger}`;
+    throw new CliError(`keycard usage: cannot open ${hideUrlPasswords(where)}: ${describeError(error)}`);
+  }
 }
 
 export function registerUsage(program: Command): void {
