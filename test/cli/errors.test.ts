@@ -44,7 +44,11 @@ function expectOneLine(stderr: string): string {
 describe('keycard usage with a ledger that cannot be reached', () => {
   it('prints one line naming ECONNREFUSED, without the password', async () => {
     const port = await closedPort();
-    const result = await keycard(['usage', '--ledger', `postgres://postgres:s3cretpass@127.0.0.1:${port}/test`]);
+    const result = await keycard([
+      'usage',
+      '--ledger',
+      `postgres://postgres:s3cretpass@127.0.0.1:${port}/test`,
+    ]);
     expect(result.code).toBe(1);
     const line = expectOneLine(result.stderr);
     expect(line).toBe(
@@ -55,10 +59,17 @@ describe('keycard usage with a ledger that cannot be reached', () => {
 
   it('prints one line when the server drops the connection', async () => {
     const port = await droppingServer();
-    const result = await keycard(['usage', '--json', '--ledger', `postgres://postgres@127.0.0.1:${port}/test`]);
+    const result = await keycard([
+      'usage',
+      '--json',
+      '--ledger',
+      `postgres://postgres@127.0.0.1:${port}/test`,
+    ]);
     expect(result.code).toBe(1);
     const line = expectOneLine(result.stderr);
-    expect(line).toMatch(/^keycard usage: cannot open the ledger postgres:\/\/postgres@127\.0\.0\.1:\d+\/test: \S/);
+    expect(line).toMatch(
+      /^keycard usage: cannot open the ledger postgres:\/\/postgres@127\.0\.0\.1:\d+\/test: \S/,
+    );
     expect(line).toMatch(/terminated|ECONNRESET|closed/i);
   });
 });
