@@ -12,6 +12,7 @@ import { z } from 'zod';
 import type { ClientOptions } from './client.js';
 import { didYouMean } from './did-you-mean.js';
 import { KeycardError } from './errors.js';
+import type { FileSourceOptions } from './keys/file.js';
 import type { Budget } from './ledger/budget.js';
 import type { OpenLedgerOptions } from './ledger/open.js';
 import type { ProviderId } from './providers/ids.js';
@@ -97,6 +98,11 @@ const LEDGER_FIELDS = {
   maxConnections: field(z.number().int().min(1), 'a whole number, 1 or more'),
 } satisfies { [Name in keyof OpenLedgerOptions]-?: Field };
 
+const FILE_FIELDS = {
+  field: field(z.string().min(1), 'a non-empty string (a JSON path or a dotenv variable)'),
+  allowInsecure: field(z.boolean(), 'true or false'),
+} satisfies { [Name in keyof FileSourceOptions]-?: Field };
+
 type Fields = Record<string, Field>;
 
 function objectSchema(fields: Fields) {
@@ -109,6 +115,7 @@ const schemas = {
   client: objectSchema(CLIENT_FIELDS),
   budget: objectSchema(BUDGET_FIELDS),
   ledger: objectSchema(LEDGER_FIELDS),
+  file: objectSchema(FILE_FIELDS),
 };
 
 /**
@@ -231,4 +238,12 @@ export function checkLedgerOptions(options: unknown): void {
     throw new KeycardError(`openLedger: options must be an object, not ${described(options, false)}.`);
   }
   check('openLedger', 'options', LEDGER_FIELDS, schemas.ledger, options);
+}
+
+/** Checks `keys.file()`'s options, as `checkClientOptions` does. */
+export function checkFileOptions(options: unknown): void {
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+    throw new KeycardError(`keys.file(): options must be an object, not ${described(options, false)}.`);
+  }
+  check('keys.file()', 'options', FILE_FIELDS, schemas.file, options);
 }

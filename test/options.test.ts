@@ -188,6 +188,20 @@ describe('openLedger options', () => {
   });
 });
 
+describe('keys.file options', () => {
+  it('refuses a mistyped or wrongly typed option at the first resolve', async () => {
+    const path = join(await mkdtemp(join(tmpdir(), 'keycard-options-')), 'openai.key');
+    const misspelt = await rejection(keys.file(path, { allowinsecure: true } as never).resolve());
+    expect((misspelt as Error).message).toBe(
+      'keys.file(): options.allowinsecure is not an option. Did you mean options.allowInsecure?',
+    );
+    const truthy = await rejection(keys.file(path, { allowInsecure: 'yes' } as never).resolve());
+    expect((truthy as Error).message).toBe(
+      'keys.file(): options.allowInsecure must be true or false, not a string.',
+    );
+  });
+});
+
 describe('an explicit undefined key source', () => {
   it('is a missing key that says the value passed was undefined, not the default variable', async () => {
     vi.stubEnv('OPENAI_API_KEY', key);

@@ -63,12 +63,19 @@ export function file(path: string, options: FileSourceOptions = {}): KeySource {
   const described = field === undefined ? `file:${path}` : `file:${path}#${field}`;
   // The last value read and its Secret: an unchanged value gives the same Secret instance.
   let last: { value: string; provider: ProviderId | undefined; secret: Secret } | undefined;
+  let optionsChecked = false;
 
   return {
     describe: () => described,
     async resolve(resolveOptions: ResolveOptions = {}): Promise<Secret> {
       const { signal, provider } = resolveOptions;
       signal?.throwIfAborted();
+      if (!optionsChecked) {
+        // zod loads with the first resolve, not with `import 'keycard'`.
+        const { checkFileOptions } = await import('../options.js');
+        checkFileOptions(options);
+        optionsChecked = true;
+      }
       const context: FileContext = { path, source: described, provider };
       const { text, modifiedAt } = await readKeyFile(context, allowInsecure);
       signal?.throwIfAborted();
