@@ -19,6 +19,7 @@ import { isKeySource, type KeySource } from './keys/types.js';
 import { BaseLedger } from './ledger/base.js';
 import { type Budget, resolveBudget } from './ledger/budget.js';
 import { defaultLedgerOrWarn } from './ledger/default.js';
+import { openLedger } from './ledger/open.js';
 import { preloadPrices } from './ledger/pricing.js';
 import type { Ledger } from './ledger/types.js';
 import { PROVIDERS, type ProviderId } from './providers/ids.js';
@@ -44,11 +45,14 @@ export interface ClientOptions<P extends SupportedProvider = SupportedProvider> 
    */
   workflow?: string | undefined;
   /**
-   * Where usage events go: a ledger from `openLedger()`, or `false` to record nothing.
+   * Where usage events go: a ledger from `openLedger()`, a ledger URL that this client opens
+   * with `openLedger()` and closes with `close()` (`'memory:'`, `'sqlite:./usage.db'`,
+   * `'postgres://…'`), or `false` to record nothing. Share one `openLedger()` ledger between
+   * clients rather than giving each the same URL.
    * @default the process-wide `defaultLedger()`: SQLite at `$KEYCARD_HOME/ledger.db`; when it
    * cannot open, none, with one warning per process (`KEYCARD_LEDGER_UNAVAILABLE`)
    */
-  ledger?: Ledger | false | undefined;
+  ledger?: Ledger | string | false | undefined;
   /**
    * Budgets or request quotas for this client's calls, checked before each request against the
    * ledger (every process writing to it) and the calls in flight.
@@ -181,6 +185,17 @@ export interface KeycardClient<Sdk extends object = object> {
 
 type AnyAdapter = ProviderAdapter<object, unknown, unknown>;
 
+/** `createClient(p, process.env.UNSET)`: the caller meant a key, and got nothing. */
+function undefinedSource(provider: SupportedProvider): CredentialError {
+  const info = PROVIDERS[provider];
+  return new CredentialError({
+    reason: 'missing',
+    message: `createClient('${provider}'): the key source passed is undefined, so there is no ${info.label} ${info.keyNoun}.`,
+    hint: `An unset variable read with process.env.NAME gives undefined: set it, pass keys.env('NAME') to get a clear error, or leave the argument out to read ${info.envVars.join(' or ')}.`,
+    provider,
+  });
+}
+
 function toSource(provider: SupportedProvider, keySource: KeySource | string | undefined): KeySource {
   if (keySource === undefined) return env(...PROVIDERS[provider].envVars);
   if (typeof keySource === 'string') return from(keySource);
@@ -219,7 +234,10 @@ async function resolveKey(
  *
  * @param provider - `'openai'`
  * @param keySource - a `KeySource`, a spec string (`'env:OPENAI_API_KEY'`, `'file:./key.txt'`),
- *   or nothing for the provider's default environment variables.
+ *   or nothing for the provider's default environment variables (`undefined` when options
+ *   follow). `createClient(p, undefined)` with no options is refused as a `missing` key: it is
+ *   what `createClient(p, process.env.UNSET)` passes. Prefer `keys.env('NAME')` to
+ *   `process.env.NAME`: its error names the variable.
  * @throws {CredentialError} when the key is missing, malformed, another provider's, or its source
  *   cannot be read.
  * @throws {KeycardError} when the provider is unknown or its SDK is not installed.
@@ -238,14 +256,14 @@ export async function createClient<P extends SupportedProvider>(
       `createClient: unknown provider ${JSON.stringify(String(provider))}. Use one of: ${Object.keys(adapters).join(', ')}.`,
     );
   }
+  // zod loads here, not with `import 'keycard'`.
+  const { checkClientOptions } = await import('./options.js');
+  checkClientOptions(provider, options);
+  // `createClient(p, process.env.UNSET)`: two arguments, the second undefined, is a mistake.
+  // With options (`createClient(p, undefined, { … })`), undefined keeps meaning the defaults.
+  // biome-ignore lint/complexity/noArguments: an explicit `undefined` differs from no argument
+  if (arguments.length === 2 && keySource === undefined) throw undefinedSource(provider);
   const sdkOptions = (options.sdkOptions ?? {}) as Record<string, unknown>;
-  for (const reserved of ['apiKey', 'fetch'] as const) {
-    if (Object.hasOwn(sdkOptions, reserved)) {
-      throw new KeycardError(
-        `createClient: sdkOptions.${reserved} is keycard's to set. Pass the key as the key source (or options.fetch for the transport).`,
-      );
-    }
-  }
   const adapter = adapters[provider] as unknown as AnyAdapter;
   const source = toSource(provider, keySource);
   const describe = source.describe();
@@ -282,10 +300,13 @@ export async function createClient<P extends SupportedProvider>(
   }
   // The default ledger may be unavailable (no SQLite driver, a read-only disk): then a warning, once.
   const warnLedger = options.logger === undefined ? undefined : (message: string) => logger.warn(message);
+  const owned = typeof options.ledger === 'string' ? await openLedger(options.ledger) : undefined;
   const ledger =
     options.ledger === false
       ? undefined
-      : (options.ledger ?? (await defaultLedgerOrWarn(warnLedger, budgets.length > 0)));
+      : (owned ??
+        (options.ledger as Ledger | undefined) ??
+        (await defaultLedgerOrWarn(warnLedger, budgets.length > 0)));
   if (budgets.length > 0 && !(ledger instanceof BaseLedger)) {
     throw new KeycardError(
       "createClient: budgets need one of keycard's ledgers (the default, or one from openLedger()), not ledger: false or a custom ledger.",
@@ -388,7 +409,8 @@ export async function createClient<P extends SupportedProvider>(
     async close() {
       if (closed) return;
       closed = true;
-      await ledger?.flush();
+      // A ledger this client opened from a URL is this client's to close.
+      await (owned === undefined ? ledger?.flush() : owned.close());
     },
   };
   hideInternals(client, () => ({ ...summary(), fingerprint: keys.current.fingerprint }));

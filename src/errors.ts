@@ -46,6 +46,21 @@ export class KeycardError extends Error {
   static is(value: unknown): value is KeycardError {
     return hasMarker(value, KEYCARD_MARKER);
   }
+
+  /**
+   * `instanceof KeycardError` and `instanceof CredentialError` check the marker, so they hold for
+   * errors of another copy of keycard and for SDK errors that are also credential errors
+   * (`OpenAI.AuthenticationError`, …). Other subclasses keep the ordinary prototype check.
+   */
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    // `this` is the class on the right of `instanceof`: subclasses inherit this method.
+    // biome-ignore lint/complexity/noUselessThisAlias: one alias, typed for the comparisons below
+    // biome-ignore lint/complexity/noThisInStatic: the subclass, not KeycardError, is meant
+    const type: unknown = this;
+    if (type === KeycardError) return hasMarker(value, KEYCARD_MARKER);
+    if (type === CredentialError) return hasMarker(value, CREDENTIAL_MARKER);
+    return Function.prototype[Symbol.hasInstance].call(type as () => void, value);
+  }
 }
 // On the prototype, not as a field: an own symbol property would show in every util.inspect.
 Object.defineProperty(KeycardError.prototype, KEYCARD_MARKER, { value: true });
@@ -116,6 +131,58 @@ export interface CredentialErrorOptions extends KeycardErrorOptions {
 }
 
 /**
+ * What every credential error carries, whatever its class: a keycard `CredentialError` raised
+ * before any call, or an SDK's own error (`OpenAI.AuthenticationError`, …) that a call rejected
+ * with and keycard marked as a credential error.
+ */
+export interface CredentialFields {
+  /** Why the key could not be used: the stable field to branch on. */
+  readonly reason: CredentialReason;
+  /** What to do about it, in one sentence. */
+  readonly hint: string;
+  /** The provider the key was meant for. */
+  readonly provider: ProviderId | undefined;
+  /** Where the key came from, e.g. `env:OPENAI_API_KEY`. */
+  readonly source: string | undefined;
+  /** The key's masked id, e.g. `sk-proj-****wxyz`, when a key was read. */
+  readonly maskedId: string | undefined;
+  /** The key's fingerprint, when a key was read. */
+  readonly fingerprint: string | undefined;
+  /** The HTTP status, when the provider answered. */
+  readonly status: number | undefined;
+  /** The provider's request id, when it sent one: quote it to their support. */
+  readonly requestId: string | undefined;
+  /** Whether trying again later may succeed. */
+  readonly retryable: boolean;
+}
+
+/**
+ * An SDK's own error (`E`) that is also a credential error: what a call through `client.sdk`
+ * rejects with when the provider's answer is about the key. `instanceof` the SDK's class and
+ * `instanceof CredentialError` both hold.
+ */
+export type SdkCredentialError<E extends Error = Error> = E & CredentialFields;
+
+function credentialJson(error: Error & CredentialFields): Record<string, unknown> {
+  const cause =
+    error.cause instanceof Error ? { name: error.cause.name, message: error.cause.message } : undefined;
+  return {
+    name: error.name,
+    message: error.message,
+    reason: error.reason,
+    hint: error.hint,
+    provider: error.provider,
+    source: error.source,
+    maskedId: error.maskedId,
+    fingerprint: error.fingerprint,
+    status: error.status,
+    requestId: error.requestId,
+    retryable: error.retryable,
+    cause,
+  };
+}
+
+/**
  * The one error for every bad-key case, the same for every provider.
  *
  * @example
@@ -125,7 +192,7 @@ export interface CredentialErrorOptions extends KeycardErrorOptions {
  *   if (isCredentialError(error) && error.reason === 'missing') console.error(error.hint);
  * }
  */
-export class CredentialError extends KeycardError {
+export class CredentialError extends KeycardError implements CredentialFields {
   /** Why the key could not be used: the stable field to branch on. */
   readonly reason: CredentialReason;
   /** What to do about it, in one sentence. */
@@ -166,22 +233,7 @@ export class CredentialError extends KeycardError {
 
   /** The fields that matter, for loggers that serialise errors with `JSON.stringify`. */
   toJSON(): Record<string, unknown> {
-    const cause =
-      this.cause instanceof Error ? { name: this.cause.name, message: this.cause.message } : undefined;
-    return {
-      name: this.name,
-      message: this.message,
-      reason: this.reason,
-      hint: this.hint,
-      provider: this.provider,
-      source: this.source,
-      maskedId: this.maskedId,
-      fingerprint: this.fingerprint,
-      status: this.status,
-      requestId: this.requestId,
-      retryable: this.retryable,
-      cause,
-    };
+    return credentialJson(this);
   }
 }
 Object.defineProperty(CredentialError.prototype, CREDENTIAL_MARKER, { value: true });
@@ -190,6 +242,48 @@ Object.defineProperty(CredentialError.prototype, 'name', {
   writable: true,
   configurable: true,
 });
+
+/**
+ * Makes `error`, a redacted copy of an SDK's error, a credential error as well: it keeps its
+ * class (and `status`, `headers`, `requestID`, …) and gains the markers, `reason`, `hint` and the
+ * key's ids. The message becomes keycard's (what happened and what to do); `cause` is the SDK's
+ * original error, redacted. Changes `error` and returns it.
+ * @internal
+ */
+export function markCredentialError<E extends Error>(
+  error: E,
+  options: CredentialErrorOptions,
+): SdkCredentialError<E> {
+  const hint = redactText(options.hint);
+  const message = redactText(`${options.message.trimEnd()} ${hint}`.trim());
+  const stack = error.stack;
+  const frames = stack === undefined ? -1 : stack.search(/\n\s+at /);
+  const hidden = (value: unknown) => ({ value, enumerable: false, writable: true, configurable: true });
+  const shown = (value: unknown) => ({ value, enumerable: true, writable: true, configurable: true });
+  const existingStatus = (error as { status?: unknown }).status;
+  Object.defineProperties(error, {
+    [KEYCARD_MARKER]: { value: true, enumerable: false, configurable: true },
+    [CREDENTIAL_MARKER]: { value: true, enumerable: false, configurable: true },
+    message: hidden(message),
+    ...(stack === undefined
+      ? {}
+      : { stack: hidden(`${error.name}: ${message}${frames === -1 ? '' : stack.slice(frames)}`) }),
+    ...(options.cause === undefined ? {} : { cause: hidden(redactCause(options.cause)) }),
+    reason: shown(options.reason),
+    hint: shown(hint),
+    provider: shown(options.provider),
+    source: shown(options.source),
+    maskedId: shown(options.maskedId),
+    fingerprint: shown(options.fingerprint),
+    status: shown(typeof existingStatus === 'number' ? existingStatus : options.status),
+    requestId: shown(options.requestId),
+    retryable: shown(options.retryable ?? false),
+    toJSON: hidden(function toJSON(this: Error & CredentialFields) {
+      return credentialJson(this);
+    }),
+  });
+  return error as SdkCredentialError<E>;
+}
 
 /** Whether `value` is a `CredentialError` from any copy of keycard. Same as `CredentialError.is`. */
 export function isCredentialError(value: unknown): value is CredentialError {

@@ -16,11 +16,13 @@ export {
   CREDENTIAL_REASONS,
   CredentialError,
   type CredentialErrorOptions,
+  type CredentialFields,
   type CredentialReason,
   isCredentialError,
   isKeycardError,
   KeycardError,
   type KeycardErrorOptions,
+  type SdkCredentialError,
 } from './errors.js';
 export {
   type AppRoleOptions,

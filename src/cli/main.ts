@@ -1,12 +1,14 @@
 #!/usr/bin/env node
 /**
  * The `keycard` command: argument parsing with commander; one module per command under
- * `commands/`. User errors print one line and no stack; every output is redacted.
+ * `commands/`. Every error prints one line with its cause, and no stack unless `KEYCARD_DEBUG=1`;
+ * every output is redacted.
  * @module
  */
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
-import { CredentialError, KeycardError } from '../errors.js';
+import { setAudience } from '../audience.js';
+import { CredentialError } from '../errors.js';
 import { registerCheck } from './commands/check.js';
 import { registerDemo } from './commands/demo.js';
 import { registerKeys } from './commands/keys.js';
@@ -14,12 +16,15 @@ import { registerMask } from './commands/mask.js';
 import { registerProviders } from './commands/providers.js';
 import { registerScan } from './commands/scan.js';
 import { registerUsage } from './commands/usage.js';
-import { CliError, colors, err } from './output.js';
+import { CliError, colors, describeError, err } from './output.js';
 
 function version(): string {
   const packageJson = new URL('../../package.json', import.meta.url);
   return (JSON.parse(readFileSync(packageJson, 'utf8')) as { version: string }).version;
 }
+
+// Hints name the command's flags and variables, not the library's options.
+setAudience('cli');
 
 const program = new Command()
   .name('keycard')
@@ -61,19 +66,18 @@ try {
   } else if ((error as NodeJS.ErrnoException).code === 'EPIPE') {
     // The reader went away: not an error.
   } else if (error instanceof CliError) {
-    err(`${colors.red('keycard:')} ${error.message}`);
+    // Messages that name their command (`keycard usage: …`) need no second prefix.
+    const text = describeError(error);
+    const [, command = 'keycard:', rest = text] = /^(keycard(?: [a-z-]+)?:) (.*)$/s.exec(text) ?? [];
+    err(`${colors.red(command)} ${rest}`);
     process.exitCode = error.code;
   } else if (CredentialError.is(error)) {
-    err(`${colors.red(`keycard: ${error.reason}:`)} ${error.message}`);
-    process.exitCode = 1;
-  } else if (KeycardError.is(error)) {
-    err(`${colors.red('keycard:')} ${error.message.replace(/^keycard: /, '')}`);
+    err(`${colors.red(`keycard: ${error.reason}:`)} ${describeError(error)}`);
     process.exitCode = 1;
   } else {
-    // Not a user error: a stack helps, redacted like everything else.
-    err(
-      `${colors.red('keycard: unexpected error:')} ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
-    );
+    // Every error is one line with its cause; the stack only when asked for.
+    err(`${colors.red('keycard:')} ${describeError(error).replace(/^keycard: /, '')}`);
+    if (process.env['KEYCARD_DEBUG'] && error instanceof Error && error.stack !== undefined) err(error.stack);
     process.exitCode = 1;
   }
 }

@@ -33,9 +33,46 @@ export function out(text = ''): void {
   process.stdout.write(`${escapeControls(redactText(text), { keepColors: colors.isColorSupported })}\n`);
 }
 
-/** Writes to stderr, redacted, control characters escaped. */
+/**
+ * Writes to stderr, redacted, with URL passwords hidden (`postgres://user:***@host`) and control
+ * characters escaped.
+ */
 export function err(text = ''): void {
-  process.stderr.write(`${escapeControls(redactText(text), { keepColors: colors.isColorSupported })}\n`);
+  process.stderr.write(
+    `${escapeControls(hideUrlPasswords(redactText(text)), { keepColors: colors.isColorSupported })}\n`,
+  );
+}
+
+/** `scheme://user:password@host` → `scheme://user:***@host`. */
+export function hideUrlPasswords(text: string): string {
+  return text.replace(/(\b[a-z][a-z0-9+.-]*:\/\/[^\s:/?#@]*:)[^\s/?#@]+@/gi, '$1***@');
+}
+
+/**
+ * An error as one line: its message, then each cause's (and a system error's `code`, such as
+ * `ECONNREFUSED`), joined with `: `. No stack: that is for `KEYCARD_DEBUG=1`.
+ */
+export function describeError(error: unknown): string {
+  const parts: string[] = [];
+  let current: unknown = error;
+  for (let depth = 0; depth < 6 && current !== undefined && current !== null; depth += 1) {
+    if (!(current instanceof Error)) {
+      parts.push(String(current));
+      break;
+    }
+    const inner = current instanceof AggregateError ? current.errors : [];
+    let message = current.message.trim();
+    // Node's connection attempts to each address of a host: an AggregateError with no message.
+    if (message === '' && inner.length > 0) message = inner.map((item) => describeError(item)).join('; ');
+    if (message === '') message = current.name;
+    const code = (current as { code?: unknown }).code;
+    if (typeof code === 'string' && !message.includes(code) && !parts.some((part) => part.includes(code))) {
+      message = `${message} (${code})`;
+    }
+    if (!parts.some((part) => part.includes(message))) parts.push(message);
+    current = current.cause;
+  }
+  return parts.join(': ').replace(/\s*\n\s*/g, ' ');
 }
 
 /** JSON on stdout, redacted. */

@@ -1,9 +1,10 @@
 /**
- * What leaves keycard when an SDK call fails: a `CredentialError` when the provider's answer is
- * about the key, the keycard error an SDK wrapped, or else the SDK's own error, redacted.
+ * What leaves keycard when an SDK call fails: the SDK's own error, redacted, and also a
+ * credential error (`reason`, `hint`, the key's ids) when the provider's answer is about the key;
+ * or the keycard error an SDK wrapped.
  * @module
  */
-import { CredentialError, KeycardError } from '../errors.js';
+import { type CredentialError, KeycardError, markCredentialError } from '../errors.js';
 import { PROVIDERS } from '../providers/ids.js';
 import type { ProviderAdapter } from '../providers/types.js';
 import { redactError } from '../redact/redactor.js';
@@ -48,7 +49,9 @@ export function mapSdkError(
     const detail = [failure.status, failure.code ?? failure.type]
       .filter((part) => part !== undefined)
       .join(' ');
-    result = new CredentialError({
+    // The SDK's own class stays (code written for the SDK keeps matching), and it becomes a
+    // credential error too: `isCredentialError()`, `instanceof CredentialError`, reason, hint.
+    result = markCredentialError(redactError(error), {
       reason: verdict.reason,
       message: `${info.label} ${WHAT_HAPPENED[verdict.reason] ?? 'refused'} the ${info.keyNoun} ${secret.maskedId} from ${source}${detail === '' ? '' : ` (${detail})`}.`,
       hint: verdict.hint ?? `Check the ${info.keyNoun} in ${source}.`,

@@ -7,6 +7,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { isAbsolute, resolve as resolvePath } from 'node:path';
+import { forAudience } from '../audience.js';
 import type { CredentialError } from '../errors.js';
 import type { ProviderId } from '../providers/ids.js';
 import { Secret } from '../secret.js';
@@ -62,12 +63,19 @@ export function file(path: string, options: FileSourceOptions = {}): KeySource {
   const described = field === undefined ? `file:${path}` : `file:${path}#${field}`;
   // The last value read and its Secret: an unchanged value gives the same Secret instance.
   let last: { value: string; provider: ProviderId | undefined; secret: Secret } | undefined;
+  let optionsChecked = false;
 
   return {
     describe: () => described,
     async resolve(resolveOptions: ResolveOptions = {}): Promise<Secret> {
       const { signal, provider } = resolveOptions;
       signal?.throwIfAborted();
+      if (!optionsChecked) {
+        // zod loads with the first resolve, not with `import 'keycard'`.
+        const { checkFileOptions } = await import('../options.js');
+        checkFileOptions(options);
+        optionsChecked = true;
+      }
       const context: FileContext = { path, source: described, provider };
       const { text, modifiedAt } = await readKeyFile(context, allowInsecure);
       signal?.throwIfAborted();
@@ -194,7 +202,7 @@ async function readKeyFile(
       context,
       'insecure_source',
       `The key file ${context.source} can be read or written by group or others (mode ${mode}).`,
-      `Run chmod 600 ${shellPath(context.path)} (or set defaultMode: 0400 on a Kubernetes secret volume), or pass { allowInsecure: true } if others are meant to read it.`,
+      `Run chmod 600 ${shellPath(context.path)} (or set defaultMode: 0400 on a Kubernetes secret volume)${forAudience(', or pass { allowInsecure: true } if others are meant to read it', '')}.`,
     );
   }
   let bytes: Buffer;

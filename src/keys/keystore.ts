@@ -5,6 +5,7 @@
  * @module
  */
 import { join, resolve as resolvePath } from 'node:path';
+import { forAudience } from '../audience.js';
 import { expandHome, keycardHome } from '../home.js';
 import type { ProviderId } from '../providers/ids.js';
 import { fingerprintKey, maskKey, Secret } from '../secret.js';
@@ -130,7 +131,7 @@ function passphraseSource(passphrase: KeySource | string | undefined): KeySource
           { path: '', source: `env:${name}`, passphraseSource: `env:${name}` },
           'missing',
           `No keystore passphrase: ${name} is not set.`,
-          `Set ${name} to the keystore's passphrase, or pass { passphrase } (a KeySource or spec string).`,
+          `Set ${name} to the keystore's passphrase${forAudience(', or pass { passphrase } (a KeySource or spec string)', ' (--passphrase-env names another variable)')}.`,
         );
       }
       return new Secret(value, { source: `env:${name}` });
@@ -345,7 +346,7 @@ export class Keystore {
         context,
         'missing',
         `The keystore passphrase could not be read from ${this.#passphrase.describe()}.`,
-        `Set ${this.#passphrase.describe().replace(/^env:/, '')} to the keystore's passphrase, or pass { passphrase }.`,
+        `Set ${this.#passphrase.describe().replace(/^env:/, '')} to the keystore's passphrase${forAudience(', or pass { passphrase }', ' (--passphrase-env names another variable)')}.`,
         { cause: error },
       );
     }

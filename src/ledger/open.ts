@@ -28,6 +28,9 @@ export type OpenLedgerOptions = LedgerOptions & SqliteLedgerOptions & PostgresLe
 export async function openLedger(url: string, options: OpenLedgerOptions = {}): Promise<BaseLedger> {
   if (typeof url !== 'string')
     throw new KeycardError('openLedger: give a URL: memory:, sqlite:PATH or postgres://…');
+  // zod loads here, not with `import 'keycard'`.
+  const { checkLedgerOptions } = await import('../options.js');
+  checkLedgerOptions(options);
   const text = url.trim();
   if (text === 'memory:' || text === 'memory') return new MemoryLedger(options);
   if (/^sqlite:/i.test(text)) {

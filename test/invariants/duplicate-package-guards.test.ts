@@ -25,9 +25,15 @@ describe.each(copies)('an error thrown by %s', (_name, copy) => {
     hint: 'Replace the key.',
   });
 
-  it('is a different class from the sources', () => {
+  it('is a different class from the sources, and instanceof still matches (by marker)', () => {
     expect(copy.CredentialError).not.toBe(source.CredentialError);
-    expect(error instanceof source.CredentialError).toBe(false);
+    expect(error instanceof source.CredentialError).toBe(true);
+    expect(error instanceof source.KeycardError).toBe(true);
+    expect(
+      new source.CredentialError({ reason: 'missing', message: 'x', hint: 'y' }) instanceof
+        copy.CredentialError,
+    ).toBe(true);
+    expect(new copy.KeycardError('plain') instanceof source.CredentialError).toBe(false);
   });
 
   it('is recognised by the guards of the sources', () => {

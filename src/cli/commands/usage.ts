@@ -9,7 +9,7 @@ import type { Command } from 'commander';
 import { defaultLedger } from '../../ledger/default.js';
 import { openLedger } from '../../ledger/open.js';
 import type { Ledger, TotalsDimension, TotalsRow } from '../../ledger/types.js';
-import { CliError, colors, json, out, table, usd } from '../output.js';
+import { CliError, colors, describeError, hideUrlPasswords, json, out, table, usd } from '../output.js';
 import { renderReport } from '../report.js';
 import { csvCell, plain } from '../sanitize.js';
 
@@ -112,25 +112,40 @@ function chart(rows: TotalsRow[]): string {
 }
 
 /**
- * The ledger to read: `--ledger URL`, or `--ledger-env NAME` (the URL from a variable, so that a
- * password in it never shows in `ps`), or the default.
+ * The ledger to read, ready: `--ledger URL`, or `--ledger-env NAME` (the URL from a variable, so
+ * that a password in it never shows in `ps`), or the default. One line naming it and the cause
+ * when it cannot be opened.
  */
 async function openFor(options: UsageOptions): Promise<Ledger> {
   if (options.ledger !== undefined && options.ledgerEnv !== undefined)
     throw new CliError('keycard usage: give --ledger or --ledger-env, not both.', 2);
+  let url = options.ledger;
   if (options.ledgerEnv !== undefined) {
-    const url = process.env[options.ledgerEnv]?.trim();
+    url = process.env[options.ledgerEnv]?.trim();
     if (url === undefined || url === '')
       throw new CliError(`keycard usage: --ledger-env names ${options.ledgerEnv}, which is not set.`, 2);
-    return openLedger(url);
-  }
-  if (options.ledger !== undefined && /^postgres(ql)?:\/\/[^/@]*:[^/@]*@/.test(options.ledger)) {
+  } else if (url !== undefined && /^postgres(ql)?:\/\/[^/@]*:[^/@]*@/.test(url)) {
     process.emitWarning(
       'keycard: the database password on the command line is visible to other users (ps). Use PGPASSWORD, or --ledger-env NAME with the URL in that variable.',
       { code: 'KEYCARD_PASSWORD_IN_ARGV' },
     );
   }
-  return options.ledger === undefined ? defaultLedger() : openLedger(options.ledger);
+  let ledger: Ledger | undefined;
+  try {
+    ledger = url === undefined ? await defaultLedger() : await openLedger(url);
+    // PostgreSQL connects and migrates in the background: wait, so that a dead server is named here.
+    await (ledger as { ready?: Promise<void> }).ready;
+    return ledger;
+  } catch (error) {
+    await ledger?.close().catch(() => undefined);
+    const where =
+      options.ledgerEnv !== undefined
+        ? `the ledger in ${options.ledgerEnv}`
+        : url === undefined
+          ? 'the default ledger'
+          : `the ledger ${url}`;
+    throw new CliError(`keycard usage: cannot open ${hideUrlPasswords(where)}: ${describeError(error)}`);
+  }
 }
 
 export function registerUsage(program: Command): void {

@@ -7,6 +7,7 @@
  * @module
  */
 import { access } from 'node:fs/promises';
+import { forAudience } from '../../audience.js';
 import { CredentialError } from '../../errors.js';
 import { Secret } from '../../secret.js';
 import { env } from '../env.js';
@@ -107,7 +108,7 @@ export class VaultAuth {
     throw new CredentialError({
       reason: 'source_unavailable',
       message: `No Vault token to read ${this.#source}: VAULT_TOKEN is not set and ${path} does not exist.`,
-      hint: 'Set VAULT_TOKEN (or run vault login), pass { token } or { appRole } to keys.vault(), or set VAULT_AGENT_ADDR to go through a Vault agent.',
+      hint: `Set VAULT_TOKEN (or run vault login)${forAudience(', pass { token } or { appRole } to keys.vault()', '')}, or set VAULT_AGENT_ADDR to go through a Vault agent.`,
       source: this.#source,
     });
   }

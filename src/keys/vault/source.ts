@@ -5,6 +5,7 @@
  * @module
  */
 import { readFile } from 'node:fs/promises';
+import { forAudience } from '../../audience.js';
 import { CredentialError } from '../../errors.js';
 import type { ProviderId } from '../../providers/ids.js';
 import { Secret } from '../../secret.js';
@@ -212,7 +213,7 @@ export function vault(url: string, options: VaultSourceOptions = {}): KeySource 
         throw fail(
           'source_unavailable',
           `The CA file named by ${vaultVariableName('CACERT')} cannot be read.`,
-          'Fix the path in VAULT_CACERT, or pass { ca } to keys.vault().',
+          `Fix the path in VAULT_CACERT${forAudience(', or pass { ca } to keys.vault()', '')}.`,
           { provider, cause: error },
         );
       }

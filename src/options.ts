@@ -1,0 +1,258 @@
+/**
+ * zod schemas of the public option objects (`createClient`'s options and budgets, `openLedger`'s
+ * options), and the one place that turns a failed check into a `KeycardError` naming the first
+ * wrong or unknown option, with a did-you-mean. Unknown options are errors: a mistyped `baseUrl`
+ * would otherwise send the calls to the public API.
+ *
+ * zod costs tens of milliseconds to import, so this module is loaded lazily (`await
+ * import('./options.js')`), like `keys/schemas.ts`.
+ * @module
+ */
+import { z } from 'zod';
+import type { ClientOptions } from './client.js';
+import { didYouMean } from './did-you-mean.js';
+import { KeycardError } from './errors.js';
+import type { FileSourceOptions } from './keys/file.js';
+import type { Budget } from './ledger/budget.js';
+import type { OpenLedgerOptions } from './ledger/open.js';
+import type { ProviderId } from './providers/ids.js';
+
+/** A schema and what it expects, in words, for the error message. */
+interface Field {
+  schema: z.ZodType;
+  expects: string;
+}
+
+const field = (schema: z.ZodType, expects: string): Field => ({ schema, expects });
+const atLeastZero = z.number().min(0);
+const wholeAtLeastZero = z.number().int().min(0);
+/** Milliseconds; `Infinity` is "no limit" (zod's numbers are finite). */
+const duration = z.custom((value) => typeof value === 'number' && value >= 0);
+const isFunction = (value: unknown) => typeof value === 'function';
+
+const LOGGER_METHODS = ['error', 'warn', 'info', 'debug', 'trace', 'log'] as const;
+const logger = z.custom((value) => {
+  if (typeof value !== 'object' || value === null) return false;
+  const methods = value as Record<string, unknown>;
+  return LOGGER_METHODS.some((name) => isFunction(methods[name]));
+});
+const ledgerObject = z.custom((value) => {
+  if (typeof value !== 'object' || value === null) return false;
+  const methods = value as Record<string, unknown>;
+  return isFunction(methods['record']) && isFunction(methods['flush']);
+});
+const httpUrl = z
+  .string()
+  .refine((value) => URL.canParse(value) && /^https?:$/i.test(new URL(value).protocol));
+
+const BUDGET_FIELDS = {
+  name: field(z.string(), 'a string'),
+  usd: field(atLeastZero, 'a number of US dollars, 0 or more'),
+  requests: field(atLeastZero, 'a number of requests, 0 or more'),
+  tokens: field(atLeastZero, 'a number of tokens, 0 or more'),
+  period: field(z.enum(['day', 'week', 'month']), "'day', 'week' or 'month'"),
+  scope: field(z.enum(['key', 'workflow', 'provider']), "'key', 'workflow' or 'provider'"),
+  onExceed: field(z.enum(['block', 'warn']), "'block' or 'warn'"),
+  onLedgerDown: field(z.enum(['block', 'allow']), "'block' or 'allow'"),
+  alertAt: field(z.array(z.number().positive()), 'an array of fractions of the limit, such as [0.5, 1]'),
+} satisfies { [Name in keyof Budget]-?: Field };
+
+const CLIENT_FIELDS = {
+  workflow: field(z.string(), 'a string'),
+  ledger: field(
+    z.union([z.literal(false), z.string().min(1), ledgerObject]),
+    "a ledger from openLedger(), a ledger URL ('memory:', 'sqlite:PATH', 'postgres://…') or false",
+  ),
+  // Each budget is checked on its own below, so that the message names the budget's field.
+  budget: field(
+    z.union([z.array(z.record(z.string(), z.unknown())), z.record(z.string(), z.unknown())]),
+    'a budget ({ usd: 5, period: "month" }) or an array of budgets',
+  ),
+  requestPriceUsd: field(atLeastZero, 'a number of US dollars, 0 or more'),
+  telemetry: field(z.boolean(), 'true or false'),
+  logger: field(logger, 'a console-like or pino logger (an object with error, warn, info or debug methods)'),
+  baseURL: field(httpUrl, 'an http:// or https:// URL'),
+  dangerouslyAllowPlainHttp: field(z.boolean(), 'true or false'),
+  timeout: field(duration, 'a number of milliseconds, 0 or more, or Infinity'),
+  maxRetries: field(wholeAtLeastZero, 'a whole number, 0 or more'),
+  sdkOptions: field(z.record(z.string(), z.unknown()), "an object of options for the SDK's constructor"),
+  checkKeyShape: field(z.boolean(), 'true or false'),
+  fetch: field(z.custom(isFunction), 'a fetch function'),
+  maxKeyAgeDays: field(z.union([z.literal(false), atLeastZero]), 'a number of days, 0 or more, or false'),
+} satisfies { [Name in keyof ClientOptions]-?: Field };
+
+const LEDGER_FIELDS = {
+  flushIntervalMs: field(atLeastZero, 'a number of milliseconds, 0 or more'),
+  maxBatch: field(z.number().int().min(1), 'a whole number, 1 or more'),
+  anomaly: field(
+    z.union([
+      z.literal(false),
+      z.strictObject({
+        multiple: z.number().positive().optional(),
+        windowHours: z.number().positive().optional(),
+        minUsd: atLeastZero.optional(),
+      }),
+    ]),
+    'false or { multiple, windowHours, minUsd } (positive numbers)',
+  ),
+  maxBufferedEvents: field(z.number().int().min(1), 'a whole number of events, 1 or more'),
+  busyTimeoutMs: field(atLeastZero, 'a number of milliseconds, 0 or more'),
+  driver: field(
+    z.enum(['auto', 'better-sqlite3', 'node:sqlite']),
+    "'auto', 'better-sqlite3' or 'node:sqlite'",
+  ),
+  schema: field(z.string(), 'a PostgreSQL schema name'),
+  maxConnections: field(z.number().int().min(1), 'a whole number, 1 or more'),
+  connectTimeoutMs: field(atLeastZero, 'a number of milliseconds, 0 or more'),
+  queryTimeoutMs: field(atLeastZero, 'a number of milliseconds, 0 or more'),
+} satisfies { [Name in keyof OpenLedgerOptions]-?: Field };
+
+const FILE_FIELDS = {
+  field: field(z.string().min(1), 'a non-empty string (a JSON path or a dotenv variable)'),
+  allowInsecure: field(z.boolean(), 'true or false'),
+} satisfies { [Name in keyof FileSourceOptions]-?: Field };
+
+type Fields = Record<string, Field>;
+
+function objectSchema(fields: Fields) {
+  return z.strictObject(
+    Object.fromEntries(Object.entries(fields).map(([name, { schema }]) => [name, schema.optional()])),
+  );
+}
+
+const schemas = {
+  client: objectSchema(CLIENT_FIELDS),
+  budget: objectSchema(BUDGET_FIELDS),
+  ledger: objectSchema(LEDGER_FIELDS),
+  file: objectSchema(FILE_FIELDS),
+};
+
+/**
+ * Options of an SDK's constructor that keycard sets itself: passing them in `sdkOptions` would be
+ * ignored, or would bypass keycard (a logger that is not redacted, a key keycard cannot see).
+ */
+const RESERVED_SDK_OPTIONS: Record<string, string> = {
+  apiKey: 'Pass the key as the key source (the second argument)',
+  authToken: 'Pass the key as the key source (the second argument)',
+  token: 'Pass the key as the key source (the second argument)',
+  fetch: 'Use options.fetch for the transport',
+  baseURL: 'Use options.baseURL',
+  slackApiUrl: 'Use options.baseURL',
+  apiRoot: 'Use options.baseURL',
+  timeout: 'Use options.timeout',
+  maxRetries: 'Use options.maxRetries',
+  logger: "Use options.logger: keycard redacts the SDK's log lines through it",
+};
+
+/** Option names that are attempts to pass the key itself. */
+const KEY_NAMES = new Set(['apikey', 'api_key', 'key', 'token', 'authtoken', 'secret']);
+
+/** A short, safe description of a value that was not what an option expects. */
+function described(value: unknown, showStrings: boolean): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  switch (typeof value) {
+    case 'string':
+      // Strings may be secrets: only the values of a closed list are shown.
+      return showStrings && value.length <= 24 ? JSON.stringify(value) : 'a string';
+    case 'number':
+    case 'boolean':
+      return String(value);
+    case 'undefined':
+      return 'undefined';
+    case 'function':
+      return 'a function';
+    default:
+      return `an ${typeof value}`;
+  }
+}
+
+function pathText(root: string, path: readonly PropertyKey[]): string {
+  return path.reduce<string>(
+    (text, part) => (typeof part === 'number' ? `${text}[${part}]` : `${text}.${String(part)}`),
+    root,
+  );
+}
+
+function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
+  let current = input;
+  for (const part of path) current = (current as Record<PropertyKey, unknown> | undefined)?.[part];
+  return current;
+}
+
+/** The first issue of a failed check, as one sentence that says what to write instead. */
+function problem(where: string, root: string, fields: Fields, input: unknown, issue: z.core.$ZodIssue) {
+  if (issue.code === 'unrecognized_keys') {
+    const [name = ''] = issue.keys;
+    const nested = issue.path.length > 0;
+    const known = nested ? [] : Object.keys(fields);
+    const guess = didYouMean(name, known);
+    if (!nested && root === 'options' && KEY_NAMES.has(name.toLowerCase())) {
+      return new KeycardError(
+        `${where}: options.${name} is not an option. The key goes in the second argument, as a key source (keys.env('NAME'), keys.file(path), a spec string such as 'env:NAME').`,
+      );
+    }
+    const advice =
+      guess !== undefined
+        ? `Did you mean ${pathText(root, [guess])}?`
+        : nested
+          ? `${pathText(root, issue.path)} must be ${fields[String(issue.path[0])]?.expects ?? 'something else'}.`
+          : `Options: ${known.join(', ')}.${root === 'options' && where.startsWith('createClient') ? " Options of the SDK's constructor go in sdkOptions." : ''}`;
+    return new KeycardError(`${where}: ${pathText(root, [...issue.path, name])} is not an option. ${advice}`);
+  }
+  const expects = fields[String(issue.path[0])]?.expects ?? 'something else';
+  const value = valueAt(input, issue.path);
+  const closedList = issue.code === 'invalid_value';
+  const found =
+    closedList && typeof value === 'string' ? didYouMean(value, issue.values.map(String)) : undefined;
+  return new KeycardError(
+    `${where}: ${pathText(root, issue.path)} must be ${expects}, not ${described(value, closedList)}.${found === undefined ? '' : ` Did you mean '${found}'?`}`,
+  );
+}
+
+function check(where: string, root: string, fields: Fields, schema: z.ZodType, input: unknown): void {
+  const result = schema.safeParse(input);
+  if (result.success) return;
+  const [issue] = result.error.issues;
+  if (issue !== undefined) throw problem(where, root, fields, input, issue);
+}
+
+/**
+ * Checks `createClient`'s options: the first unknown option (with a did-you-mean) or wrongly
+ * typed one throws a `KeycardError` that names it; budgets and reserved `sdkOptions` too.
+ */
+export function checkClientOptions(provider: ProviderId, options: unknown): void {
+  const where = `createClient('${provider}')`;
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+    throw new KeycardError(`${where}: options must be an object, not ${described(options, false)}.`);
+  }
+  check(where, 'options', CLIENT_FIELDS, schemas.client, options);
+  const { budget, sdkOptions } = options as { budget?: unknown; sdkOptions?: Record<string, unknown> };
+  const budgets = Array.isArray(budget) ? budget : budget === undefined ? [] : [budget];
+  budgets.forEach((item, index) => {
+    const root = Array.isArray(budget) ? `options.budget[${index}]` : 'options.budget';
+    check(where, root, BUDGET_FIELDS, schemas.budget, item);
+  });
+  for (const name of Object.keys(sdkOptions ?? {})) {
+    const instead = RESERVED_SDK_OPTIONS[name];
+    if (instead !== undefined) {
+      throw new KeycardError(`${where}: sdkOptions.${name} is keycard's to set. ${instead}.`);
+    }
+  }
+}
+
+/** Checks `openLedger`'s options, as `checkClientOptions` does. */
+export function checkLedgerOptions(options: unknown): void {
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+    throw new KeycardError(`openLedger: options must be an object, not ${described(options, false)}.`);
+  }
+  check('openLedger', 'options', LEDGER_FIELDS, schemas.ledger, options);
+}
+
+/** Checks `keys.file()`'s options, as `checkClientOptions` does. */
+export function checkFileOptions(options: unknown): void {
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+    throw new KeycardError(`keys.file(): options must be an object, not ${described(options, false)}.`);
+  }
+  check('keys.file()', 'options', FILE_FIELDS, schemas.file, options);
+}
