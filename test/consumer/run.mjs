@@ -209,7 +209,7 @@ try {
   function checkDemo(installed) {
     step(`keycard demo with ${[...installed].join(', ')} installed`);
     const demo = run(bin('keycard'), ['demo'], { cwd: project, env, timeout: 60_000 });
-    check(demo.code === 0, 'exits 0', demo);
+    if (!check(demo.code === 0, 'exits 0', demo)) return;
     check(demo.stdout.includes('OpenAI summarised:'), 'runs the OpenAI step', demo);
     const sdks = {
       '@anthropic-ai/sdk': 'Anthropic',
