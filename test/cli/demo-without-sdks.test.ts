@@ -48,5 +48,4 @@ describe('keycard demo without some SDKs', () => {
     expect(stdout).toContain('Skipped OpenAI: its SDK is not installed. To see every step: npm i openai');
     expect(stdout).not.toMatch(CLEAR_KEY);
   });
-
 });
