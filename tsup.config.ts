@@ -1,7 +1,10 @@
 import { defineConfig, type Options } from 'tsup';
 
 // The library: ESM first (dist/*.js + .d.ts), CommonJS beside it (dist/*.cjs + .d.cts).
-// Only src/ is built; tests, examples and benchmarks never reach dist/.
+// Only src/ is built; tests, examples and benchmarks never reach dist/ (examples ship as they are,
+// see `files` in package.json). After tsup, `npm run build` runs scripts/optional-peer-types.mjs,
+// which marks the declarations' imports of the provider SDKs with @ts-ignore: a project without
+// some SDKs then type-checks with skipLibCheck false (tsup drops comments, so it cannot be done here).
 const library: Options = {
   entry: {
     index: 'src/index.ts',

@@ -2,6 +2,7 @@
 // workflow, alerts at 50 % and 100 %, and the BudgetExceededError a blocked call throws before
 // anything is sent. With OPENAI_API_KEY set it calls OpenAI (5 small requests); otherwise, or
 // with --offline, the OpenAI simulator and a made-up key.
+// Install: npm i keycard openai
 import { BudgetExceededError, createClient, keys, openLedger } from 'keycard';
 import { fakeKey, startSimulator } from 'keycard/testing';
 

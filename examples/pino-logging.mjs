@@ -2,6 +2,7 @@
 // `pinoRedaction()` makes pino redact every line it writes, so a key logged by mistake (even
 // inside an error) is replaced by its masked id. With ANTHROPIC_API_KEY set it calls Anthropic;
 // otherwise, or with --offline, the simulator and a made-up key.
+// Install: npm i keycard @anthropic-ai/sdk pino
 import { createClient, keys } from 'keycard';
 import { pinoRedaction } from 'keycard/pino';
 import { fakeKey, startSimulator } from 'keycard/testing';

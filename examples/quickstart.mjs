@@ -1,6 +1,7 @@
 // keycard quick start, offline: the real OpenAI SDK talks to keycard's local simulator.
-// Run it with `npm run build && node examples/quickstart.mjs`. For real use, drop the simulator
-// and `baseURL`, and put your key in OPENAI_API_KEY.
+// Install: npm i keycard openai
+// Run it with `node quickstart.mjs` (in this repository: `npm run build && node examples/quickstart.mjs`).
+// For real use, drop the simulator and `baseURL`, and put your key in OPENAI_API_KEY.
 import { randomBytes } from 'node:crypto';
 import { createClient, isCredentialError, keys, memoryLedger } from 'keycard';
 import { startSimulator } from 'keycard/testing';

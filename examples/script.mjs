@@ -1,8 +1,11 @@
-// A plain Node script: triage an email across providers with keycard's workflow nodes.
+// A plain Node script: triage an email across providers with keycard's workflow nodes (the files
+// in ./nodes beside it: copy the folder).
+// Install: npm i keycard openai @anthropic-ai/sdk @google/generative-ai @slack/web-api
 //
-//   node examples/script.mjs            real services: keys from OPENAI_API_KEY, ANTHROPIC_API_KEY,
-//                                       GEMINI_API_KEY, SLACK_BOT_TOKEN (+ SLACK_CHANNEL)
-//   node examples/script.mjs --offline  local simulators and made-up keys: no key, no network
+//   node examples/script.mjs            real services when OPENAI_API_KEY, ANTHROPIC_API_KEY,
+//                                       GEMINI_API_KEY and SLACK_BOT_TOKEN (+ SLACK_CHANNEL) are set;
+//                                       otherwise local simulators and made-up keys: no network
+//   node examples/script.mjs --offline  the simulators, even with the keys set
 import { memoryLedger } from 'keycard';
 import { fakeKey, startSimulator } from 'keycard/testing';
 import { run as classify } from './nodes/anthropic-classify.mjs';
@@ -10,7 +13,11 @@ import { run as translate } from './nodes/gemini-translate.mjs';
 import { run as summarize } from './nodes/openai-summarize.mjs';
 import { run as post } from './nodes/slack-post.mjs';
 
-const offline = process.argv.includes('--offline') || process.env.KEYCARD_EXAMPLE_OFFLINE === '1';
+const KEY_VARIABLES = ['OPENAI_API_KEY', 'ANTHROPIC_API_KEY', 'GEMINI_API_KEY', 'SLACK_BOT_TOKEN'];
+const offline =
+  process.argv.includes('--offline') ||
+  process.env.KEYCARD_EXAMPLE_OFFLINE === '1' ||
+  KEY_VARIABLES.some((name) => !process.env[name]);
 const ledger = memoryLedger();
 let simulator;
 const base = {};

@@ -1,6 +1,7 @@
 // Rotation with Vault, without a restart: the key lives in Vault (here the Vault simulator); it is
 // replaced and the old one revoked while the client runs; the next call is rejected once, keycard
 // reads Vault again and replays the call with the new key. client.refresh() switches on demand.
+// Install: npm i keycard openai
 import { createClient, keys } from 'keycard';
 import { fakeKey, startSimulator, startVaultSimulator } from 'keycard/testing';
 

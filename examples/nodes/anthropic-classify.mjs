@@ -6,10 +6,13 @@
  * input:  the text
  * output: { label, maskedId }
  *
+ * Install: npm i keycard @anthropic-ai/sdk
  * Run it for real: ANTHROPIC_API_KEY=… node examples/nodes/anthropic-classify.mjs "text"
+ * Run it offline:  node examples/nodes/anthropic-classify.mjs "text"  (ANTHROPIC_API_KEY unset: the Anthropic
+ *                  simulator from keycard/testing and a made-up key; no network)
  */
 import { pathToFileURL } from 'node:url';
-import { createClient } from 'keycard';
+import { createClient, keys } from 'keycard';
 
 export async function run(config, input) {
   const labels = config.labels ?? ['urgent', 'routine'];
@@ -35,5 +38,19 @@ export async function run(config, input) {
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  console.log(await run({ key: 'env:ANTHROPIC_API_KEY' }, process.argv[2] ?? 'The server is down!'));
+  const input = process.argv[2] ?? 'The server is down!';
+  if (process.env.ANTHROPIC_API_KEY) {
+    console.log(await run({ key: 'env:ANTHROPIC_API_KEY' }, input));
+  } else {
+    // No key set: the Anthropic simulator and a made-up key, offline.
+    const { fakeKey, startSimulator } = await import('keycard/testing');
+    const key = fakeKey('anthropic');
+    const simulator = await startSimulator({ keys: [key] });
+    try {
+      const config = { key: keys.literal(key), baseURL: simulator.baseURL('anthropic'), ledger: false };
+      console.log(await run({ ...config }, input));
+    } finally {
+      await simulator.close();
+    }
+  }
 }

@@ -6,10 +6,13 @@
  * input:  the text
  * output: { translation, maskedId }
  *
+ * Install: npm i keycard @google/generative-ai
  * Run it for real: GEMINI_API_KEY=… node examples/nodes/gemini-translate.mjs "Good morning"
+ * Run it offline:  node examples/nodes/gemini-translate.mjs "Good morning"  (GEMINI_API_KEY or GOOGLE_API_KEY unset: the Gemini
+ *                  simulator from keycard/testing and a made-up key; no network)
  */
 import { pathToFileURL } from 'node:url';
-import { createClient } from 'keycard';
+import { createClient, keys } from 'keycard';
 
 export async function run(config, input) {
   const client = await createClient('gemini', config.key, {
@@ -27,5 +30,19 @@ export async function run(config, input) {
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  console.log(await run({ key: 'env:' }, process.argv[2] ?? 'Good morning'));
+  const input = process.argv[2] ?? 'Good morning';
+  if (process.env.GEMINI_API_KEY || process.env.GOOGLE_API_KEY) {
+    console.log(await run({ key: 'env:' }, input));
+  } else {
+    // No key set: the Gemini simulator and a made-up key, offline.
+    const { fakeKey, startSimulator } = await import('keycard/testing');
+    const key = fakeKey('gemini');
+    const simulator = await startSimulator({ keys: [key] });
+    try {
+      const config = { key: keys.literal(key), baseURL: simulator.baseURL('gemini'), ledger: false };
+      console.log(await run({ ...config }, input));
+    } finally {
+      await simulator.close();
+    }
+  }
 }

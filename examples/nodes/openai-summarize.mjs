@@ -7,10 +7,13 @@
  * output: { summary, maskedId }
  *
  * A bad key rejects with a CredentialError: show `error.message` (it holds the hint) to the user.
+ * Install: npm i keycard openai
  * Run it for real: OPENAI_API_KEY=… node examples/nodes/openai-summarize.mjs "some long text"
+ * Run it offline:  node examples/nodes/openai-summarize.mjs "some long text"  (OPENAI_API_KEY unset: the OpenAI
+ *                  simulator from keycard/testing and a made-up key; no network)
  */
 import { pathToFileURL } from 'node:url';
-import { createClient } from 'keycard';
+import { createClient, keys } from 'keycard';
 
 export async function run(config, input) {
   const client = await createClient('openai', config.key, {
@@ -33,7 +36,19 @@ export async function run(config, input) {
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  console.log(
-    await run({ key: 'env:OPENAI_API_KEY' }, process.argv[2] ?? 'keycard keeps API keys out of sight.'),
-  );
+  const input = process.argv[2] ?? 'keycard keeps API keys out of sight.';
+  if (process.env.OPENAI_API_KEY) {
+    console.log(await run({ key: 'env:OPENAI_API_KEY' }, input));
+  } else {
+    // No key set: the OpenAI simulator and a made-up key, offline.
+    const { fakeKey, startSimulator } = await import('keycard/testing');
+    const key = fakeKey('openai');
+    const simulator = await startSimulator({ keys: [key] });
+    try {
+      const config = { key: keys.literal(key), baseURL: simulator.baseURL('openai'), ledger: false };
+      console.log(await run({ ...config }, input));
+    } finally {
+      await simulator.close();
+    }
+  }
 }

@@ -6,10 +6,13 @@
  * input:  the message text
  * output: { ts, channel, maskedId }
  *
+ * Install: npm i keycard @slack/web-api
  * Run it for real: SLACK_BOT_TOKEN=… node examples/nodes/slack-post.mjs C0123456 "hello"
+ * Run it offline:  node examples/nodes/slack-post.mjs  (SLACK_BOT_TOKEN unset: the Slack
+ *                  simulator from keycard/testing and a made-up key; no network)
  */
 import { pathToFileURL } from 'node:url';
-import { createClient } from 'keycard';
+import { createClient, keys } from 'keycard';
 
 export async function run(config, input) {
   const client = await createClient('slack', config.key, {
@@ -26,10 +29,19 @@ export async function run(config, input) {
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  console.log(
-    await run(
-      { key: 'env:SLACK_BOT_TOKEN', channel: process.argv[2] },
-      process.argv[3] ?? 'Hello from keycard',
-    ),
-  );
+  const input = process.argv[3] ?? 'Hello from keycard';
+  if (process.env.SLACK_BOT_TOKEN) {
+    console.log(await run({ key: 'env:SLACK_BOT_TOKEN', channel: process.argv[2] }, input));
+  } else {
+    // No key set: the Slack simulator and a made-up key, offline.
+    const { fakeKey, startSimulator } = await import('keycard/testing');
+    const key = fakeKey('slack');
+    const simulator = await startSimulator({ keys: [key] });
+    try {
+      const config = { key: keys.literal(key), baseURL: simulator.baseURL('slack'), ledger: false };
+      console.log(await run({ ...config, channel: process.argv[2] ?? 'C0GENERAL' }, input));
+    } finally {
+      await simulator.close();
+    }
+  }
 }

@@ -6,10 +6,13 @@
  * input:  the message text
  * output: { messageId, maskedId }
  *
+ * Install: npm i keycard telegraf
  * Run it for real: TELEGRAM_BOT_TOKEN=… node examples/nodes/telegram-notify.mjs 123456789 "hello"
+ * Run it offline:  node examples/nodes/telegram-notify.mjs  (TELEGRAM_BOT_TOKEN unset: the Telegram
+ *                  simulator from keycard/testing and a made-up key; no network)
  */
 import { pathToFileURL } from 'node:url';
-import { createClient } from 'keycard';
+import { createClient, keys } from 'keycard';
 
 export async function run(config, input) {
   const client = await createClient('telegram', config.key, {
@@ -26,10 +29,19 @@ export async function run(config, input) {
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  console.log(
-    await run(
-      { key: 'env:TELEGRAM_BOT_TOKEN', chatId: process.argv[2] },
-      process.argv[3] ?? 'Hello from keycard',
-    ),
-  );
+  const input = process.argv[3] ?? 'Hello from keycard';
+  if (process.env.TELEGRAM_BOT_TOKEN) {
+    console.log(await run({ key: 'env:TELEGRAM_BOT_TOKEN', chatId: process.argv[2] }, input));
+  } else {
+    // No key set: the Telegram simulator and a made-up key, offline.
+    const { fakeKey, startSimulator } = await import('keycard/testing');
+    const key = fakeKey('telegram');
+    const simulator = await startSimulator({ keys: [key] });
+    try {
+      const config = { key: keys.literal(key), baseURL: simulator.baseURL('telegram'), ledger: false };
+      console.log(await run({ ...config, chatId: process.argv[2] ?? 42 }, input));
+    } finally {
+      await simulator.close();
+    }
+  }
 }

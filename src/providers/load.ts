@@ -7,6 +7,8 @@ import { PROVIDERS } from './ids.js';
 import type { ProviderAdapter } from './types.js';
 
 const loaded = new Map<string, Promise<unknown>>();
+/** The errors `loadSdk` threw because an SDK is not installed. */
+const notInstalled = new WeakSet<object>();
 
 function isModuleNotFound(error: unknown, packageName: string): boolean {
   if (!(error instanceof Error)) return false;
@@ -24,14 +26,37 @@ export function loadSdk(adapter: Pick<ProviderAdapter, 'id' | 'packageName' | 'l
     pending = adapter.load().catch((error: unknown) => {
       loaded.delete(adapter.id);
       if (isModuleNotFound(error, adapter.packageName)) {
-        throw new KeycardError(
+        const missing = new KeycardError(
           `The ${PROVIDERS[adapter.id].label} SDK is not installed. Run \`npm i ${adapter.packageName}\` (it is an optional peer dependency of keycard).`,
           { cause: error },
         );
+        notInstalled.add(missing);
+        throw missing;
       }
       throw error;
     });
     loaded.set(adapter.id, pending);
   }
   return pending;
+}
+
+/** Whether `error` is the one `loadSdk` (and so `createClient`) throws when the SDK is not installed. */
+export function isSdkNotInstalled(error: unknown): error is KeycardError {
+  return typeof error === 'object' && error !== null && notInstalled.has(error);
+}
+
+/**
+ * Whether the adapter's SDK is installed: it is imported (and kept, as `loadSdk` does) when it is.
+ * Other failures to load it (a broken install) are thrown.
+ */
+export async function isSdkInstalled(
+  adapter: Pick<ProviderAdapter, 'id' | 'packageName' | 'load'>,
+): Promise<boolean> {
+  try {
+    await loadSdk(adapter);
+    return true;
+  } catch (error) {
+    if (isSdkNotInstalled(error)) return false;
+    throw error;
+  }
 }

@@ -4,6 +4,7 @@
  * key is ever printed.
  */
 import { execFile } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -72,6 +73,58 @@ describe('workflow nodes', () => {
   });
 });
 
+describe('workflow nodes run as scripts', () => {
+  const noKeys = Object.fromEntries(
+    [
+      'OPENAI_API_KEY',
+      'ANTHROPIC_API_KEY',
+      'GEMINI_API_KEY',
+      'GOOGLE_API_KEY',
+      'XAI_API_KEY',
+      'SLACK_BOT_TOKEN',
+      'TELEGRAM_BOT_TOKEN',
+    ].map((name) => [name, '']),
+  );
+  it.each([
+    ['openai-summarize', 'summary'],
+    ['anthropic-classify', 'label'],
+    ['gemini-translate', 'translation'],
+    ['xai-answer', 'answer'],
+    ['slack-post', 'ts'],
+    ['telegram-notify', 'messageId'],
+  ])('%s runs offline on the simulator when no key is set', async (name, field) => {
+    const { stdout, stderr } = await run(process.execPath, [`examples/nodes/${name}.mjs`], {
+      cwd: root,
+      env: { ...process.env, ...noKeys, NO_COLOR: '1' },
+    });
+    expect(stderr).toBe('');
+    expect(stdout).toMatch(new RegExp(`${field}: \\S`));
+    expect(stdout).toMatch(/maskedId: '[^']*\*\*\*\*/);
+    expect(stdout).not.toMatch(CLEAR_KEY);
+  });
+});
+
+describe('the package', () => {
+  const examples = (directory: string): string[] =>
+    readdirSync(`${root}${directory}`, { withFileTypes: true }).flatMap((entry) =>
+      entry.isDirectory() ? examples(`${directory}/${entry.name}`) : [`${directory}/${entry.name}`],
+    );
+
+  it('ships every example, and each says what to install and imports keycard by name', async () => {
+    const { stdout } = await run('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: root });
+    const [pack] = JSON.parse(stdout) as Array<{ files: Array<{ path: string }> }>;
+    const shipped = new Set(pack?.files.map((file) => file.path));
+    const files = examples('examples');
+    expect(files.length).toBeGreaterThan(5);
+    for (const file of files) {
+      expect(shipped, file).toContain(file);
+      const text = readFileSync(`${root}${file}`, 'utf8');
+      expect(text, file).toMatch(/Install: npm i keycard \S/);
+      expect(text, file).not.toMatch(/from '\.\.\/|\/src\/|\/dist\//);
+    }
+  });
+});
+
 describe('scripts', () => {
   const node = (file: string, ...args: string[]) =>
     run(process.execPath, [`examples/${file}`, ...args], {
@@ -81,6 +134,14 @@ describe('scripts', () => {
 
   it('script.mjs --offline runs the multi-provider job', async () => {
     const { stdout, stderr } = await node('script.mjs', '--offline');
+    expect(stderr).toBe('');
+    expect(stdout).toContain("summary: 'Simulated reply");
+    expect(stdout).toMatch(/slack: 1 request\(s\)/);
+    expect(stdout).not.toMatch(CLEAR_KEY);
+  });
+
+  it('script.mjs runs offline when the keys are not set, as copied', async () => {
+    const { stdout, stderr } = await node('script.mjs');
     expect(stderr).toBe('');
     expect(stdout).toContain("summary: 'Simulated reply");
     expect(stdout).toMatch(/slack: 1 request\(s\)/);

@@ -11,7 +11,8 @@ import { env } from '../../keys/env.js';
 import { from } from '../../keys/spec.js';
 import type { KeySource } from '../../keys/types.js';
 import { PROVIDER_IDS, PROVIDERS, type ProviderId } from '../../providers/ids.js';
-import { isSupportedProvider } from '../../providers/registry.js';
+import { isSdkNotInstalled } from '../../providers/load.js';
+import { adapters, isSupportedProvider } from '../../providers/registry.js';
 import type { Secret } from '../../secret.js';
 import { CliError, colors, json, out, table } from '../output.js';
 import { plain } from '../sanitize.js';
@@ -77,6 +78,7 @@ async function checkOne(provider: ProviderId, source: KeySource, options: CheckO
     row.fingerprint = secret.fingerprint;
     return row;
   } catch (error) {
+    if (options.offline !== true && isSdkNotInstalled(error)) return withoutSdk(provider, source, options);
     if (CredentialError.is(error)) {
       return {
         ...row,
@@ -89,6 +91,21 @@ async function checkOne(provider: ProviderId, source: KeySource, options: CheckO
     }
     return { ...row, status: 'error', message: error instanceof Error ? error.message : String(error) };
   }
+}
+
+/**
+ * A live check whose SDK is not installed: the key is still read and its shape checked (that
+ * needs no SDK), and the row says what to install to verify it live.
+ */
+async function withoutSdk(provider: ProviderId, source: KeySource, options: CheckOptions): Promise<CheckRow> {
+  const row = await checkOne(provider, source, { ...options, offline: true });
+  if (row.status !== 'ok') return row;
+  const packageName = adapters[provider].packageName;
+  return {
+    ...row,
+    status: 'error',
+    message: `the key has the right shape, but verifying it live needs the ${PROVIDERS[provider].label} SDK: run \`npm i ${packageName}\` (or check the shape only with --offline).`,
+  };
 }
 
 /** The checks to run: one provider (with a source or its default variables), or every provider whose variables are set. */

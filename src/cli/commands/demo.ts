@@ -4,6 +4,10 @@
  * Gemini, posts to Slack and notifies on Telegram, with keys from an environment variable, a
  * file, Vault and the encrypted keystore; then a bad key is caught, a budget alerts and blocks,
  * a debug line shows redaction, and the ledger prints what each key used.
+ *
+ * Each provider's step runs only when its SDK is installed (`npm i keycard openai` installs one);
+ * the others are shown as skipped with the command that installs them, and the demo says so at
+ * the end. It exits 0 either way.
  * @module
  */
 import { randomBytes } from 'node:crypto';
@@ -18,6 +22,9 @@ import { openKeystore } from '../../keys/keystore.js';
 import type { BaseLedger } from '../../ledger/base.js';
 import { BudgetExceededError } from '../../ledger/budget.js';
 import { openLedger } from '../../ledger/open.js';
+import { PROVIDERS, type ProviderId } from '../../providers/ids.js';
+import { isSdkInstalled } from '../../providers/load.js';
+import { adapters } from '../../providers/registry.js';
 import type { LoggerLike } from '../../redact/logger.js';
 import { fakeKey } from '../../testing/fake-keys.js';
 import { startSimulator } from '../../testing/simulator.js';
@@ -61,6 +68,29 @@ async function openDemoLedger(home: string): Promise<{ ledger: BaseLedger; unava
   }
 }
 
+/** The providers the demo shows, in the order of the workflow. */
+const DEMO_PROVIDERS = [
+  'openai',
+  'anthropic',
+  'gemini',
+  'slack',
+  'telegram',
+] as const satisfies readonly ProviderId[];
+type DemoProvider = (typeof DEMO_PROVIDERS)[number];
+
+/** The demo providers whose SDK is not installed here, with the package each needs. */
+async function missingSdks(): Promise<Map<DemoProvider, string>> {
+  const missing = new Map<DemoProvider, string>();
+  for (const provider of DEMO_PROVIDERS) {
+    if (!(await isSdkInstalled(adapters[provider]))) missing.set(provider, adapters[provider].packageName);
+  }
+  return missing;
+}
+
+function skipped(packageName: string): string {
+  return colors.yellow(`skipped: npm i ${packageName}`);
+}
+
 export function registerDemo(program: Command): void {
   program
     .command('demo')
@@ -94,6 +124,8 @@ export function registerDemo(program: Command): void {
           out(`${colors.yellow('The ledger is unavailable here.')} ${opened.unavailable}`);
           out('The demo keeps usage in memory for its budget, and skips the usage table.');
         }
+        const missing = await missingSdks();
+        const has = (provider: DemoProvider) => !missing.has(provider);
 
         step('1. Keys come from sources, never from code');
         process.env['DEMO_OPENAI_API_KEY'] = demoKeys.openai;
@@ -116,76 +148,120 @@ export function registerDemo(program: Command): void {
           out(`  ${provider.padEnd(10)} ${source.describe()}`);
 
         const common = { ledger, maxRetries: 0, workflow: 'demo-inbox' };
-        const openai = await createClient('openai', sources.openai, {
-          ...common,
-          baseURL: simulator.baseURL('openai'),
-          logger: collectingLogger(lines),
-          budget: { requests: 3, period: 'day', alertAt: [0.5, 1] },
-        });
-        const anthropic = await createClient('anthropic', sources.anthropic, {
-          ...common,
-          baseURL: simulator.baseURL('anthropic'),
-        });
-        const gemini = await createClient('gemini', sources.gemini, {
-          ...common,
-          baseURL: simulator.baseURL('gemini'),
-        });
-        const slack = await createClient('slack', sources.slack, {
-          ...common,
-          baseURL: simulator.baseURL('slack'),
-        });
-        const telegram = await createClient('telegram', sources.telegram, {
-          ...common,
-          baseURL: simulator.baseURL('telegram'),
-        });
+        const openai = has('openai')
+          ? await createClient('openai', sources.openai, {
+              ...common,
+              baseURL: simulator.baseURL('openai'),
+              logger: collectingLogger(lines),
+              budget: { requests: 3, period: 'day', alertAt: [0.5, 1] },
+            })
+          : undefined;
+        const anthropic = has('anthropic')
+          ? await createClient('anthropic', sources.anthropic, {
+              ...common,
+              baseURL: simulator.baseURL('anthropic'),
+            })
+          : undefined;
+        const gemini = has('gemini')
+          ? await createClient('gemini', sources.gemini, { ...common, baseURL: simulator.baseURL('gemini') })
+          : undefined;
+        const slack = has('slack')
+          ? await createClient('slack', sources.slack, { ...common, baseURL: simulator.baseURL('slack') })
+          : undefined;
+        const telegram = has('telegram')
+          ? await createClient('telegram', sources.telegram, {
+              ...common,
+              baseURL: simulator.baseURL('telegram'),
+            })
+          : undefined;
+        const clients = [openai, anthropic, gemini, slack, telegram].filter((client) => client !== undefined);
         const alerts: string[] = [];
         ledger.on('alert', (alert) => alerts.push(alert.message));
-        out(`  clients print only masked ids: ${colors.dim(String(JSON.stringify(openai)))}`);
+        if (clients[0] !== undefined)
+          out(`  clients print only masked ids: ${colors.dim(String(JSON.stringify(clients[0])))}`);
 
         step('2. A workflow across five providers (the official SDKs, unchanged)');
         const email =
           'Hi team, the Q3 launch moves to 14 October; please update the checklist and tell the customers.';
-        const summary = await openai.sdk.chat.completions.create({
-          model: 'gpt-4o-mini',
-          messages: [{ role: 'user', content: `Summarise: ${email}` }],
-        });
-        out(`  OpenAI summarised:    ${summary.choices[0]?.message.content ?? ''}`);
-        const label = await anthropic.sdk.messages.create({
-          model: 'claude-haiku-4-5',
-          max_tokens: 20,
-          messages: [{ role: 'user', content: `Classify as urgent or routine: ${email}` }],
-        });
-        const labelText = label.content[0]?.type === 'text' ? label.content[0].text : '';
+        let summaryText = skipped('openai');
+        if (openai !== undefined) {
+          const summary = await openai.sdk.chat.completions.create({
+            model: 'gpt-4o-mini',
+            messages: [{ role: 'user', content: `Summarise: ${email}` }],
+          });
+          summaryText = summary.choices[0]?.message.content ?? '';
+        }
+        out(`  OpenAI summarised:    ${summaryText}`);
+        let labelText = skipped(adapters.anthropic.packageName);
+        if (anthropic !== undefined) {
+          const label = await anthropic.sdk.messages.create({
+            model: 'claude-haiku-4-5',
+            max_tokens: 20,
+            messages: [{ role: 'user', content: `Classify as urgent or routine: ${email}` }],
+          });
+          labelText = label.content[0]?.type === 'text' ? label.content[0].text : '';
+        }
         out(`  Anthropic classified: ${labelText}`);
-        const translated = await gemini.sdk
-          .getGenerativeModel({ model: 'gemini-2.0-flash' })
-          .generateContent(`Translate into French: ${email}`);
-        out(`  Gemini translated:    ${translated.response.text()}`);
-        const posted = await slack.sdk.chat.postMessage({
-          channel: 'C0GENERAL',
-          text: 'Launch moved to 14 October.',
-        });
-        out(`  Slack posted:         message ${posted.ts ?? ''} in #general`);
-        const sent = await telegram.sdk.sendMessage(1234567, 'Launch moved to 14 October.');
-        out(`  Telegram notified:    message ${sent.message_id} to chat 1234567`);
+        let translatedText = skipped(adapters.gemini.packageName);
+        if (gemini !== undefined) {
+          const translated = await gemini.sdk
+            .getGenerativeModel({ model: 'gemini-2.0-flash' })
+            .generateContent(`Translate into French: ${email}`);
+          translatedText = translated.response.text();
+        }
+        out(`  Gemini translated:    ${translatedText}`);
+        let postedText = skipped(adapters.slack.packageName);
+        if (slack !== undefined) {
+          const posted = await slack.sdk.chat.postMessage({
+            channel: 'C0GENERAL',
+            text: 'Launch moved to 14 October.',
+          });
+          postedText = `message ${posted.ts ?? ''} in #general`;
+        }
+        out(`  Slack posted:         ${postedText}`);
+        let sentText = skipped(adapters.telegram.packageName);
+        if (telegram !== undefined) {
+          const sent = await telegram.sdk.sendMessage(1234567, 'Launch moved to 14 October.');
+          sentText = `message ${sent.message_id} to chat 1234567`;
+        }
+        out(`  Telegram notified:    ${sentText}`);
 
         step('3. A bad key is caught with one error type and a hint, whatever the provider');
+        // The shape check runs before the SDK is loaded: this needs no Anthropic SDK.
         try {
           await createClient('anthropic', keys.literal(demoKeys.openai), { ledger: false });
         } catch (error) {
           if (!CredentialError.is(error)) throw error;
           out(`  ${colors.red(`CredentialError (${error.reason})`)}: ${error.message}`);
         }
-        simulator.revokeKey(demoKeys.telegram);
         try {
-          await telegram.sdk.sendMessage(1234567, 'still there?');
+          if (telegram !== undefined) {
+            simulator.revokeKey(demoKeys.telegram);
+            await telegram.sdk.sendMessage(1234567, 'still there?');
+          } else if (openai !== undefined) {
+            // No Telegram SDK: an OpenAI key revoked at the provider instead.
+            const revoked = fakeKey('openai');
+            simulator.addKey(revoked);
+            const client = await createClient('openai', keys.literal(revoked), {
+              ledger: false,
+              maxRetries: 0,
+              baseURL: simulator.baseURL('openai'),
+            });
+            simulator.revokeKey(revoked);
+            try {
+              await client.sdk.models.list();
+            } finally {
+              await client.close();
+            }
+          }
         } catch (error) {
           if (!CredentialError.is(error)) throw error;
           out(`  ${colors.red(`CredentialError (${error.reason})`)}: ${error.message}`);
         }
 
         step('4. A budget: 3 OpenAI requests a day for this key; alerts at 50 % and 100 %, then a block');
-        for (let call = 0; call < 3; call += 1) {
+        if (openai === undefined) out(`  ${skipped('openai')}`);
+        for (let call = 0; openai !== undefined && call < 3; call += 1) {
           try {
             await openai.sdk.chat.completions.create({
               model: 'gpt-4o-mini',
@@ -205,7 +281,7 @@ export function registerDemo(program: Command): void {
         const { redactText } = await import('../../redact/redactor.js');
         out(`  ${redactText(`2026-11-28 ERROR retrying with Authorization: Bearer ${demoKeys.anthropic}`)}`);
 
-        for (const client of [openai, anthropic, gemini, slack, telegram]) await client.close();
+        for (const client of clients) await client.close();
 
         if (opened.unavailable !== undefined) {
           step('6. The ledger: skipped, the SQLite ledger is unavailable (see above)');
@@ -228,6 +304,14 @@ export function registerDemo(program: Command): void {
           );
         }
         out('');
+        if (missing.size > 0) {
+          const labels = [...missing.keys()].map((provider) => PROVIDERS[provider].label).join(', ');
+          out(
+            colors.yellow(
+              `Skipped ${labels}: ${missing.size === 1 ? 'its SDK is' : 'their SDKs are'} not installed. To see every step: npm i ${[...new Set(missing.values())].join(' ')}`,
+            ),
+          );
+        }
         out(
           `Done in ${((performance.now() - started) / 1000).toFixed(1)} s. Next: keycard check, keycard usage --chart, keycard scan, and the README.`,
         );
