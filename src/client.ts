@@ -22,6 +22,7 @@ import { defaultLedgerOrWarn } from './ledger/default.js';
 import { openLedger } from './ledger/open.js';
 import { preloadPrices } from './ledger/pricing.js';
 import type { Ledger } from './ledger/types.js';
+import { hasMessages, localizeError, type MessageOptions, messageLanguages } from './messages/index.js';
 import { PROVIDERS, type ProviderId } from './providers/ids.js';
 import { loadSdk } from './providers/load.js';
 import {
@@ -110,6 +111,16 @@ export interface ClientOptions<P extends SupportedProvider = SupportedProvider> 
    * @example { organization: 'org-…', defaultHeaders: { 'x-team': 'ops' } }
    */
   sdkOptions?: SdkOptionsFor<P> | undefined;
+  /**
+   * The language and audience of keycard's messages (`CredentialError`, `BudgetExceededError`):
+   * `language` `'en'` or `'ko'` (or one added with `registerMessages()`); `audience`
+   * `'developer'` (what to change in the code) or `'end-user'` (which credential to fix and where
+   * to get a new key). `reason` codes are the same in every language; the English text for
+   * developers stays in `error.detail`.
+   * @default { language: 'en', audience: 'developer' }
+   * @example { language: 'ko', audience: 'end-user' } // a workflow node's user in Korea
+   */
+  messages?: MessageOptions | undefined;
   /**
    * Check the key's shape before any call (`malformed`, `wrong_provider`). Turn off for
    * OpenAI-compatible gateways whose keys look like nothing keycard knows.
@@ -251,6 +262,26 @@ export async function createClient<P extends SupportedProvider>(
   keySource?: KeySource | string,
   options: ClientOptions<P> = {},
 ): Promise<KeycardClient<SdkFor<P>>> {
+  try {
+    // biome-ignore lint/complexity/noArguments: an explicit `undefined` differs from no argument
+    return await buildClient(provider, keySource, options, arguments.length);
+  } catch (error) {
+    throw localizeError(error, messageOptions(options));
+  }
+}
+
+/** `options.messages`, when it is an object (options are checked later, in `buildClient`). */
+function messageOptions(options: unknown): MessageOptions | undefined {
+  const messages = (options as { messages?: unknown } | null | undefined)?.messages;
+  return typeof messages === 'object' && messages !== null ? (messages as MessageOptions) : undefined;
+}
+
+async function buildClient<P extends SupportedProvider>(
+  provider: P,
+  keySource: KeySource | string | undefined,
+  options: ClientOptions<P>,
+  argumentCount: number,
+): Promise<KeycardClient<SdkFor<P>>> {
   if (!isSupportedProvider(provider)) {
     throw new KeycardError(
       `createClient: unknown provider ${JSON.stringify(String(provider))}. Use one of: ${Object.keys(adapters).join(', ')}.`,
@@ -261,8 +292,15 @@ export async function createClient<P extends SupportedProvider>(
   checkClientOptions(provider, options);
   // `createClient(p, process.env.UNSET)`: two arguments, the second undefined, is a mistake.
   // With options (`createClient(p, undefined, { … })`), undefined keeps meaning the defaults.
-  // biome-ignore lint/complexity/noArguments: an explicit `undefined` differs from no argument
-  if (arguments.length === 2 && keySource === undefined) throw undefinedSource(provider);
+  const language = options.messages?.language;
+  if (language !== undefined && !hasMessages(language)) {
+    throw new KeycardError(
+      `createClient('${provider}'): keycard has no messages in ${JSON.stringify(language)}. Use ${messageLanguages()
+        .map((tag) => `'${tag}'`)
+        .join(', ')}, or add it first with registerMessages().`,
+    );
+  }
+  if (argumentCount === 2 && keySource === undefined) throw undefinedSource(provider);
   const sdkOptions = (options.sdkOptions ?? {}) as Record<string, unknown>;
   const adapter = adapters[provider] as unknown as AnyAdapter;
   const source = toSource(provider, keySource);
@@ -363,7 +401,10 @@ export async function createClient<P extends SupportedProvider>(
   });
   const summary = () => ({ provider, source: describe, maskedId: keys.current.maskedId });
   hideInternals(raw, summary);
-  const sdk = wrapSdk(raw, (error) => mapSdkError(error, adapter, keys.current, describe)) as SdkFor<P>;
+  const messages = options.messages;
+  const sdk = wrapSdk(raw, (error) =>
+    localizeError(mapSdkError(error, adapter, keys.current, describe), messages),
+  ) as SdkFor<P>;
 
   const client: KeycardClient<SdkFor<P>> = {
     provider,
@@ -394,23 +435,33 @@ export async function createClient<P extends SupportedProvider>(
         const changed = await keys.force();
         return { changed, maskedId: keys.current.maskedId, fingerprint: keys.current.fingerprint };
       } catch (error) {
-        if (CredentialError.is(error)) throw error;
-        throw new CredentialError({
-          reason: 'source_unavailable',
-          message: `Could not read the ${PROVIDERS[provider].label} ${PROVIDERS[provider].keyNoun} again from ${describe}.`,
-          hint: 'Check that the key source is reachable and configured, then try again.',
-          provider,
-          source: describe,
-          retryable: true,
-          cause: error,
-        });
+        if (CredentialError.is(error)) throw localizeError(error, messages);
+        throw localizeError(
+          new CredentialError({
+            reason: 'source_unavailable',
+            message: `Could not read the ${PROVIDERS[provider].label} ${PROVIDERS[provider].keyNoun} again from ${describe}.`,
+            hint: 'Check that the key source is reachable and configured, then try again.',
+            provider,
+            source: describe,
+            retryable: true,
+            cause: error,
+          }),
+          messages,
+        );
       }
     },
     async close() {
       if (closed) return;
       closed = true;
-      // A ledger this client opened from a URL is this client's to close.
-      await (owned === undefined ? ledger?.flush() : owned.close());
+      // A ledger this client opened from a URL is this client's to close. A store that is down or
+      // full does not fail close(): the ledger keeps the events and warns (or counts them lost).
+      try {
+        await (owned === undefined ? ledger?.flush() : owned.close());
+      } catch (error) {
+        logger.warn(
+          `keycard: the ledger could not be written while closing the client: ${describeCause(error)}`,
+        );
+      }
     },
   };
   hideInternals(client, () => ({ ...summary(), fingerprint: keys.current.fingerprint }));
@@ -447,4 +498,14 @@ function hideInternals(target: object, summary: () => Record<string, unknown>): 
     },
     toJSON: { value: summary, enumerable: false },
   });
+}
+
+/** An error's message and its causes', one line, for a warning. */
+function describeCause(error: unknown): string {
+  const parts: string[] = [];
+  for (let current = error, depth = 0; current instanceof Error && depth < 4; depth += 1) {
+    parts.push(current.message);
+    current = current.cause;
+  }
+  return parts.length === 0 ? String(error) : parts.join(': ');
 }

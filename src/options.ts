@@ -79,6 +79,16 @@ const CLIENT_FIELDS = {
   checkKeyShape: field(z.boolean(), 'true or false'),
   fetch: field(z.custom(isFunction), 'a fetch function'),
   maxKeyAgeDays: field(z.union([z.literal(false), atLeastZero]), 'a number of days, 0 or more, or false'),
+  messages: field(
+    z.strictObject({
+      language: z
+        .string()
+        .regex(/^[A-Za-z]{2,3}(?:-[A-Za-z0-9]{2,8})*$/)
+        .optional(),
+      audience: z.enum(['developer', 'end-user']).optional(),
+    }),
+    "{ language: 'en' or 'ko' (a BCP 47 tag), audience: 'developer' or 'end-user' }",
+  ),
 } satisfies { [Name in keyof ClientOptions]-?: Field };
 
 const LEDGER_FIELDS = {

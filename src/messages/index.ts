@@ -46,6 +46,11 @@ export function messageLanguages(): string[] {
   return [...catalogs.keys()];
 }
 
+/** Whether keycard has messages in `language` (its own tag or its primary language). */
+export function hasMessages(language: string): boolean {
+  return catalogFor(language) !== undefined;
+}
+
 /** The catalogue for `language`: an exact tag, else its primary language (`ko-KR` → `ko`). */
 function catalogFor(language: string): MessageCatalog | undefined {
   const tag = language.toLowerCase();
