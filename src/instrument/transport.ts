@@ -5,6 +5,7 @@
  * points at this machine today may point elsewhere tomorrow.
  * @module
  */
+import { forAudience } from '../audience.js';
 import { CredentialError } from '../errors.js';
 import { isLoopback } from '../keys/vault/http.js';
 import { PROVIDERS, type ProviderId } from '../providers/ids.js';
@@ -28,7 +29,10 @@ export function insecureTransportError(
   return new CredentialError({
     reason: 'insecure_source',
     message: `The ${label} ${keyNoun} would be sent in clear over the network (plain http:// to ${url.host}); nothing was sent.`,
-    hint: 'Use https://, or a proxy on this machine; plain http:// is accepted only to localhost, 127.0.0.0/8 and ::1, or with { dangerouslyAllowPlainHttp: true } on the client.',
+    hint: forAudience(
+      'Use https://, or a proxy on this machine; plain http:// is accepted only to localhost, 127.0.0.0/8 and ::1, or with { dangerouslyAllowPlainHttp: true } on the client.',
+      'Use https://, or a proxy on this machine; plain http:// is accepted only to localhost, 127.0.0.0/8 and ::1, or with --allow-plain-http.',
+    ),
     provider,
     ...context,
   });

@@ -116,3 +116,21 @@ describe('a base URL changed after creation', () => {
     expect(simulator.tally().total.requests).toBe(before);
   });
 });
+
+describe('keycard check --base-url', () => {
+  // 0.0.0.0 is not loopback by name (so it is refused), yet a connection to it stays on this machine.
+  it('refuses plain http:// to another host with a hint that names the flag, and sends nothing', async () => {
+    const { keycard } = await import('../helpers/cli.js');
+    const before = simulator.tally().total.requests;
+    const result = await keycard(
+      ['check', 'openai', 'env:KEYCARD_TRANSPORT_KEY', '--base-url', 'http://0.0.0.0:9/v1'],
+      {
+        env: { KEYCARD_TRANSPORT_KEY: keyOf['openai'] },
+      },
+    );
+    expect(result.code).toBe(1);
+    expect(result.stdout + result.stderr).toContain('--allow-plain-http');
+    expect(result.stdout + result.stderr).not.toContain('dangerouslyAllowPlainHttp');
+    expect(simulator.tally().total.requests).toBe(before);
+  });
+});

@@ -21,6 +21,7 @@ interface CheckOptions {
   offline?: boolean;
   json?: boolean;
   baseUrl?: string;
+  allowPlainHttp?: boolean;
   timeout?: string;
 }
 
@@ -62,6 +63,7 @@ async function checkOne(provider: ProviderId, source: KeySource, options: CheckO
         timeout: Number(options.timeout ?? 15_000),
         maxKeyAgeDays: false,
         ...(options.baseUrl === undefined ? {} : { baseURL: options.baseUrl }),
+        ...(options.allowPlainHttp === true ? { dangerouslyAllowPlainHttp: true } : {}),
       });
       try {
         const verified = await client.verify();
@@ -150,6 +152,10 @@ export function registerCheck(program: Command): void {
     .option('--offline', 'check shapes only; make no network request')
     .option('--json', 'print JSON')
     .option('--base-url <url>', 'the API root to verify against (a proxy, a gateway, the simulator)')
+    .option(
+      '--allow-plain-http',
+      'send the key over plain http:// to --base-url on another host (refused by default: it crosses the network in clear)',
+    )
     .option('--timeout <ms>', 'how long a live check may take', '15000')
     .addHelpText(
       'after',
