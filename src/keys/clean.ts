@@ -238,7 +238,8 @@ function firstBadCharacter(value: string): BadCharacter | undefined {
  * `keys.from(key)`): `malformed`, without the value. `source` names the call, e.g. `keys.env()`.
  *
  * @example
- * if (looksLikeKey(name)) throw misplacedKeyError('an environment variable name', "Pass the variable's name.", 'keys.env()');
+ * // keys.env() was given something shaped like a key instead of a variable's name:
+ * throw misplacedKeyError('an environment variable name', "Pass the variable's name.", 'keys.env()');
  */
 export function misplacedKeyError(
   expected: string,

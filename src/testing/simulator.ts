@@ -114,7 +114,7 @@ function readBody(request: IncomingMessage): Promise<string | undefined> {
 /**
  * Starts a simulator on 127.0.0.1 and resolves once it listens.
  * @example
- * const sim = await startSimulator({ keys: [testKey('openai')] });
+ * const sim = await startSimulator({ keys: [fakeKey('openai')] });
  */
 export async function startSimulator(options: SimulatorOptions = {}): Promise<Simulator> {
   const accepted = new Set(options.keys ?? []);

@@ -23,9 +23,18 @@
 // npm cache (after `npm ci`) serves them. No key is written here: the check's keys are made at run
 // time by keycard/testing's fakeKey() inside the consumer project.
 import { execFile, spawnSync } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
-import { basename, join, relative, resolve } from 'node:path';
+import { basename, dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const repo = fileURLToPath(new URL('../..', import.meta.url));
@@ -184,6 +193,7 @@ try {
     return made.stdout;
   };
 
+  checkManifest();
   const withOnlyOpenAI = new Set(['openai']);
   checkDemo(withOnlyOpenAI);
   checkCheck();
@@ -332,3 +342,37 @@ try {
 
 console.log(`\nconsumer check: ${failures === 0 ? 'passed' : `${failures} failed`} in ${seconds()} s`);
 process.exitCode = failures === 0 ? 0 : 1;
+
+/**
+ * The published manifest and files: no `prepare` (npm 11 flags it on every install; keycard
+ * builds on `prepack`), no devDependencies, and every source map's sources shipped.
+ */
+function checkManifest() {
+  step('the published package.json and source maps');
+  const root = join(project, 'node_modules', 'keycard');
+  const manifest = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
+  check(manifest.scripts?.prepare === undefined, 'no prepare script in the published manifest', {
+    stdout: JSON.stringify(manifest.scripts),
+  });
+  check(manifest.devDependencies === undefined, 'no devDependencies in the published manifest', {});
+  let maps = 0;
+  const missing = [];
+  const walk = (dir) => {
+    for (const entry of readdirSync(dir, { withFileTypes: true })) {
+      const path = join(dir, entry.name);
+      if (entry.isDirectory()) walk(path);
+      else if (entry.name.endsWith('.map')) {
+        maps += 1;
+        const map = JSON.parse(readFileSync(path, 'utf8'));
+        for (const source of map.sources) {
+          if (!existsSync(resolve(dirname(path), source)))
+            missing.push(`${path.slice(root.length)} → ${source}`);
+        }
+      }
+    }
+  };
+  walk(join(root, 'dist'));
+  check(maps > 0 && missing.length === 0, `every source of ${maps} source maps is in the package`, {
+    stdout: missing.slice(0, 10).join('\n'),
+  });
+}
