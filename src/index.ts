@@ -65,7 +65,11 @@ export type {
   UsageEvent,
   UsageOutcome,
 } from './ledger/types.js';
-export { LedgerUnavailableError, type LedgerWarning } from './ledger/unavailable.js';
+export {
+  LedgerUnavailableError,
+  type LedgerUnavailableOptions,
+  type LedgerWarning,
+} from './ledger/unavailable.js';
 export {
   type BudgetFacts,
   type CredentialFacts,
