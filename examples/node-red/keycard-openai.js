@@ -45,7 +45,13 @@ module.exports = (RED) => {
     function connect() {
       if (client === undefined) {
         const apiKey = node.credentials?.apiKey ?? '';
-        client = openSharedLedger(ledgerUrl(RED, config)).then((ledger) =>
+        // A ledger that cannot open (no SQLite driver, a read-only volume, PostgreSQL down) does
+        // not stop the flow: the calls go on unrecorded, with a warning.
+        const opened = openSharedLedger(ledgerUrl(RED, config)).catch((error) => {
+          node.warn(`keycard: usage is not recorded (the calls still work): ${error.message}`);
+          return false;
+        });
+        client = opened.then((ledger) =>
           createClient('openai', keys.literal(apiKey, { label }), {
             workflow: config.workflow || (node.z ? `node-red flow ${node.z}` : undefined),
             ledger,

@@ -6,7 +6,7 @@
  * line. Needs `dist/` (npm run build).
  */
 import { execFile } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -183,6 +183,16 @@ describe('examples/n8n-node', () => {
       ) as unknown as string,
     ]);
     expect(lines.join('\n')).toContain('postgres:// Usage Ledger in the credential "OpenAI account"');
+  });
+
+  it('goes on without a ledger that cannot open, and says so once', async () => {
+    writeFileSync(join(work, 'not-a-folder'), '');
+    const { self, lines } = context({ ledger: `sqlite:${join(work, 'not-a-folder/ledger.db')}` });
+    const [output] = await execute(self);
+    expect(output?.[0]?.json['text']).toMatch(/^Simulated reply/);
+    expect(lines.filter((line) => line.startsWith('warn'))).toEqual([
+      expect.stringMatching(/^warn keycard: usage is not recorded \(the calls still work\): .*not-a-folder/),
+    ]);
   });
 
   it("turns a rejected key into a NodeApiError with keycard's end-user text naming the credential", async () => {

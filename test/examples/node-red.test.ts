@@ -5,7 +5,7 @@
  * status or log line. Needs `dist/` (npm run build).
  */
 import { EventEmitter } from 'node:events';
-import { cpSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -166,7 +166,19 @@ describe('examples/node-red', () => {
     expectNoKey(error?.message, error?.stack, seen.statuses, seen.logs.join('\n'));
   });
 
-  it('says in Korean when asked that no key is set, and works once the key is fixed', async () => {
+  it('goes on without a ledger that cannot open, with a warning', async () => {
+    writeFileSync(join(work, 'not-a-folder'), '');
+    const { send, close, seen } = deploy({ ledger: `sqlite:${join(work, 'not-a-folder/ledger.db')}` }, key);
+    const { sent, error } = await send('x');
+    await close();
+    expect(error).toBeUndefined();
+    expect(sent[0]?.['payload']).toMatch(/^Simulated reply/);
+    expect(seen.logs.filter((line) => line.startsWith('warn'))).toEqual([
+      expect.stringMatching(/^warn keycard: usage is not recorded \(the calls still work\): .*not-a-folder/),
+    ]);
+  });
+
+  it('says in Korean, when asked, that no key is set', async () => {
     const empty = deploy({ name: 'Summarise', language: 'ko' }, '');
     const { error } = await empty.send('x');
     expect(error?.message).toContain('node "Summarise"');

@@ -31,6 +31,7 @@ interface Credentials {
  */
 const ledgers = new Map<string, Promise<Ledger>>();
 let warnedQueueMode = false;
+let warnedLedger = false;
 
 /**
  * The ledger URL: the credential's, else the SQLite file in `KEYCARD_HOME`, else one inside
@@ -92,18 +93,13 @@ function toNodeError(node: INode, error: unknown, itemIndex?: number): NodeApiEr
       description: error.hint,
       ...at,
     });
-  // Rate limits, 5xx, timeouts: the SDK's own error, already redacted by keycard.
+  // Rate limits, 5xx, timeouts: the SDK's own error, already redacted by keycard; anything else
+  // (a ledger a budget needs that cannot open, a bad option) is keycard's, without a status.
   const message = error instanceof Error ? error.message : String(error);
   const status = (error as { status?: unknown } | null)?.status;
-  return new NodeApiError(
-    node,
-    { message },
-    {
-      message,
-      ...(typeof status === 'number' ? { httpCode: String(status) } : {}),
-      ...at,
-    },
-  );
+  if (typeof status === 'number')
+    return new NodeApiError(node, { message }, { message, httpCode: String(status), ...at });
+  return new NodeOperationError(node, message, at);
 }
 
 export class KeycardOpenAi implements INodeType {
@@ -177,12 +173,26 @@ export class KeycardOpenAi implements INodeType {
 
     let client: Awaited<ReturnType<typeof createClient<'openai'>>>;
     try {
+      // A ledger that cannot open (no SQLite driver, a read-only volume, PostgreSQL down) does not
+      // stop the workflow: the calls go on unrecorded, with one warning. A budget needs it.
+      let ledger: Ledger | false = false;
+      try {
+        ledger = await openSharedLedger(url);
+      } catch (error) {
+        if (options.budgetUsd) throw error;
+        if (!warnedLedger) {
+          warnedLedger = true;
+          this.logger.warn(
+            `keycard: usage is not recorded (the calls still work): ${error instanceof Error ? error.message : String(error)}`,
+          );
+        }
+      }
       client = await createClient(
         'openai',
         keys.literal(credentials.apiKey, { label: `credential "${credentialName}"` }),
         {
           workflow: this.getWorkflow().name ?? `n8n workflow ${this.getWorkflow().id ?? ''}`.trim(),
-          ledger: await openSharedLedger(url),
+          ledger,
           logger: this.logger,
           messages: { audience: 'end-user', language: options.language === 'ko' ? 'ko' : 'en' },
           ...(credentials.baseUrl?.trim() ? { baseURL: credentials.baseUrl.trim() } : {}),
