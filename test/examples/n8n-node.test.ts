@@ -221,6 +221,8 @@ describe('examples/n8n-node', () => {
     expect(error).toBeInstanceOf(n8n.NodeOperationError);
     expect(error.message).toContain('credential "OpenAI account"');
     expect(error.message).toMatch(/[가-힣]/);
+    expect(error.description).toMatch(/[가-힣]/); // the hint, shown once: under the title
+    expect(error.message).not.toContain(error.description);
     expect(simulator.requests.length).toBe(before);
     expectNoKey(error.message, error.description, error.stack);
   });
