@@ -227,6 +227,18 @@ describe('examples/n8n-node', () => {
     expectNoKey(error.message, error.description, error.stack);
   });
 
+  it('stops at the monthly budget with a NodeOperationError for the person running the workflow', async () => {
+    const { self } = context({
+      ledger: `sqlite:${join(work, 'budget.db')}`,
+      options: { budgetUsd: 0.000001 },
+      items: [{ json: { text: 'a' } }, { json: { text: 'b' } }, { json: { text: 'c' } }],
+    });
+    const error = (await execute(self).catch((caught: unknown) => caught)) as NodeError;
+    expect(error).toBeInstanceOf(n8n.NodeOperationError);
+    expect(error.message).toMatch(/^The budget ".*" has reached its spending limit of \$0\.000001, so this call was not made\.$/);
+    expect(error.description).toMatch(/^It is available again from \d{4}-\d\d-\d\d \d\d:\d\d UTC/);
+  });
+
   it('with continueOnFail, gives each item the error instead of stopping the workflow', async () => {
     const { self } = context({
       apiKey: 'sk-your-api-key-here',
