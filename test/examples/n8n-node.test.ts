@@ -235,7 +235,9 @@ describe('examples/n8n-node', () => {
     });
     const error = (await execute(self).catch((caught: unknown) => caught)) as NodeError;
     expect(error).toBeInstanceOf(n8n.NodeOperationError);
-    expect(error.message).toMatch(/^The budget ".*" has reached its spending limit of \$0\.000001, so this call was not made\.$/);
+    expect(error.message).toMatch(
+      /^The budget ".*" has reached its spending limit of \$0\.000001, so this call was not made\.$/,
+    );
     expect(error.description).toMatch(/^It is available again from \d{4}-\d\d-\d\d \d\d:\d\d UTC/);
   });
 
