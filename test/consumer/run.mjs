@@ -253,6 +253,9 @@ try {
     cpSync(join(project, 'node_modules', 'keycard', 'examples'), join(project, 'examples'), {
       recursive: true,
     });
+    // Only .mjs files run here. examples/n8n-node and examples/node-red are packages of their own
+    // (an n8n node built with tsc, a Node-RED node loaded by Node-RED), copied but not run: their
+    // tests build and run them (test/examples/n8n-node.test.ts, test/examples/node-red.test.ts).
     const list = (directory) =>
       readdirSync(directory, { withFileTypes: true }).flatMap((entry) =>
         entry.isDirectory()
