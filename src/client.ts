@@ -114,12 +114,12 @@ export interface ClientOptions<P extends SupportedProvider = SupportedProvider> 
   sdkOptions?: SdkOptionsFor<P> | undefined;
   /**
    * The provider's SDK as you imported it, for keycard to use instead of importing it itself:
-   * the client class (`import OpenAI from 'openai'` → `{ sdk: OpenAI }`; `Anthropic`, Slack's
-   * `WebClient`, telegraf's `Telegram`) or the module (`import * as genai from
-   * '@google/generative-ai'`, which Gemini needs). Then keycard imports no optional package for
-   * this client, and a bundle of your code (esbuild, Rollup, webpack) needs no `external` list:
-   * see docs/bundling.md. Something else is a `KeycardError` at creation.
-   * @default keycard imports the SDK (`import('openai')`) from where keycard is installed
+   * the client class (OpenAI's default export → `{ sdk: OpenAI }`; `Anthropic`, Slack's
+   * `WebClient`, telegraf's `Telegram`) or the module namespace (which Gemini needs: its error
+   * classes are used too). Then keycard imports no optional package for this client, and a
+   * bundle of your code (esbuild, Rollup, webpack) needs no `external` list: see
+   * docs/bundling.md. Something else is a `KeycardError` at creation.
+   * @default keycard imports the SDK itself, from where keycard is installed
    * @example createClient('openai', keys.literal(apiKey), { sdk: OpenAI, ledger: 'memory:' })
    */
   sdk?: SdkSourceFor<P> | undefined;

@@ -228,7 +228,7 @@ function authorize(request: OutgoingRequest, key: string): void {
   request.headers.set('authorization', `Bearer ${key}`);
 }
 
-/** What the `sdk` option takes: `import Anthropic from '@anthropic-ai/sdk'`, or the module. */
+/** What the `sdk` option takes for Anthropic: the SDK's `Anthropic` class, or its module. */
 export type AnthropicSdkSource = typeof Anthropic | typeof import('@anthropic-ai/sdk');
 
 /** The Anthropic adapter. */

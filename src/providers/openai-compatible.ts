@@ -164,7 +164,7 @@ function failureFromSdkError(error: unknown): ProviderFailure | undefined {
 }
 
 /** Builds the adapter for one OpenAI-SDK provider. */
-/** What the `sdk` option takes for OpenAI and xAI: `import OpenAI from 'openai'`, or the module. */
+/** What the `sdk` option takes for OpenAI and xAI: the SDK's `OpenAI` class, or its module. */
 export type OpenAISdkSource = typeof OpenAI | typeof import('openai');
 
 export function openAICompatible(

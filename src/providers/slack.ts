@@ -286,7 +286,7 @@ function operationOf(request: OutgoingRequest): string {
   }
 }
 
-/** What the `sdk` option takes for Slack: `import { WebClient } from '@slack/web-api'`, or the module. */
+/** What the `sdk` option takes for Slack: the SDK's `WebClient` class, or its module. */
 export type SlackSdkSource = typeof WebClient | typeof import('@slack/web-api');
 
 /** The Slack adapter. */

@@ -161,7 +161,7 @@ function failureFromError(error: unknown): ProviderFailure | undefined {
   return { status, message: typeof description === 'string' ? description : undefined };
 }
 
-/** What the `sdk` option takes for Telegram: `import { Telegram } from 'telegraf'`, or the module. */
+/** What the `sdk` option takes for Telegram: telegraf's `Telegram` class, or the telegraf module. */
 export type TelegramSdkSource = typeof Telegram | typeof import('telegraf');
 
 /** The Telegram adapter. */
