@@ -59,10 +59,10 @@ function nodeModulesAbove(dir: string): string | undefined {
   }
 }
 
-function run(bundle: string, args: string[], stdin: string, cwd: string) {
+function run(bundle: string, args: string[], stdin: string, cwd: string, nodeFlags: string[] = []) {
   return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
     // No NODE_PATH, no HOME, no KEYCARD_*: only PATH.
-    const child = spawn(process.execPath, [bundle, ...args], {
+    const child = spawn(process.execPath, [...nodeFlags, bundle, ...args], {
       cwd,
       env: { PATH: process.env['PATH'] ?? '', NODE_PATH: '' },
     });
@@ -122,33 +122,50 @@ describe('a node with keycard and openai, bundled by esbuild with no external li
     });
   }
 
-  it('runs from a folder with no node_modules, against the simulator, and records the call', async () => {
-    const bundle = join(runDir, 'node.cjs');
-    cpSync(join(project, 'bundle.cjs'), bundle);
-    // Nothing can be resolved at run time: a bundle that still needs a package fails here.
-    expect(nodeModulesAbove(runDir)).toBeUndefined();
-    const key = testKey('openai', 'bundle');
-    const simulator = await startSimulator({ keys: [key], providers: ['openai'] });
-    try {
-      const result = await run(bundle, [simulator.baseURL('openai')], key, runDir);
-      expect(result.stderr).toBe('');
-      expect(result.code).toBe(0);
-      expect(result.stdout).not.toContain(key);
-      const output = JSON.parse(result.stdout) as {
-        reply: string | null;
-        source: string;
-        recorded: { provider: string; operation: string; outcome: string; inputTokens: number | null }[];
-      };
-      expect(output.reply).toEqual(expect.any(String));
-      expect(output.source).toBe('n8n credential');
-      expect(output.recorded).toEqual([
-        { provider: 'openai', operation: 'chat.completions', outcome: 'ok', inputTokens: expect.any(Number) },
-      ]);
-      expect(simulator.requests.filter((request) => request.path.endsWith('/chat/completions'))).toHaveLength(
-        1,
-      );
-    } finally {
-      await simulator.close();
-    }
-  });
+  // The second run is a sandbox: Node's permission model lets the process read the bundle and
+  // nothing else, and write no file. keycard's sandbox-friendly configuration needs no more.
+  const permission = process.allowedNodeEnvironmentFlags.has('--permission')
+    ? '--permission'
+    : '--experimental-permission';
+  for (const sandbox of [false, true]) {
+    it(`runs from a folder with no node_modules${sandbox ? ', with no file-system access,' : ''} against the simulator, and records the call`, async () => {
+      const bundle = join(runDir, 'node.cjs');
+      cpSync(join(project, 'bundle.cjs'), bundle);
+      // Nothing can be resolved at run time: a bundle that still needs a package fails here.
+      expect(nodeModulesAbove(runDir)).toBeUndefined();
+      const key = testKey('openai', 'bundle');
+      const simulator = await startSimulator({ keys: [key], providers: ['openai'] });
+      try {
+        const flags = sandbox ? [permission, `--allow-fs-read=${bundle}`] : [];
+        const result = await run(bundle, [simulator.baseURL('openai')], key, runDir, flags);
+        // The permission model's own notice is the one line allowed on stderr.
+        const stderr = result.stderr
+          .split('\n')
+          .filter((line) => line !== '' && !/ExperimentalWarning: Permission|--trace-warnings/.test(line));
+        expect(stderr).toEqual([]);
+        expect(result.code).toBe(0);
+        expect(result.stdout).not.toContain(key);
+        const output = JSON.parse(result.stdout) as {
+          reply: string | null;
+          source: string;
+          recorded: { provider: string; operation: string; outcome: string; inputTokens: number | null }[];
+        };
+        expect(output.reply).toEqual(expect.any(String));
+        expect(output.source).toBe('n8n credential');
+        expect(output.recorded).toEqual([
+          {
+            provider: 'openai',
+            operation: 'chat.completions',
+            outcome: 'ok',
+            inputTokens: expect.any(Number),
+          },
+        ]);
+        expect(
+          simulator.requests.filter((request) => request.path.endsWith('/chat/completions')),
+        ).toHaveLength(1);
+      } finally {
+        await simulator.close();
+      }
+    });
+  }
 });
