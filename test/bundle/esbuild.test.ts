@@ -168,4 +168,17 @@ describe('a node with keycard and openai, bundled by esbuild with no external li
       }
     });
   }
+
+  it('without the sdk option, fails in the bundle with the hint to pass it', async () => {
+    const bundle = join(runDir, 'node.cjs');
+    cpSync(join(project, 'bundle.cjs'), bundle);
+    const key = testKey('openai', 'bundle-no-sdk');
+    const result = await run(bundle, ['http://127.0.0.1:9/v1', '--no-sdk'], key, runDir);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('KeycardError: The OpenAI SDK is not installed.');
+    expect(result.stderr).toContain(
+      "hand keycard the SDK you imported: createClient('openai', source, { sdk: OpenAI })",
+    );
+    expect(result.stderr).not.toContain(key);
+  });
 });
