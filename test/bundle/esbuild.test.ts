@@ -14,6 +14,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, parse } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
+import { rolldown } from 'rolldown';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSimulator } from '../../src/testing/index.js';
 import { testKey } from '../helpers/keys.js';
@@ -180,5 +181,43 @@ describe('a node with keycard and openai, bundled by esbuild with no external li
       "hand keycard the SDK you imported: createClient('openai', source, { sdk: OpenAI })",
     );
     expect(result.stderr).not.toContain(key);
+  });
+});
+
+// Rolldown (Rollup's API, the bundler of Vite 8; present here through vitest): the same node, no
+// external list, no plugin.
+describe('the same node bundled by Rolldown', () => {
+  it('bundles with no warning and runs with no file-system access against the simulator', async () => {
+    const logs: string[] = [];
+    const bundler = await rolldown({
+      input: join(project, 'src', 'main.ts'),
+      cwd: project,
+      platform: 'node',
+      onLog: (level, log) => {
+        logs.push(`${level} ${log.code ?? ''}: ${log.message}`);
+      },
+    });
+    const bundle = join(runDir, 'rolldown.cjs');
+    await bundler.write({ file: bundle, format: 'cjs', codeSplitting: false });
+    await bundler.close();
+    expect(logs).toEqual([]);
+    const text = readFileSync(bundle, 'utf8');
+    for (const name of NOT_BUNDLED) expect(text).not.toContain(`require("${name}")`);
+    const key = testKey('openai', 'rolldown');
+    const simulator = await startSimulator({ keys: [key], providers: ['openai'] });
+    try {
+      const permission = process.allowedNodeEnvironmentFlags.has('--permission')
+        ? '--permission'
+        : '--experimental-permission';
+      const result = await run(bundle, [simulator.baseURL('openai')], key, runDir, [
+        permission,
+        `--allow-fs-read=${bundle}`,
+      ]);
+      expect(result.code).toBe(0);
+      const output = JSON.parse(result.stdout) as { recorded: { outcome: string }[] };
+      expect(output.recorded.map((event) => event.outcome)).toEqual(['ok']);
+    } finally {
+      await simulator.close();
+    }
   });
 });
