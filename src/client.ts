@@ -30,6 +30,7 @@ import {
   isSupportedProvider,
   type SdkFor,
   type SdkOptionsFor,
+  type SdkSourceFor,
   type SupportedProvider,
 } from './providers/registry.js';
 import type { KeyIdentity, ProviderAdapter } from './providers/types.js';
@@ -111,6 +112,17 @@ export interface ClientOptions<P extends SupportedProvider = SupportedProvider> 
    * @example { organization: 'org-…', defaultHeaders: { 'x-team': 'ops' } }
    */
   sdkOptions?: SdkOptionsFor<P> | undefined;
+  /**
+   * The provider's SDK as you imported it, for keycard to use instead of importing it itself:
+   * the client class (OpenAI's default export → `{ sdk: OpenAI }`; `Anthropic`, Slack's
+   * `WebClient`, telegraf's `Telegram`) or the module namespace (which Gemini needs: its error
+   * classes are used too). Then keycard imports no optional package for this client, and a
+   * bundle of your code (esbuild, Rollup, webpack) needs no `external` list: see
+   * docs/bundling.md. Something else is a `KeycardError` at creation.
+   * @default keycard imports the SDK itself, from where keycard is installed
+   * @example createClient('openai', keys.literal(apiKey), { sdk: OpenAI, ledger: 'memory:' })
+   */
+  sdk?: SdkSourceFor<P> | undefined;
   /**
    * The language and audience of keycard's messages (`CredentialError`, `BudgetExceededError`):
    * `language` `'en'` or `'ko'` (or one added with `registerMessages()`); `audience`
@@ -194,7 +206,7 @@ export interface KeycardClient<Sdk extends object = object> {
   close(): Promise<void>;
 }
 
-type AnyAdapter = ProviderAdapter<object, unknown, unknown>;
+type AnyAdapter = ProviderAdapter<object, unknown, unknown, unknown>;
 
 /** `createClient(p, process.env.UNSET)`: the caller meant a key, and got nothing. */
 function undefinedSource(provider: SupportedProvider): CredentialError {
@@ -303,6 +315,8 @@ async function buildClient<P extends SupportedProvider>(
   if (argumentCount === 2 && keySource === undefined) throw undefinedSource(provider);
   const sdkOptions = (options.sdkOptions ?? {}) as Record<string, unknown>;
   const adapter = adapters[provider] as unknown as AnyAdapter;
+  // An SDK handed over is checked now, before the key is read; otherwise keycard imports it below.
+  const givenSdk = options.sdk === undefined ? undefined : { module: adapter.fromUser(options.sdk) };
   const source = toSource(provider, keySource);
   const describe = source.describe();
   const validate = async (secret: Secret) => {
@@ -325,7 +339,7 @@ async function buildClient<P extends SupportedProvider>(
   checkTransport(provider, options.baseURL, allowPlainHttp, { source: describe });
   const secret = await resolveKey(source, provider, { onWarning });
   await validate(secret);
-  const module = await loadSdk(adapter);
+  const module = givenSdk === undefined ? await loadSdk(adapter) : givenSdk.module;
 
   const budgets = (
     options.budget === undefined ? [] : Array.isArray(options.budget) ? options.budget : [options.budget]

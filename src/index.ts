@@ -48,6 +48,7 @@ export {
   type ResolvedBudget,
   type Spend,
 } from './ledger/budget.js';
+export { type CallbackLedgerOptions, callbackLedger } from './ledger/callback.js';
 export { defaultLedger } from './ledger/default.js';
 export { MemoryLedger, memoryLedger } from './ledger/memory.js';
 export { type OpenLedgerOptions, openLedger } from './ledger/open.js';
@@ -89,7 +90,7 @@ export {
   type ProviderInfo,
 } from './providers/ids.js';
 export type { OpenAISdkOptions } from './providers/openai-compatible.js';
-export type { SdkFor, SdkOptionsFor, SupportedProvider } from './providers/registry.js';
+export type { SdkFor, SdkOptionsFor, SdkSourceFor, SupportedProvider } from './providers/registry.js';
 export type { KeyIdentity } from './providers/types.js';
 export { installRedaction, type RedactionGuardOptions } from './redact/guard.js';
 export { type LoggerLike, redactingLogger } from './redact/logger.js';

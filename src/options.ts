@@ -76,6 +76,11 @@ const CLIENT_FIELDS = {
   timeout: field(duration, 'a number of milliseconds, 0 or more, or Infinity'),
   maxRetries: field(wholeAtLeastZero, 'a whole number, 0 or more'),
   sdkOptions: field(z.record(z.string(), z.unknown()), "an object of options for the SDK's constructor"),
+  // What it must be depends on the provider: the adapter checks it (`fromUser`) and says what to pass.
+  sdk: field(
+    z.custom((value) => value !== null && value !== undefined),
+    "the provider's SDK as you imported it",
+  ),
   checkKeyShape: field(z.boolean(), 'true or false'),
   fetch: field(z.custom(isFunction), 'a fetch function'),
   maxKeyAgeDays: field(z.union([z.literal(false), atLeastZero]), 'a number of days, 0 or more, or false'),

@@ -8,6 +8,7 @@
  */
 import type { Pool, PoolClient } from 'pg';
 import { KeycardError } from '../errors.js';
+import { importOptional } from '../import-optional.js';
 import { BaseLedger, type LedgerOptions, type PendingEvent, type Reservation } from './base.js';
 import type { BudgetScope, Spend } from './budget.js';
 import {
@@ -387,7 +388,7 @@ export async function openPostgresLedger(
 ): Promise<PostgresLedger> {
   let pg: typeof import('pg');
   try {
-    const loaded = (await import('pg')) as typeof import('pg') & { default?: typeof import('pg') };
+    const loaded = await importOptional<typeof import('pg') & { default?: typeof import('pg') }>('pg');
     pg = loaded.default ?? loaded;
   } catch (error) {
     throw new KeycardError('keycard: the PostgreSQL ledger needs the pg package. Run: npm install pg', {

@@ -5,6 +5,7 @@
  * @module
  */
 import type BetterSqlite3 from 'better-sqlite3';
+import { importOptional } from '../import-optional.js';
 import { type DriverFailure, firstLine, type SqliteDatabase, type SqliteDriver } from './sqlite-driver.js';
 
 const REBUILD = 'run `npm rebuild better-sqlite3` (with install scripts allowed)';
@@ -13,7 +14,7 @@ const REBUILD = 'run `npm rebuild better-sqlite3` (with install scripts allowed)
 export async function loadBetterSqlite3(): Promise<SqliteDriver | DriverFailure> {
   let Database: typeof BetterSqlite3;
   try {
-    Database = (await import('better-sqlite3')).default;
+    Database = (await importOptional<{ default: typeof BetterSqlite3 }>('better-sqlite3')).default;
     // The binding loads at the first open, not at import.
     new Database(':memory:').close();
   } catch (error) {

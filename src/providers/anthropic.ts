@@ -45,8 +45,10 @@
  * @module
  */
 import type { Anthropic, ClientOptions } from '@anthropic-ai/sdk';
+import { importOptional } from '../import-optional.js';
 import { nulledEnvHeaders } from './env-headers.js';
 import { asObject, count, type Json, safeParse } from './json.js';
+import { isClassWith, sdkFromUser } from './load.js';
 import { operationOf } from './openai-compatible.js';
 import type {
   AdapterContext,
@@ -226,85 +228,100 @@ function authorize(request: OutgoingRequest, key: string): void {
   request.headers.set('authorization', `Bearer ${key}`);
 }
 
+/** What the `sdk` option takes for Anthropic: the SDK's `Anthropic` class, or its module. */
+export type AnthropicSdkSource = typeof Anthropic | typeof import('@anthropic-ai/sdk');
+
 /** The Anthropic adapter. */
-export const anthropic: ProviderAdapter<Anthropic, typeof import('@anthropic-ai/sdk'), AnthropicSdkOptions> =
-  {
-    id: 'anthropic',
-    packageName: '@anthropic-ai/sdk',
-    load: () => import('@anthropic-ai/sdk'),
+export const anthropic: ProviderAdapter<
+  Anthropic,
+  typeof import('@anthropic-ai/sdk'),
+  AnthropicSdkOptions,
+  AnthropicSdkSource
+> = {
+  id: 'anthropic',
+  packageName: '@anthropic-ai/sdk',
+  load: () => importOptional<typeof import('@anthropic-ai/sdk')>('@anthropic-ai/sdk'),
+  fromUser: (given) =>
+    sdkFromUser(given, {
+      provider: 'anthropic',
+      packageName: '@anthropic-ai/sdk',
+      exportName: 'Anthropic',
+      isExport: (value) => isClassWith(value, ['AnthropicError'], ['makeRequest']),
+      fromExport: (AnthropicClass) => ({ Anthropic: AnthropicClass }) as typeof import('@anthropic-ai/sdk'),
+    }),
 
-    create(module, context: AdapterContext<AnthropicSdkOptions>) {
-      const user = context.sdkOptions;
-      return new module.Anthropic({
-        logger: context.logger,
-        webhookKey: null,
-        ...user,
-        openTelemetry: user.openTelemetry ?? {},
-        defaultHeaders: withoutHeaders(customHeaderNames(), user.defaultHeaders),
-        // keycard's key is the only credential: any other one a caller slipped in is dropped.
-        authToken: null,
-        credentials: null,
-        config: null,
-        profile: null,
-        apiKey: SDK_KEY_PLACEHOLDER,
-        baseURL: context.baseURL ?? DEFAULT_BASE_URL,
-        fetch: context.fetch,
-        ...(context.timeout === undefined ? {} : { timeout: context.timeout }),
-        ...(context.maxRetries === undefined ? {} : { maxRetries: context.maxRetries }),
-      });
+  create(module, context: AdapterContext<AnthropicSdkOptions>) {
+    const user = context.sdkOptions;
+    return new module.Anthropic({
+      logger: context.logger,
+      webhookKey: null,
+      ...user,
+      openTelemetry: user.openTelemetry ?? {},
+      defaultHeaders: withoutHeaders(customHeaderNames(), user.defaultHeaders),
+      // keycard's key is the only credential: any other one a caller slipped in is dropped.
+      authToken: null,
+      credentials: null,
+      config: null,
+      profile: null,
+      apiKey: SDK_KEY_PLACEHOLDER,
+      baseURL: context.baseURL ?? DEFAULT_BASE_URL,
+      fetch: context.fetch,
+      ...(context.timeout === undefined ? {} : { timeout: context.timeout }),
+      ...(context.maxRetries === undefined ? {} : { maxRetries: context.maxRetries }),
+    });
+  },
+
+  http: {
+    authorize(request, secret) {
+      authorize(request, secret.reveal());
     },
 
-    http: {
-      authorize(request, secret) {
-        authorize(request, secret.reveal());
-      },
-
-      plan(request): RequestPlan {
-        const operation = operationOf(request.url, request.method);
-        const body = request.bodyText === undefined ? undefined : asObject(safeParse(request.bodyText));
-        const model = typeof body?.['model'] === 'string' ? body['model'] : null;
-        if (operation === 'messages' && body?.['stream'] === true) {
-          return { operation, model, stream: messagesStreamReader(model) };
-        }
-        return { operation, model };
-      },
-
-      usage(plan, body) {
-        const json = asObject(body);
-        const model = typeof json?.['model'] === 'string' ? json['model'] : plan.model;
-        // Counting tokens is free: its `input_tokens` is a count, not usage.
-        if (plan.operation !== 'messages') return anthropicUsage(undefined, model);
-        return anthropicUsage(json?.['usage'], model);
-      },
-
-      failureFromResponse(status, body, headers) {
-        return failureFromBody(status, body, headers.get('request-id') ?? undefined);
-      },
-    },
-
-    failureFromError(error) {
-      if (!(error instanceof Error)) return undefined;
-      // APIError: `status`, `error` (the whole body), `requestID` (the `request-id` header).
-      const fields = error as Error & { status?: unknown; error?: unknown; requestID?: unknown };
-      if (typeof fields.status === 'number') {
-        return failureFromBody(fields.status, fields.error, text(fields.requestID));
+    plan(request): RequestPlan {
+      const operation = operationOf(request.url, request.method);
+      const body = request.bodyText === undefined ? undefined : asObject(safeParse(request.bodyText));
+      const model = typeof body?.['model'] === 'string' ? body['model'] : null;
+      if (operation === 'messages' && body?.['stream'] === true) {
+        return { operation, model, stream: messagesStreamReader(model) };
       }
-      // An `event: error` in a stream becomes an APIError without a status, carrying the envelope.
-      if (asObject(fields.error)?.['type'] !== 'error') return undefined;
-      return failureFromBody(undefined, fields.error, text(fields.requestID));
+      return { operation, model };
     },
 
-    classify,
-
-    async verify(sdk): Promise<KeyIdentity> {
-      // Listing models needs a valid key and costs nothing. Answers name the organisation (and the
-      // workspace, when the API sends it) in their headers.
-      const { data, response } = await sdk.models.list().withResponse();
-      return {
-        organization: response.headers.get('anthropic-organization-id') ?? undefined,
-        workspace: response.headers.get('anthropic-workspace-id') ?? undefined,
-        models: data.data.length,
-        moreModels: data.has_more,
-      };
+    usage(plan, body) {
+      const json = asObject(body);
+      const model = typeof json?.['model'] === 'string' ? json['model'] : plan.model;
+      // Counting tokens is free: its `input_tokens` is a count, not usage.
+      if (plan.operation !== 'messages') return anthropicUsage(undefined, model);
+      return anthropicUsage(json?.['usage'], model);
     },
-  };
+
+    failureFromResponse(status, body, headers) {
+      return failureFromBody(status, body, headers.get('request-id') ?? undefined);
+    },
+  },
+
+  failureFromError(error) {
+    if (!(error instanceof Error)) return undefined;
+    // APIError: `status`, `error` (the whole body), `requestID` (the `request-id` header).
+    const fields = error as Error & { status?: unknown; error?: unknown; requestID?: unknown };
+    if (typeof fields.status === 'number') {
+      return failureFromBody(fields.status, fields.error, text(fields.requestID));
+    }
+    // An `event: error` in a stream becomes an APIError without a status, carrying the envelope.
+    if (asObject(fields.error)?.['type'] !== 'error') return undefined;
+    return failureFromBody(undefined, fields.error, text(fields.requestID));
+  },
+
+  classify,
+
+  async verify(sdk): Promise<KeyIdentity> {
+    // Listing models needs a valid key and costs nothing. Answers name the organisation (and the
+    // workspace, when the API sends it) in their headers.
+    const { data, response } = await sdk.models.list().withResponse();
+    return {
+      organization: response.headers.get('anthropic-organization-id') ?? undefined,
+      workspace: response.headers.get('anthropic-workspace-id') ?? undefined,
+      models: data.data.length,
+      moreModels: data.has_more,
+    };
+  },
+};

@@ -58,10 +58,12 @@ import type {
   SingleRequestOptions,
 } from '@google/generative-ai';
 import { KeycardError } from '../errors.js';
+import { importOptional } from '../import-optional.js';
 import { redactError } from '../redact/redactor.js';
 import type { Secret } from '../secret.js';
 import { bareModel, classifyGemini, geminiFailure, geminiUsage } from './gemini-usage.js';
 import { asObject } from './json.js';
+import { isClassWith, sdkFromUser } from './load.js';
 import type { AdapterContext, KeyIdentity, ProviderAdapter, ResponseUsage } from './types.js';
 
 /** Gemini takes no constructor options besides the key: `sdkOptions` is not used. */
@@ -380,15 +382,30 @@ function meterModel(
   return generative;
 }
 
+/**
+ * What the `sdk` option takes for Gemini: the module (`import * as genai from
+ * '@google/generative-ai'`), not the class alone: keycard uses the SDK's error classes too.
+ */
+export type GeminiSdkSource = typeof import('@google/generative-ai');
+
 /** The Gemini adapter. */
 export const gemini: ProviderAdapter<
   GoogleGenerativeAI,
   typeof import('@google/generative-ai'),
-  GeminiSdkOptions
+  GeminiSdkOptions,
+  GeminiSdkSource
 > = {
   id: 'gemini',
   packageName: '@google/generative-ai',
-  load: () => import('@google/generative-ai'),
+  load: () => importOptional<typeof import('@google/generative-ai')>('@google/generative-ai'),
+  fromUser: (given) =>
+    sdkFromUser(given, {
+      provider: 'gemini',
+      packageName: '@google/generative-ai',
+      exportName: 'GoogleGenerativeAI',
+      isExport: (value) => isClassWith(value, [], ['getGenerativeModel']),
+      alsoNeeds: ['GoogleGenerativeAIError', 'GoogleGenerativeAIAbortError'],
+    }),
 
   create(module, context) {
     deadlineOf(context.timeout); // a bad timeout fails at creation, not at the first call

@@ -4,9 +4,11 @@
  * @module
  */
 import type { ClientOptions, OpenAI } from 'openai';
+import { importOptional } from '../import-optional.js';
 import { nulledEnvHeaders } from './env-headers.js';
 import type { ProviderId } from './ids.js';
 import { asObject, count, safeParse } from './json.js';
+import { isClassWith, sdkFromUser } from './load.js';
 import type {
   AdapterContext,
   FailureClass,
@@ -162,9 +164,12 @@ function failureFromSdkError(error: unknown): ProviderFailure | undefined {
 }
 
 /** Builds the adapter for one OpenAI-SDK provider. */
+/** What the `sdk` option takes for OpenAI and xAI: the SDK's `OpenAI` class, or its module. */
+export type OpenAISdkSource = typeof OpenAI | typeof import('openai');
+
 export function openAICompatible(
   spec: OpenAICompatibleSpec,
-): ProviderAdapter<OpenAI, typeof import('openai'), OpenAISdkOptions> {
+): ProviderAdapter<OpenAI, typeof import('openai'), OpenAISdkOptions, OpenAISdkSource> {
   const classify = (failure: ProviderFailure): FailureClass => {
     const special = spec.classify?.(failure, spec.hints);
     if (special !== undefined) return special;
@@ -184,7 +189,15 @@ export function openAICompatible(
   return {
     id: spec.id,
     packageName: 'openai',
-    load: () => import('openai'),
+    load: () => importOptional<typeof import('openai')>('openai'),
+    fromUser: (given) =>
+      sdkFromUser(given, {
+        provider: spec.id,
+        packageName: 'openai',
+        exportName: 'OpenAI',
+        isExport: (value) => isClassWith(value, ['OpenAIError'], ['makeRequest']),
+        fromExport: (OpenAIClass) => ({ OpenAI: OpenAIClass }) as typeof import('openai'),
+      }),
 
     create(module, context: AdapterContext<OpenAISdkOptions>) {
       const OpenAIClass = module.OpenAI;

@@ -25,11 +25,24 @@ export type SupportedProvider = keyof typeof adapters;
 
 /** The SDK instance type for a provider, e.g. `OpenAI` for `'openai'`. */
 export type SdkFor<P extends SupportedProvider> =
-  (typeof adapters)[P] extends ProviderAdapter<infer Sdk, infer _Module, infer _Options> ? Sdk : never;
+  (typeof adapters)[P] extends ProviderAdapter<infer Sdk, infer _Module, infer _Options, infer _Source>
+    ? Sdk
+    : never;
 
 /** What `sdkOptions` may pass to a provider's SDK constructor. */
 export type SdkOptionsFor<P extends SupportedProvider> =
-  (typeof adapters)[P] extends ProviderAdapter<infer _Sdk, infer _Module, infer Options> ? Options : never;
+  (typeof adapters)[P] extends ProviderAdapter<infer _Sdk, infer _Module, infer Options, infer _Source>
+    ? Options
+    : never;
+
+/**
+ * What `createClient`'s `sdk` option takes for a provider: the SDK as the user imported it (the
+ * module, or for most providers its client class, e.g. `OpenAI` for `'openai'`).
+ */
+export type SdkSourceFor<P extends SupportedProvider> =
+  (typeof adapters)[P] extends ProviderAdapter<infer _Sdk, infer _Module, infer _Options, infer Source>
+    ? Source
+    : never;
 
 /** Whether `value` names a provider `createClient` can build. */
 export function isSupportedProvider(value: unknown): value is SupportedProvider {

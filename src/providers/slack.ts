@@ -48,7 +48,9 @@
 import { inspect } from 'node:util';
 import type { Logger, LogLevel, WebClient, WebClientOptions } from '@slack/web-api';
 import { KeycardError } from '../errors.js';
+import { importOptional } from '../import-optional.js';
 import { asObject } from './json.js';
+import { isClassWith, sdkFromUser } from './load.js';
 import type {
   FailureClass,
   KeyIdentity,
@@ -284,11 +286,33 @@ function operationOf(request: OutgoingRequest): string {
   }
 }
 
+/** What the `sdk` option takes for Slack: the SDK's `WebClient` class, or its module. */
+export type SlackSdkSource = typeof WebClient | typeof import('@slack/web-api');
+
 /** The Slack adapter. */
-export const slack: ProviderAdapter<WebClient, typeof import('@slack/web-api'), SlackSdkOptions> = {
+export const slack: ProviderAdapter<
+  WebClient,
+  typeof import('@slack/web-api'),
+  SlackSdkOptions,
+  SlackSdkSource
+> = {
   id: 'slack',
   packageName: '@slack/web-api',
-  load: () => import('@slack/web-api'),
+  load: () => importOptional<typeof import('@slack/web-api')>('@slack/web-api'),
+  fromUser: (given) =>
+    sdkFromUser(given, {
+      provider: 'slack',
+      packageName: '@slack/web-api',
+      exportName: 'WebClient',
+      isExport: (value) => isClassWith(value, [], ['apiCall', 'paginate', 'filesUploadV2']),
+      alsoNeeds: ['LogLevel'],
+      // `create` uses `LogLevel.INFO` only: the enum's value, for a class given alone.
+      fromExport: (WebClientClass) =>
+        ({
+          WebClient: WebClientClass,
+          LogLevel: { INFO: 'info' },
+        }) as unknown as typeof import('@slack/web-api'),
+    }),
 
   create(module, context) {
     const { logLevel, headers, retryConfig, rejectRateLimitedCalls, ...user } = context.sdkOptions;

@@ -38,10 +38,12 @@
  */
 import type { Telegram } from 'telegraf';
 import { KeycardError } from '../errors.js';
+import { importOptional } from '../import-optional.js';
 import { redactDebugOutputOf } from '../redact/debug-output.js';
 import { registerSecret } from '../redact/registry.js';
 import type { Secret } from '../secret.js';
 import { asObject } from './json.js';
+import { isClassWith, sdkFromUser } from './load.js';
 import { withTelegrafTimers } from './telegram-timers.js';
 import type { FailureClass, KeyIdentity, ProviderAdapter, ProviderFailure } from './types.js';
 
@@ -159,13 +161,37 @@ function failureFromError(error: unknown): ProviderFailure | undefined {
   return { status, message: typeof description === 'string' ? description : undefined };
 }
 
+/** What the `sdk` option takes for Telegram: telegraf's `Telegram` class, or the telegraf module. */
+export type TelegramSdkSource = typeof Telegram | typeof import('telegraf');
+
 /** The Telegram adapter. */
-export const telegram: ProviderAdapter<Telegram, typeof import('telegraf'), TelegramSdkOptions> = {
+export const telegram: ProviderAdapter<
+  Telegram,
+  typeof import('telegraf'),
+  TelegramSdkOptions,
+  TelegramSdkSource
+> = {
   id: 'telegram',
   packageName: 'telegraf',
   load: async () => {
-    const module = await import('telegraf');
+    const module = await importOptional<typeof import('telegraf')>('telegraf');
     // telegraf logs through `debug` (`DEBUG=telegraf:*`): its lines are redacted from now on.
+    redactDebugOutputOf('telegraf');
+    return module;
+  },
+  fromUser: (given) => {
+    const module = sdkFromUser(given, {
+      provider: 'telegram',
+      packageName: 'telegraf',
+      exportName: 'Telegram',
+      isExport: (value) =>
+        isClassWith(value, [], ['callApi', 'getMe']) && !isClassWith(value, [], ['launch']),
+      fromExport: (TelegramClass) => ({ Telegram: TelegramClass }) as typeof import('telegraf'),
+      explainWrong: (value) =>
+        isClassWith(value, [], ['launch', 'handleUpdate'])
+          ? "the Telegraf class (the bot); keycard's client is a Telegram (import { Telegram } from 'telegraf')"
+          : undefined,
+    });
     redactDebugOutputOf('telegraf');
     return module;
   },

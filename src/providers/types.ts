@@ -165,13 +165,25 @@ export interface HttpHooks {
  * @typeParam Sdk - the SDK client class instance `createClient` returns as `.sdk`.
  * @typeParam SdkModule - what `load()` resolves to.
  * @typeParam SdkOptions - what `createClient`'s `sdkOptions` may pass to the SDK constructor.
+ * @typeParam SdkSource - what `createClient`'s `sdk` option takes (the module, the class).
  */
-export interface ProviderAdapter<Sdk extends object = object, SdkModule = unknown, SdkOptions = never> {
+export interface ProviderAdapter<
+  Sdk extends object = object,
+  SdkModule = unknown,
+  SdkOptions = never,
+  SdkSource = SdkModule,
+> {
   readonly id: ProviderId;
   /** The npm package of the official SDK, for the install hint. */
   readonly packageName: string;
   /** Imports the SDK. Called once, on the first `createClient` for this provider. */
   load(): Promise<SdkModule>;
+  /**
+   * Takes the SDK as the user imported it (`createClient`'s `sdk` option: the module, or its
+   * client class) instead of `load()`, and returns what `load()` would. Throws a `KeycardError`
+   * when `given` is not this SDK. Types say what is accepted; the check is at run time.
+   */
+  fromUser(given: SdkSource): SdkModule;
   /** Builds the SDK instance; the key must not be stored on it where the SDK allows. */
   create(module: SdkModule, context: AdapterContext<SdkOptions>): Sdk;
   /** Metering through keycard's `fetch`, for SDKs that accept one. */

@@ -5,6 +5,8 @@
  * without the package, keycard does not load it at all.
  * @module
  */
+
+import { importOptional } from '../import-optional.js';
 import type { UsageEvent } from '../ledger/types.js';
 import { ATTR, GEN_AI_PROVIDER, genAiOperation, METRIC, TOKEN_BUCKETS } from './names.js';
 
@@ -17,7 +19,7 @@ let loading: Promise<OtelApi | undefined> | undefined;
 
 /** The OpenTelemetry API if installed, loaded once. */
 function loadApi(): Promise<OtelApi | undefined> {
-  loading ??= import('@opentelemetry/api').then(
+  loading ??= importOptional<OtelApi>('@opentelemetry/api').then(
     (api) => api,
     () => undefined,
   );
