@@ -7,6 +7,7 @@
  * once and record nothing: a ledger outage never fails an API call.
  * @module
  */
+import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { KeycardError } from '../errors.js';
 import { keycardHome } from '../home.js';
@@ -47,11 +48,13 @@ async function openDefault(home: string): Promise<Ledger> {
     if (KeycardError.is(error)) return error;
     throw error;
   });
+  const file = join(home, 'ledger.jsonl');
   if (!KeycardError.is(driver)) {
     const { SqliteLedger } = await import('./sqlite.js');
-    return new SqliteLedger(driver, join(home, 'ledger.db'));
+    const ledger = new SqliteLedger(driver, join(home, 'ledger.db'));
+    warnSplit(file);
+    return ledger;
   }
-  const file = join(home, 'ledger.jsonl');
   const { openJsonlLedger } = await import('./jsonl.js');
   const ledger = await openJsonlLedger(file).catch((error: unknown) => {
     const why = (error instanceof Error ? error.message : String(error)).replace(/^keycard: /, '');
@@ -59,6 +62,30 @@ async function openDefault(home: string): Promise<Ledger> {
   });
   fallbacks.set(ledger, driver);
   return ledger;
+}
+
+/** The code of the warning that usage is split between ledger.db and ledger.jsonl. */
+export const LEDGER_SPLIT = 'KEYCARD_LEDGER_SPLIT';
+let warnedSplit = false;
+
+/**
+ * SQLite serves this process, and a `ledger.jsonl` beside it holds the usage of processes where
+ * no SQLite driver loaded (say, a workflow platform that installs without scripts): once per
+ * process, say where it is and how to read it. Nothing is moved: those processes may still be
+ * writing to it.
+ */
+function warnSplit(file: string): void {
+  if (warnedSplit) return;
+  try {
+    if (statSync(file).size === 0) return;
+  } catch {
+    return;
+  }
+  warnedSplit = true;
+  process.emitWarning(
+    `keycard: ${file} holds usage recorded where no SQLite driver loaded; this process records to ledger.db beside it. Read that file with \`keycard usage --ledger jsonl:${file}\`.`,
+    { code: LEDGER_SPLIT },
+  );
 }
 
 /**
