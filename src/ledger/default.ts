@@ -93,21 +93,21 @@ function warnSplit(file: string): void {
  * (…). For the SQLite ledger: <fixes>."
  */
 function fallbackWarning(ledger: Ledger, error: KeycardError): string {
-  const text = error.message.replace(/^keycard: the SQLite ledger cannot open: /, '');
+  const text = error.message.replace(/^keycard: (?:the SQLite ledger cannot open: )?/, '');
   const [why = text, fixes = ''] = text.split('. Fix: ');
   const sqliteFixes = fixes
     .replace(/\.$/, '')
     .split(', or ')
-    .filter((fix) => !fix.includes('PostgreSQL') && !fix.includes('ledger: false'))
+    .filter((fix) => fix !== '' && !fix.includes('PostgreSQL') && !fix.includes('ledger: false'))
     .join(', or ');
   const file = (ledger as { path?: string }).path;
-  return `keycard: ${why}. Usage is recorded to ${file} instead (append-only; \`keycard usage\` reads it). For the SQLite ledger: ${sqliteFixes}.`;
+  return `keycard: ${why.replace(/\.$/, '')}. Usage is recorded to ${file} instead (append-only; \`keycard usage\` reads it).${sqliteFixes === '' ? '' : ` For the SQLite ledger: ${sqliteFixes}.`}`;
 }
 
 /**
  * @internal The default ledger for a client. When it is the JSON-lines fallback: a warning, once
- * per process, naming why SQLite cannot serve and the fix. When it cannot open: with budgets, a `KeycardError`
- * (a budget needs a ledger); without, `undefined` and a warning, once per process, through
+ * per process, naming why SQLite cannot serve and the fix. When it cannot open: with budgets, a
+ * `KeycardError` (a budget needs a ledger); without, `undefined` and a warning, once per process, through
  * `warn` (the client's logger) or else `process.emitWarning` (code `KEYCARD_LEDGER_UNAVAILABLE`).
  * Each new client tries again: the disk may have been freed.
  */

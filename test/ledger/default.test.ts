@@ -104,6 +104,38 @@ describe.skipIf(hasNodeSqlite)(
       expect(JSON.parse(stdout)).toEqual({});
     });
 
+    it('KEYCARD_SQLITE_DRIVER names a driver that does not load: recorded to ledger.jsonl, the warning says so', async () => {
+      const folder = await home();
+      const { code, stdout, stderr } = await runChild(process.execPath, [CLIENT], {
+        env: { ...env(folder), KEYCARD_SQLITE_DRIVER: 'node:sqlite' },
+      });
+      expect(code).toBe(0);
+      expect(expectCallsWorked(stdout).ledger).toEqual({ path: join(folder, 'ledger.jsonl'), requests: 2 });
+      const lines = warnings(stderr);
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toContain(
+        'the SQLite driver node:sqlite (chosen by the driver option or KEYCARD_SQLITE_DRIVER) does not work',
+      );
+      expect(lines[0]).toContain(
+        'For the SQLite ledger: use Node 22.13 or later, or unset KEYCARD_SQLITE_DRIVER',
+      );
+      expect(lines[0]).not.toContain('keycard: keycard:');
+    });
+
+    it('KEYCARD_SQLITE_DRIVER is not a driver: recorded to ledger.jsonl, one clean warning', async () => {
+      const folder = await home();
+      const { code, stdout, stderr } = await runChild(process.execPath, [CLIENT], {
+        env: { ...env(folder), KEYCARD_SQLITE_DRIVER: 'foo' },
+      });
+      expect(code).toBe(0);
+      expect(expectCallsWorked(stdout).ledger).toEqual({ path: join(folder, 'ledger.jsonl'), requests: 2 });
+      const lines = warnings(stderr);
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toContain('Warning: keycard: KEYCARD_SQLITE_DRIVER="foo" is not a SQLite driver');
+      expect(lines[0]).not.toContain('For the SQLite ledger: .');
+      expect(lines[0]?.endsWith('(append-only; `keycard usage` reads it).')).toBe(true);
+    });
+
     it('neither SQLite nor the file: calls succeed, one warning gives both reasons', async () => {
       const folder = await home();
       await mkdir(join(folder, 'ledger.jsonl'));
