@@ -72,6 +72,12 @@ describe('jsonl ledger', () => {
     ]);
   });
 
+  it('writes the buffer when the process exits without close()', async () => {
+    const item = await fresh();
+    await run(process.execPath, [writer, item.url, 'exit', '333', '9']);
+    expect((await item.ledger.totals())[0]?.requests).toBe(333);
+  });
+
   it('is readable after a writer is killed with SIGKILL mid-append, and takes new events', async () => {
     const item = await fresh();
     const child = spawn(process.execPath, [writer, item.url, 'forever', '0', '7']);
