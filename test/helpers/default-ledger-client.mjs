@@ -1,8 +1,9 @@
 // Usage: KEYCARD_TEST_KEY=… KEYCARD_HOME=… node [--import …] default-ledger-client.mjs [logger|budget]
 // Two OpenAI clients on the default ledger (no `ledger` option), each making a real SDK call
 // against the built simulator; prints, as JSON, the replies, the driver of the default ledger
-// (or its error) and, with `logger`, what the clients' logger received. With `budget`, one
-// client with a budget, and the error createClient threw.
+// (for the JSON-lines fallback, its path; or its error) and, with `logger`, what the clients'
+// logger received. With `budget`, one client with a budget, and the error createClient threw,
+// if any.
 const { createClient, defaultLedger, keys } = await import('../../dist/index.js');
 const { startSimulator } = await import('../../dist/testing/index.js');
 
@@ -15,7 +16,10 @@ if (mode === 'budget') {
     baseURL: simulator.baseURL('openai'),
     budget: { usd: 1, period: 'day' },
   }).then(
-    () => undefined,
+    async (client) => {
+      await client.close();
+      return undefined;
+    },
     (error) => {
       const causes = [];
       for (let cause = error.cause; cause instanceof Error; cause = cause.cause) causes.push(cause.message);
@@ -47,7 +51,10 @@ try {
   await simulator.close();
 }
 const ledger = await defaultLedger().then(
-  async (opened) => ({ driver: opened.driver, requests: (await opened.totals())[0]?.requests ?? 0 }),
+  async (opened) => ({
+    ...(opened.driver === undefined ? { path: opened.path } : { driver: opened.driver }),
+    requests: (await opened.totals())[0]?.requests ?? 0,
+  }),
   (error) => ({ error: error.message }),
 );
 process.stdout.write(JSON.stringify({ replies, ledger, warnings }));

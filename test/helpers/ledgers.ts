@@ -1,6 +1,6 @@
 /**
- * Ledgers of every backend for tests: memory, a real SQLite file in a temporary directory, and
- * real PostgreSQL at 127.0.0.1:5432 (database `test`) in a schema of its own, dropped afterwards.
+ * Ledgers of every backend for tests: memory, a real SQLite file in a temporary directory, a
+ * real JSON-lines file in one, and real PostgreSQL at 127.0.0.1:5432 (database `test`) in a schema of its own, dropped afterwards.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtemp } from 'node:fs/promises';
@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import type { BaseLedger } from '../../src/ledger/base.js';
+import { openJsonlLedger } from '../../src/ledger/jsonl.js';
 import { MemoryLedger } from '../../src/ledger/memory.js';
 import { openPostgresLedger } from '../../src/ledger/postgres.js';
 import { openSqliteLedger } from '../../src/ledger/sqlite.js';
@@ -15,13 +16,13 @@ import type { UsageEvent } from '../../src/ledger/types.js';
 
 export const POSTGRES_URL = process.env['KEYCARD_TEST_POSTGRES'] ?? 'postgres://postgres@127.0.0.1:5432/test';
 
-export type Backend = 'memory' | 'sqlite' | 'postgres';
+export type Backend = 'memory' | 'sqlite' | 'jsonl' | 'postgres';
 
 export interface TestLedger {
   ledger: BaseLedger;
   /** A second handle on the same store, as another process would have. */
   reopen(): Promise<BaseLedger>;
-  /** `sqlite:PATH` or `postgres://…?schema=…`, for child processes. */
+  /** `sqlite:PATH`, `jsonl:PATH` or `postgres://…?schema=…`, for child processes. */
   url: string;
   cleanup(): Promise<void>;
 }
@@ -35,17 +36,19 @@ export async function testLedger(
     const ledger = new MemoryLedger(options);
     return { ledger, reopen: async () => ledger, url: 'memory:', cleanup: () => ledger.close() };
   }
-  if (backend === 'sqlite') {
-    const path = join(await mkdtemp(join(tmpdir(), 'keycard-ledger-')), 'ledger.db');
-    const opened: BaseLedger[] = [await openSqliteLedger(path, options)];
+  if (backend === 'sqlite' || backend === 'jsonl') {
+    const folder = await mkdtemp(join(tmpdir(), 'keycard-ledger-'));
+    const path = join(folder, backend === 'sqlite' ? 'ledger.db' : 'ledger.jsonl');
+    const open = backend === 'sqlite' ? openSqliteLedger : openJsonlLedger;
+    const opened: BaseLedger[] = [await open(path, options)];
     return {
       ledger: opened[0] as BaseLedger,
       reopen: async () => {
-        const again = await openSqliteLedger(path, options);
+        const again = await open(path, options);
         opened.push(again);
         return again;
       },
-      url: `sqlite:${path}`,
+      url: `${backend}:${path}`,
       cleanup: async () => {
         for (const ledger of opened) await ledger.close();
       },

@@ -185,7 +185,7 @@ describe('scopes and ledger budgets', () => {
 });
 
 describe('a quota shared by processes', () => {
-  it.each(['sqlite', 'postgres'] as const)(
+  it.each(['sqlite', 'jsonl', 'postgres'] as const)(
     'holds exactly across three processes on one %s ledger, and alerts once',
     async (backend) => {
       const item = await testLedger(backend);

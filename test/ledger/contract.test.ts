@@ -17,7 +17,7 @@ async function fresh(backend: Backend): Promise<BaseLedger> {
   return item.ledger;
 }
 
-describe.each(['memory', 'sqlite', 'postgres'] as const)('%s ledger', (backend) => {
+describe.each(['memory', 'sqlite', 'jsonl', 'postgres'] as const)('%s ledger', (backend) => {
   it('sums everything into one row by default', async () => {
     const ledger = await fresh(backend);
     ledger.record(event());

@@ -5,7 +5,7 @@
  * simulator succeed, one warning names the cause and the fix, and a client with a budget fails
  * at createClient saying why.
  */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -20,7 +20,7 @@ const WARNING = '[KEYCARD_LEDGER_UNAVAILABLE]';
 
 interface ClientOutput {
   replies: string[];
-  ledger: { driver: string; requests: number } | { error: string };
+  ledger: { driver?: string; path?: string; requests: number } | { error: string };
   warnings: string[];
 }
 
@@ -60,23 +60,26 @@ const hasNodeSqlite = process.getBuiltinModule?.('node:sqlite') !== undefined;
 describe.skipIf(hasNodeSqlite)(
   'no SQLite driver: better-sqlite3 without its native binding, no node:sqlite',
   () => {
-    it('calls succeed, and one warning names the cause and the fix', async () => {
+    it('calls succeed and are recorded to ledger.jsonl; one warning names the cause and the fix', async () => {
+      const folder = await home();
       const { code, stdout, stderr } = await runChild(process.execPath, ['--import', UNBUILT, CLIENT], {
-        env: env(await home()),
+        env: env(folder),
       });
       expect(stderr, stdout).not.toContain('Error:');
       expect(code).toBe(0);
       const output = expectCallsWorked(stdout);
-      expect('error' in output.ledger).toBe(true);
+      expect(output.ledger).toEqual({ path: join(folder, 'ledger.jsonl'), requests: 2 });
       const lines = warnings(stderr);
       expect(lines).toHaveLength(1);
       const [warning] = lines;
-      expect(warning).toContain('API calls still work');
       expect(warning).toContain("better-sqlite3's native binding was not built");
       expect(warning).toContain('--ignore-scripts');
       expect(warning).toContain('node:sqlite is not in Node');
+      expect(warning).toContain(`Usage is recorded to ${join(folder, 'ledger.jsonl')} instead`);
       expect(warning).toContain('npm rebuild better-sqlite3');
-      expect(warning).toContain('ledger: false');
+      expect(warning).toContain('Node 22.13');
+      expect(warning).not.toContain('ledger: false');
+      expect((await stat(join(folder, 'ledger.jsonl'))).mode & 0o777).toBe(0o600);
     });
 
     it("warns through the client's logger when there is one, and not on stderr", async () => {
@@ -89,20 +92,66 @@ describe.skipIf(hasNodeSqlite)(
       const output = expectCallsWorked(stdout);
       expect(output.warnings).toHaveLength(1);
       expect(output.warnings[0]).toContain("better-sqlite3's native binding was not built");
+      expect(output.warnings[0]).toContain('ledger.jsonl');
       expect(warnings(stderr)).toEqual([]);
     });
 
-    it('a client with a budget fails at createClient: budgets need a ledger, and why there is none', async () => {
+    it('a client with a budget works: the budget is kept in ledger.jsonl', async () => {
       const { code, stdout } = await runChild(process.execPath, ['--import', UNBUILT, CLIENT, 'budget'], {
         env: env(await home()),
       });
       expect(code).toBe(0);
-      const { error } = JSON.parse(stdout) as { error: { name: string; message: string; causes: string[] } };
-      expect(error.name).toBe('KeycardError');
-      expect(error.message).toContain('budgets need a ledger');
-      expect(error.message).toContain("better-sqlite3's native binding was not built");
-      expect(error.message).not.toContain('ledger: false');
-      expect(error.causes.join('\n')).toContain('Could not locate the bindings file');
+      expect(JSON.parse(stdout)).toEqual({});
+    });
+
+    it('KEYCARD_SQLITE_DRIVER names a driver that does not load: recorded to ledger.jsonl, the warning says so', async () => {
+      const folder = await home();
+      const { code, stdout, stderr } = await runChild(process.execPath, [CLIENT], {
+        env: { ...env(folder), KEYCARD_SQLITE_DRIVER: 'node:sqlite' },
+      });
+      expect(code).toBe(0);
+      expect(expectCallsWorked(stdout).ledger).toEqual({ path: join(folder, 'ledger.jsonl'), requests: 2 });
+      const lines = warnings(stderr);
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toContain(
+        'the SQLite driver node:sqlite (chosen by the driver option or KEYCARD_SQLITE_DRIVER) does not work',
+      );
+      expect(lines[0]).toContain(
+        'For the SQLite ledger: use Node 22.13 or later, or unset KEYCARD_SQLITE_DRIVER',
+      );
+      expect(lines[0]).not.toContain('keycard: keycard:');
+    });
+
+    it('KEYCARD_SQLITE_DRIVER is not a driver: recorded to ledger.jsonl, one clean warning', async () => {
+      const folder = await home();
+      const { code, stdout, stderr } = await runChild(process.execPath, [CLIENT], {
+        env: { ...env(folder), KEYCARD_SQLITE_DRIVER: 'foo' },
+      });
+      expect(code).toBe(0);
+      expect(expectCallsWorked(stdout).ledger).toEqual({ path: join(folder, 'ledger.jsonl'), requests: 2 });
+      const lines = warnings(stderr);
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toContain('Warning: keycard: KEYCARD_SQLITE_DRIVER="foo" is not a SQLite driver');
+      expect(lines[0]).not.toContain('For the SQLite ledger: .');
+      expect(lines[0]?.endsWith('(append-only; `keycard usage` reads it).')).toBe(true);
+    });
+
+    it('neither SQLite nor the file: calls succeed, one warning gives both reasons', async () => {
+      const folder = await home();
+      await mkdir(join(folder, 'ledger.jsonl'));
+      const { code, stdout, stderr } = await runChild(process.execPath, ['--import', UNBUILT, CLIENT], {
+        env: env(folder),
+      });
+      expect(code).toBe(0);
+      const output = expectCallsWorked(stdout);
+      expect('error' in output.ledger).toBe(true);
+      const lines = warnings(stderr);
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toContain('usage is not recorded in this process');
+      expect(lines[0]).toContain('npm rebuild better-sqlite3');
+      expect(lines[0]).toContain(
+        `the usage file ${join(folder, 'ledger.jsonl')} cannot be opened: it is a folder`,
+      );
     });
   },
 );

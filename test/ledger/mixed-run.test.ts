@@ -20,7 +20,7 @@ afterEach(async () => {
   for (const item of open.splice(0)) await item.cleanup();
 });
 
-describe.each(['sqlite', 'postgres'] as const)('a mixed run recorded in %s', (backend) => {
+describe.each(['sqlite', 'jsonl', 'postgres'] as const)('a mixed run recorded in %s', (backend) => {
   it('totals equal the simulator tally, per provider', async () => {
     const item = await testLedger(backend);
     open.push(item);

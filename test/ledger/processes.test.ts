@@ -17,7 +17,7 @@ afterEach(async () => {
   for (const item of open.splice(0)) await item.cleanup();
 });
 
-describe.each(['sqlite', 'postgres'] as const)('%s ledger shared by processes', (backend) => {
+describe.each(['sqlite', 'jsonl', 'postgres'] as const)('%s ledger shared by processes', (backend) => {
   it('gets every event of four processes writing at once, with exact totals', async () => {
     const item = await testLedger(backend);
     open.push(item);
