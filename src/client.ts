@@ -51,8 +51,9 @@ export interface ClientOptions<P extends SupportedProvider = SupportedProvider> 
    * with `openLedger()` and closes with `close()` (`'memory:'`, `'sqlite:./usage.db'`,
    * `'postgres://…'`), or `false` to record nothing. Share one `openLedger()` ledger between
    * clients rather than giving each the same URL.
-   * @default the process-wide `defaultLedger()`: SQLite at `$KEYCARD_HOME/ledger.db`; when it
-   * cannot open, none, with one warning per process (`KEYCARD_LEDGER_UNAVAILABLE`)
+   * @default the process-wide `defaultLedger()`: SQLite at `$KEYCARD_HOME/ledger.db`; when no
+   * SQLite driver loads, the append-only `$KEYCARD_HOME/ledger.jsonl`; when neither can open,
+   * none. Either fallback warns once per process (`KEYCARD_LEDGER_UNAVAILABLE`)
    */
   ledger?: Ledger | string | false | undefined;
   /**

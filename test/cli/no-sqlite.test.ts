@@ -1,8 +1,8 @@
 /**
  * The command where no SQLite driver works (better-sqlite3 installed without its native binding,
- * on a Node without node:sqlite). `keycard demo` says the ledger is unavailable and why, keeps
- * the budget step with a ledger in memory, skips the usage table, and ends (it used to hang, its
- * simulators still listening). `keycard usage` reads the default ledger's fallback, ledger.jsonl
+ * on a Node without node:sqlite). `keycard demo` says SQLite is unavailable and why, records to
+ * the append-only ledger.jsonl as the default ledger does, shows its usage table, and ends (it
+ * used to hang, its simulators still listening). `keycard usage` reads the default ledger's fallback, ledger.jsonl
  * (test/ledger/jsonl-default.test.ts records calls there and reads them back).
  */
 
@@ -27,13 +27,14 @@ it.skipIf(hasNodeSqlite)(
     });
     expect(stderr).toBe('');
     expect(code).toBe(0);
-    expect(stdout).toContain('The ledger is unavailable here.');
+    expect(stdout).toContain('SQLite is unavailable here.');
+    expect(stdout).toContain('ledger.jsonl');
     expect(stdout).toContain("better-sqlite3's native binding was not built");
     expect(stdout).toContain('npm rebuild better-sqlite3');
     expect(stdout).toContain('OpenAI summarised:');
     expect(stdout).toContain('BudgetExceededError');
-    expect(stdout).toContain('6. The ledger: skipped');
-    expect(stdout).not.toContain('│ openai');
+    expect(stdout).toContain('6. The ledger: what each key used and cost (ledger.jsonl');
+    expect(stdout).toContain('│ openai');
     expect(stdout).toContain('Done in');
     expect(stdout).not.toMatch(CLEAR_KEY);
   },

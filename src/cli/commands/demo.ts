@@ -52,19 +52,26 @@ function collectingLogger(lines: string[]): LoggerLike {
 }
 
 /**
- * The demo's ledger: SQLite in KEYCARD_HOME or, when SQLite cannot open here (no driver works,
- * a read-only disk), one in memory, and why.
+ * The demo's ledger, as the default ledger chooses: SQLite in KEYCARD_HOME; when no SQLite driver
+ * works here, the append-only file beside it; when neither can open (a read-only disk), one in
+ * memory, and why.
  */
-async function openDemoLedger(home: string): Promise<{ ledger: BaseLedger; unavailable?: string }> {
+async function openDemoLedger(
+  home: string,
+): Promise<{ ledger: BaseLedger; unavailable?: string; fallback?: string }> {
+  const why = (error: KeycardError) => {
+    const reason = error.message.replace(/^keycard: /, '');
+    return reason.charAt(0).toUpperCase() + reason.slice(1);
+  };
   try {
     return { ledger: await openLedger(`sqlite:${join(home, 'ledger.db')}`) };
   } catch (error) {
     if (!KeycardError.is(error)) throw error;
-    const reason = error.message.replace(/^keycard: /, '');
-    return {
-      ledger: await openLedger('memory:'),
-      unavailable: reason.charAt(0).toUpperCase() + reason.slice(1),
-    };
+    try {
+      return { ledger: await openLedger(`jsonl:${join(home, 'ledger.jsonl')}`), fallback: why(error) };
+    } catch {
+      return { ledger: await openLedger('memory:'), unavailable: why(error) };
+    }
   }
 }
 
@@ -123,6 +130,9 @@ export function registerDemo(program: Command): void {
         if (opened.unavailable !== undefined) {
           out(`${colors.yellow('The ledger is unavailable here.')} ${opened.unavailable}`);
           out('The demo keeps usage in memory for its budget, and skips the usage table.');
+        } else if (opened.fallback !== undefined) {
+          out(`${colors.yellow('SQLite is unavailable here.')} ${opened.fallback}`);
+          out('Usage goes to the append-only file ledger.jsonl instead, as the default ledger does.');
         }
         const missing = await missingSdks();
         const has = (provider: DemoProvider) => !missing.has(provider);
@@ -286,7 +296,9 @@ export function registerDemo(program: Command): void {
         if (opened.unavailable !== undefined) {
           step('6. The ledger: skipped, the SQLite ledger is unavailable (see above)');
         } else {
-          step('6. The ledger: what each key used and cost (SQLite, in KEYCARD_HOME)');
+          step(
+            `6. The ledger: what each key used and cost (${opened.fallback === undefined ? 'SQLite' : 'ledger.jsonl'}, in KEYCARD_HOME)`,
+          );
           const rows = await ledger.totals({ by: ['provider', 'fingerprint'] });
           out(
             table(

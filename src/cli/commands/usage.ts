@@ -155,7 +155,10 @@ export function registerUsage(program: Command): void {
     .option('--by <dimension>', 'group by key, provider, model, workflow, day, hour or operation', 'key')
     .option('--since <when>', 'from this date, time or age (2026-11-01, 7d, 12h)')
     .option('--until <when>', 'before this date, time or age')
-    .option('--ledger <url>', 'the ledger: sqlite:PATH, postgres://…; default: $KEYCARD_HOME/ledger.db')
+    .option(
+      '--ledger <url>',
+      'the ledger: sqlite:PATH, jsonl:PATH, postgres://…; default: $KEYCARD_HOME/ledger.db',
+    )
     .option(
       '--ledger-env <name>',
       'read the ledger URL from this environment variable (keeps a password out of ps)',
