@@ -50,6 +50,7 @@ export {
 } from './ledger/budget.js';
 export { type CallbackLedgerOptions, callbackLedger } from './ledger/callback.js';
 export { defaultLedger } from './ledger/default.js';
+export type { JsonlLedgerOptions } from './ledger/jsonl.js';
 export { MemoryLedger, memoryLedger } from './ledger/memory.js';
 export { type OpenLedgerOptions, openLedger } from './ledger/open.js';
 export type { PostgresLedgerOptions } from './ledger/postgres.js';

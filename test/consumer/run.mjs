@@ -196,6 +196,7 @@ try {
   checkManifest();
   const withOnlyOpenAI = new Set(['openai']);
   checkDemo(withOnlyOpenAI);
+  checkRecorded();
   checkCheck();
   const examples = copyExamples();
   checkExamples(examples, withOnlyOpenAI);
@@ -233,6 +234,43 @@ try {
       else check(skipped, `shows the ${label} step as skipped with \`npm i ${name}\``, demo);
     }
     check(!CLEAR_KEY.test(demo.stdout + demo.stderr), 'prints no key', demo);
+  }
+
+  /**
+   * A call with the default ledger is recorded and `keycard usage` shows it, whichever ledger the
+   * install allows (SQLite; without install scripts on Node 20, the ledger.jsonl file).
+   */
+  function checkRecorded() {
+    step('a call with the default ledger is recorded, and keycard usage shows it');
+    const script = join(project, 'record-one-call.mjs');
+    writeFileSync(
+      script,
+      [
+        "import { createClient, keys } from 'keycard';",
+        "import { fakeKey, startSimulator } from 'keycard/testing';",
+        "const key = fakeKey('openai');",
+        'const simulator = await startSimulator({ keys: [key] });',
+        "const client = await createClient('openai', keys.literal(key), { baseURL: simulator.baseURL('openai'), workflow: 'consumer-check' });",
+        "await client.sdk.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] });",
+        'await client.close();',
+        'await simulator.close();',
+        '',
+      ].join('\n'),
+    );
+    const recordEnv = { ...env, KEYCARD_HOME: join(work, 'record-home') };
+    const call = run(process.execPath, [script], { cwd: project, env: recordEnv, timeout: 60_000 });
+    if (!check(call.code === 0, 'the call succeeds', call)) return;
+    check(!CLEAR_KEY.test(call.stdout + call.stderr), 'prints no key', call);
+    const usage = run(bin('keycard'), ['usage', '--by', 'workflow', '--json'], {
+      cwd: project,
+      env: recordEnv,
+    });
+    let rows = [];
+    try {
+      rows = JSON.parse(usage.stdout);
+    } catch {}
+    const row = rows.find((item) => item.workflow === 'consumer-check');
+    check(usage.code === 0 && row?.requests === 1, 'keycard usage shows the one request', usage);
   }
 
   function checkCheck() {
@@ -367,10 +405,13 @@ function checkManifest() {
       else if (entry.name.endsWith('.map')) {
         maps += 1;
         const map = JSON.parse(readFileSync(path, 'utf8'));
-        for (const source of map.sources) {
-          if (!existsSync(resolve(dirname(path), source)))
+        map.sources.forEach((source, index) => {
+          // keycard's own sources ship in src/; a bundler's helper (tsup's shims) is embedded.
+          const embedded =
+            source.includes('node_modules/') && typeof map.sourcesContent?.[index] === 'string';
+          if (!embedded && !existsSync(resolve(dirname(path), source)))
             missing.push(`${path.slice(root.length)} → ${source}`);
-        }
+        });
       }
     }
   };
