@@ -20,7 +20,7 @@ export interface CallbackLedgerOptions {
 /**
  * A ledger that calls `onEvent` with each usage event (a copy) and keeps nothing: `totals()`,
  * `events()` and `keys()` are empty. `flush()` waits for the events being recorded and the promises `onEvent` returned.
- * @example createClient('openai', keys.literal(apiKey), { sdk: OpenAI, ledger: callbackLedger((event) => log(event)) })
+ * @example createClient('openai', keys.literal(apiKey), { sdk: OpenAI, ledger: callbackLedger((event) => console.log(event)) })
  */
 export function callbackLedger(
   onEvent: (event: UsageEvent) => void | Promise<void>,

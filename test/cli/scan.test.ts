@@ -154,7 +154,7 @@ describe('keycard scan', () => {
       env: { GIT_CEILING_DIRECTORIES: tmpdir() },
     });
     expect(code).toBe(2);
-    expect(stderr.trim()).toMatch(/^keycard: keycard scan: git failed: fatal: not a git repository/);
+    expect(stderr.trim()).toMatch(/^keycard scan: git failed: fatal: not a git repository/);
     expect(stderr.trim().split('\n')).toHaveLength(1);
     const missing = await keycard(['scan', '--git'], { cwd: repo, env: { PATH: '/nonexistent' } });
     expect(missing.code).toBe(2);

@@ -6,10 +6,11 @@
 import { writeFile } from 'node:fs/promises';
 import asciichart from 'asciichart';
 import type { Command } from 'commander';
+import { KeycardError } from '../../errors.js';
 import { defaultLedger } from '../../ledger/default.js';
 import { openLedger } from '../../ledger/open.js';
 import type { Ledger, TotalsDimension, TotalsRow } from '../../ledger/types.js';
-import { CliError, colors, describeError, hideUrlPasswords, json, out, table, usd } from '../output.js';
+import { CliError, colors, describeError, err, hideUrlPasswords, json, out, table, usd } from '../output.js';
 import { renderReport } from '../report.js';
 import { csvCell, plain } from '../sanitize.js';
 
@@ -124,17 +125,19 @@ async function openFor(options: UsageOptions): Promise<Ledger> {
     url = process.env[options.ledgerEnv]?.trim();
     if (url === undefined || url === '')
       throw new CliError(`keycard usage: --ledger-env names ${options.ledgerEnv}, which is not set.`, 2);
-  } else if (url !== undefined && /^postgres(ql)?:\/\/[^/@]*:[^/@]*@/.test(url)) {
-    process.emitWarning(
-      'keycard: the database password on the command line is visible to other users (ps). Use PGPASSWORD, or --ledger-env NAME with the URL in that variable.',
-      { code: 'KEYCARD_PASSWORD_IN_ARGV' },
-    );
   }
+  const passwordInArgv =
+    options.ledgerEnv === undefined && url !== undefined && /^postgres(ql)?:\/\/[^/@]*:[^/@]*@/.test(url);
   let ledger: Ledger | undefined;
   try {
     ledger = url === undefined ? await defaultLedger() : await openLedger(url);
     // PostgreSQL connects and migrates in the background: wait, so that a dead server is named here.
     await (ledger as { ready?: Promise<void> }).ready;
+    // Advice, in one line, once the ledger is open (a failure's one line says what went wrong).
+    if (passwordInArgv)
+      err(
+        'keycard usage: the database password on the command line is visible to other users (ps); use PGPASSWORD, or --ledger-env NAME with the URL in that variable.',
+      );
     return ledger;
   } catch (error) {
     await ledger?.close().catch(() => undefined);
@@ -144,7 +147,11 @@ async function openFor(options: UsageOptions): Promise<Ledger> {
         : url === undefined
           ? 'the default ledger'
           : `the ledger ${url}`;
-    throw new CliError(`keycard usage: cannot open ${hideUrlPasswords(where)}: ${describeError(error)}`);
+    const cause = describeError(error).replace(/^keycard: /, '');
+    // keycard's own ledger errors already name the ledger (without its password) and the cause.
+    if (KeycardError.is(error) && /\bledger\b/.test(cause))
+      throw new CliError(`keycard usage: ${hideUrlPasswords(cause)}`);
+    throw new CliError(`keycard usage: cannot open ${hideUrlPasswords(where)}: ${cause}`);
   }
 }
 
