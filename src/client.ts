@@ -303,8 +303,6 @@ async function buildClient<P extends SupportedProvider>(
   // zod loads here, not with `import 'keycard'`.
   const { checkClientOptions } = await import('./options.js');
   checkClientOptions(provider, options);
-  // `createClient(p, process.env.UNSET)`: two arguments, the second undefined, is a mistake.
-  // With options (`createClient(p, undefined, { … })`), undefined keeps meaning the defaults.
   const language = options.messages?.language;
   if (language !== undefined && !hasMessages(language)) {
     throw new KeycardError(
@@ -313,6 +311,8 @@ async function buildClient<P extends SupportedProvider>(
         .join(', ')}, or add it first with registerMessages().`,
     );
   }
+  // `createClient(p, process.env.UNSET)`: two arguments, the second undefined, is a mistake.
+  // With options (`createClient(p, undefined, { … })`), undefined keeps meaning the defaults.
   if (argumentCount === 2 && keySource === undefined) throw undefinedSource(provider);
   const sdkOptions = (options.sdkOptions ?? {}) as Record<string, unknown>;
   const adapter = adapters[provider] as unknown as AnyAdapter;
