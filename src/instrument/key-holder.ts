@@ -5,6 +5,7 @@
  * @module
  */
 import type { KeySource } from '../keys/types.js';
+import { untilAborted } from '../keys/vault/single-flight.js';
 import type { ProviderId } from '../providers/ids.js';
 import type { KeycardLogger } from '../redact/logger.js';
 import type { Secret } from '../secret.js';
@@ -114,22 +115,4 @@ export class KeyHolder {
     this.onKey?.(fresh);
     return true;
   }
-}
-
-/** `promise`, or a rejection with `signal`'s reason if it aborts first; `promise` goes on. */
-function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(signal.reason);
-    signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(
-      (value) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(value);
-      },
-      (error: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(error);
-      },
-    );
-  });
 }

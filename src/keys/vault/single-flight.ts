@@ -26,27 +26,13 @@ export class SingleFlight<T> {
     const flight = this.#flight ?? this.#start(start);
     flight.waiting += 1;
     if (signal === undefined) return flight.promise;
-    return new Promise<T>((resolve, reject) => {
-      const onAbort = () => {
-        flight.waiting -= 1;
-        if (flight.waiting === 0) {
-          // Nobody waits any more: stop the read, and let the next caller start afresh.
-          if (this.#flight === flight) this.#flight = undefined;
-          flight.controller.abort(signal.reason);
-        }
-        reject(signal.reason);
-      };
-      signal.addEventListener('abort', onAbort, { once: true });
-      flight.promise.then(
-        (value) => {
-          signal.removeEventListener('abort', onAbort);
-          resolve(value);
-        },
-        (error: unknown) => {
-          signal.removeEventListener('abort', onAbort);
-          reject(error);
-        },
-      );
+    return untilAborted(flight.promise, signal, () => {
+      flight.waiting -= 1;
+      if (flight.waiting === 0) {
+        // Nobody waits any more: stop the read, and let the next caller start afresh.
+        if (this.#flight === flight) this.#flight = undefined;
+        flight.controller.abort(signal.reason);
+      }
     });
   }
 
@@ -67,4 +53,28 @@ export class SingleFlight<T> {
     this.#flight = flight;
     return flight;
   }
+}
+
+/**
+ * `promise`, or a rejection with `signal`'s reason if it aborts first (after `onAbort`); `promise`
+ * itself goes on. The listener is removed once either settles.
+ */
+export function untilAborted<T>(promise: Promise<T>, signal: AbortSignal, onAbort?: () => void): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const aborted = () => {
+      onAbort?.();
+      reject(signal.reason);
+    };
+    signal.addEventListener('abort', aborted, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener('abort', aborted);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', aborted);
+        reject(error);
+      },
+    );
+  });
 }
