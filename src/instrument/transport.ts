@@ -51,10 +51,14 @@ export function checkTransport(
 ): void {
   if (url === undefined || allowPlainHttp) return;
   let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch {
-    return; // the SDK reports a URL it cannot use
+  if (url instanceof URL)
+    parsed = url; // the per-request path: no second parse
+  else {
+    try {
+      parsed = new URL(url);
+    } catch {
+      return; // the SDK reports a URL it cannot use
+    }
   }
   if (plainHttpToAnotherHost(parsed)) throw insecureTransportError(provider, parsed, context);
 }
