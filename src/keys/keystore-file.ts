@@ -319,9 +319,11 @@ export async function writeKeystore(path: string, data: KeystoreData): Promise<v
 }
 
 /** A lock older than this is taken over even when its process seems alive (its PID was reused). */
-const STALE_LOCK_MS = 10_000;
-/** How long to wait for the lock before giving up. */
-const LOCK_WAIT_MS = 15_000;
+const STALE_LOCK_MS = 5 * 60_000;
+/** A lock whose holder cannot be told (no PID written yet) is taken over after this. */
+const UNKNOWN_LOCK_MS = 10_000;
+/** How long to wait for the lock before giving up (scrypt under load can hold it for seconds). */
+const LOCK_WAIT_MS = 60_000;
 
 /** Whether a process of that id runs on this machine (`EPERM`: it runs, as another user). */
 function processAlive(pid: number): boolean {
@@ -347,8 +349,8 @@ async function staleLock(lock: string): Promise<boolean> {
   try {
     pid = (JSON.parse(text) as { pid?: unknown }).pid;
   } catch {
-    // Being written by its holder: not stale yet.
-    return false;
+    // Being written by its holder: not stale unless it stays unreadable.
+    return Date.now() - held.mtimeMs > UNKNOWN_LOCK_MS;
   }
   return Number.isSafeInteger(pid) && (pid as number) > 0 && !processAlive(pid as number);
 }
