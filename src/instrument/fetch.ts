@@ -106,18 +106,80 @@ function readUsage(http: HttpHooks, plan: RequestPlan, json: unknown): ResponseU
   }
 }
 
+/** The body readers of `Response` (those this Node has), each overridden on a metered answer. */
+const BODY_READERS = (['json', 'text', 'arrayBuffer', 'blob', 'bytes', 'formData'] as const).filter(
+  (name) => typeof (Response.prototype as unknown as Record<string, unknown>)[name] === 'function',
+);
+type BodyReader = 'json' | 'text' | 'arrayBuffer' | 'blob' | 'bytes' | 'formData';
+type Readers = Record<BodyReader, (this: Response) => Promise<unknown>>;
+const NATIVE = Response.prototype as unknown as Readers;
+
+/**
+ * Hands `response` on with `text` (its body, already read inside this `fetch`, so that the SDK's
+ * timeout and abort signal cover it) as what its body readers give, and `json` (parsed from it,
+ * `undefined` when broken) as what `json()` gives: no new `Response` is built, and the SDK does
+ * not parse the body a second time.
+ */
+function serveText(response: Response, text: string, json: unknown): Response {
+  let stream: ReadableStream<Uint8Array> | null | undefined;
+  let used = false;
+  const readers: Record<BodyReader, () => Promise<unknown>> = {
+    text: async () => text,
+    json: async () => (json === undefined ? (JSON.parse(text) as unknown) : json),
+    arrayBuffer: async () => new TextEncoder().encode(text).buffer,
+    bytes: async () => new TextEncoder().encode(text),
+    blob: async () => new Blob([text]),
+    formData: () => new Response(text, { headers: response.headers }).formData(),
+  };
+  for (const name of BODY_READERS) {
+    Object.defineProperty(response, name, {
+      configurable: true,
+      writable: true,
+      value: async () => {
+        if (used) throw new TypeError('Body is unusable: Body has already been read');
+        used = true;
+        return readers[name]();
+      },
+    });
+  }
+  Object.defineProperty(response, 'bodyUsed', { configurable: true, get: () => used });
+  Object.defineProperty(response, 'body', {
+    configurable: true,
+    get: () => {
+      stream ??= new Response(text).body;
+      return stream;
+    },
+  });
+  return response;
+}
+
+/**
+ * Hands `response` on with `body` (the metered event stream) as its body: `response.body` is
+ * it, and the body readers read it.
+ */
+function serveStream(response: Response, body: ReadableStream<Uint8Array>): Response {
+  let wrapped: Response | undefined;
+  const through = () => {
+    wrapped ??= new Response(body, { headers: response.headers });
+    return wrapped;
+  };
+  for (const name of BODY_READERS) {
+    Object.defineProperty(response, name, {
+      configurable: true,
+      writable: true,
+      value: () => NATIVE[name].call(through()),
+    });
+  }
+  Object.defineProperty(response, 'body', { configurable: true, get: () => body });
+  Object.defineProperty(response, 'bodyUsed', { configurable: true, get: () => body.locked });
+  return response;
+}
+
 /** Builds the instrumented fetch for one client. */
 export function createInstrumentedFetch(options: InstrumentedFetchOptions): Fetch {
   const { adapter, http, keys, recorder } = options;
 
-  const send = async (url: URL, init: RequestInit, secret: Secret): Promise<Response> => {
-    const headers = new Headers(init.headers);
-    const request: OutgoingRequest = {
-      url: new URL(url),
-      method: init.method ?? 'GET',
-      headers,
-      bodyText: undefined,
-    };
+  const send = async (request: OutgoingRequest, init: RequestInit, secret: Secret): Promise<Response> => {
     // Checked on every request: an SDK may take another base URL per call.
     checkTransport(adapter.id, request.url, options.allowPlainHttp === true, {
       source: options.source,
@@ -126,15 +188,15 @@ export function createInstrumentedFetch(options: InstrumentedFetchOptions): Fetc
     });
     http.authorize(request, secret);
     const baseFetch = options.baseFetch ?? globalThis.fetch;
-    return baseFetch(request.url, { ...init, headers });
+    return baseFetch(request.url, { ...init, headers: request.headers });
   };
 
   const instrumented = async (input: string | URL | Request, init: RequestInit = {}): Promise<Response> => {
     if (options.isClosed()) throw closedError(adapter.id);
     let requestInit: RequestInit = init;
-    let url: URL;
+    let href: string;
     if (input instanceof Request) {
-      url = new URL(input.url);
+      href = input.url;
       requestInit = {
         method: input.method,
         headers: input.headers,
@@ -143,26 +205,31 @@ export function createInstrumentedFetch(options: InstrumentedFetchOptions): Fetc
         ...init,
         ...(input.body === null ? {} : { duplex: 'half' }),
       } as RequestInit;
-    } else url = new URL(input);
+    } else href = typeof input === 'string' ? input : input.href;
 
     const method = (requestInit.method ?? 'GET').toUpperCase();
     const bodyText = typeof requestInit.body === 'string' ? requestInit.body : undefined;
-    const plan: RequestPlan = http.plan({
-      url,
+    // One URL and one set of headers per attempt: `authorize` writes the key into them.
+    const outgoing = (): OutgoingRequest => ({
+      url: new URL(href),
       method,
       headers: new Headers(requestInit.headers),
       bodyText,
     });
+    let request = outgoing();
+    const plan: RequestPlan = http.plan(request);
     if (plan.bodyText !== undefined) requestInit = { ...requestInit, body: plan.bodyText };
 
     let secret = keys.current;
     for (let attempt = 1; ; attempt += 1) {
+      if (attempt > 1) request = outgoing();
       const time = new Date();
       const startedAt = performance.now();
       const used = secret;
       // Budgets are checked before anything is sent; a blocked request gets a synthetic answer
       // the SDK does not retry, which keycard turns back into the BudgetExceededError.
-      const admission = await recorder.admit(used, plan.model);
+      const admitted = recorder.admitPlan(used, plan);
+      const admission = admitted instanceof Promise ? await admitted : admitted;
       if (admission instanceof Error) return blockedResponse(admission as BudgetExceededError);
       const finish = (
         status: number | null,
@@ -174,61 +241,56 @@ export function createInstrumentedFetch(options: InstrumentedFetchOptions): Fetc
 
       let response: Response;
       try {
-        response = await send(url, requestInit, used);
+        response = await send(request, requestInit, used);
       } catch (error) {
         finish(null, 'error', null);
         throw error;
       }
 
+      const { status } = response;
       const contentType = response.headers.get('content-type') ?? '';
-      if (
-        response.ok &&
-        response.body !== null &&
-        plan.stream !== undefined &&
-        contentType.includes('text/event-stream')
-      ) {
+      if (response.ok && response.body !== null && plan.stream !== undefined && contentType.includes('text/event-stream')) {
         const reader = plan.stream;
         // A stream the caller stopped reading was served (and billed) up to there: it is `ok`.
         const body = meterEventStream(
           response.body,
           reader,
           (end) => {
-            finish(response.status, end === 'failed' ? 'error' : 'ok', reader.result(), true);
+            finish(status, end === 'failed' ? 'error' : 'ok', reader.result(), true);
           },
           { idleTimeoutMs: options.streamIdleTimeoutMs },
         );
-        return rebuild(response, body);
+        return serveStream(response, body);
       }
       if (
         response.body === null ||
-        NULL_BODY_STATUSES.has(response.status) ||
+        NULL_BODY_STATUSES.has(status) ||
         (response.ok && !contentType.includes('json'))
       ) {
         // Binary or empty answers (audio, files) are passed on untouched and recorded without tokens.
-        finish(response.status, response.ok ? 'ok' : 'error', null);
+        finish(status, response.ok ? 'ok' : 'error', null);
         return response;
       }
-
       let text: string;
       try {
         text = await response.text();
       } catch (error) {
-        finish(response.status, 'error', null);
+        finish(status, 'error', null);
         throw error;
       }
       const json = parseJson(text);
       // A failure is an HTTP error, or (Slack) a 200 whose body says `ok: false`.
       const failure = response.ok
         ? http.failureInBody?.(json, response.headers)
-        : http.failureFromResponse(response.status, json, response.headers);
+        : http.failureFromResponse(status, json, response.headers);
       if (failure === undefined) {
         // A 200 whose JSON body is broken fails in the SDK: recorded as an error, without tokens.
         const broken = json === undefined && text.trim() !== '';
-        finish(response.status, broken ? 'error' : 'ok', broken ? null : readUsage(http, plan, json));
-        return rebuild(response, text);
+        finish(status, broken ? 'error' : 'ok', broken ? null : readUsage(http, plan, json));
+        return serveText(response, text, json);
       }
       const verdict = adapter.classify(failure);
-      finish(response.status, verdict.outcome, null);
+      finish(status, verdict.outcome, null);
       if (
         verdict.reason === 'unauthorized' &&
         attempt === 1 &&

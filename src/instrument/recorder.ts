@@ -59,6 +59,12 @@ export class Recorder {
     return this.gate.admit(secret, model);
   }
 
+  /** {@link admit} for a planned request: its model is read only when a budget applies. */
+  admitPlan(secret: Secret, plan: RequestPlan): Promise<Admission | Error> | Admission {
+    if (this.gate === undefined || !this.gate.active) return NO_ADMISSION;
+    return this.gate.admit(secret, plan.model);
+  }
+
   record(request: FinishedRequest): void {
     const usage = request.usage ?? NO_USAGE;
     const event: UsageEvent = {
@@ -82,7 +88,7 @@ export class Recorder {
       status: request.status,
       stream: request.stream,
     };
-    const input = { ...event, provider: this.provider };
+    const input = event;
     const priced = priceCallSync(input, this.pricing);
     if (priced !== undefined) this.#finish(event, priced, request.admission ?? NO_ADMISSION);
     else {
@@ -125,6 +131,7 @@ export class Recorder {
     if (this.gate !== undefined && admission.checks.length > 0) {
       trackPending(this.gate.settle(admission, event).catch(() => undefined));
     }
+    if (this.logger.debugEnabled?.() === false) return;
     const cost = event.costUsd === null ? '-' : `$${event.costUsd.toFixed(6)}`;
     this.logger.debug(
       `keycard ${event.provider} ${event.operation} ${event.model ?? '-'} ${event.maskedId} ${event.outcome} ${event.status ?? '-'} ${event.latencyMs}ms in=${event.inputTokens ?? '-'} out=${event.outputTokens ?? '-'} cost=${cost}`,

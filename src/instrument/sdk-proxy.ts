@@ -76,15 +76,21 @@ export function wrapSdk<T extends object>(sdk: T, mapError: MapError): T {
   };
 
   const wrapMethod = (target: object, property: PropertyKey, method: (...args: unknown[]) => unknown) => {
-    let cache = methods.get(target);
-    if (cache === undefined) {
-      cache = new Map();
-      methods.set(target, cache);
+    // A promise is awaited once or twice: its `then` is not worth a cache entry.
+    const promiseMethod =
+      (property === 'then' || property === 'catch' || property === 'finally') && isThenable(target);
+    let cache: Map<PropertyKey, unknown> | undefined;
+    if (!promiseMethod) {
+      cache = methods.get(target);
+      if (cache === undefined) {
+        cache = new Map();
+        methods.set(target, cache);
+      }
+      const cached = cache.get(property) as { original: unknown; wrapper: unknown } | undefined;
+      if (cached?.original === method) return cached.wrapper;
     }
-    const cached = cache.get(property) as { original: unknown; wrapper: unknown } | undefined;
-    if (cached?.original === method) return cached.wrapper;
     let wrapper: unknown;
-    if (property === 'then' && isThenable(target)) {
+    if (property === 'then' && promiseMethod) {
       wrapper = (onFulfilled?: (value: unknown) => unknown, onRejected?: (error: unknown) => unknown) =>
         (target as PromiseLike<unknown>).then(
           onFulfilled === undefined || onFulfilled === null
@@ -122,7 +128,7 @@ export function wrapSdk<T extends object>(sdk: T, mapError: MapError): T {
         return wrapResult(result);
       };
     }
-    cache.set(property, { original: method, wrapper });
+    cache?.set(property, { original: method, wrapper });
     return wrapper;
   };
 

@@ -1,6 +1,11 @@
 /**
- * A pass-through for server-sent event streams: it hands each complete event to a reader (to
- * pick up usage) and forwards the bytes unchanged, unless the reader drops the event.
+ * A pass-through for server-sent event streams: it hands events to a reader (to pick up usage)
+ * and forwards the bytes unchanged, unless the reader drops an event.
+ *
+ * The bytes are not decoded on the way: each chunk is handed on as it came, cut only at the end
+ * of its last complete event (the rest waits for the next chunk, as the SDK's own parser would).
+ * A reader that names `triggers` sees the first event and the events that contain a trigger;
+ * only the chunks that hold one are decoded. A reader without triggers sees every event.
  * @module
  */
 import type { StreamUsageReader } from '../providers/types.js';
@@ -16,7 +21,9 @@ function parseEvent(block: string): { event: string | undefined; data: string } 
   return { event, data: data.join('\n') };
 }
 
-const EVENT_END = /\r?\n\r?\n/;
+const EVENT_END = /\r?\n\r?\n/g;
+const LF = 0x0a;
+const CR = 0x0d;
 
 /** How a metered stream ended: read to the end, stopped by its reader, or broken. */
 export type StreamEnd = 'completed' | 'cancelled' | 'failed';
@@ -43,8 +50,31 @@ export interface MeterStreamOptions {
   idleTimeoutMs?: number | undefined;
 }
 
+/** A `Buffer` view of `bytes` (no copy), for its native `indexOf`. */
+function view(bytes: Uint8Array): Buffer {
+  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
 /**
- * Wraps `body` so that `reader` sees every event. `onEnd` runs once, when the stream ends, fails
+ * The index just past the last blank line in `bytes` (the end of its last complete event), or
+ * -1. Events end with `\n\n`, `\r\n\r\n` or a mix of the two.
+ */
+function lastEventEnd(bytes: Buffer): number {
+  let at = bytes.lastIndexOf(LF);
+  while (at > 0) {
+    const before = bytes[at - 1];
+    if (before === LF || (before === CR && at > 1 && bytes[at - 2] === LF)) return at + 1;
+    at = bytes.lastIndexOf(LF, at - 1);
+  }
+  return -1;
+}
+
+function concat(first: Buffer | undefined, next: Uint8Array): Buffer {
+  return first === undefined || first.length === 0 ? view(next) : Buffer.concat([first, next]);
+}
+
+/**
+ * Wraps `body` so that `reader` sees its events. `onEnd` runs once, when the stream ends, fails
  * or is cancelled by the consumer.
  */
 export function meterEventStream(
@@ -58,17 +88,46 @@ export function meterEventStream(
     idleTimeoutMs !== undefined && idleTimeoutMs > 0 && idleTimeoutMs <= MAX_TIMER_MS
       ? Math.ceil(idleTimeoutMs)
       : undefined;
+  const triggers = reader.triggers?.map((trigger) => Buffer.from(trigger));
   const decoder = new TextDecoder();
-  const encoder = new TextEncoder();
-  let pending = '';
+  let first = true;
+  let held: Buffer | undefined;
   let ended = false;
   // An event whose JSON data is broken fails the SDK's parse: the stream counts as failed.
   let broken = false;
+  const source = body.getReader();
+  let controller!: ReadableStreamDefaultController<Uint8Array>;
+
+  // One timer for the whole stream, re-armed for each read: it fails the stream only while a read
+  // waits. Unreferenced: the socket keeps the process alive while bytes are awaited.
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let waiting = false;
   const finish = (end: StreamEnd, error?: unknown) => {
     if (ended) return;
     ended = true;
+    if (timer !== undefined) clearTimeout(timer);
     onEnd(broken ? 'failed' : end, error);
   };
+  const fail = (error: unknown) => {
+    if (ended) return;
+    finish('failed', error);
+    controller.error(error);
+    // An idle stream: close the connection too (a no-op for a body that already failed).
+    source.cancel(error).catch(() => {});
+  };
+  const read = (): ReturnType<typeof source.read> => {
+    if (idleLimit !== undefined) {
+      waiting = true;
+      if (timer === undefined) {
+        timer = setTimeout(() => {
+          if (waiting) fail(idleError(idleLimit));
+        }, idleLimit);
+        timer.unref?.();
+      } else timer.refresh();
+    }
+    return source.read();
+  };
+
   const check = (data: string) => {
     if (broken || data === '[DONE]' || !(data.startsWith('{') || data.startsWith('['))) return;
     try {
@@ -77,66 +136,88 @@ export function meterEventStream(
       broken = true;
     }
   };
-  const source = body.getReader();
 
-  /** The next chunk, or an idle `TimeoutError` when none comes within the limit. */
-  const read = (): ReturnType<typeof source.read> => {
-    if (idleLimit === undefined) return source.read();
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const idle = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(idleError(idleLimit)), idleLimit);
-    });
-    return Promise.race([source.read(), idle]).finally(() => clearTimeout(timer));
+  /** Whether `bytes` (complete events) must be decoded for the reader. */
+  const wanted = (bytes: Buffer): boolean => {
+    if (triggers === undefined || first) return true;
+    for (const trigger of triggers) if (bytes.indexOf(trigger) !== -1) return true;
+    return false;
   };
 
-  /** Hands on every complete event; returns whether anything was enqueued. */
-  const emit = (controller: ReadableStreamDefaultController<Uint8Array>, final: boolean): boolean => {
-    let enqueued = false;
-    let match = EVENT_END.exec(pending);
-    while (match !== null) {
-      const block = pending.slice(0, match.index);
-      const raw = pending.slice(0, match.index + match[0].length);
-      pending = pending.slice(match.index + match[0].length);
-      const { event, data } = parseEvent(block);
-      check(data);
-      const keep = data === '' && event === undefined ? true : reader.onEvent(data, event);
-      if (keep) {
-        controller.enqueue(encoder.encode(raw));
-        enqueued = true;
-      }
-      match = EVENT_END.exec(pending);
+  /**
+   * Hands the events of `text` to the reader; returns the text of the events it keeps, or
+   * `undefined` when it keeps them all.
+   */
+  const readEvents = (text: string, final: boolean): string | undefined => {
+    let kept = '';
+    let dropped = false;
+    let start = 0;
+    EVENT_END.lastIndex = 0;
+    for (let match = EVENT_END.exec(text); match !== null; match = EVENT_END.exec(text)) {
+      const end = match.index + match[0].length;
+      if (!deliver(text.slice(start, match.index))) dropped = true;
+      else kept += text.slice(start, end);
+      start = end;
     }
-    if (final && pending !== '') {
-      const { event, data } = parseEvent(pending);
-      if (data !== '' || event !== undefined) reader.onEvent(data, event);
-      controller.enqueue(encoder.encode(pending));
-      pending = '';
-      enqueued = true;
+    if (start < text.length) {
+      // The last event of a stream that ended without a blank line.
+      if (final) deliver(text.slice(start));
+      kept += text.slice(start);
     }
-    return enqueued;
+    return dropped ? kept : undefined;
+  };
+  const deliver = (block: string): boolean => {
+    const { event, data } = parseEvent(block);
+    if (data === '' && event === undefined) return true;
+    first = false;
+    check(data);
+    return reader.onEvent(data, event);
+  };
+
+  /** Hands on the complete events of `bytes`; returns whether anything was enqueued. */
+  const emit = (bytes: Buffer, final: boolean): boolean => {
+    if (bytes.length === 0) return false;
+    if (!wanted(bytes)) {
+      controller.enqueue(bytes);
+      return true;
+    }
+    const kept = readEvents(decoder.decode(bytes), final);
+    if (kept === undefined) controller.enqueue(bytes);
+    else if (kept !== '') controller.enqueue(Buffer.from(kept));
+    return kept !== '';
   };
 
   return new ReadableStream<Uint8Array>({
-    async pull(controller) {
+    start(streamController) {
+      controller = streamController;
+    },
+    async pull() {
       try {
         // Read until something is handed on: a pull that enqueues nothing is not called again.
         for (;;) {
           const { done, value } = await read();
+          waiting = false;
+          if (ended) return;
           if (done) {
-            pending += decoder.decode();
-            emit(controller, true);
+            const rest = held;
+            held = undefined;
+            if (rest !== undefined) emit(rest, true);
             controller.close();
             finish('completed');
             return;
           }
-          pending += decoder.decode(value, { stream: true });
-          if (emit(controller, false)) return;
+          const bytes = concat(held, value);
+          const end = lastEventEnd(bytes);
+          if (end === -1) {
+            held = bytes;
+            continue;
+          }
+          held = end < bytes.length ? bytes.subarray(end) : undefined;
+          if (emit(end < bytes.length ? bytes.subarray(0, end) : bytes, false)) return;
         }
       } catch (error) {
-        finish('failed', error);
-        controller.error(error);
-        // An idle stream: close the connection too (a no-op for a body that already failed).
-        source.cancel(error).catch(() => {});
+        waiting = false;
+        fail(error);
       }
     },
     async cancel(reason) {

@@ -47,7 +47,7 @@
 import type { Anthropic, ClientOptions } from '@anthropic-ai/sdk';
 import { importOptional } from '../import-optional.js';
 import { nulledEnvHeaders } from './env-headers.js';
-import { asObject, count, type Json, safeParse } from './json.js';
+import { asObject, count, type Json, lazyModelPlan, mayStream, safeParse } from './json.js';
 import { isClassWith, sdkFromUser } from './load.js';
 import { operationOf } from './openai-compatible.js';
 import type {
@@ -133,6 +133,7 @@ function messagesStreamReader(model: string | null): StreamUsageReader {
       } else merge(asObject(payload?.['usage']));
       return true;
     },
+    triggers: ['message_start', 'message_delta'],
     result: () => anthropicUsage(usage, seenModel),
   };
 }
@@ -278,6 +279,7 @@ export const anthropic: ProviderAdapter<
 
     plan(request): RequestPlan {
       const operation = operationOf(request.url, request.method);
+      if (!mayStream(request.bodyText)) return lazyModelPlan(operation, request.bodyText);
       const body = request.bodyText === undefined ? undefined : asObject(safeParse(request.bodyText));
       const model = typeof body?.['model'] === 'string' ? body['model'] : null;
       if (operation === 'messages' && body?.['stream'] === true) {

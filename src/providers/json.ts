@@ -24,3 +24,27 @@ export function safeParse(text: string): unknown {
     return undefined;
   }
 }
+
+/**
+ * A request plan whose `model` is read from the JSON body only when something asks for it (a
+ * failed call, a budget): most successful answers name their model themselves, so most requests
+ * are never parsed by keycard. For bodies that cannot ask for a stream (no `"stream"` key).
+ */
+export function lazyModelPlan(operation: string, bodyText: string | undefined): { operation: string; model: string | null } {
+  let model: string | null | undefined;
+  return {
+    operation,
+    get model(): string | null {
+      if (model === undefined) {
+        const body = bodyText === undefined ? undefined : asObject(safeParse(bodyText));
+        model = typeof body?.['model'] === 'string' ? body['model'] : null;
+      }
+      return model;
+    },
+  };
+}
+
+/** Whether a JSON request body may ask for a stream (holds a `"stream"` key somewhere). */
+export function mayStream(bodyText: string | undefined): boolean {
+  return bodyText !== undefined && bodyText.includes('"stream"');
+}

@@ -7,7 +7,7 @@ import type { ClientOptions, OpenAI } from 'openai';
 import { importOptional } from '../import-optional.js';
 import { nulledEnvHeaders } from './env-headers.js';
 import type { ProviderId } from './ids.js';
-import { asObject, count, safeParse } from './json.js';
+import { asObject, count, lazyModelPlan, mayStream, safeParse } from './json.js';
 import { isClassWith, sdkFromUser } from './load.js';
 import type {
   AdapterContext,
@@ -29,8 +29,23 @@ export type OpenAISdkOptions = Omit<ClientOptions, 'apiKey' | 'fetch' | 'baseURL
  */
 export const SDK_KEY_PLACEHOLDER = 'keycard-managed-key';
 
+/** Operations already named, by method and path (a client calls few distinct paths). */
+const operations = new Map<string, string>();
+
 /** The operation, from the path after `/v1/`: `chat/completions` → `chat.completions`. */
 export function operationOf(url: URL, method: string): string {
+  const id = `${method} ${url.pathname}`;
+  let operation = operations.get(id);
+  if (operation === undefined) {
+    operation = nameOperation(url, method);
+    // Paths with ids (`/files/file-…`) are many: the cache is bounded.
+    if (operations.size >= 512) operations.clear();
+    operations.set(id, operation);
+  }
+  return operation;
+}
+
+function nameOperation(url: URL, method: string): string {
   const segments = url.pathname.split('/').filter((segment) => segment !== '');
   const v1 = segments.lastIndexOf('v1');
   const path = v1 === -1 ? segments.slice(-2) : segments.slice(v1 + 1);
@@ -66,6 +81,8 @@ export function openAIUsage(usage: unknown, model: string | null): ResponseUsage
 }
 
 const USAGE_IN_CHUNK = /"usage"\s*:\s*\{/;
+/** What `USAGE_IN_CHUNK` finds, as the stream pass-through's triggers (JSON with and without spaces). */
+const USAGE_TRIGGERS = ['"usage":{', '"usage": {'];
 
 /** Chat Completions stream: usage arrives in a last chunk with no choices (when asked for). */
 function chatStreamReader(model: string | null, dropUsageChunk: boolean): StreamUsageReader {
@@ -86,6 +103,7 @@ function chatStreamReader(model: string | null, dropUsageChunk: boolean): Stream
       const choices = chunk['choices'];
       return !(dropUsageChunk && Array.isArray(choices) && choices.length === 0);
     },
+    triggers: USAGE_TRIGGERS,
     result: () => ({ ...usage, model: usage.model ?? seenModel }),
   };
 }
@@ -107,6 +125,7 @@ function responsesStreamReader(model: string | null): StreamUsageReader {
       }
       return true;
     },
+    triggers: ['response.completed', 'response.incomplete', 'response.failed'],
     result: () => usage,
   };
 }
@@ -229,6 +248,7 @@ export function openAICompatible(
 
       plan(request): RequestPlan {
         const operation = operationOf(request.url, request.method);
+        if (!mayStream(request.bodyText)) return lazyModelPlan(operation, request.bodyText);
         const body = request.bodyText === undefined ? undefined : asObject(safeParse(request.bodyText));
         const model = typeof body?.['model'] === 'string' ? body['model'] : null;
         if (body?.['stream'] !== true) return { operation, model };

@@ -43,6 +43,12 @@ export interface StreamUsageReader {
    * to drop the event from what the SDK sees (an event keycard itself asked for).
    */
   onEvent(data: string, event: string | undefined): boolean;
+  /**
+   * Text that marks the events this reader needs (`"usage":{`, `message_delta`): it then sees
+   * the stream's first event and the events that hold one of them, and the others pass without
+   * being decoded. Without triggers it sees every event.
+   */
+  triggers?: readonly string[] | undefined;
   /** Usage seen so far; called when the stream ends or is cancelled. */
   result(): ResponseUsage;
 }

@@ -29,6 +29,12 @@ export interface KeycardLogger {
   warn(message: string, fields?: Record<string, unknown>): void;
   info(message: string, fields?: Record<string, unknown>): void;
   debug(message: string, fields?: Record<string, unknown>): void;
+  /**
+   * Whether a debug line would be written anywhere: `false` without a logger, or when the logger
+   * says its debug level is off (pino's `isLevelEnabled`, winston's `isDebugEnabled`), so that a
+   * caller can skip building one per request.
+   */
+  debugEnabled?(): boolean;
 }
 
 function redactArgument(argument: unknown): unknown {
@@ -82,5 +88,22 @@ export function toKeycardLogger(logger: LoggerLike | undefined): KeycardLogger {
     } else if (fields === undefined) method.call(logger, text);
     else method.call(logger, text, redactValue(fields));
   };
-  return { error: write('error'), warn: write('warn'), info: write('info'), debug: write('debug') };
+  const debugEnabled = (): boolean => {
+    if (logger === undefined || methodFor(logger, 'debug') === undefined) return false;
+    const levels = logger as { isLevelEnabled?: unknown; isDebugEnabled?: unknown };
+    try {
+      if (typeof levels.isLevelEnabled === 'function') return levels.isLevelEnabled.call(logger, 'debug') !== false;
+      if (typeof levels.isDebugEnabled === 'function') return levels.isDebugEnabled.call(logger) !== false;
+    } catch {
+      // A logger that cannot answer gets every line.
+    }
+    return true;
+  };
+  return {
+    error: write('error'),
+    warn: write('warn'),
+    info: write('info'),
+    debug: write('debug'),
+    debugEnabled,
+  };
 }
