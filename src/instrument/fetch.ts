@@ -23,7 +23,7 @@ import { blockedResponse } from './budget-gate.js';
 import type { KeyHolder } from './key-holder.js';
 import { closedError } from './meter-call.js';
 import type { Recorder } from './recorder.js';
-import { meterEventStream } from './sse.js';
+import { meterEventBody } from './sse.js';
 import { checkTransport } from './transport.js';
 
 type Fetch = typeof globalThis.fetch;
@@ -154,13 +154,14 @@ function serveText(response: Response, text: string, json: unknown): Response {
 }
 
 /**
- * Hands `response` on with `body` (the metered event stream) as its body: `response.body` is
- * it, and the body readers read it.
+ * Hands `response` on with its event stream metered: `response.body` is the same stream, metered
+ * in place (`meterEventBody`), and the body readers (`text()`, …) read `stream()`, the same
+ * metered source as a new stream.
  */
-function serveStream(response: Response, body: ReadableStream<Uint8Array>): Response {
+function serveStream(response: Response, stream: () => ReadableStream<Uint8Array>): Response {
   let wrapped: Response | undefined;
   const through = () => {
-    wrapped ??= new Response(body, { headers: response.headers });
+    wrapped ??= new Response(stream(), { headers: response.headers });
     return wrapped;
   };
   for (const name of BODY_READERS) {
@@ -170,8 +171,6 @@ function serveStream(response: Response, body: ReadableStream<Uint8Array>): Resp
       value: () => NATIVE[name].call(through()),
     });
   }
-  Object.defineProperty(response, 'body', { configurable: true, get: () => body });
-  Object.defineProperty(response, 'bodyUsed', { configurable: true, get: () => body.locked });
   return response;
 }
 
@@ -249,10 +248,15 @@ export function createInstrumentedFetch(options: InstrumentedFetchOptions): Fetc
 
       const { status } = response;
       const contentType = response.headers.get('content-type') ?? '';
-      if (response.ok && response.body !== null && plan.stream !== undefined && contentType.includes('text/event-stream')) {
+      if (
+        response.ok &&
+        response.body !== null &&
+        plan.stream !== undefined &&
+        contentType.includes('text/event-stream')
+      ) {
         const reader = plan.stream;
         // A stream the caller stopped reading was served (and billed) up to there: it is `ok`.
-        const body = meterEventStream(
+        const { stream } = meterEventBody(
           response.body,
           reader,
           (end) => {
@@ -260,7 +264,7 @@ export function createInstrumentedFetch(options: InstrumentedFetchOptions): Fetc
           },
           { idleTimeoutMs: options.streamIdleTimeoutMs },
         );
-        return serveStream(response, body);
+        return serveStream(response, stream);
       }
       if (
         response.body === null ||

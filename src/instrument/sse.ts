@@ -73,16 +73,23 @@ function concat(first: Buffer | undefined, next: Uint8Array): Buffer {
   return first === undefined || first.length === 0 ? view(next) : Buffer.concat([first, next]);
 }
 
-/**
- * Wraps `body` so that `reader` sees its events. `onEnd` runs once, when the stream ends, fails
- * or is cancelled by the consumer.
- */
-export function meterEventStream(
+/** One read of a stream. */
+type Chunk = { done: false; value: Uint8Array } | { done: true; value: undefined };
+
+const NATIVE_GET_READER = ReadableStream.prototype.getReader;
+
+/** Reads a metered event stream one handed-on chunk at a time. */
+interface MeteredSource {
+  next(): Promise<Chunk>;
+  cancel(reason?: unknown): Promise<void>;
+}
+
+function meteredSource(
   body: ReadableStream<Uint8Array>,
   reader: StreamUsageReader,
   onEnd: (end: StreamEnd, error?: unknown) => void,
-  options: MeterStreamOptions = {},
-): ReadableStream<Uint8Array> {
+  options: MeterStreamOptions,
+): MeteredSource {
   const { idleTimeoutMs } = options;
   const idleLimit =
     idleTimeoutMs !== undefined && idleTimeoutMs > 0 && idleTimeoutMs <= MAX_TIMER_MS
@@ -95,37 +102,40 @@ export function meterEventStream(
   let ended = false;
   // An event whose JSON data is broken fails the SDK's parse: the stream counts as failed.
   let broken = false;
-  const source = body.getReader();
-  let controller!: ReadableStreamDefaultController<Uint8Array>;
+  let source: ReadableStreamDefaultReader<Uint8Array> | undefined;
+  // The native `getReader`: `meterEventBody` puts its own on `body`.
+  const open = () => {
+    source ??= NATIVE_GET_READER.call(body) as ReadableStreamDefaultReader<Uint8Array>;
+    return source;
+  };
 
   // One timer for the whole stream, re-armed for each read: it fails the stream only while a read
   // waits. Unreferenced: the socket keeps the process alive while bytes are awaited.
   let timer: ReturnType<typeof setTimeout> | undefined;
   let waiting = false;
+  let idle: DOMException | undefined;
   const finish = (end: StreamEnd, error?: unknown) => {
     if (ended) return;
     ended = true;
     if (timer !== undefined) clearTimeout(timer);
     onEnd(broken ? 'failed' : end, error);
   };
-  const fail = (error: unknown) => {
-    if (ended) return;
-    finish('failed', error);
-    controller.error(error);
-    // An idle stream: close the connection too (a no-op for a body that already failed).
-    source.cancel(error).catch(() => {});
-  };
-  const read = (): ReturnType<typeof source.read> => {
+  const read = (): Promise<{ done: boolean; value?: Uint8Array | undefined }> => {
     if (idleLimit !== undefined) {
       waiting = true;
       if (timer === undefined) {
         timer = setTimeout(() => {
-          if (waiting) fail(idleError(idleLimit));
+          if (!waiting || ended) return;
+          idle = idleError(idleLimit);
+          // Ends the pending read; `next` then fails with the timeout.
+          open()
+            .cancel(idle)
+            .catch(() => {});
         }, idleLimit);
         timer.unref?.();
       } else timer.refresh();
     }
-    return source.read();
+    return open().read();
   };
 
   const check = (data: string) => {
@@ -136,14 +146,13 @@ export function meterEventStream(
       broken = true;
     }
   };
-
-  /** Whether `bytes` (complete events) must be decoded for the reader. */
-  const wanted = (bytes: Buffer): boolean => {
-    if (triggers === undefined || first) return true;
-    for (const trigger of triggers) if (bytes.indexOf(trigger) !== -1) return true;
-    return false;
+  const deliver = (block: string): boolean => {
+    const { event, data } = parseEvent(block);
+    if (data === '' && event === undefined) return true;
+    first = false;
+    check(data);
+    return reader.onEvent(data, event);
   };
-
   /**
    * Hands the events of `text` to the reader; returns the text of the events it keeps, or
    * `undefined` when it keeps them all.
@@ -166,63 +175,133 @@ export function meterEventStream(
     }
     return dropped ? kept : undefined;
   };
-  const deliver = (block: string): boolean => {
-    const { event, data } = parseEvent(block);
-    if (data === '' && event === undefined) return true;
-    first = false;
-    check(data);
-    return reader.onEvent(data, event);
+  /** Whether `bytes` (complete events) must be decoded for the reader. */
+  const wanted = (bytes: Buffer): boolean => {
+    if (triggers === undefined || first) return true;
+    for (const trigger of triggers) if (bytes.indexOf(trigger) !== -1) return true;
+    return false;
   };
-
-  /** Hands on the complete events of `bytes`; returns whether anything was enqueued. */
-  const emit = (bytes: Buffer, final: boolean): boolean => {
-    if (bytes.length === 0) return false;
-    if (!wanted(bytes)) {
-      controller.enqueue(bytes);
-      return true;
-    }
+  /** What to hand on of `bytes` (complete events); `undefined` when nothing. */
+  const handOn = (bytes: Buffer, final: boolean): Buffer | undefined => {
+    if (bytes.length === 0) return undefined;
+    if (!wanted(bytes)) return bytes;
     const kept = readEvents(decoder.decode(bytes), final);
-    if (kept === undefined) controller.enqueue(bytes);
-    else if (kept !== '') controller.enqueue(Buffer.from(kept));
-    return kept !== '';
+    if (kept === undefined) return bytes;
+    return kept === '' ? undefined : Buffer.from(kept);
   };
 
-  return new ReadableStream<Uint8Array>({
-    start(streamController) {
-      controller = streamController;
-    },
-    async pull() {
+  const DONE: Chunk = { done: true, value: undefined };
+  return {
+    async next() {
+      if (ended && held === undefined) return DONE;
       try {
-        // Read until something is handed on: a pull that enqueues nothing is not called again.
+        // Read until something is handed on.
         for (;;) {
-          const { done, value } = await read();
+          const result = await read();
           waiting = false;
-          if (ended) return;
-          if (done) {
+          if (idle !== undefined) throw idle;
+          if (result.done || result.value === undefined) {
             const rest = held;
             held = undefined;
-            if (rest !== undefined) emit(rest, true);
-            controller.close();
+            const last = rest === undefined ? undefined : handOn(rest, true);
             finish('completed');
-            return;
+            return last === undefined ? DONE : { done: false, value: last };
           }
-          const bytes = concat(held, value);
+          const bytes = concat(held, result.value);
           const end = lastEventEnd(bytes);
           if (end === -1) {
             held = bytes;
             continue;
           }
           held = end < bytes.length ? bytes.subarray(end) : undefined;
-          if (emit(end < bytes.length ? bytes.subarray(0, end) : bytes, false)) return;
+          const out = handOn(end < bytes.length ? bytes.subarray(0, end) : bytes, false);
+          if (out !== undefined) return { done: false, value: out };
         }
       } catch (error) {
         waiting = false;
-        fail(error);
+        held = undefined;
+        finish('failed', error);
+        // An idle stream: close the connection too (a no-op for a body that already failed).
+        open()
+          .cancel(error)
+          .catch(() => {});
+        throw error;
       }
     },
     async cancel(reason) {
+      held = undefined;
       finish('cancelled');
-      await source.cancel(reason);
+      await open().cancel(reason);
     },
+  };
+}
+
+/** A `ReadableStream` over a metered source. */
+function streamOf(source: MeteredSource): ReadableStream<Uint8Array> {
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      const { done, value } = await source.next();
+      if (done) controller.close();
+      else controller.enqueue(value);
+    },
+    cancel: (reason) => source.cancel(reason),
   });
+}
+
+/**
+ * Wraps `body` so that `reader` sees its events. `onEnd` runs once, when the stream ends, fails
+ * or is cancelled by the consumer.
+ */
+export function meterEventStream(
+  body: ReadableStream<Uint8Array>,
+  reader: StreamUsageReader,
+  onEnd: (end: StreamEnd, error?: unknown) => void,
+  options: MeterStreamOptions = {},
+): ReadableStream<Uint8Array> {
+  return streamOf(meteredSource(body, reader, onEnd, options));
+}
+
+/** The `ReadableStream` methods that read a stream, other than async iteration. */
+const READING_METHODS = ['getReader', 'pipeTo', 'pipeThrough', 'tee', 'values', 'cancel'] as const;
+
+/**
+ * `body` itself, metered as {@link meterEventStream} meters it (and `stream`, the same source as
+ * a new `ReadableStream`, for `Response` body readers), for the consumers that iterate
+ * it with `for await` (the OpenAI and Anthropic SDKs do): its async iterator reads the metered
+ * source directly, one promise per chunk, with no second stream in between. Its other reading
+ * methods (`getReader()`, `pipeTo()`, …) go through a metered `ReadableStream`. (Node's own
+ * helpers that read a stream from the inside, such as `Readable.fromWeb`, see the bytes
+ * unmetered.)
+ */
+export function meterEventBody(
+  body: ReadableStream<Uint8Array>,
+  reader: StreamUsageReader,
+  onEnd: (end: StreamEnd, error?: unknown) => void,
+  options: MeterStreamOptions = {},
+): { body: ReadableStream<Uint8Array>; stream: () => ReadableStream<Uint8Array> } {
+  const source = meteredSource(body, reader, onEnd, options);
+  let stream: ReadableStream<Uint8Array> | undefined;
+  const through = () => {
+    stream ??= streamOf(source);
+    return stream;
+  };
+  const iterator: AsyncIterableIterator<Uint8Array> = {
+    next: () => source.next(),
+    async return() {
+      await source.cancel();
+      return { done: true, value: undefined };
+    },
+    [Symbol.asyncIterator]() {
+      return iterator;
+    },
+  };
+  Object.defineProperty(body, Symbol.asyncIterator, { configurable: true, value: () => iterator });
+  for (const name of READING_METHODS) {
+    Object.defineProperty(body, name, {
+      configurable: true,
+      value: (...args: unknown[]) =>
+        (through()[name] as (...rest: unknown[]) => unknown).apply(through(), args),
+    });
+  }
+  return { body, stream: through };
 }

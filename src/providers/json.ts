@@ -30,7 +30,10 @@ export function safeParse(text: string): unknown {
  * failed call, a budget): most successful answers name their model themselves, so most requests
  * are never parsed by keycard. For bodies that cannot ask for a stream (no `"stream"` key).
  */
-export function lazyModelPlan(operation: string, bodyText: string | undefined): { operation: string; model: string | null } {
+export function lazyModelPlan(
+  operation: string,
+  bodyText: string | undefined,
+): { operation: string; model: string | null } {
   let model: string | null | undefined;
   return {
     operation,

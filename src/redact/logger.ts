@@ -92,7 +92,8 @@ export function toKeycardLogger(logger: LoggerLike | undefined): KeycardLogger {
     if (logger === undefined || methodFor(logger, 'debug') === undefined) return false;
     const levels = logger as { isLevelEnabled?: unknown; isDebugEnabled?: unknown };
     try {
-      if (typeof levels.isLevelEnabled === 'function') return levels.isLevelEnabled.call(logger, 'debug') !== false;
+      if (typeof levels.isLevelEnabled === 'function')
+        return levels.isLevelEnabled.call(logger, 'debug') !== false;
       if (typeof levels.isDebugEnabled === 'function') return levels.isDebugEnabled.call(logger) !== false;
     } catch {
       // A logger that cannot answer gets every line.

@@ -47,7 +47,11 @@ const tokens = fc.record({
   cachedShare: fc.double({ min: 0, max: 1, noNaN: true }),
   writeShare: fc.double({ min: 0, max: 1, noNaN: true }),
   output: fc.oneof(fc.integer({ min: 0, max: 2_000 }), fc.integer({ min: 0, max: 500_000 })),
-  time: fc.date({ min: new Date('2023-01-01T00:00:00Z'), max: new Date('2027-12-31T00:00:00Z'), noInvalidDate: true }),
+  time: fc.date({
+    min: new Date('2023-01-01T00:00:00Z'),
+    max: new Date('2027-12-31T00:00:00Z'),
+    noInvalidDate: true,
+  }),
 });
 
 describe('the pricing fast path', () => {
@@ -77,7 +81,12 @@ describe('the pricing fast path', () => {
           try {
             expected =
               calcPrice(
-                { input_tokens: input, cache_read_tokens: cached, cache_write_tokens: written, output_tokens: output },
+                {
+                  input_tokens: input,
+                  cache_read_tokens: cached,
+                  cache_write_tokens: written,
+                  output_tokens: output,
+                },
                 model,
                 { providerId, timestamp: time },
               )?.total_price ?? null;
