@@ -49,5 +49,5 @@ export function lazyModelPlan(
 
 /** Whether a JSON request body may ask for a stream (holds a `"stream"` key somewhere). */
 export function mayStream(bodyText: string | undefined): boolean {
-  return bodyText !== undefined && bodyText.includes('"stream"');
+  return bodyText?.includes('"stream"') === true;
 }
