@@ -34,6 +34,30 @@ interface Row {
   met: boolean | null;
 }
 const rows: Row[] = [];
+
+/**
+ * The same rows on 2026-11-28 (commit 7987ec1), before the hot path work of issue 14, for the
+ * table's "before" column: the ratio, or the value where a row has no ratio.
+ */
+const BEFORE: Readonly<Record<string, string>> = {
+  'openai-chat, 1 at a time: throughput (SQLite ledger on)': '0.69',
+  'openai-stream, 1 at a time: throughput (SQLite ledger on)': '0.86',
+  'anthropic-chat, 1 at a time: throughput (SQLite ledger on)': '0.66',
+  'anthropic-stream, 1 at a time: throughput (SQLite ledger on)': '0.60',
+  'slack-post, 1 at a time: throughput (SQLite ledger on)': '0.77',
+  'openai-chat, 1 at a time: latency p50 / p99': '1.41 / 1.12',
+  'openai-stream, 1 at a time: latency p50 / p99 / first event': '1.24 / 1.02',
+  'anthropic-chat, 1 at a time: latency p50 / p99': '1.68 / 1.08',
+  'anthropic-stream, 1 at a time: latency p50 / p99 / first event': '1.71 / 1.28',
+  'slack-post, 1 at a time: latency p50 / p99': '1.41 / 1.09',
+  "cold start: import('keycard')": '19.0 ms',
+  "cold start: import + createClient('openai') (default SQLite ledger)": '2.71',
+  "cold start: import + createClient('openai', …, { ledger: false })": '2.08',
+  'redaction: 50 MiB log corpus, vs secretlint 12 (recommended preset)': '5.7',
+  'redaction: vs gitleaks rules as JS regexes': '19.0',
+  'ledger: events/s into SQLite, one process': '85330 events/s',
+  'ledger: budget check per call (SQLite reservation)': '539 µs',
+};
 const notes: string[] = [];
 
 const median = (values: number[]): number => {
@@ -56,58 +80,132 @@ async function node(script: string, args: string[], env: Record<string, string> 
 
 // 1. Per-call overhead ---------------------------------------------------------------------------
 
+/** What one worker process measured (bench/overhead-worker.mjs). */
+interface Side {
+  throughput: number;
+  cpuPerCall: number;
+  p50: number;
+  p99: number;
+  firstEvent: number | null;
+}
+
+const OVERHEAD_CALLS = [
+  'openai-chat',
+  'openai-stream',
+  'anthropic-chat',
+  'anthropic-stream',
+  'slack-post',
+  'gemini-generate',
+  'telegram-send',
+] as const;
+/** Calls also measured with a budget checked on every call. */
+const BUDGETED_CALLS: ReadonlySet<string> = new Set(['openai-chat', 'openai-stream']);
+
 async function overhead(): Promise<void> {
   log('per-call overhead…');
-  const key = { openai: fakeKey('openai'), anthropic: fakeKey('anthropic'), slack: fakeKey('slack') };
+  const providers = ['openai', 'anthropic', 'slack', 'gemini', 'telegram'] as const;
+  const key = Object.fromEntries(providers.map((provider) => [provider, fakeKey(provider)])) as Record<
+    (typeof providers)[number],
+    string
+  >;
   const simulator = await startSimulator({ keys: Object.values(key) });
   const home = await mkdtemp(join(tmpdir(), 'keycard-bench-'));
   const rounds = quick ? 1 : 3;
   const time = quick ? 300 : 1500;
   try {
-    for (const call of ['openai-chat', 'openai-stream', 'anthropic-chat', 'anthropic-stream', 'slack-post']) {
-      const provider = call.split('-')[0] as 'openai' | 'anthropic' | 'slack';
-      const ratios = { throughput: [] as number[], p50: [] as number[], p99: [] as number[] };
-      let last = { raw: 0, keycard: 0 };
-      for (let round = 0; round < rounds; round += 1) {
-        // Alternate which side goes first.
-        const order = round % 2 === 0 ? (['raw', 'keycard'] as const) : (['keycard', 'raw'] as const);
-        const result: Record<string, { throughput: number; p50: number; p99: number }> = {};
-        for (const side of order) {
-          const output = await node('overhead-worker.mjs', [
-            side,
-            call,
-            simulator.baseURL(provider),
-            key[provider],
-            String(time),
-            join(home, `${call}-${round}.db`),
-          ]);
-          result[side] = JSON.parse(output) as { throughput: number; p50: number; p99: number };
+    for (const call of OVERHEAD_CALLS) {
+      const provider = call.split('-')[0] as (typeof providers)[number];
+      for (const concurrency of [1, 64]) {
+        const sides = [
+          'raw',
+          'keycard',
+          ...(BUDGETED_CALLS.has(call) && concurrency === 1 ? ['keycard-budget'] : []),
+        ];
+        const ratios = {
+          throughput: [] as number[],
+          p50: [] as number[],
+          p99: [] as number[],
+          first: [] as number[],
+        };
+        const cpu: Record<string, number[]> = { keycard: [], 'keycard-budget': [] };
+        let last: Record<string, Side> = {};
+        for (let round = 0; round < rounds; round += 1) {
+          // Alternate which side goes first.
+          const order = round % 2 === 0 ? sides : [...sides].reverse();
+          const result: Record<string, Side> = {};
+          for (const side of order) {
+            const output = await node('overhead-worker.mjs', [
+              side,
+              call,
+              simulator.baseURL(provider),
+              key[provider],
+              String(time),
+              join(home, `${call}-${concurrency}-${round}-${side}.db`),
+              String(concurrency),
+            ]);
+            result[side] = JSON.parse(output) as Side;
+          }
+          const raw = result['raw'];
+          const wrapped = result['keycard'];
+          if (raw === undefined || wrapped === undefined) continue;
+          ratios.throughput.push(wrapped.throughput / raw.throughput);
+          ratios.p50.push(wrapped.p50 / raw.p50);
+          ratios.p99.push(wrapped.p99 / raw.p99);
+          if (raw.firstEvent !== null && wrapped.firstEvent !== null) {
+            ratios.first.push(wrapped.firstEvent / raw.firstEvent);
+          }
+          for (const side of ['keycard', 'keycard-budget']) {
+            const measured = result[side];
+            if (measured !== undefined) cpu[side]?.push(measured.cpuPerCall - raw.cpuPerCall);
+          }
+          last = result;
         }
-        const raw = result['raw'];
-        const wrapped = result['keycard'];
-        if (raw === undefined || wrapped === undefined) continue;
-        ratios.throughput.push(wrapped.throughput / raw.throughput);
-        ratios.p50.push(wrapped.p50 / raw.p50);
-        ratios.p99.push(wrapped.p99 / raw.p99);
-        last = { raw: raw.throughput, keycard: wrapped.throughput };
+        const throughput = median(ratios.throughput);
+        rows.push({
+          subject: `${call}, ${concurrency} at a time: throughput (SQLite ledger on)`,
+          keycard: `${fixed(last['keycard']?.throughput ?? 0, 0)} calls/s`,
+          baseline: `${fixed(last['raw']?.throughput ?? 0, 0)} calls/s (raw SDK)`,
+          ratio: fixed(throughput),
+          target: '≥ 0.97',
+          met: throughput >= 0.97,
+        });
+        const ownCpu = median(cpu['keycard'] ?? []);
+        rows.push({
+          subject: `${call}, ${concurrency} at a time: keycard's CPU per call (keycard − raw)`,
+          keycard: `${fixed(ownCpu, 0)} µs`,
+          baseline: `${fixed(last['raw']?.cpuPerCall ?? 0, 0)} µs (raw SDK's own)`,
+          ratio: '',
+          target: '≤ 30 µs',
+          met: ownCpu <= 30,
+        });
+        if ((cpu['keycard-budget'] ?? []).length > 0) {
+          const budgetCpu = median(cpu['keycard-budget'] ?? []);
+          rows.push({
+            subject: `${call}, ${concurrency} at a time: keycard's CPU per call with a budget (keycard − raw)`,
+            keycard: `${fixed(budgetCpu, 0)} µs`,
+            baseline: '',
+            ratio: '',
+            target: '≤ 30 µs',
+            met: budgetCpu <= 30,
+          });
+        }
+        if (concurrency === 1) {
+          rows.push({
+            subject: `${call}, 1 at a time: latency p50 / p99${ratios.first.length > 0 ? ' / first event' : ''}`,
+            keycard: '',
+            baseline: '',
+            ratio: [
+              median(ratios.p50),
+              median(ratios.p99),
+              ...(ratios.first.length > 0 ? [median(ratios.first)] : []),
+            ]
+              .map((value) => fixed(value))
+              .join(' / '),
+            target: '–',
+            met: null,
+          });
+        }
       }
-      const throughput = median(ratios.throughput);
-      rows.push({
-        subject: `${call}: throughput (SQLite ledger on)`,
-        keycard: `${fixed(last.keycard, 0)} calls/s`,
-        baseline: `${fixed(last.raw, 0)} calls/s (raw SDK)`,
-        ratio: fixed(throughput),
-        target: '≥ 0.97',
-        met: throughput >= 0.97,
-      });
-      rows.push({
-        subject: `${call}: latency p50 / p99`,
-        keycard: '',
-        baseline: '',
-        ratio: `${fixed(median(ratios.p50))} / ${fixed(median(ratios.p99))}`,
-        target: '–',
-        met: null,
-      });
     }
   } finally {
     await simulator.close();
@@ -450,18 +548,26 @@ async function vaultSource(): Promise<void> {
 // ------------------------------------------------------------------------------------------------
 
 const started = performance.now();
-await overhead();
-await coldStart();
-await redaction();
-await ledger();
-await vaultSource();
+// `--only=overhead,cold,redaction,ledger,vault` runs those sections alone.
+const only = process.argv
+  .find((argument) => argument.startsWith('--only='))
+  ?.slice('--only='.length)
+  .split(',');
+const sections: Array<[string, () => Promise<void>]> = [
+  ['overhead', overhead],
+  ['cold', coldStart],
+  ['redaction', redaction],
+  ['ledger', ledger],
+  ['vault', vaultSource],
+];
+for (const [name, section] of sections) if (only === undefined || only.includes(name)) await section();
 
 const header =
-  '| subject | keycard | baseline | ratio | target | met |\n| --- | --- | --- | --- | --- | --- |';
+  '| subject | keycard | baseline | ratio | target | met | before (11-28) |\n| --- | --- | --- | --- | --- | --- | --- |';
 const body = rows
   .map(
     (row) =>
-      `| ${row.subject} | ${row.keycard} | ${row.baseline} | ${row.ratio} | ${row.target} | ${row.met === null ? '' : row.met ? 'yes' : '**no**'} |`,
+      `| ${row.subject} | ${row.keycard} | ${row.baseline} | ${row.ratio} | ${row.target} | ${row.met === null ? '' : row.met ? 'yes' : '**no**'} | ${BEFORE[row.subject] ?? ''} |`,
   )
   .join('\n');
 const { stdout: commit } = await run('git', ['rev-parse', '--short', 'HEAD']).catch(() => ({

@@ -1,13 +1,15 @@
 // One side of the per-call overhead benchmark, in its own process: the raw SDK or keycard's
-// client, calling the same simulator. argv: side (raw|keycard), call, the provider's base URL, key,
-// time budget (ms), ledger path. Prints tinybench's numbers as JSON.
-import { Bench } from 'tinybench';
-
-const [side, call, baseURL, key, time, ledgerPath] = process.argv.slice(2);
+// client, calling the same simulator. argv: side (raw|keycard|keycard-budget), call, the provider's
+// base URL, key, time budget (ms), ledger path, concurrency. Runs `concurrency` loops of calls for
+// the time budget (after a warm-up) and prints JSON: calls per second, process CPU time per call
+// (µs), latency p50/p99 (ms) and, for streams, the median time to the first event (ms).
+const [side, call, baseURL, key, time, ledgerPath, concurrencyArg = '1'] = process.argv.slice(2);
+const concurrency = Number(concurrencyArg);
 const messages = [{ role: 'user', content: 'benchmark me' }];
+const provider = call.split('-')[0];
 
-async function makeSdk(provider) {
-  if (side === 'keycard') {
+async function makeSdk() {
+  if (side !== 'raw') {
     const { createClient, keys, openLedger } = await import('../dist/index.js');
     const ledger = await openLedger(`sqlite:${ledgerPath}`);
     const client = await createClient(provider, keys.literal(key), {
@@ -15,54 +17,103 @@ async function makeSdk(provider) {
       ledger,
       maxRetries: 0,
       telemetry: false,
+      // A budget far from its limit: every call is checked against it.
+      ...(side === 'keycard-budget' ? { budget: { usd: 1_000_000, period: 'month' } } : {}),
     });
     return client.sdk;
   }
-  if (provider === 'openai') {
-    const { default: OpenAI } = await import('openai');
-    return new OpenAI({ apiKey: key, baseURL, maxRetries: 0 });
+  switch (provider) {
+    case 'openai': {
+      const { default: OpenAI } = await import('openai');
+      return new OpenAI({ apiKey: key, baseURL, maxRetries: 0 });
+    }
+    case 'anthropic': {
+      const { default: Anthropic } = await import('@anthropic-ai/sdk');
+      return new Anthropic({ apiKey: key, baseURL, maxRetries: 0 });
+    }
+    case 'slack': {
+      const { WebClient } = await import('@slack/web-api');
+      return new WebClient(key, { slackApiUrl: baseURL, retryConfig: { retries: 0 } });
+    }
+    case 'gemini': {
+      const { GoogleGenerativeAI } = await import('@google/generative-ai');
+      const sdk = new GoogleGenerativeAI(key);
+      return { getGenerativeModel: (params) => sdk.getGenerativeModel(params, { baseUrl: baseURL }) };
+    }
+    default: {
+      const { Telegram } = await import('telegraf');
+      return new Telegram(key, { apiRoot: baseURL });
+    }
   }
-  if (provider === 'anthropic') {
-    const { default: Anthropic } = await import('@anthropic-ai/sdk');
-    return new Anthropic({ apiKey: key, baseURL, maxRetries: 0 });
-  }
-  const { WebClient } = await import('@slack/web-api');
-  return new WebClient(key, { slackApiUrl: baseURL, retryConfig: { retries: 0 } });
 }
 
-const calls = {
-  'openai-chat': async (sdk) => sdk.chat.completions.create({ model: 'gpt-4o-mini', messages }),
-  'openai-stream': async (sdk) => {
-    const stream = await sdk.chat.completions.create({ model: 'gpt-4o-mini', messages, stream: true });
-    for await (const _ of stream);
-  },
-  'anthropic-chat': async (sdk) =>
-    sdk.messages.create({ model: 'claude-haiku-4-5', max_tokens: 32, messages }),
-  'anthropic-stream': async (sdk) => {
-    const stream = await sdk.messages.create({
-      model: 'claude-haiku-4-5',
-      max_tokens: 32,
-      messages,
-      stream: true,
-    });
-    for await (const _ of stream);
-  },
-  'slack-post': async (sdk) => sdk.chat.postMessage({ channel: 'C0GENERAL', text: 'benchmark' }),
+let firstEvent = [];
+const streamed = async (stream) => {
+  const started = performance.now();
+  let first = true;
+  for await (const _ of stream) {
+    if (first) {
+      firstEvent.push(performance.now() - started);
+      first = false;
+    }
+  }
 };
 
-const provider = call.split('-')[0];
-const sdk = await makeSdk(provider);
+const calls = {
+  'openai-chat': (sdk) => sdk.chat.completions.create({ model: 'gpt-4o-mini', messages }),
+  'openai-stream': async (sdk) =>
+    streamed(await sdk.chat.completions.create({ model: 'gpt-4o-mini', messages, stream: true })),
+  'anthropic-chat': (sdk) => sdk.messages.create({ model: 'claude-haiku-4-5', max_tokens: 32, messages }),
+  'anthropic-stream': async (sdk) =>
+    streamed(
+      await sdk.messages.create({ model: 'claude-haiku-4-5', max_tokens: 32, messages, stream: true }),
+    ),
+  'slack-post': (sdk) => sdk.chat.postMessage({ channel: 'C0GENERAL', text: 'benchmark' }),
+  'gemini-generate': (sdk) =>
+    sdk.getGenerativeModel({ model: 'gemini-2.5-flash' }).generateContent('benchmark me'),
+  'telegram-send': (sdk) => sdk.getMe(),
+};
+
+const sdk = await makeSdk();
 const run = calls[call];
-const bench = new Bench({ time: Number(time), warmupTime: Math.min(300, Number(time) / 4) });
-bench.add(call, () => run(sdk));
-await bench.run();
-const result = bench.tasks[0].result;
+
+/** Runs `concurrency` loops for `ms`; returns calls, CPU µs and latencies. */
+async function drive(ms) {
+  const latencies = [];
+  const cpu = process.cpuUsage();
+  const started = performance.now();
+  const deadline = started + ms;
+  let count = 0;
+  const loop = async () => {
+    while (performance.now() < deadline) {
+      const begun = performance.now();
+      await run(sdk);
+      latencies.push(performance.now() - begun);
+      count += 1;
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, loop));
+  const elapsed = performance.now() - started;
+  const used = process.cpuUsage(cpu);
+  return { count, elapsed, cpuUs: used.user + used.system, latencies };
+}
+
+const quantile = (sorted, q) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0;
+// Warm-up: JIT, connections, and keycard's first-call work (price data, ledger file).
+for (let warm = 0; warm < 30; warm += 1) await run(sdk);
+await drive(Math.max(300, Number(time) / 3));
+firstEvent = [];
+const { count, elapsed, cpuUs, latencies } = await drive(Number(time));
+latencies.sort((a, b) => a - b);
+firstEvent.sort((a, b) => a - b);
 process.stdout.write(
   JSON.stringify({
-    throughput: 1000 / result.period,
-    p50: result.latency.p50,
-    p99: result.latency.p99,
-    samples: result.latency.samplesCount ?? null,
+    throughput: (count * 1000) / elapsed,
+    cpuPerCall: cpuUs / count,
+    p50: quantile(latencies, 0.5),
+    p99: quantile(latencies, 0.99),
+    firstEvent: firstEvent.length > 0 ? quantile(firstEvent, 0.5) : null,
+    calls: count,
   }),
 );
 process.exit(0);
