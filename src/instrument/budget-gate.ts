@@ -327,23 +327,34 @@ export class BudgetGate implements LeaseHolder {
     }
   }
 
-  /** A timer per lease held: gives back what an idle lease did not spend, and renews a lease in use. */
+  /**
+   * A timer per lease held: gives back what a lease did not spend once no call used it for
+   * `IDLE_MS`, and renews a lease still in use (or with calls in flight) a third of the way
+   * through its life, so that the store keeps counting it.
+   */
   #arm(lease: Lease): void {
     if (lease.timer !== undefined) clearTimeout(lease.timer);
     const leaseMs = this.ledger.leaseMs;
-    const idleMs = Math.min(IDLE_MS, leaseMs / 3);
-    lease.timer = setTimeout(() => {
-      lease.timer = undefined;
-      void this.#tick(lease, idleMs, leaseMs);
-    }, idleMs);
+    const now = performance.now();
+    const idleAt = lease.lastCallAt + IDLE_MS;
+    const touchAt = lease.touchedAt + leaseMs / 3;
+    // Idle with only calls in flight to hold: nothing to give back, only the renewal is due.
+    const due = idleAt > now || lease.hasRoom || !lease.busy ? Math.min(idleAt, touchAt) : touchAt;
+    lease.timer = setTimeout(
+      () => {
+        lease.timer = undefined;
+        void this.#tick(lease, leaseMs);
+      },
+      Math.max(due - now, 50),
+    );
     lease.timer.unref();
   }
 
-  async #tick(lease: Lease, idleMs: number, leaseMs: number): Promise<void> {
+  async #tick(lease: Lease, leaseMs: number): Promise<void> {
     if (this.#closed || !lease.stored) return;
     const now = performance.now();
     if (lease.renewing === undefined) {
-      const idle = now - lease.lastCallAt >= idleMs;
+      const idle = now - lease.lastCallAt >= IDLE_MS;
       if (idle && (lease.hasRoom || !lease.busy)) await this.#renew(lease, ZERO, 0);
       else if (now - lease.touchedAt >= leaseMs / 3) await this.#renew(lease, ZERO, undefined);
     }
