@@ -21,7 +21,6 @@ import {
   periodStart,
   type ResolvedBudget,
   type Spend,
-  usedFraction,
 } from '../ledger/budget.js';
 import type { UsageEvent } from '../ledger/types.js';
 import { describeCause, LedgerUnavailableError } from '../ledger/unavailable.js';
@@ -58,14 +57,25 @@ class Estimator {
   learn(event: UsageEvent): void {
     if (event.outcome !== 'ok') return;
     const tokens = (event.inputTokens ?? 0) + (event.outputTokens ?? 0);
-    for (const key of [event.model ?? '*', '*']) {
-      const current = this.#averages.get(key);
-      const count = Math.min((current?.count ?? 0) + 1, 50);
-      const usd = (current?.usd ?? 0) + ((event.costUsd ?? 0) - (current?.usd ?? 0)) / count;
-      const average = (current?.tokens ?? 0) + (tokens - (current?.tokens ?? 0)) / count;
-      // A new object: admissions keep the estimate they took.
-      const estimate = { nusd: Math.round(usd * 1e9), requests: 1, tokens: Math.round(average) };
-      this.#averages.set(key, { usd, tokens: average, count, estimate });
+    const cost = event.costUsd ?? 0;
+    this.#learn(event.model ?? '*', cost, tokens);
+    if (event.model !== null) this.#learn('*', cost, tokens);
+  }
+
+  #learn(key: string, cost: number, tokens: number): void {
+    let average = this.#averages.get(key);
+    if (average === undefined) {
+      average = { usd: 0, tokens: 0, count: 0, estimate: FIRST };
+      this.#averages.set(key, average);
+    }
+    average.count = Math.min(average.count + 1, 50);
+    average.usd += (cost - average.usd) / average.count;
+    average.tokens += (tokens - average.tokens) / average.count;
+    const nusd = Math.round(average.usd * 1e9);
+    const rounded = Math.round(average.tokens);
+    // A new object when it changes: admissions keep the estimate they took.
+    if (nusd !== average.estimate.nusd || rounded !== average.estimate.tokens || average.estimate === FIRST) {
+      average.estimate = { nusd, requests: 1, tokens: rounded };
     }
   }
 }
@@ -300,13 +310,13 @@ export class BudgetGate implements LeaseHolder {
     for (const [index, budget] of lease.budgets.entries()) {
       const view = lease.views[index];
       if (view === undefined || budget.alertAt.length === 0) continue;
-      const spend = toSpend(lease.known(index, false));
-      const fraction = usedFraction(budget, spend);
+      const fraction = lease.usedFraction(index);
       for (const threshold of budget.alertAt) {
         if (fraction + 1e-9 < threshold) break;
         const scope = lease.scope;
         const key = `threshold|${budget.name}|${scope.id}|${view.start.toISOString()}|${threshold}`;
         if (this.#fired.has(key)) continue;
+        const spend = toSpend(lease.known(index, false));
         const percent = Math.round(threshold * 100);
         const alert: BudgetAlert = {
           kind: 'threshold',

@@ -233,6 +233,26 @@ export class Lease {
     return room.nusd > 0 || room.requests > 0 || room.tokens > 0;
   }
 
+  /** The highest share of a limit of budget `index` that `known(index, false)` uses. */
+  usedFraction(index: number): number {
+    const view = this.views[index];
+    if (view === undefined) return 0;
+    const { others } = view;
+    const { settled, settledAtRenewal: at, outsideSettled: outside } = this;
+    const { usd, requests, tokens } = view.budget;
+    let fraction = 0;
+    if (usd !== undefined && usd > 0)
+      fraction = Math.max(fraction, (others.nusd + settled.nusd - at.nusd + outside.nusd) / 1e9 / usd);
+    if (requests !== undefined && requests > 0)
+      fraction = Math.max(
+        fraction,
+        (others.requests + settled.requests - at.requests + outside.requests) / requests,
+      );
+    if (tokens !== undefined && tokens > 0)
+      fraction = Math.max(fraction, (others.tokens + settled.tokens - at.tokens + outside.tokens) / tokens);
+    return fraction;
+  }
+
   /**
    * What this process knows of budget `index`'s spend: the store's at the last renewal (without
    * this lease's slice), and this process's calls since. For alerts, and while the store is down.
