@@ -394,6 +394,11 @@ export class BudgetGate implements LeaseHolder {
     for (const lease of [...this.#stored]) await this.#giveBack(lease);
   }
 
+  /** @internal Leases in the store with no call in flight (the process exits). */
+  idleLeases(): string[] {
+    return [...this.#stored].filter((lease) => lease.stored && !lease.busy).map((lease) => lease.id);
+  }
+
   /** The client closes: its leases go back to the store. */
   async close(): Promise<void> {
     this.#closed = true;

@@ -69,6 +69,8 @@ export type LeaseChange = { add: Amount; expiresAt: number } | { remove: true };
 /** @internal What holds leases in this process: returned when the ledger closes. */
 export interface LeaseHolder {
   returnLeases(): Promise<void>;
+  /** Leases in the store with no call in flight: removed at process exit, where the store can. */
+  idleLeases(): string[];
 }
 
 /** An event's usage in whole units: what it is charged to its leases, and counts in a budget. */
@@ -276,7 +278,14 @@ export abstract class BaseLedger implements Ledger {
   /** @internal Called at process exit. */
   flushOnExit(): void {
     this.#writer.exit();
+    // Every event written: leases with no call in flight go (their unspent slices with them).
+    if (this.#writer.buffered > 0 || this.#leaseHolders.size === 0) return;
+    const ids = [...this.#leaseHolders].flatMap((holder) => holder.idleLeases());
+    if (ids.length > 0) this.removeLeasesSync(ids);
   }
+
+  /** At process exit: deletes these leases synchronously, if the backend can; else they expire. */
+  protected removeLeasesSync(_ids: readonly string[]): void {}
 
   /** @internal Called when the event loop empties: leases are returned, buffered events written. */
   async flushBeforeExit(): Promise<void> {

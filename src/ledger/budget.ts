@@ -25,7 +25,8 @@ import type { ProviderId } from '../providers/ids.js';
  * A slice is sized for the calls of the last few seconds, at most 1/16 of what is left, and one
  * call at least, so near the limit every call takes its slice under the lock. What a slice did
  * not spend goes back when the process needs its next slice, after 2 seconds without a call, and
- * when the client or the ledger closes. Until then other processes cannot use it: a call may be
+ * when the client or the ledger closes (or the program ends; with SQLite and JSON lines, at
+ * `process.exit()` too). Until then other processes cannot use it: a call may be
  * refused while other live processes still hold that much unspent. A slice of a process that
  * died counts until its lease expires, `budgetLeaseMs` (60 s) after its last renewal.
  */

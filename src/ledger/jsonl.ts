@@ -229,6 +229,14 @@ export class JsonlLedger extends BaseLedger {
     }
   }
 
+  protected override removeLeasesSync(ids: readonly string[]): void {
+    try {
+      this.#append([{ v: VERSION, id: this.#id(), rel: [...ids] }]);
+    } catch {
+      // They expire.
+    }
+  }
+
   protected async readTotals(query: TotalsQuery): Promise<TotalsRow[]> {
     return sumEvents(this.#refresh().events, query).map((row) => ({ ...row, costUsd: nano(row.costUsd) }));
   }

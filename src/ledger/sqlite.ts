@@ -127,6 +127,17 @@ export class SqliteLedger extends BaseLedger {
     }
   }
 
+  protected override removeLeasesSync(ids: readonly string[]): void {
+    try {
+      const remove = this.#db.prepare('DELETE FROM keycard_reservations WHERE id = ?');
+      this.#db.immediate(() => {
+        for (const id of ids) remove.run(id);
+      });
+    } catch {
+      // They expire.
+    }
+  }
+
   protected async readTotals(query: TotalsQuery): Promise<TotalsRow[]> {
     const { text, params } = totalsQuery('sqlite', query);
     const rows = this.#db.prepare(text).all(...params) as Record<string, unknown>[];

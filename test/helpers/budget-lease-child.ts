@@ -5,7 +5,8 @@
  * - `hammer`: `concurrency` loops call until each is blocked once; then it closes and prints a
  *   `LeaseChildResult`;
  * - `hold`: `calls` calls, then (its lease holding part of the budget) prints a `LeaseChildResult`
- *   and stays alive, calling no more, until it is killed.
+ *   and stays alive, calling no more, until it is killed;
+ * - `exit`: as `hold`, then `process.exit()` without closing anything.
  */
 import { createClient } from '../../src/client.js';
 import { keys } from '../../src/keys/index.js';
@@ -13,7 +14,7 @@ import { type Budget, BudgetExceededError, periodStart } from '../../src/ledger/
 import { openLedger } from '../../src/ledger/open.js';
 
 export interface LeaseChildConfig {
-  mode: 'hammer' | 'hold';
+  mode: 'hammer' | 'hold' | 'exit';
   baseURL: string;
   ledger: string;
   budget: Budget;
@@ -97,5 +98,6 @@ if (config.mode === 'hammer') {
   }
   const result: LeaseChildResult = { ok, blocked, leaseOperations: ledger.leaseOperations, held };
   process.stdout.write(`${JSON.stringify(result)}\n`);
+  if (config.mode === 'exit') process.exit(0);
   setInterval(() => undefined, 1000);
 }

@@ -150,6 +150,25 @@ describe.each(['sqlite', 'postgres'] as const)('a budget shared by processes on 
   }, 120_000);
 });
 
+describe('a process that ends with process.exit() and no close()', () => {
+  it('gives its unspent slice back at exit (SQLite: synchronously, with its last events)', async () => {
+    const { item, base, env } = await setup('sqlite');
+    const budget = { requests: 5000, period: 'day' as const };
+    const config: LeaseChildConfig = { mode: 'exit', ...base, budget, concurrency: 4, calls: 100 };
+    const { stdout } = await run(process.execPath, ['--import', 'tsx', CHILD, JSON.stringify(config)], {
+      env,
+    });
+    const result = JSON.parse(stdout) as LeaseChildResult;
+    expect(result.held).toBeGreaterThan(0);
+    const [row] = await item.ledger.totals();
+    expect(row?.requests).toBe(result.ok);
+    const [event] = await first(item.ledger.events());
+    const scope = { field: 'key' as const, value: event.keyFingerprint, id: `key:${event.keyFingerprint}` };
+    const view = await item.ledger.lease(scope, [periodStart('day', new Date())], 'probe', () => undefined);
+    expect(view.held.requests).toBe(0);
+  }, 60_000);
+});
+
 describe('a slice a process did not spend', () => {
   it('goes back to the store after it stops calling, and when its client closes', async () => {
     const item = await testLedger('sqlite');
@@ -199,4 +218,9 @@ async function costOfOneCall(baseURL: string, key: string): Promise<number> {
   const cost = (await ledger.totals())[0]?.costUsd ?? 0;
   expect(cost).toBeGreaterThan(0);
   return cost;
+}
+
+async function first<T>(items: AsyncIterable<T>): Promise<[T]> {
+  for await (const item of items) return [item];
+  throw new Error('nothing there');
 }
