@@ -15,8 +15,9 @@ import type { ProviderId } from '../providers/ids.js';
  * **How it holds across processes.** Each process spends a budget through a *lease*: a slice of
  * what is left, taken from the ledger's store in one transaction under a lock that every process
  * shares (an immediate transaction in SQLite, an advisory lock in PostgreSQL, a lock file for
- * JSON lines), then spent locally, with no store round trip per call. The store counts a slice as
- * spent until its calls are recorded, and slices never overlap. So the bound is the same as when
+ * JSON lines), then spent locally, with no store round trip per call. The store counts what is
+ * left of each slice as spent (each call's event is taken off its slice in the transaction that
+ * writes it), and slices never overlap. So the bound is the same as when
  * each call took its own reservation: **spend exceeds the limit by no more than the calls in
  * flight cost beyond their estimates** (a call's estimate is the running average of its model's
  * recent calls; a request is always 1, so a request quota is never exceeded). There is no margin
@@ -26,9 +27,9 @@ import type { ProviderId } from '../providers/ids.js';
  * call at least, so near the limit every call takes its slice under the lock. What a slice did
  * not spend goes back when the process needs its next slice, after 2 seconds without a call, and
  * when the client or the ledger closes (or the program ends; with SQLite and JSON lines, at
- * `process.exit()` too). Until then other processes cannot use it: a call may be
- * refused while other live processes still hold that much unspent. A slice of a process that
- * died counts until its lease expires, `budgetLeaseMs` (60 s) after its last renewal.
+ * `process.exit()` too). Until then other processes cannot use it: a call may be refused while
+ * other live processes still hold that much unspent. A slice of a process that died counts until
+ * its lease expires, `budgetLeaseMs` (60 s) after its last renewal.
  */
 export interface Budget {
   /** A name for messages and alerts. @default derived from scope, period and limits */
