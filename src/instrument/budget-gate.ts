@@ -207,7 +207,6 @@ export class BudgetGate implements LeaseHolder {
     estimate: Amount,
     slice: number | undefined,
   ): Promise<undefined | BudgetExceededError | { down: unknown }> {
-    const startedAt = performance.now();
     const now = new Date();
     const starts = lease.budgets.map((budget) => periodStart(budget.period, now));
     const leaseMs = this.ledger.leaseMs;
@@ -225,7 +224,7 @@ export class BudgetGate implements LeaseHolder {
       lease.renewing = undefined;
     }
     if (renewal === undefined) return undefined;
-    lease.apply(renewal, startedAt, leaseMs);
+    lease.apply(renewal, leaseMs);
     if (lease.stored) {
       this.#stored.add(lease);
       this.ledger.holdLeases(this);

@@ -130,6 +130,8 @@ export interface Renewal {
   exceeded: Array<{ budget: ResolvedBudget; over: keyof Spend; spend: Spend; start: Date }>;
   /** Whether the store held this lease when the view was read. */
   live: boolean;
+  /** When (`performance.now()`) it was decided: the store's expiry counts from then. */
+  decidedAt: number;
   /** The lease's grant after it, and what was settled, when the store's view was read. */
   granted: Amount;
   settled: Amount;
@@ -295,6 +297,7 @@ export class Lease {
       views,
       exceeded: [],
       live,
+      decidedAt: performance.now(),
       granted: { ...ZERO },
       settled: { ...this.settled },
       outsideSettled: { ...this.outsideSettled },
@@ -338,7 +341,8 @@ export class Lease {
   }
 
   /** A renewal the store took: the lease is now what it decided. */
-  apply(renewal: Renewal, startedAt: number, leaseMs: number): void {
+  apply(renewal: Renewal, leaseMs: number): void {
+    const { decidedAt } = renewal;
     const removed = 'remove' in renewal.change;
     const granted = removed ? renewal.settled : renewal.granted;
     this.granted.nusd = granted.nusd;
@@ -354,9 +358,9 @@ export class Lease {
       this.stored = true;
       // Spent only while the store surely still counts it: a quarter of its life is kept for
       // the renewal, and for clocks of other machines that run ahead.
-      this.usableUntil = startedAt + leaseMs * 0.75;
+      this.usableUntil = decidedAt + leaseMs * 0.75;
     }
-    this.touchedAt = startedAt;
+    this.touchedAt = decidedAt;
     this.views = renewal.views;
     this.settledAtRenewal = renewal.settled;
     // Calls outside the lease settled before the view was read are in its events now.
@@ -366,7 +370,7 @@ export class Lease {
     if (renewal.calls > 0) {
       this.lastSlice = renewal.calls;
       this.admitted = 0;
-      this.renewedAt = startedAt;
+      this.renewedAt = decidedAt;
     }
   }
 
