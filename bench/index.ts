@@ -3,7 +3,8 @@
  * from one run on one machine. Each side of a comparison runs in fresh processes, alternated,
  * and the median of several rounds is kept (shared machines are noisy: ratios, not absolute
  * times). `--quick` runs a short version (CI runs it so that the bench cannot rot); `--write`
- * puts the results into bench/README.md.
+ * puts the results into bench/README.md; `--only=<section>[,<section>]` runs some sections only
+ * (`overhead`, `cold`, `redaction`, `ledger`, `vault`).
  */
 import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -22,6 +23,19 @@ import { GITLEAKS_RULES } from './gitleaks-rules.js';
 const run = promisify(execFile);
 const quick = process.argv.includes('--quick');
 const write = process.argv.includes('--write');
+const SECTIONS = ['overhead', 'cold', 'redaction', 'ledger', 'vault'] as const;
+const only = process.argv
+  .find((argument) => argument.startsWith('--only='))
+  ?.slice('--only='.length)
+  .split(',')
+  .filter((name) => name !== '');
+for (const name of only ?? []) {
+  if (!(SECTIONS as readonly string[]).includes(name)) {
+    process.stderr.write(`bench: --only takes ${SECTIONS.join(', ')}; not "${name}".\n`);
+    process.exit(2);
+  }
+}
+const selected = (section: (typeof SECTIONS)[number]) => only === undefined || only.includes(section);
 const here = import.meta.dirname;
 const POSTGRES = process.env['KEYCARD_BENCH_POSTGRES'] ?? 'postgres://postgres@127.0.0.1:5432/test';
 
@@ -56,7 +70,7 @@ const BEFORE: Readonly<Record<string, string>> = {
   'redaction: 50 MiB log corpus, vs secretlint 12 (recommended preset)': '5.7',
   'redaction: vs gitleaks rules as JS regexes': '19.0',
   'ledger: events/s into SQLite, one process': '85330 events/s',
-  'ledger: budget check per call (SQLite reservation)': '539 µs',
+  'ledger: budget check, CPU per call (SQLite, concurrency 1)': '539 µs (one reservation per call)',
 };
 const notes: string[] = [];
 
@@ -473,34 +487,42 @@ async function ledger(): Promise<void> {
     } catch (error) {
       notes.push(`PostgreSQL was not measured: ${(error as Error).message.split('\n')[0]}`);
     }
-    // The cost of a budget check: one reservation per call, under the store's lock.
-    const budgeted = await openLedger(`sqlite:${join(dir, 'budget.db')}`);
-    const scope = { field: 'key' as const, value: 'benchkey0000', id: 'key:benchkey0000' };
-    const since = new Date(Date.UTC(2026, 0, 1));
-    const bench = new Bench({ time: quick ? 200 : 1000 });
-    let id = 0;
-    bench.add('reserve', async () => {
-      id += 1;
-      await budgeted.reserve(scope, since, (spend) =>
-        spend.requests < 1e12
-          ? { id: `r${id}`, scope: scope.id, usd: 0, requests: 1, tokens: 0, expiresAt: Date.now() + 60_000 }
-          : undefined,
-      );
-    });
-    await bench.run();
-    await budgeted.close();
-    const perCall =
-      bench.tasks[0]?.result && 'period' in bench.tasks[0].result
-        ? (bench.tasks[0].result.period as number)
-        : Number.NaN;
-    rows.push({
-      subject: 'ledger: budget check per call (SQLite reservation)',
-      keycard: `${fixed(perCall * 1000, 0)} µs`,
-      baseline: '',
-      ratio: '',
-      target: '–',
-      met: null,
-    });
+    // The cost of a budget check: process CPU per call through the budget gate, with a budget
+    // and without (recording only), in fresh processes, alternated; the median of the rounds.
+    const calls = quick ? 20_000 : 100_000;
+    for (const concurrency of [1, 64]) {
+      const cpu: Record<'on' | 'off', number[]> = { on: [], off: [] };
+      let leaseOperations = 0;
+      for (let round = 0; round < (quick ? 1 : 3); round += 1) {
+        for (const side of round % 2 === 0 ? (['on', 'off'] as const) : (['off', 'on'] as const)) {
+          const { stdout } = await run(
+            process.execPath,
+            [
+              '--import',
+              'tsx',
+              join(here, 'budget-worker.ts'),
+              side,
+              String(calls),
+              String(concurrency),
+              join(dir, `budget-${side}-${concurrency}-${round}.db`),
+            ],
+            { maxBuffer: 1024 * 1024 },
+          );
+          const result = JSON.parse(stdout) as { cpuUs: number; leaseOperations: number };
+          cpu[side].push(result.cpuUs);
+          if (side === 'on') leaseOperations = result.leaseOperations;
+        }
+      }
+      const extra = median(cpu.on) - median(cpu.off);
+      rows.push({
+        subject: `ledger: budget check, CPU per call (SQLite, concurrency ${concurrency})`,
+        keycard: `${fixed(extra, 1)} µs (${leaseOperations} store round trips for ${calls} calls)`,
+        baseline: `${fixed(median(cpu.off), 1)} µs (recording, no budget)`,
+        ratio: '',
+        target: '≤ 20 µs',
+        met: extra <= 20,
+      });
+    }
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
@@ -548,19 +570,11 @@ async function vaultSource(): Promise<void> {
 // ------------------------------------------------------------------------------------------------
 
 const started = performance.now();
-// `--only=overhead,cold,redaction,ledger,vault` runs those sections alone.
-const only = process.argv
-  .find((argument) => argument.startsWith('--only='))
-  ?.slice('--only='.length)
-  .split(',');
-const sections: Array<[string, () => Promise<void>]> = [
-  ['overhead', overhead],
-  ['cold', coldStart],
-  ['redaction', redaction],
-  ['ledger', ledger],
-  ['vault', vaultSource],
-];
-for (const [name, section] of sections) if (only === undefined || only.includes(name)) await section();
+if (selected('overhead')) await overhead();
+if (selected('cold')) await coldStart();
+if (selected('redaction')) await redaction();
+if (selected('ledger')) await ledger();
+if (selected('vault')) await vaultSource();
 
 const header =
   '| subject | keycard | baseline | ratio | target | met | before (11-28) |\n| --- | --- | --- | --- | --- | --- | --- |';

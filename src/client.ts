@@ -468,6 +468,8 @@ async function buildClient<P extends SupportedProvider>(
     async close() {
       if (closed) return;
       closed = true;
+      // What the client's budget leases did not spend goes back to the store.
+      await gate?.close().catch(() => undefined);
       // A ledger this client opened from a URL is this client's to close. A store that is down or
       // full does not fail close(): the ledger keeps the events and warns (or counts them lost).
       try {

@@ -111,6 +111,7 @@ const LEDGER_FIELDS = {
     'false or { multiple, windowHours, minUsd } (positive numbers)',
   ),
   maxBufferedEvents: field(z.number().int().min(1), 'a whole number of events, 1 or more'),
+  budgetLeaseMs: field(z.number().min(100), 'a number of milliseconds, 100 or more'),
   busyTimeoutMs: field(atLeastZero, 'a number of milliseconds, 0 or more'),
   driver: field(
     z.enum(['auto', 'better-sqlite3', 'node:sqlite']),

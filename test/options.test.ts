@@ -185,6 +185,11 @@ describe('openLedger options', () => {
     expect((wrong as Error).message).toBe(
       'openLedger: options.maxBatch must be a whole number, 1 or more, not 0.',
     );
+    const lease = await rejection(openLedger('memory:', { budgetLeaseMs: 10 }));
+    expect((lease as Error).message).toBe(
+      'openLedger: options.budgetLeaseMs must be a number of milliseconds, 100 or more, not 10.',
+    );
+    expect((await openLedger('memory:', { budgetLeaseMs: 5000 })).leaseMs).toBe(5000);
   });
 });
 

@@ -1,8 +1,8 @@
 /**
  * What every built-in ledger shares: batched writes (a timer or a full batch, whichever comes
  * first; at `close()` and at process exit too) that survive an outage of the store (see
- * `writer.ts`), alert and warning listeners, budget reservations and one-time alerts, on top of a
- * few primitives each backend implements (memory, SQLite, PostgreSQL).
+ * `writer.ts`), alert and warning listeners, budget leases and one-time alerts, on top of a few
+ * primitives each backend implements (memory, SQLite, JSON lines, PostgreSQL).
  * @module
  */
 import { EventEmitter } from 'node:events';
@@ -13,28 +13,92 @@ import {
   type BudgetScope,
   type ResolvedBudget,
   resolveBudget,
-  type Spend,
 } from './budget.js';
 import { pendingSettled } from './pending.js';
 import type { KeyUsage, Ledger, TotalsQuery, TotalsRow, UsageEvent } from './types.js';
 import { describeCause, LedgerUnavailableError, type LedgerWarning } from './unavailable.js';
 import { EventWriter } from './writer.js';
 
-/** A reservation: the estimated usage of a call in flight, held until its event is written. */
+/**
+ * A hold on a budget scope, as stored: a process's budget lease (what it may still spend, and its
+ * calls in flight), or, from keycard before leases, the estimate of one call in flight.
+ */
 export interface Reservation {
   id: string;
   scope: string;
   usd: number;
   requests: number;
   tokens: number;
-  /** After this (ms since epoch) a reservation no longer counts: its process died. */
+  /** After this (ms since epoch) a hold no longer counts: its process died, or stopped renewing it. */
   expiresAt: number;
 }
 
-/** An event with the reservations its writing releases. */
+/** An event with the budget leases its usage is charged to (when it is written). */
 export interface PendingEvent {
   event: UsageEvent;
-  releases: readonly string[];
+  leases: readonly string[];
+}
+
+/** Usage in whole units (nano-USD, requests, tokens), whose sums are exact. */
+export interface Amount {
+  nusd: number;
+  requests: number;
+  tokens: number;
+}
+
+/**
+ * @internal What a lease operation reads, under the lock every process shares: the scope's
+ * recorded usage since each period start asked for, every live hold on the scope (this lease's
+ * included), and this lease's own hold.
+ */
+export interface LeaseView {
+  /** Per period start, in the order given: events of the scope since then. */
+  recorded: Amount[];
+  /** Live holds of the scope, each counted when above 0. */
+  held: Amount;
+  /** This lease's hold as stored (it may be below 0); `undefined` when it has none live. */
+  own: Amount | undefined;
+}
+
+/**
+ * @internal A change to a lease: `add` to its hold (set it to `add` when it had none live) and
+ * renew it until `expiresAt`; or `remove` it.
+ */
+export type LeaseChange = { add: Amount; expiresAt: number } | { remove: true };
+
+/** @internal What holds leases in this process: returned when the ledger closes. */
+export interface LeaseHolder {
+  returnLeases(): Promise<void>;
+  /** Leases in the store with no call in flight: removed at process exit, where the store can. */
+  idleLeases(): string[];
+}
+
+/** An event's usage in whole units: what it is charged to its leases, and counts in a budget. */
+export function usageAmount(event: UsageEvent): Amount {
+  return {
+    nusd: Math.round((event.costUsd ?? 0) * 1e9),
+    requests: event.requests,
+    tokens: (event.inputTokens ?? 0) + (event.outputTokens ?? 0),
+  };
+}
+
+/** The charges of a batch, summed per lease. */
+export function batchCharges(batch: readonly PendingEvent[]): Map<string, Amount> {
+  const charges = new Map<string, Amount>();
+  for (const { event, leases } of batch) {
+    if (leases.length === 0) continue;
+    const used = usageAmount(event);
+    for (const id of leases) {
+      const sum = charges.get(id);
+      if (sum === undefined) charges.set(id, { ...used });
+      else {
+        sum.nusd += used.nusd;
+        sum.requests += used.requests;
+        sum.tokens += used.tokens;
+      }
+    }
+  }
+  return charges;
 }
 
 /** Options every built-in ledger takes. */
@@ -64,10 +128,19 @@ export interface LedgerOptions {
    * @default 10000
    */
   maxBufferedEvents?: number | undefined;
+  /**
+   * How long a budget lease lives in the store without being renewed, in milliseconds. Each
+   * process holds a lease on each budget scope it calls in (a slice of what is left, see
+   * `Budget`); it renews the lease while it uses it, and returns what it did not spend when it
+   * stops. The lease of a process that died (it cannot return it) counts until this much time
+   * after its last renewal, then the slice is free again.
+   * @default 60000
+   */
+  budgetLeaseMs?: number | undefined;
 }
 
-/** Reservations live this long at most (a call that never ends is not counted forever). */
-export const RESERVATION_TTL_MS = 10 * 60_000;
+/** How long a budget lease lives without being renewed, unless `budgetLeaseMs` says otherwise. */
+export const DEFAULT_LEASE_MS = 60_000;
 
 type Listener = ((alert: BudgetAlert) => void) | ((warning: LedgerWarning) => void);
 
@@ -104,12 +177,22 @@ export abstract class BaseLedger implements Ledger {
   #closed = false;
   readonly anomaly: { multiple: number; windowHours: number; minUsd: number } | undefined;
   readonly #lastAnomalyCheck = new Map<string, number>();
+  /** @internal How long a budget lease lives without being renewed (`budgetLeaseMs`). */
+  readonly leaseMs: number;
+  readonly #leaseHolders = new Set<LeaseHolder>();
+  /** @internal Lease operations made (each one store round trip under the lock), for tests and the bench. */
+  leaseOperations = 0;
 
   constructor(options: LedgerOptions = {}) {
     const maxBufferedEvents = options.maxBufferedEvents ?? 10_000;
     if (!Number.isInteger(maxBufferedEvents) || maxBufferedEvents < 1) {
       throw new KeycardError('ledger: maxBufferedEvents is a whole number of events, 1 or more.');
     }
+    const leaseMs = options.budgetLeaseMs ?? DEFAULT_LEASE_MS;
+    if (typeof leaseMs !== 'number' || !Number.isFinite(leaseMs) || leaseMs < 100) {
+      throw new KeycardError('ledger: budgetLeaseMs is a number of milliseconds, 100 or more.');
+    }
+    this.leaseMs = leaseMs;
     this.#writer = new EventWriter(
       {
         write: (batch) => this.writeBatch(batch),
@@ -133,7 +216,7 @@ export abstract class BaseLedger implements Ledger {
 
   // --- primitives ---------------------------------------------------------------------------
 
-  /** Writes events and deletes the reservations they release, in one transaction. */
+  /** Writes events and charges their usage to their leases (`batchCharges`), in one transaction. */
   protected abstract writeBatch(batch: readonly PendingEvent[]): void | Promise<void>;
   /** Writes synchronously at process exit, if the backend can; else does nothing. */
   protected abstract writeBatchSync(batch: readonly PendingEvent[]): boolean;
@@ -146,16 +229,16 @@ export abstract class BaseLedger implements Ledger {
   ): Promise<Array<{ id: number; event: UsageEvent }>>;
   protected abstract readKeys(): Promise<KeyUsage[]>;
   /**
-   * Atomically, across every process using the store: the spend of `scope` since `since` (events
-   * and live reservations), then `decide`, and, when it returns one, the reservation stored.
+   * @internal Atomically, across every process using the store: read the `LeaseView` of `scope`
+   * (a hold counts while its `expiresAt` is not past `Date.now()`), then `decide`, and apply the
+   * change it returns to the lease `id`: when the lease has no live hold, `add` sets it.
    */
-  protected abstract lockedReserve(
+  protected abstract lockedLease(
     scope: BudgetScope,
-    since: Date,
-    decide: (spend: Spend) => Reservation | undefined,
-  ): Promise<Spend>;
-  /** Deletes reservations of calls that will record no event. */
-  protected abstract deleteReservations(ids: readonly string[]): Promise<void>;
+    since: readonly Date[],
+    id: string,
+    decide: (view: LeaseView) => LeaseChange | undefined,
+  ): Promise<LeaseView>;
   /** Records that `key` fired; `true` the first time, in any process. */
   protected abstract insertAlertMark(key: string): Promise<boolean>;
   protected abstract closeStore(): Promise<void>;
@@ -172,10 +255,14 @@ export abstract class BaseLedger implements Ledger {
     return this.#closed;
   }
 
-  record(event: UsageEvent, releases: readonly string[] = []): void {
+  /**
+   * Records `event`; `leases` (keycard's budget gate) are the budget leases its usage is charged
+   * to, in the transaction that writes it.
+   */
+  record(event: UsageEvent, leases: readonly string[] = []): void {
     if (this.#closed) return;
     // A copy: the caller's object may change before the batch is written.
-    this.#writer.add({ event: { ...event, time: new Date(event.time) }, releases: [...releases] });
+    this.#writer.add({ event: { ...event, time: new Date(event.time) }, leases });
   }
 
   /**
@@ -191,11 +278,19 @@ export abstract class BaseLedger implements Ledger {
   /** @internal Called at process exit. */
   flushOnExit(): void {
     this.#writer.exit();
+    // Every event written: leases with no call in flight go (their unspent slices with them).
+    if (this.#writer.buffered > 0 || this.#leaseHolders.size === 0) return;
+    const ids = [...this.#leaseHolders].flatMap((holder) => holder.idleLeases());
+    if (ids.length > 0) this.removeLeasesSync(ids);
   }
 
-  /** @internal Called when the event loop empties. */
+  /** At process exit: deletes these leases synchronously, if the backend can; else they expire. */
+  protected removeLeasesSync(_ids: readonly string[]): void {}
+
+  /** @internal Called when the event loop empties: leases are returned, buffered events written. */
   async flushBeforeExit(): Promise<void> {
     await pendingSettled();
+    await this.#returnLeases();
     const batch = await this.#writer.beforeExit();
     if (batch.length > 0) await this.checkAnomaly(batch).catch(() => undefined);
   }
@@ -246,6 +341,7 @@ export abstract class BaseLedger implements Ledger {
   async close(): Promise<void> {
     if (this.#closed) return;
     await pendingSettled();
+    await this.#returnLeases();
     await this.#writer.close();
     this.#closed = true;
     for (const reference of open) if (reference.deref() === this) open.delete(reference);
@@ -302,22 +398,24 @@ export abstract class BaseLedger implements Ledger {
   }
 
   /**
-   * @internal Buffered events are written first: the store must hold every finished call of this
-   * process, or a scope whose budget came later would not see them.
+   * @internal One lease operation (see `lockedLease`). Buffered events are written first, so
+   * that the store holds every finished call of this process and its charges.
    */
-  async reserve(
+  async lease(
     scope: BudgetScope,
-    since: Date,
-    decide: (spend: Spend) => Reservation | undefined,
-  ): Promise<Spend> {
+    since: readonly Date[],
+    id: string,
+    decide: (view: LeaseView) => LeaseChange | undefined,
+  ): Promise<LeaseView> {
     // While the store is down, this fails at once (a call must not wait for it), except for one
     // caller at a time once the next retry is due.
     this.#writer.checkAvailable();
+    this.leaseOperations += 1;
     try {
       await this.flush();
-      const spend = await this.lockedReserve(scope, since, decide);
+      const view = await this.lockedLease(scope, since, id, decide);
       this.#writer.storeAnswered();
-      return spend;
+      return view;
     } catch (error) {
       if (LedgerUnavailableError.is(error)) throw error;
       this.#writer.storeFailed(error);
@@ -325,12 +423,23 @@ export abstract class BaseLedger implements Ledger {
     }
   }
 
-  /** @internal */
-  release(ids: readonly string[]): Promise<void> {
-    if (ids.length === 0) return Promise.resolve();
-    // Reservations of a store that is down expire by themselves.
-    if (this.#writer.unavailable) return Promise.resolve();
-    return this.deleteReservations(ids);
+  /** @internal Whether the store failed and has not answered since. */
+  get storeUnavailable(): boolean {
+    return this.#writer.unavailable;
+  }
+
+  /** @internal `holder`'s leases are returned when this ledger closes, or the program ends. */
+  holdLeases(holder: LeaseHolder): void {
+    this.#leaseHolders.add(holder);
+  }
+
+  /** @internal `holder` holds no lease any more. */
+  releaseLeases(holder: LeaseHolder): void {
+    this.#leaseHolders.delete(holder);
+  }
+
+  async #returnLeases(): Promise<void> {
+    for (const holder of [...this.#leaseHolders]) await holder.returnLeases().catch(() => undefined);
   }
 
   /** @internal Emits `alert` once per `key` across processes; resolves to whether it fired. */

@@ -1,14 +1,36 @@
 /**
  * Budgets and request quotas: limits in USD, requests or tokens per key, workflow or provider
  * over a UTC day, week or month; `block` or `warn` when a call would exceed one; alerts at
- * thresholds. Checked before each call against what the ledger holds (every process writing to
- * it) plus the calls in flight, whose estimated cost is reserved until their real cost is recorded.
+ * thresholds. Spent through leases (`instrument/budget-lease.ts`): each process takes slices of
+ * what is left from the ledger's store, under a lock every process shares, and checks its calls
+ * against its slice with no store round trip.
  * @module
  */
 import { KeycardError } from '../errors.js';
 import type { ProviderId } from '../providers/ids.js';
 
-/** A budget or quota. */
+/**
+ * A budget or quota.
+ *
+ * **How it holds across processes.** Each process spends a budget through a *lease*: a slice of
+ * what is left, taken from the ledger's store in one transaction under a lock that every process
+ * shares (an immediate transaction in SQLite, an advisory lock in PostgreSQL, a lock file for
+ * JSON lines), then spent locally, with no store round trip per call. The store counts what is
+ * left of each slice as spent (each call's event is taken off its slice in the transaction that
+ * writes it), and slices never overlap. So the bound is the same as when
+ * each call took its own reservation: **spend exceeds the limit by no more than the calls in
+ * flight cost beyond their estimates** (a call's estimate is the running average of its model's
+ * recent calls; a request is always 1, so a request quota is never exceeded). There is no margin
+ * to configure: leases add none.
+ *
+ * A slice is sized for the calls of the last few seconds, at most 1/16 of what is left, and one
+ * call at least, so near the limit every call takes its slice under the lock. What a slice did
+ * not spend goes back when the process needs its next slice, after 2 seconds without a call, and
+ * when the client or the ledger closes (or the program ends; with SQLite and JSON lines, at
+ * `process.exit()` too). Until then other processes cannot use it: a call may be refused while
+ * other live processes still hold that much unspent. A slice of a process that died counts until
+ * its lease expires, `budgetLeaseMs` (60 s) after its last renewal.
+ */
 export interface Budget {
   /** A name for messages and alerts. @default derived from scope, period and limits */
   name?: string | undefined;
@@ -31,13 +53,16 @@ export interface Budget {
   scope?: 'key' | 'workflow' | 'provider' | undefined;
   /**
    * `block`: a call that would exceed the budget throws `BudgetExceededError` before any network
-   * traffic. `warn`: it goes ahead, with a warning.
+   * traffic; calls in flight, in this process or others, may exceed it by what they cost beyond
+   * their estimates (see `Budget`). `warn`: it goes ahead, with a warning.
    * @default 'block'
    */
   onExceed?: 'block' | 'warn' | undefined;
   /**
-   * What a call does while the ledger's store cannot be reached, so that the spend cannot be
-   * checked against what every process recorded.
+   * What a call does when it needs a new slice of the budget (see `Budget`) while the ledger's
+   * store cannot be reached, so that the spend cannot be checked against what every process
+   * recorded. Calls within the slice this process already holds go ahead either way: that slice
+   * was checked against every process's spend when it was taken.
    * - `allow` (fail open): the call goes ahead. This process goes on counting its own calls
    *   against the last spend it read, so a runaway loop here still stops at the limit; what
    *   other processes spend meanwhile is not seen until the store is back.
@@ -47,7 +72,9 @@ export interface Budget {
    */
   onLedgerDown?: 'block' | 'allow' | undefined;
   /**
-   * Fractions of the limit at which an alert fires, once per period and scope.
+   * Fractions of the limit at which an alert fires, once per period and scope, across processes.
+   * A process checks them against the spend the store had when it took its slice plus its own
+   * calls since, so an alert may come up to a slice late or early.
    * @default [0.5, 0.8, 1]
    */
   alertAt?: readonly number[] | undefined;

@@ -4,8 +4,8 @@
  * `write()` to a file opened with `O_APPEND`, so the lines of processes writing at once never
  * mix; a line cut short (a disk full, a process killed mid-write) is skipped by readers, and
  * every record has an id, so that a batch written again after a failure is counted once.
- * Budget reservations and one-time alerts are lines too, written under a lock file
- * (`PATH.lock`). Readers parse the file in JavaScript, and only what was appended since their
+ * Budget leases and one-time alerts are lines too, written under a lock file (`PATH.lock`); an
+ * event line names the leases its usage is charged to. Readers parse the file in JavaScript, and only what was appended since their
  * last read. The fallback of the default ledger when no SQLite driver loads (see `default.ts`).
  * @module
  */
@@ -13,8 +13,18 @@ import { randomBytes } from 'node:crypto';
 import { closeSync, fstatSync, mkdirSync, openSync, readSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { KeycardError } from '../errors.js';
-import { BaseLedger, type LedgerOptions, type PendingEvent, type Reservation } from './base.js';
-import type { BudgetScope, Spend } from './budget.js';
+import {
+  type Amount,
+  BaseLedger,
+  type LeaseChange,
+  type LeaseView,
+  type LedgerOptions,
+  type PendingEvent,
+  type Reservation,
+  usageAmount,
+} from './base.js';
+import type { BudgetScope } from './budget.js';
+import { applyLeaseChange, Hold, sumHolds } from './holds.js';
 import { withFileLock } from './jsonl-lock.js';
 import { matchesQuery, sumEvents, sumKeys } from './totals.js';
 import type { KeyUsage, TotalsQuery, TotalsRow, UsageEvent } from './types.js';
@@ -40,9 +50,11 @@ interface Line {
   id?: string;
   /** A usage event, `time` as ISO text. */
   e?: Record<string, unknown>;
-  /** Reservations released (by the event on this line, or by a call that recorded none). */
+  /** Holds deleted: a lease returned whole, or (keycard before leases) reservations released. */
   rel?: string[];
-  /** A budget reservation. */
+  /** Leases the event on this line is charged to. */
+  chg?: string[];
+  /** A hold, as it is from this line on: a budget lease (or a reservation of keycard before leases). */
   r?: Reservation;
   /** An alert fired once. */
   a?: string;
@@ -82,7 +94,7 @@ function parseLine(text: string): Line | undefined {
 class FileState {
   readonly events: UsageEvent[] = [];
   readonly ids = new Set<string>();
-  readonly reservations = new Map<string, Reservation>();
+  readonly holds = new Map<string, Hold>();
   readonly released = new Set<string>();
   readonly alerts = new Set<string>();
   /** Bytes read: the end of the last complete line. */
@@ -95,13 +107,19 @@ class FileState {
     }
     if (line.e !== undefined) {
       const event = toEvent(line.e);
-      if (event !== undefined) this.events.push(event);
+      if (event !== undefined) {
+        this.events.push(event);
+        if (line.chg !== undefined) {
+          const used = usageAmount(event);
+          for (const id of line.chg) this.holds.get(id)?.charge(used);
+        }
+      }
     }
     for (const id of line.rel ?? []) {
       this.released.add(id);
-      this.reservations.delete(id);
+      this.holds.delete(id);
     }
-    if (line.r !== undefined && !this.released.has(line.r.id)) this.reservations.set(line.r.id, line.r);
+    if (line.r !== undefined && !this.released.has(line.r.id)) this.holds.set(line.r.id, Hold.from(line.r));
     if (line.a !== undefined) this.alerts.add(line.a);
   }
 }
@@ -167,9 +185,9 @@ export class JsonlLedger extends BaseLedger {
       // Ids are given once per event: a batch retried carries the ids of its first try.
       const tagged = pending as PendingEvent & { id?: string };
       tagged.id ??= this.#id();
-      const { event, releases } = pending;
+      const { event, leases } = pending;
       const e = { ...event, time: event.time.toISOString(), costUsd: nano(event.costUsd) };
-      lines.push({ v: VERSION, id: tagged.id, e, ...(releases.length > 0 ? { rel: [...releases] } : {}) });
+      lines.push({ v: VERSION, id: tagged.id, e, ...(leases.length > 0 ? { chg: [...leases] } : {}) });
     }
     this.#append(lines);
   }
@@ -211,6 +229,14 @@ export class JsonlLedger extends BaseLedger {
     }
   }
 
+  protected override removeLeasesSync(ids: readonly string[]): void {
+    try {
+      this.#append([{ v: VERSION, id: this.#id(), rel: [...ids] }]);
+    } catch {
+      // They expire.
+    }
+  }
+
   protected async readTotals(query: TotalsQuery): Promise<TotalsRow[]> {
     return sumEvents(this.#refresh().events, query).map((row) => ({ ...row, costUsd: nano(row.costUsd) }));
   }
@@ -229,36 +255,40 @@ export class JsonlLedger extends BaseLedger {
     return sumKeys(this.#refresh().events).map((key) => ({ ...key, costUsd: nano(key.costUsd) }));
   }
 
-  protected async lockedReserve(
+  protected async lockedLease(
     scope: BudgetScope,
-    since: Date,
-    decide: (spend: Spend) => Reservation | undefined,
-  ): Promise<Spend> {
+    since: readonly Date[],
+    id: string,
+    decide: (view: LeaseView) => LeaseChange | undefined,
+  ): Promise<LeaseView> {
     return withFileLock(this.#lockPath, this.#busyTimeoutMs, () => {
       const state = this.#refresh();
-      const spend: Spend = { usd: 0, requests: 0, tokens: 0 };
+      const recorded = since.map((): Amount => ({ nusd: 0, requests: 0, tokens: 0 }));
       for (const event of state.events) {
-        if (event.time < since || !inScope(event, scope)) continue;
-        spend.usd += event.costUsd ?? 0;
-        spend.requests += event.requests;
-        spend.tokens += (event.inputTokens ?? 0) + (event.outputTokens ?? 0);
+        if (!inScope(event, scope)) continue;
+        const used = usageAmount(event);
+        since.forEach((start, index) => {
+          if (event.time < start) return;
+          const sum = recorded[index] as Amount;
+          sum.nusd += used.nusd;
+          sum.requests += used.requests;
+          sum.tokens += used.tokens;
+        });
       }
       const now = Date.now();
-      for (const reservation of state.reservations.values()) {
-        if (reservation.scope !== scope.id || reservation.expiresAt < now) continue;
-        spend.usd += reservation.usd;
-        spend.requests += reservation.requests;
-        spend.tokens += reservation.tokens;
+      const view: LeaseView = { recorded, ...sumHolds(state.holds, scope.id, id, now) };
+      const change = decide(view);
+      if (change !== undefined) {
+        // The hold as it is from now on, whole: readers (keycard before leases too) set it.
+        const hold = applyLeaseChange(state.holds, scope.id, id, now, change);
+        const line: Line =
+          hold === undefined
+            ? { v: VERSION, id: this.#id(), rel: [id] }
+            : { v: VERSION, id: this.#id(), r: hold.toReservation(id) };
+        this.#append([line]);
       }
-      spend.usd = nano(spend.usd) ?? 0;
-      const reservation = decide(spend);
-      if (reservation !== undefined) this.#append([{ v: VERSION, id: this.#id(), r: reservation }]);
-      return spend;
+      return view;
     });
-  }
-
-  protected async deleteReservations(ids: readonly string[]): Promise<void> {
-    this.#append([{ v: VERSION, id: this.#id(), rel: [...ids] }]);
   }
 
   protected async insertAlertMark(key: string): Promise<boolean> {

@@ -3,8 +3,18 @@
  * scripts that read their own totals before they exit. Budgets work within the process.
  * @module
  */
-import { BaseLedger, type LedgerOptions, type PendingEvent, type Reservation } from './base.js';
-import type { BudgetScope, Spend } from './budget.js';
+import {
+  type Amount,
+  BaseLedger,
+  batchCharges,
+  type LeaseChange,
+  type LeaseView,
+  type LedgerOptions,
+  type PendingEvent,
+  usageAmount,
+} from './base.js';
+import type { BudgetScope } from './budget.js';
+import { applyLeaseChange, type Hold, sumHolds } from './holds.js';
 import { trackPending } from './pending.js';
 import { matchesQuery, sumEvents, sumKeys } from './totals.js';
 import type { KeyUsage, TotalsQuery, TotalsRow, UsageEvent } from './types.js';
@@ -18,7 +28,7 @@ function inScope(event: UsageEvent, scope: BudgetScope): boolean {
 /** A ledger that keeps events in an array. */
 export class MemoryLedger extends BaseLedger {
   readonly #events: UsageEvent[] = [];
-  readonly #reservations = new Map<string, Reservation>();
+  readonly #holds = new Map<string, Hold>();
   readonly #alerts = new Set<string>();
 
   constructor(options: LedgerOptions = {}) {
@@ -26,10 +36,10 @@ export class MemoryLedger extends BaseLedger {
     super({ flushIntervalMs: 0, ...options });
   }
 
-  override record(event: UsageEvent, releases: readonly string[] = []): void {
+  override record(event: UsageEvent, leases: readonly string[] = []): void {
     // Synchronous: a memory ledger is read right after the call in tests and scripts.
     if (this.closed) return;
-    const batch = [{ event, releases }];
+    const batch = [{ event, leases }];
     this.writeBatchSync(batch);
     if (this.anomaly !== undefined) trackPending(this.checkAnomaly(batch).catch(() => undefined));
   }
@@ -39,10 +49,8 @@ export class MemoryLedger extends BaseLedger {
   }
 
   protected writeBatchSync(batch: readonly PendingEvent[]): boolean {
-    for (const { event, releases } of batch) {
-      this.#events.push(Object.freeze({ ...event, time: new Date(event.time) }));
-      for (const id of releases) this.#reservations.delete(id);
-    }
+    for (const { event } of batch) this.#events.push(Object.freeze({ ...event, time: new Date(event.time) }));
+    for (const [id, used] of batchCharges(batch)) this.#holds.get(id)?.charge(used);
     return true;
   }
 
@@ -63,32 +71,28 @@ export class MemoryLedger extends BaseLedger {
     return sumKeys(this.#events);
   }
 
-  protected async lockedReserve(
+  protected async lockedLease(
     scope: BudgetScope,
-    since: Date,
-    decide: (spend: Spend) => Reservation | undefined,
-  ): Promise<Spend> {
-    const spend: Spend = { usd: 0, requests: 0, tokens: 0 };
+    since: readonly Date[],
+    id: string,
+    decide: (view: LeaseView) => LeaseChange | undefined,
+  ): Promise<LeaseView> {
+    const recorded = since.map((): Amount => ({ nusd: 0, requests: 0, tokens: 0 }));
     for (const event of this.#events) {
-      if (event.time < since || !inScope(event, scope)) continue;
-      spend.usd += event.costUsd ?? 0;
-      spend.requests += event.requests;
-      spend.tokens += (event.inputTokens ?? 0) + (event.outputTokens ?? 0);
+      if (!inScope(event, scope)) continue;
+      const used = usageAmount(event);
+      since.forEach((start, index) => {
+        if (event.time < start) return;
+        const sum = recorded[index] as Amount;
+        sum.nusd += used.nusd;
+        sum.requests += used.requests;
+        sum.tokens += used.tokens;
+      });
     }
     const now = Date.now();
-    for (const reservation of this.#reservations.values()) {
-      if (reservation.scope !== scope.id || reservation.expiresAt < now) continue;
-      spend.usd += reservation.usd;
-      spend.requests += reservation.requests;
-      spend.tokens += reservation.tokens;
-    }
-    const reservation = decide(spend);
-    if (reservation !== undefined) this.#reservations.set(reservation.id, reservation);
-    return spend;
-  }
-
-  protected async deleteReservations(ids: readonly string[]): Promise<void> {
-    for (const id of ids) this.#reservations.delete(id);
+    const view: LeaseView = { recorded, ...sumHolds(this.#holds, scope.id, id, now) };
+    applyLeaseChange(this.#holds, scope.id, id, now, decide(view));
+    return view;
   }
 
   protected async insertAlertMark(key: string): Promise<boolean> {

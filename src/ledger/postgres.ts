@@ -2,27 +2,35 @@
  * The PostgreSQL ledger (pg): the way to go when workers on several machines share keys. A pool,
  * the same schema as SQLite (in a schema of your choice), migrations under an advisory lock
  * (skipped when the schema is current, so that a read-only role can open it), batches in one
- * transaction, and budget checks serialised per scope with advisory locks. A connection that
+ * transaction, and budget leases serialised per scope with advisory locks. A connection that
  * drops is an error of the operation in progress, never of the process.
  * @module
  */
 import type { Pool, PoolClient } from 'pg';
 import { KeycardError } from '../errors.js';
 import { importOptional } from '../import-optional.js';
-import { BaseLedger, type LedgerOptions, type PendingEvent, type Reservation } from './base.js';
-import type { BudgetScope, Spend } from './budget.js';
+import {
+  BaseLedger,
+  batchCharges,
+  type LeaseChange,
+  type LeaseView,
+  type LedgerOptions,
+  type PendingEvent,
+} from './base.js';
+import type { BudgetScope } from './budget.js';
 import {
   EVENT_COLUMNS,
   eventsQuery,
   eventValues,
   KEYS_QUERY,
+  leaseChangeQuery,
+  leaseViewQuery,
   migrations,
+  purgeQuery,
   rowToEvent,
   rowToKey,
-  rowToSpend,
+  rowToLeaseView,
   rowToTotals,
-  spendQuery,
-  toNano,
   totalsQuery,
 } from './sql.js';
 import type { KeyUsage, TotalsQuery, TotalsRow } from './types.js';
@@ -79,6 +87,8 @@ export class PostgresLedger extends BaseLedger {
   readonly #display: string;
   readonly #secrets: readonly string[];
   readonly #uncertain: UncertainCommit[] = [];
+  /** When expired lease rows were last deleted. */
+  #purgedAt = 0;
 
   /**
    * @param secrets strings never to show in a message (the password, as given and decoded)
@@ -296,9 +306,23 @@ export class PostgresLedger extends BaseLedger {
           params,
         );
       }
-      const releases = batch.flatMap(({ releases }) => releases);
-      if (releases.length > 0)
-        await client.query('DELETE FROM keycard_reservations WHERE id = ANY($1)', [releases]);
+      const charges = [...batchCharges(batch)];
+      if (charges.length > 0) {
+        // One statement: row locks taken in one order, whatever the batch.
+        await client.query(
+          `UPDATE keycard_reservations AS r SET usd_nusd = r.usd_nusd - c.nusd, requests = r.requests - c.requests,
+            tokens = r.tokens - c.tokens
+            FROM (SELECT unnest($1::text[]) AS id, unnest($2::bigint[]) AS nusd, unnest($3::bigint[]) AS requests,
+              unnest($4::bigint[]) AS tokens) AS c
+            WHERE r.id = c.id`,
+          [
+            charges.map(([id]) => id),
+            charges.map(([, used]) => used.nusd),
+            charges.map(([, used]) => used.requests),
+            charges.map(([, used]) => used.tokens),
+          ],
+        );
+      }
     }, onCommit);
   }
 
@@ -326,38 +350,29 @@ export class PostgresLedger extends BaseLedger {
     return (await this.#query(KEYS_QUERY)).map(rowToKey);
   }
 
-  protected async lockedReserve(
+  protected async lockedLease(
     scope: BudgetScope,
-    since: Date,
-    decide: (spend: Spend) => Reservation | undefined,
-  ): Promise<Spend> {
+    since: readonly Date[],
+    id: string,
+    decide: (view: LeaseView) => LeaseChange | undefined,
+  ): Promise<LeaseView> {
     return this.#transaction(async (client) => {
       await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`keycard.budget:${scope.id}`]);
       const now = Date.now();
-      const query = spendQuery('postgres', scope, since, now);
-      const spend: Spend = rowToSpend(
-        (await client.query(query.text, query.params)).rows[0] as Record<string, unknown>,
-      );
-      const reservation = decide(spend);
-      if (reservation !== undefined) {
-        await client.query(
-          'INSERT INTO keycard_reservations (id, scope, usd_nusd, requests, tokens, expires_ms) VALUES ($1, $2, $3, $4, $5, $6)',
-          [
-            reservation.id,
-            reservation.scope,
-            toNano(reservation.usd),
-            reservation.requests,
-            reservation.tokens,
-            reservation.expiresAt,
-          ],
-        );
+      const query = leaseViewQuery('postgres', scope, since, id, now);
+      const view = rowToLeaseView((await client.query(query.text, query.params)).rows[0], since.length);
+      const change = decide(view);
+      if (change !== undefined) {
+        const { text, params } = leaseChangeQuery('postgres', scope, id, now, change);
+        await client.query(text, params);
       }
-      return spend;
+      if (now - this.#purgedAt > 3_600_000) {
+        this.#purgedAt = now;
+        const { text, params } = purgeQuery('postgres', now - 3_600_000);
+        await client.query(text, params);
+      }
+      return view;
     });
-  }
-
-  protected async deleteReservations(ids: readonly string[]): Promise<void> {
-    await this.#query('DELETE FROM keycard_reservations WHERE id = ANY($1)', [ids]);
   }
 
   protected async insertAlertMark(key: string): Promise<boolean> {

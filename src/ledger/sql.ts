@@ -4,7 +4,7 @@
  * place. Costs are stored as whole nano-dollars, so that sums are exact.
  * @module
  */
-import type { PendingEvent } from './base.js';
+import type { Amount, LeaseChange, LeaseView, PendingEvent } from './base.js';
 import type { BudgetScope } from './budget.js';
 import type { KeyUsage, TotalsDimension, TotalsQuery, TotalsRow, UsageEvent, UsageOutcome } from './types.js';
 
@@ -296,34 +296,86 @@ const SCOPE_COLUMN: Record<BudgetScope['field'], string> = {
 };
 
 /**
- * Spend of a scope since a time: events and live reservations, in ONE statement, so that both
- * are read from the same snapshot (a batch that writes an event and deletes its reservation in
- * between must not make the call vanish from both).
+ * What a lease operation reads (`LeaseView`), in ONE statement, so that all of it comes from the
+ * same snapshot: a batch of another process writes its events and charges its lease in one
+ * transaction, and a call must not vanish from both, nor count in both. Events are summed per
+ * period start (`r0_…`, `r1_…`); the live holds of the scope (leases, and reservations of keycard
+ * before leases) count each when above 0 (a lease whose calls cost more than it held is below 0,
+ * and its events count them); `own_…` is the lease's own hold, when live.
  */
-export function spendQuery(dialect: Dialect, scope: BudgetScope, since: Date, now: number) {
+export function leaseViewQuery(
+  dialect: Dialect,
+  scope: BudgetScope,
+  since: readonly Date[],
+  id: string,
+  now: number,
+) {
   const sql = new Sql(dialect);
-  const text = `SELECT
-    (SELECT COALESCE(SUM(cost_nusd), 0) FROM keycard_events
-      WHERE ${SCOPE_COLUMN[scope.field]} = ${sql.p(scope.value)} AND time_ms >= ${sql.p(since.getTime())}) AS events_nusd,
-    (SELECT COALESCE(SUM(requests), 0) FROM keycard_events
-      WHERE ${SCOPE_COLUMN[scope.field]} = ${sql.p(scope.value)} AND time_ms >= ${sql.p(since.getTime())}) AS events_requests,
-    (SELECT COALESCE(SUM(COALESCE(input_tokens, 0) + COALESCE(output_tokens, 0)), 0) FROM keycard_events
-      WHERE ${SCOPE_COLUMN[scope.field]} = ${sql.p(scope.value)} AND time_ms >= ${sql.p(since.getTime())}) AS events_tokens,
-    (SELECT COALESCE(SUM(usd_nusd), 0) FROM keycard_reservations
-      WHERE scope = ${sql.p(scope.id)} AND expires_ms >= ${sql.p(now)}) AS held_nusd,
-    (SELECT COALESCE(SUM(requests), 0) FROM keycard_reservations
-      WHERE scope = ${sql.p(scope.id)} AND expires_ms >= ${sql.p(now)}) AS held_requests,
-    (SELECT COALESCE(SUM(tokens), 0) FROM keycard_reservations
-      WHERE scope = ${sql.p(scope.id)} AND expires_ms >= ${sql.p(now)}) AS held_tokens`;
+  const positive = (column: string) =>
+    dialect === 'sqlite' ? `MAX(${column}, 0)` : `GREATEST(${column}, 0)`;
+  const recorded = since.map((start, index) => {
+    const where = `WHERE ${SCOPE_COLUMN[scope.field]} = ${sql.p(scope.value)} AND time_ms >= ${sql.p(start.getTime())}`;
+    return `(SELECT COALESCE(SUM(cost_nusd), 0) AS r${index}_nusd, COALESCE(SUM(requests), 0) AS r${index}_requests,
+      COALESCE(SUM(COALESCE(input_tokens, 0) + COALESCE(output_tokens, 0)), 0) AS r${index}_tokens
+      FROM keycard_events ${where}) AS r${index}`;
+  });
+  const held = `(SELECT COALESCE(SUM(${positive('usd_nusd')}), 0) AS held_nusd,
+    COALESCE(SUM(${positive('requests')}), 0) AS held_requests, COALESCE(SUM(${positive('tokens')}), 0) AS held_tokens
+    FROM keycard_reservations WHERE scope = ${sql.p(scope.id)} AND expires_ms >= ${sql.p(now)}) AS h`;
+  const own = `(SELECT COUNT(*) AS own_count, COALESCE(SUM(usd_nusd), 0) AS own_nusd,
+    COALESCE(SUM(requests), 0) AS own_requests, COALESCE(SUM(tokens), 0) AS own_tokens
+    FROM keycard_reservations WHERE id = ${sql.p(id)} AND expires_ms >= ${sql.p(now)}) AS o`;
+  return { text: `SELECT * FROM ${[...recorded, held, own].join(', ')}`, params: sql.params };
+}
+
+/** The `LeaseView` in the row of `leaseViewQuery`. */
+export function rowToLeaseView(row: Record<string, unknown> | undefined, periods: number): LeaseView {
+  const amount = (prefix: string): Amount => ({
+    nusd: Number(row?.[`${prefix}_nusd`] ?? 0),
+    requests: Number(row?.[`${prefix}_requests`] ?? 0),
+    tokens: Number(row?.[`${prefix}_tokens`] ?? 0),
+  });
+  return {
+    recorded: Array.from({ length: periods }, (_, index) => amount(`r${index}`)),
+    held: amount('held'),
+    own: Number(row?.['own_count'] ?? 0) > 0 ? amount('own') : undefined,
+  };
+}
+
+/**
+ * A lease's change (`LeaseChange`), as one statement: added to its hold while live, else set.
+ * `now` is the time its view was read at, so the choice is the one its decision assumed.
+ */
+export function leaseChangeQuery(
+  dialect: Dialect,
+  scope: BudgetScope,
+  id: string,
+  now: number,
+  change: LeaseChange,
+) {
+  const sql = new Sql(dialect);
+  if ('remove' in change) {
+    return { text: `DELETE FROM keycard_reservations WHERE id = ${sql.p(id)}`, params: sql.params };
+  }
+  const { add } = change;
+  const values = [id, scope.id, add.nusd, add.requests, add.tokens, change.expiresAt].map((value) =>
+    sql.p(value),
+  );
+  const column = (name: string) =>
+    `${name} = CASE WHEN keycard_reservations.expires_ms >= ${sql.p(now)} THEN keycard_reservations.${name} + excluded.${name} ELSE excluded.${name} END`;
+  const text = `INSERT INTO keycard_reservations (id, scope, usd_nusd, requests, tokens, expires_ms)
+    VALUES (${values.join(', ')})
+    ON CONFLICT (id) DO UPDATE SET ${column('usd_nusd')}, ${column('requests')}, ${column('tokens')},
+    expires_ms = excluded.expires_ms`;
   return { text, params: sql.params };
 }
 
-/** The spend in a row of `spendQuery`. */
-export function rowToSpend(row: Record<string, unknown>): { usd: number; requests: number; tokens: number } {
+/** Lease rows that expired long ago (their processes died): nothing reads them any more. */
+export function purgeQuery(dialect: Dialect, before: number) {
+  const sql = new Sql(dialect);
   return {
-    usd: (Number(row['events_nusd']) + Number(row['held_nusd'])) / 1e9,
-    requests: Number(row['events_requests']) + Number(row['held_requests']),
-    tokens: Number(row['events_tokens']) + Number(row['held_tokens']),
+    text: `DELETE FROM keycard_reservations WHERE expires_ms < ${sql.p(before)}`,
+    params: sql.params,
   };
 }
 

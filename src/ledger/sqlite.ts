@@ -8,20 +8,28 @@
 import { closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { KeycardError } from '../errors.js';
-import { BaseLedger, type LedgerOptions, type PendingEvent, type Reservation } from './base.js';
-import type { BudgetScope, Spend } from './budget.js';
+import {
+  BaseLedger,
+  batchCharges,
+  type LeaseChange,
+  type LeaseView,
+  type LedgerOptions,
+  type PendingEvent,
+} from './base.js';
+import type { BudgetScope } from './budget.js';
 import {
   EVENT_COLUMNS,
   eventsQuery,
   eventValues,
   KEYS_QUERY,
+  leaseChangeQuery,
+  leaseViewQuery,
   migrations,
+  purgeQuery,
   rowToEvent,
   rowToKey,
-  rowToSpend,
+  rowToLeaseView,
   rowToTotals,
-  spendQuery,
-  toNano,
   totalsQuery,
 } from './sql.js';
 import type {
@@ -56,7 +64,11 @@ export class SqliteLedger extends BaseLedger {
   readonly driver: SqliteDriverName;
   readonly #db: SqliteDatabase;
   readonly #insert: SqliteStatement;
-  readonly #release: SqliteStatement;
+  readonly #charge: SqliteStatement;
+  /** When expired lease rows were last deleted. */
+  #purgedAt = 0;
+  /** Prepared statements of lease operations, by their text. */
+  readonly #statements = new Map<string, SqliteStatement>();
 
   constructor(driver: SqliteDriver, path: string, options: SqliteLedgerOptions = {}) {
     super(options);
@@ -76,7 +88,9 @@ export class SqliteLedger extends BaseLedger {
       this.#insert = db.prepare(
         `INSERT INTO keycard_events (${EVENT_COLUMNS.join(', ')}) VALUES (${EVENT_COLUMNS.map(() => '?').join(', ')})`,
       );
-      this.#release = db.prepare('DELETE FROM keycard_reservations WHERE id = ?');
+      this.#charge = db.prepare(
+        'UPDATE keycard_reservations SET usd_nusd = usd_nusd - ?, requests = requests - ?, tokens = tokens - ? WHERE id = ?',
+      );
     } catch (error) {
       try {
         db?.close();
@@ -93,11 +107,10 @@ export class SqliteLedger extends BaseLedger {
   }
 
   #write(batch: readonly PendingEvent[]): void {
+    const charges = batchCharges(batch);
     this.#db.immediate(() => {
-      for (const { event, releases } of batch) {
-        this.#insert.run(...eventValues(event));
-        for (const id of releases) this.#release.run(id);
-      }
+      for (const { event } of batch) this.#insert.run(...eventValues(event));
+      for (const [id, used] of charges) this.#charge.run(used.nusd, used.requests, used.tokens, id);
     });
   }
 
@@ -111,6 +124,17 @@ export class SqliteLedger extends BaseLedger {
       return true;
     } catch {
       return false;
+    }
+  }
+
+  protected override removeLeasesSync(ids: readonly string[]): void {
+    try {
+      const remove = this.#db.prepare('DELETE FROM keycard_reservations WHERE id = ?');
+      this.#db.immediate(() => {
+        for (const id of ids) remove.run(id);
+      });
+    } catch {
+      // They expire.
     }
   }
 
@@ -132,40 +156,37 @@ export class SqliteLedger extends BaseLedger {
     return (this.#db.prepare(KEYS_QUERY).all() as Record<string, unknown>[]).map(rowToKey);
   }
 
-  protected async lockedReserve(
+  protected async lockedLease(
     scope: BudgetScope,
-    since: Date,
-    decide: (spend: Spend) => Reservation | undefined,
-  ): Promise<Spend> {
+    since: readonly Date[],
+    id: string,
+    decide: (view: LeaseView) => LeaseChange | undefined,
+  ): Promise<LeaseView> {
     return this.#db.immediate(() => {
       const now = Date.now();
-      const query = spendQuery('sqlite', scope, since, now);
-      const spend: Spend = rowToSpend(
-        this.#db.prepare(query.text).get(...query.params) as Record<string, unknown>,
-      );
-      const reservation = decide(spend);
-      if (reservation !== undefined) {
-        this.#db
-          .prepare(
-            'INSERT INTO keycard_reservations (id, scope, usd_nusd, requests, tokens, expires_ms) VALUES (?, ?, ?, ?, ?, ?)',
-          )
-          .run(
-            reservation.id,
-            reservation.scope,
-            toNano(reservation.usd),
-            reservation.requests,
-            reservation.tokens,
-            reservation.expiresAt,
-          );
+      const query = leaseViewQuery('sqlite', scope, since, id, now);
+      const view = rowToLeaseView(this.#statement(query.text).get(...query.params), since.length);
+      const change = decide(view);
+      if (change !== undefined) {
+        const { text, params } = leaseChangeQuery('sqlite', scope, id, now, change);
+        this.#statement(text).run(...params);
       }
-      return spend;
+      if (now - this.#purgedAt > 3_600_000) {
+        this.#purgedAt = now;
+        const { text, params } = purgeQuery('sqlite', now - 3_600_000);
+        this.#db.prepare(text).run(...params);
+      }
+      return view;
     });
   }
 
-  protected async deleteReservations(ids: readonly string[]): Promise<void> {
-    this.#db.immediate(() => {
-      for (const id of ids) this.#release.run(id);
-    });
+  #statement(text: string): SqliteStatement {
+    let statement = this.#statements.get(text);
+    if (statement === undefined) {
+      statement = this.#db.prepare(text);
+      this.#statements.set(text, statement);
+    }
+    return statement;
   }
 
   protected async insertAlertMark(key: string): Promise<boolean> {

@@ -148,37 +148,50 @@ describe.each(['memory', 'sqlite', 'jsonl', 'postgres'] as const)('%s ledger', (
     expect(count).toBe(2500);
   });
 
-  it('reserves atomically: spend includes live reservations, released with the event', async () => {
+  it('leases atomically: the view counts events and live holds; an event is charged to its lease', async () => {
     const ledger = await fresh(backend);
     ledger.record(event({ costUsd: 1, keyFingerprint: 'kkkkkkkkkkkk' }));
+    ledger.record(
+      event({ costUsd: 2, keyFingerprint: 'kkkkkkkkkkkk', time: new Date('2025-12-31T00:00:00Z') }),
+    );
     const scope = { field: 'key' as const, value: 'kkkkkkkkkkkk', id: 'key:kkkkkkkkkkkk' };
-    const since = new Date('2026-01-01T00:00:00Z');
-    const reservation = {
-      id: 'r-1',
-      scope: scope.id,
-      usd: 0.5,
-      requests: 1,
-      tokens: 100,
-      expiresAt: Date.now() + 60_000,
-    };
+    const since = [new Date('2026-01-01T00:00:00Z'), new Date('2025-12-01T00:00:00Z')];
+    const expiresAt = Date.now() + 60_000;
+    const hold = (nusd: number, requests: number, tokens: number) => ({ nusd, requests, tokens });
+    // A lease taken (set, as it had none), another process's lease, then the first one grows.
+    expect(
+      await ledger.lease(scope, since, 'lease:a', () => ({ add: hold(5e8, 2, 100), expiresAt })),
+    ).toEqual({
+      recorded: [hold(1e9, 1, 15), hold(3e9, 2, 30)],
+      held: hold(0, 0, 0),
+      own: undefined,
+    });
+    await ledger.lease(scope, since, 'lease:b', () => ({ add: hold(1e8, 1, 0), expiresAt }));
+    await ledger.lease(scope, since, 'lease:a', () => ({ add: hold(5e8, 0, 0), expiresAt }));
+    expect(await ledger.lease(scope, since, 'lease:a', () => undefined)).toEqual({
+      recorded: [hold(1e9, 1, 15), hold(3e9, 2, 30)],
+      held: hold(11e8, 3, 100),
+      own: hold(1e9, 2, 100),
+    });
+    // An event charged to lease a: counted once, as an event.
+    ledger.record(event({ costUsd: 0.25, keyFingerprint: 'kkkkkkkkkkkk' }), ['lease:a']);
     await ledger.flush();
-    expect(await ledger.reserve(scope, since, () => reservation)).toEqual({
-      usd: 1,
-      requests: 1,
-      tokens: 15,
+    expect(await ledger.lease(scope, since, 'lease:a', () => undefined)).toEqual({
+      recorded: [hold(125e7, 2, 30), hold(325e7, 3, 45)],
+      held: hold(85e7, 2, 85),
+      own: hold(75e7, 1, 85),
     });
-    expect(await ledger.reserve(scope, since, () => undefined)).toEqual({
-      usd: 1.5,
-      requests: 2,
-      tokens: 115,
-    });
-    ledger.record(event({ costUsd: 0.25, keyFingerprint: 'kkkkkkkkkkkk' }), ['r-1']);
+    // A lease charged past what it held counts 0, not less; its events count.
+    ledger.record(event({ costUsd: 0.5, keyFingerprint: 'kkkkkkkkkkkk', inputTokens: 200 }), ['lease:b']);
     await ledger.flush();
-    expect(await ledger.reserve(scope, since, () => undefined)).toEqual({
-      usd: 1.25,
-      requests: 2,
-      tokens: 30,
-    });
+    expect((await ledger.lease(scope, since, 'lease:b', () => undefined)).held).toEqual(hold(75e7, 1, 85));
+    // Removed: it counts no more; an expired lease neither, and taking it again sets it afresh.
+    await ledger.lease(scope, since, 'lease:a', () => ({ remove: true }));
+    await ledger.lease(scope, since, 'lease:c', () => ({ add: hold(7, 7, 7), expiresAt: Date.now() - 1 }));
+    const view = await ledger.lease(scope, since, 'lease:c', () => ({ add: hold(3, 1, 0), expiresAt }));
+    expect(view.own).toBeUndefined();
+    expect(view.held).toEqual(hold(0, 0, 0));
+    expect((await ledger.lease(scope, since, 'lease:c', () => undefined)).own).toEqual(hold(3, 1, 0));
   });
 
   it('fires an alert key once', async () => {

@@ -93,32 +93,30 @@ describe('jsonl ledger', () => {
     expect((await reopened.totals({ where: { workflow: 'after-crash' } }))[0]?.requests).toBe(1);
   });
 
-  it('breaks a lock left by a process that died, and reserves', async () => {
+  it('breaks a lock left by a process that died, and leases', async () => {
     const { ledger, path } = await fresh();
     const { stdout } = await run(process.execPath, ['-e', 'process.stdout.write(String(process.pid))']);
     await writeFile(`${path}.lock`, `${stdout} 0123456789abcdef`);
     const started = Date.now();
-    const reservation = {
-      id: 'r-1',
-      scope: scope.id,
-      usd: 1,
-      requests: 1,
-      tokens: 1,
-      expiresAt: Date.now() + 60_000,
-    };
-    expect(await ledger.reserve(scope, since, () => reservation)).toEqual({ usd: 0, requests: 0, tokens: 0 });
-    expect(await ledger.reserve(scope, since, () => undefined)).toEqual({ usd: 1, requests: 1, tokens: 1 });
+    const hold = { nusd: 1, requests: 1, tokens: 1 };
+    const take = () => ({ add: hold, expiresAt: Date.now() + 60_000 });
+    expect((await ledger.lease(scope, [since], 'lease:1', take)).held).toEqual({
+      nusd: 0,
+      requests: 0,
+      tokens: 0,
+    });
+    expect((await ledger.lease(scope, [since], 'lease:1', () => undefined)).held).toEqual(hold);
     expect(Date.now() - started).toBeLessThan(5_000);
   });
 
-  it('a lock a live process holds too long: the reservation fails, saying which lock', async () => {
+  it('a lock a live process holds too long: the lease fails, saying which lock', async () => {
     const item = await testLedger('jsonl');
     open.push(item);
     const path = item.url.slice('jsonl:'.length);
     const { openJsonlLedger } = await import('../../src/ledger/jsonl.js');
     const ledger = await openJsonlLedger(path, { busyTimeoutMs: 200 });
     await writeFile(`${path}.lock`, `${process.pid} 0123456789abcdef`);
-    await expect(ledger.reserve(scope, since, () => undefined)).rejects.toThrow(
+    await expect(ledger.lease(scope, [since], 'lease:1', () => undefined)).rejects.toThrow(
       /\.lock was held by another process/,
     );
     await ledger.close();
