@@ -22,6 +22,21 @@ import { GITLEAKS_RULES } from './gitleaks-rules.js';
 const run = promisify(execFile);
 const quick = process.argv.includes('--quick');
 const write = process.argv.includes('--write');
+// `--only=<section>[,<section>]` runs only these sections (overhead, cold, redaction, ledger, vault).
+const SECTIONS = ['overhead', 'cold', 'redaction', 'ledger', 'vault'] as const;
+const onlyArg = process.argv.find((arg) => arg.startsWith('--only='));
+const only = onlyArg === undefined ? undefined : new Set(onlyArg.slice('--only='.length).split(','));
+for (const name of only ?? []) {
+  if (!(SECTIONS as readonly string[]).includes(name)) {
+    process.stderr.write(`bench: --only: unknown section ${name} (use ${SECTIONS.join(', ')})\n`);
+    process.exit(2);
+  }
+}
+if (only !== undefined && write) {
+  process.stderr.write('bench: --write needs every section (the table is written whole); drop --only\n');
+  process.exit(2);
+}
+const selected = (name: (typeof SECTIONS)[number]) => only === undefined || only.has(name);
 const here = import.meta.dirname;
 const POSTGRES = process.env['KEYCARD_BENCH_POSTGRES'] ?? 'postgres://postgres@127.0.0.1:5432/test';
 
@@ -450,11 +465,11 @@ async function vaultSource(): Promise<void> {
 // ------------------------------------------------------------------------------------------------
 
 const started = performance.now();
-await overhead();
-await coldStart();
-await redaction();
-await ledger();
-await vaultSource();
+if (selected('overhead')) await overhead();
+if (selected('cold')) await coldStart();
+if (selected('redaction')) await redaction();
+if (selected('ledger')) await ledger();
+if (selected('vault')) await vaultSource();
 
 const header =
   '| subject | keycard | baseline | ratio | target | met |\n| --- | --- | --- | --- | --- | --- |';

@@ -322,7 +322,7 @@ async function buildClient<P extends SupportedProvider>(
   const describe = source.describe();
   const validate = async (secret: Secret) => {
     if (options.checkKeyShape === false) return;
-    const { checkKeyShape } = await import('./keys/schemas.js');
+    const { checkKeyShape } = await import('./keys/check-shape.js');
     await checkKeyShape(provider, secret, { source: describe });
   };
 
