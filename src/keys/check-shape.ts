@@ -59,17 +59,18 @@ export async function checkKeyShape(
     throw new TypeError(`checkKeyShape: unknown provider (expected one of ${PROVIDER_IDS.join(', ')})`);
   const value: unknown = secret instanceof Secret ? secret.reveal() : secret;
   const source = context.source ?? (secret instanceof Secret ? secret.source : undefined);
-  const fields = {
+  // For the error only: a key that fits needs no fingerprint yet (see Secret.fingerprint).
+  const fields = () => ({
     provider,
     source,
     maskedId: secret instanceof Secret ? secret.maskedId : undefined,
     fingerprint: secret instanceof Secret ? secret.fingerprint : undefined,
-  };
+  });
   const from = source === undefined ? '' : ` from ${source}`;
 
   if (typeof value !== 'string') {
     throw new CredentialError({
-      ...fields,
+      ...fields(),
       reason: 'malformed',
       message: `The value${from} is a ${typeof value}, not ${withArticle(shape.label)}.`,
       hint: shape.hint,
@@ -79,7 +80,7 @@ export async function checkKeyShape(
   const unusable = shape.unusable.find((candidate) => candidate.marker.test(value));
   if (unusable !== undefined) {
     throw new CredentialError({
-      ...fields,
+      ...fields(),
       reason: 'malformed',
       message: `The value${from} is ${unusable.what}; the ${PROVIDERS[provider].label} client needs ${withArticle(shape.label)} (${shape.examples}).`,
       hint: unusable.hint,
@@ -92,7 +93,7 @@ export async function checkKeyShape(
   if (detected !== undefined && detected !== provider) {
     const kind = describeKeyKind(value) ?? KEY_SHAPES[detected].examples;
     throw new CredentialError({
-      ...fields,
+      ...fields(),
       reason: 'wrong_provider',
       message: `This looks like ${withArticle(keyLabel(detected))} (${kind}) but the client is for ${PROVIDERS[provider].label}${source === undefined ? '' : ` (source: ${source})`}.`,
       hint: `Use the ${shape.label}, or create the client with createClient('${detected}', …).`,
@@ -102,7 +103,7 @@ export async function checkKeyShape(
   // The right prefix but no match: a cut-off paste, or characters added or changed.
   const samePrefix = shape.marker.test(value) || (provider === 'openai' && value.startsWith('sk-'));
   throw new CredentialError({
-    ...fields,
+    ...fields(),
     reason: 'malformed',
     message: `The value${from} is not ${withArticle(shape.label)}: ${malformedDetail(provider, value, samePrefix)}`,
     hint: samePrefix
