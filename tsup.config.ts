@@ -64,7 +64,9 @@ function requireBuiltins(code: string, path: string): string | undefined {
     return '';
   });
   if (hoisted.length === 0) return undefined;
-  const prelude = `import { createRequire as __keycardCreateRequire } from "module"; const __keycardRequire = __keycardCreateRequire(import.meta.url); ${hoisted.join(' ')} `;
+  // `process.getBuiltinModule` where Node has it (20.16 and later); `import.meta.url` is empty
+  // where a bundler turned this chunk into CommonJS, and any path serves to require a built-in.
+  const prelude = `import { createRequire as __keycardCreateRequire } from "module"; const __keycardRequire = process.getBuiltinModule ?? __keycardCreateRequire(import.meta.url ?? "file:///"); ${hoisted.join(' ')} `;
   const shebang = rewritten.startsWith('#!') ? rewritten.slice(0, rewritten.indexOf('\n') + 1) : '';
   return shebang + prelude + rewritten.slice(shebang.length);
 }

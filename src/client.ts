@@ -22,6 +22,7 @@ import { type Budget, resolveBudget } from './ledger/budget.js';
 import { defaultLedgerInBackground, defaultLedgerOrWarn } from './ledger/default.js';
 import { DeferredLedger } from './ledger/deferred.js';
 import { openLedger } from './ledger/open.js';
+import { pendingSettled } from './ledger/pending.js';
 import { preloadPrices } from './ledger/pricing.js';
 import type { Ledger } from './ledger/types.js';
 import { hasMessages, localizeError, type MessageOptions, messageLanguages } from './messages/index.js';
@@ -482,6 +483,9 @@ async function buildClient<P extends SupportedProvider>(
       // A ledger this client opened from a URL is this client's to close. A store that is down or
       // full does not fail close(): the ledger keeps the events and warns (or counts them lost).
       try {
+        // Events still waiting for the price data first: a ledger that is not keycard's own (or
+        // another copy's) would not wait for them.
+        await pendingSettled();
         await (owned === undefined ? ledger?.flush() : owned.close());
       } catch (error) {
         logger.warn(
