@@ -3,7 +3,8 @@
  * from one run on one machine. Each side of a comparison runs in fresh processes, alternated,
  * and the median of several rounds is kept (shared machines are noisy: ratios, not absolute
  * times). `--quick` runs a short version (CI runs it so that the bench cannot rot); `--write`
- * puts the results into bench/README.md.
+ * puts the results into bench/README.md; `--only=<section>[,<section>]` runs only those sections
+ * (`overhead`, `cold`, `redaction`, `ledger`, `vault`).
  */
 import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
