@@ -3,7 +3,7 @@
  * from one run on one machine. Each side of a comparison runs in fresh processes, alternated,
  * and the median of several rounds is kept (shared machines are noisy: ratios, not absolute
  * times). `--quick` runs a short version (CI runs it so that the bench cannot rot); `--write`
- * puts the results into bench/README.md; `--only=<section>[,<section>]` runs some sections only
+ * puts the results into bench/README.md; `--only=<section>[,<section>]` runs only those sections
  * (`overhead`, `cold`, `redaction`, `ledger`, `vault`).
  */
 import { execFile } from 'node:child_process';
@@ -23,19 +23,21 @@ import { GITLEAKS_RULES } from './gitleaks-rules.js';
 const run = promisify(execFile);
 const quick = process.argv.includes('--quick');
 const write = process.argv.includes('--write');
+// `--only=<section>[,<section>]` runs only these sections (overhead, cold, redaction, ledger, vault).
 const SECTIONS = ['overhead', 'cold', 'redaction', 'ledger', 'vault'] as const;
-const only = process.argv
-  .find((argument) => argument.startsWith('--only='))
-  ?.slice('--only='.length)
-  .split(',')
-  .filter((name) => name !== '');
+const onlyArg = process.argv.find((arg) => arg.startsWith('--only='));
+const only = onlyArg === undefined ? undefined : new Set(onlyArg.slice('--only='.length).split(','));
 for (const name of only ?? []) {
   if (!(SECTIONS as readonly string[]).includes(name)) {
-    process.stderr.write(`bench: --only takes ${SECTIONS.join(', ')}; not "${name}".\n`);
+    process.stderr.write(`bench: --only: unknown section ${name} (use ${SECTIONS.join(', ')})\n`);
     process.exit(2);
   }
 }
-const selected = (section: (typeof SECTIONS)[number]) => only === undefined || only.includes(section);
+if (only !== undefined && write) {
+  process.stderr.write('bench: --write needs every section (the table is written whole); drop --only\n');
+  process.exit(2);
+}
+const selected = (name: (typeof SECTIONS)[number]) => only === undefined || only.has(name);
 const here = import.meta.dirname;
 const POSTGRES = process.env['KEYCARD_BENCH_POSTGRES'] ?? 'postgres://postgres@127.0.0.1:5432/test';
 

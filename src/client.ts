@@ -9,6 +9,7 @@ import { mapSdkError } from './instrument/error-map.js';
 import { createInstrumentedFetch } from './instrument/fetch.js';
 import { DEFAULT_MAX_KEY_AGE_DAYS, keyAgeDays, keyAgeWarner } from './instrument/key-age.js';
 import { KeyHolder } from './instrument/key-holder.js';
+import { lateGate } from './instrument/late-gate.js';
 import { createMeter } from './instrument/meter-call.js';
 import { Recorder } from './instrument/recorder.js';
 import { wrapSdk } from './instrument/sdk-proxy.js';
@@ -18,8 +19,10 @@ import { from } from './keys/spec.js';
 import { isKeySource, type KeySource } from './keys/types.js';
 import { BaseLedger } from './ledger/base.js';
 import { type Budget, resolveBudget } from './ledger/budget.js';
-import { defaultLedgerOrWarn } from './ledger/default.js';
+import { defaultLedgerInBackground, defaultLedgerOrWarn } from './ledger/default.js';
+import { DeferredLedger } from './ledger/deferred.js';
 import { openLedger } from './ledger/open.js';
+import { pendingSettled } from './ledger/pending.js';
 import { preloadPrices } from './ledger/pricing.js';
 import type { Ledger } from './ledger/types.js';
 import { hasMessages, localizeError, type MessageOptions, messageLanguages } from './messages/index.js';
@@ -36,7 +39,7 @@ import {
 import type { KeyIdentity, ProviderAdapter } from './providers/types.js';
 import { type LoggerLike, redactingLogger, toKeycardLogger } from './redact/logger.js';
 import type { Secret } from './secret.js';
-import { createTelemetry } from './telemetry/otel.js';
+import { startTelemetry } from './telemetry/otel.js';
 
 /** Options of `createClient`. */
 export interface ClientOptions<P extends SupportedProvider = SupportedProvider> {
@@ -322,7 +325,7 @@ async function buildClient<P extends SupportedProvider>(
   const describe = source.describe();
   const validate = async (secret: Secret) => {
     if (options.checkKeyShape === false) return;
-    const { checkKeyShape } = await import('./keys/schemas.js');
+    const { checkKeyShape } = await import('./keys/check-shape.js');
     await checkKeyShape(provider, secret, { source: describe });
   };
 
@@ -352,6 +355,7 @@ async function buildClient<P extends SupportedProvider>(
     throw new KeycardError('createClient: requestPriceUsd must be a number of US dollars, 0 or more.');
   }
   // The default ledger may be unavailable (no SQLite driver, a read-only disk): then a warning, once.
+  // Without budgets the client does not wait for it to open (see ledger/deferred.ts).
   const warnLedger = options.logger === undefined ? undefined : (message: string) => logger.warn(message);
   const owned = typeof options.ledger === 'string' ? await openLedger(options.ledger) : undefined;
   const ledger =
@@ -359,7 +363,9 @@ async function buildClient<P extends SupportedProvider>(
       ? undefined
       : (owned ??
         (options.ledger as Ledger | undefined) ??
-        (await defaultLedgerOrWarn(warnLedger, budgets.length > 0)));
+        (budgets.length > 0
+          ? await defaultLedgerOrWarn(warnLedger, true)
+          : defaultLedgerInBackground(warnLedger)));
   if (budgets.length > 0 && !(ledger instanceof BaseLedger)) {
     throw new KeycardError(
       "createClient: budgets need one of keycard's ledgers (the default, or one from openLedger()), not ledger: false or a custom ledger.",
@@ -374,9 +380,15 @@ async function buildClient<P extends SupportedProvider>(
   const warnAge = keyAgeWarner(logger, maxKeyAgeDays);
   keys.onKey = warnAge;
   warnAge(secret);
+  const gateOver = (open: BaseLedger) => new BudgetGate(budgets, open, provider, workflow, logger);
   const gate =
-    ledger instanceof BaseLedger ? new BudgetGate(budgets, ledger, provider, workflow, logger) : undefined;
-  const telemetry = options.telemetry === false ? undefined : await createTelemetry();
+    ledger instanceof BaseLedger
+      ? gateOver(ledger)
+      : ledger instanceof DeferredLedger
+        ? lateGate(ledger, gateOver)
+        : undefined;
+  // Loaded in the background too: nothing after the key and the SDK keeps createClient waiting.
+  const telemetry = options.telemetry === false ? undefined : startTelemetry();
   const recorder = new Recorder(
     provider,
     workflow,
@@ -473,6 +485,9 @@ async function buildClient<P extends SupportedProvider>(
       // A ledger this client opened from a URL is this client's to close. A store that is down or
       // full does not fail close(): the ledger keeps the events and warns (or counts them lost).
       try {
+        // Events still waiting for the price data first: a ledger that is not keycard's own (or
+        // another copy's) would not wait for them.
+        await pendingSettled();
         await (owned === undefined ? ledger?.flush() : owned.close());
       } catch (error) {
         logger.warn(

@@ -4,11 +4,14 @@
  * wrong or unknown option, with a did-you-mean. Unknown options are errors: a mistyped `baseUrl`
  * would otherwise send the calls to the public API.
  *
- * zod costs tens of milliseconds to import, so this module is loaded lazily (`await
- * import('./options.js')`), like `keys/schemas.ts`.
+ * Written with `zod/mini`, which the build bundles and tree-shakes into keycard's own chunks (a
+ * few milliseconds to load, where zod's full build costs 50 ms or more); still loaded lazily
+ * (`await import('./options.js')`), like `keys/check-shape.ts`.
  * @module
  */
-import { z } from 'zod';
+
+import * as z from 'zod/mini';
+import type { $ZodIssue } from 'zod/v4/core';
 import type { ClientOptions } from './client.js';
 import { didYouMean } from './did-you-mean.js';
 import { KeycardError } from './errors.js';
@@ -17,131 +20,135 @@ import type { Budget } from './ledger/budget.js';
 import type { OpenLedgerOptions } from './ledger/open.js';
 import type { ProviderId } from './providers/ids.js';
 
-/** A schema and what it expects, in words, for the error message. */
+/**
+ * An option's schema, built the first time an option of that name is checked (building every
+ * schema up front costs milliseconds, and most options are never given), and what it expects,
+ * in words, for the error message.
+ */
 interface Field {
-  schema: z.ZodType;
+  build: () => z.ZodMiniType;
+  built?: z.ZodMiniType;
   expects: string;
 }
 
-const field = (schema: z.ZodType, expects: string): Field => ({ schema, expects });
-const atLeastZero = z.number().min(0);
-const wholeAtLeastZero = z.number().int().min(0);
+const field = (build: () => z.ZodMiniType, expects: string): Field => ({ build, expects });
+const atLeastZero = () => z.number().check(z.minimum(0));
+const wholeAtLeastZero = () => z.int().check(z.minimum(0));
 /** Milliseconds; `Infinity` is "no limit" (zod's numbers are finite). */
-const duration = z.custom((value) => typeof value === 'number' && value >= 0);
+const duration = () => z.custom((value) => typeof value === 'number' && value >= 0);
 const isFunction = (value: unknown) => typeof value === 'function';
 
 const LOGGER_METHODS = ['error', 'warn', 'info', 'debug', 'trace', 'log'] as const;
-const logger = z.custom((value) => {
-  if (typeof value !== 'object' || value === null) return false;
-  const methods = value as Record<string, unknown>;
-  return LOGGER_METHODS.some((name) => isFunction(methods[name]));
-});
-const ledgerObject = z.custom((value) => {
-  if (typeof value !== 'object' || value === null) return false;
-  const methods = value as Record<string, unknown>;
-  return isFunction(methods['record']) && isFunction(methods['flush']);
-});
-const httpUrl = z
-  .string()
-  .refine((value) => URL.canParse(value) && /^https?:$/i.test(new URL(value).protocol));
+const logger = () =>
+  z.custom((value) => {
+    if (typeof value !== 'object' || value === null) return false;
+    const methods = value as Record<string, unknown>;
+    return LOGGER_METHODS.some((name) => isFunction(methods[name]));
+  });
+const ledgerObject = () =>
+  z.custom((value) => {
+    if (typeof value !== 'object' || value === null) return false;
+    const methods = value as Record<string, unknown>;
+    return isFunction(methods['record']) && isFunction(methods['flush']);
+  });
+const httpUrl = () =>
+  z.string().check(z.refine((value) => URL.canParse(value) && /^https?:$/i.test(new URL(value).protocol)));
 
 const BUDGET_FIELDS = {
-  name: field(z.string(), 'a string'),
+  name: field(() => z.string(), 'a string'),
   usd: field(atLeastZero, 'a number of US dollars, 0 or more'),
   requests: field(atLeastZero, 'a number of requests, 0 or more'),
   tokens: field(atLeastZero, 'a number of tokens, 0 or more'),
-  period: field(z.enum(['day', 'week', 'month']), "'day', 'week' or 'month'"),
-  scope: field(z.enum(['key', 'workflow', 'provider']), "'key', 'workflow' or 'provider'"),
-  onExceed: field(z.enum(['block', 'warn']), "'block' or 'warn'"),
-  onLedgerDown: field(z.enum(['block', 'allow']), "'block' or 'allow'"),
-  alertAt: field(z.array(z.number().positive()), 'an array of fractions of the limit, such as [0.5, 1]'),
+  period: field(() => z.enum(['day', 'week', 'month']), "'day', 'week' or 'month'"),
+  scope: field(() => z.enum(['key', 'workflow', 'provider']), "'key', 'workflow' or 'provider'"),
+  onExceed: field(() => z.enum(['block', 'warn']), "'block' or 'warn'"),
+  onLedgerDown: field(() => z.enum(['block', 'allow']), "'block' or 'allow'"),
+  alertAt: field(
+    () => z.array(z.number().check(z.positive())),
+    'an array of fractions of the limit, such as [0.5, 1]',
+  ),
 } satisfies { [Name in keyof Budget]-?: Field };
 
 const CLIENT_FIELDS = {
-  workflow: field(z.string(), 'a string'),
+  workflow: field(() => z.string(), 'a string'),
   ledger: field(
-    z.union([z.literal(false), z.string().min(1), ledgerObject]),
+    () => z.union([z.literal(false), z.string().check(z.minLength(1)), ledgerObject()]),
     "a ledger from openLedger(), a ledger URL ('memory:', 'sqlite:PATH', 'postgres://…') or false",
   ),
   // Each budget is checked on its own below, so that the message names the budget's field.
   budget: field(
-    z.union([z.array(z.record(z.string(), z.unknown())), z.record(z.string(), z.unknown())]),
+    () => z.union([z.array(z.record(z.string(), z.unknown())), z.record(z.string(), z.unknown())]),
     'a budget ({ usd: 5, period: "month" }) or an array of budgets',
   ),
   requestPriceUsd: field(atLeastZero, 'a number of US dollars, 0 or more'),
-  telemetry: field(z.boolean(), 'true or false'),
+  telemetry: field(() => z.boolean(), 'true or false'),
   logger: field(logger, 'a console-like or pino logger (an object with error, warn, info or debug methods)'),
   baseURL: field(httpUrl, 'an http:// or https:// URL'),
-  dangerouslyAllowPlainHttp: field(z.boolean(), 'true or false'),
+  dangerouslyAllowPlainHttp: field(() => z.boolean(), 'true or false'),
   timeout: field(duration, 'a number of milliseconds, 0 or more, or Infinity'),
   maxRetries: field(wholeAtLeastZero, 'a whole number, 0 or more'),
-  sdkOptions: field(z.record(z.string(), z.unknown()), "an object of options for the SDK's constructor"),
+  sdkOptions: field(
+    () => z.record(z.string(), z.unknown()),
+    "an object of options for the SDK's constructor",
+  ),
   // What it must be depends on the provider: the adapter checks it (`fromUser`) and says what to pass.
   sdk: field(
-    z.custom((value) => value !== null && value !== undefined),
+    () => z.custom((value) => value !== null && value !== undefined),
     "the provider's SDK as you imported it",
   ),
-  checkKeyShape: field(z.boolean(), 'true or false'),
-  fetch: field(z.custom(isFunction), 'a fetch function'),
-  maxKeyAgeDays: field(z.union([z.literal(false), atLeastZero]), 'a number of days, 0 or more, or false'),
+  checkKeyShape: field(() => z.boolean(), 'true or false'),
+  fetch: field(() => z.custom(isFunction), 'a fetch function'),
+  maxKeyAgeDays: field(
+    () => z.union([z.literal(false), atLeastZero()]),
+    'a number of days, 0 or more, or false',
+  ),
   messages: field(
-    z.strictObject({
-      language: z
-        .string()
-        .regex(/^[A-Za-z]{2,3}(?:-[A-Za-z0-9]{2,8})*$/)
-        .optional(),
-      audience: z.enum(['developer', 'end-user']).optional(),
-    }),
+    () =>
+      z.strictObject({
+        language: z.optional(z.string().check(z.regex(/^[A-Za-z]{2,3}(?:-[A-Za-z0-9]{2,8})*$/))),
+        audience: z.optional(z.enum(['developer', 'end-user'])),
+      }),
     "{ language: 'en' or 'ko' (a BCP 47 tag), audience: 'developer' or 'end-user' }",
   ),
 } satisfies { [Name in keyof ClientOptions]-?: Field };
 
 const LEDGER_FIELDS = {
   flushIntervalMs: field(atLeastZero, 'a number of milliseconds, 0 or more'),
-  maxBatch: field(z.number().int().min(1), 'a whole number, 1 or more'),
+  maxBatch: field(() => z.int().check(z.minimum(1)), 'a whole number, 1 or more'),
   anomaly: field(
-    z.union([
-      z.literal(false),
-      z.strictObject({
-        multiple: z.number().positive().optional(),
-        windowHours: z.number().positive().optional(),
-        minUsd: atLeastZero.optional(),
-      }),
-    ]),
+    () =>
+      z.union([
+        z.literal(false),
+        z.strictObject({
+          multiple: z.optional(z.number().check(z.positive())),
+          windowHours: z.optional(z.number().check(z.positive())),
+          minUsd: z.optional(atLeastZero()),
+        }),
+      ]),
     'false or { multiple, windowHours, minUsd } (positive numbers)',
   ),
-  maxBufferedEvents: field(z.number().int().min(1), 'a whole number of events, 1 or more'),
-  budgetLeaseMs: field(z.number().min(100), 'a number of milliseconds, 100 or more'),
+  maxBufferedEvents: field(() => z.int().check(z.minimum(1)), 'a whole number of events, 1 or more'),
+  budgetLeaseMs: field(() => z.number().check(z.minimum(100)), 'a number of milliseconds, 100 or more'),
   busyTimeoutMs: field(atLeastZero, 'a number of milliseconds, 0 or more'),
   driver: field(
-    z.enum(['auto', 'better-sqlite3', 'node:sqlite']),
+    () => z.enum(['auto', 'better-sqlite3', 'node:sqlite']),
     "'auto', 'better-sqlite3' or 'node:sqlite'",
   ),
-  schema: field(z.string(), 'a PostgreSQL schema name'),
-  maxConnections: field(z.number().int().min(1), 'a whole number, 1 or more'),
+  schema: field(() => z.string(), 'a PostgreSQL schema name'),
+  maxConnections: field(() => z.int().check(z.minimum(1)), 'a whole number, 1 or more'),
   connectTimeoutMs: field(atLeastZero, 'a number of milliseconds, 0 or more'),
   queryTimeoutMs: field(atLeastZero, 'a number of milliseconds, 0 or more'),
 } satisfies { [Name in keyof OpenLedgerOptions]-?: Field };
 
 const FILE_FIELDS = {
-  field: field(z.string().min(1), 'a non-empty string (a JSON path or a dotenv variable)'),
-  allowInsecure: field(z.boolean(), 'true or false'),
+  field: field(
+    () => z.string().check(z.minLength(1)),
+    'a non-empty string (a JSON path or a dotenv variable)',
+  ),
+  allowInsecure: field(() => z.boolean(), 'true or false'),
 } satisfies { [Name in keyof FileSourceOptions]-?: Field };
 
 type Fields = Record<string, Field>;
-
-function objectSchema(fields: Fields) {
-  return z.strictObject(
-    Object.fromEntries(Object.entries(fields).map(([name, { schema }]) => [name, schema.optional()])),
-  );
-}
-
-const schemas = {
-  client: objectSchema(CLIENT_FIELDS),
-  budget: objectSchema(BUDGET_FIELDS),
-  ledger: objectSchema(LEDGER_FIELDS),
-  file: objectSchema(FILE_FIELDS),
-};
 
 /**
  * Options of an SDK's constructor that keycard sets itself: passing them in `sdkOptions` would be
@@ -197,7 +204,7 @@ function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
 }
 
 /** The first issue of a failed check, as one sentence that says what to write instead. */
-function problem(where: string, root: string, fields: Fields, input: unknown, issue: z.core.$ZodIssue) {
+function problem(where: string, root: string, fields: Fields, input: unknown, issue: $ZodIssue) {
   if (issue.code === 'unrecognized_keys') {
     const [name = ''] = issue.keys;
     const nested = issue.path.length > 0;
@@ -226,10 +233,30 @@ function problem(where: string, root: string, fields: Fields, input: unknown, is
   );
 }
 
-function check(where: string, root: string, fields: Fields, schema: z.ZodType, input: unknown): void {
-  const result = schema.safeParse(input);
-  if (result.success) return;
-  const [issue] = result.error.issues;
+/**
+ * What a `z.strictObject` of `fields` (each optional) checks, in its order: every option given,
+ * in the order of `fields`, then the names that are no option. Only the schemas of the options
+ * given are built.
+ */
+function firstIssue(fields: Fields, input: Record<string, unknown>): $ZodIssue | undefined {
+  for (const [name, option] of Object.entries(fields)) {
+    const value = input[name];
+    if (value === undefined) continue;
+    option.built ??= option.build();
+    const result = option.built.safeParse(value);
+    if (!result.success) {
+      const [issue] = result.error.issues;
+      if (issue !== undefined) return { ...issue, path: [name, ...issue.path] };
+    }
+  }
+  const unknown: string[] = [];
+  for (const name in input) if (!Object.hasOwn(fields, name)) unknown.push(name);
+  if (unknown.length === 0) return undefined;
+  return { code: 'unrecognized_keys', keys: unknown, path: [], message: 'Unrecognized keys', input };
+}
+
+function check(where: string, root: string, fields: Fields, input: Record<string, unknown>): void {
+  const issue = firstIssue(fields, input);
   if (issue !== undefined) throw problem(where, root, fields, input, issue);
 }
 
@@ -242,12 +269,12 @@ export function checkClientOptions(provider: ProviderId, options: unknown): void
   if (typeof options !== 'object' || options === null || Array.isArray(options)) {
     throw new KeycardError(`${where}: options must be an object, not ${described(options, false)}.`);
   }
-  check(where, 'options', CLIENT_FIELDS, schemas.client, options);
+  check(where, 'options', CLIENT_FIELDS, options as Record<string, unknown>);
   const { budget, sdkOptions } = options as { budget?: unknown; sdkOptions?: Record<string, unknown> };
   const budgets = Array.isArray(budget) ? budget : budget === undefined ? [] : [budget];
   budgets.forEach((item, index) => {
     const root = Array.isArray(budget) ? `options.budget[${index}]` : 'options.budget';
-    check(where, root, BUDGET_FIELDS, schemas.budget, item);
+    check(where, root, BUDGET_FIELDS, item as Record<string, unknown>);
   });
   for (const name of Object.keys(sdkOptions ?? {})) {
     const instead = RESERVED_SDK_OPTIONS[name];
@@ -262,7 +289,7 @@ export function checkLedgerOptions(options: unknown): void {
   if (typeof options !== 'object' || options === null || Array.isArray(options)) {
     throw new KeycardError(`openLedger: options must be an object, not ${described(options, false)}.`);
   }
-  check('openLedger', 'options', LEDGER_FIELDS, schemas.ledger, options);
+  check('openLedger', 'options', LEDGER_FIELDS, options as Record<string, unknown>);
 }
 
 /** Checks `keys.file()`'s options, as `checkClientOptions` does. */
@@ -270,5 +297,5 @@ export function checkFileOptions(options: unknown): void {
   if (typeof options !== 'object' || options === null || Array.isArray(options)) {
     throw new KeycardError(`keys.file(): options must be an object, not ${described(options, false)}.`);
   }
-  check('keys.file()', 'options', FILE_FIELDS, schemas.file, options);
+  check('keys.file()', 'options', FILE_FIELDS, options as Record<string, unknown>);
 }

@@ -88,8 +88,6 @@ export class Secret {
   readonly source: string | undefined;
   /** A readable prefix, `****` and the last 4 characters, e.g. `sk-proj-****wxyz`. */
   readonly maskedId: string;
-  /** 12 hex characters of SHA-256 of the key: the same key always gives the same fingerprint. */
-  readonly fingerprint: string;
   /** When this value was read from its source. */
   readonly obtainedAt: Date;
   /** When the key was created or last changed at its source, when the source can tell. */
@@ -101,10 +99,21 @@ export class Secret {
     this.provider = options.provider;
     this.source = options.source;
     this.maskedId = maskKey(value);
-    this.fingerprint = fingerprintKey(value);
     this.obtainedAt = new Date();
     this.changedAt = options.changedAt;
     registerSecret(value, `[REDACTED ${this.provider ?? 'key'} ${this.maskedId}]`);
+  }
+
+  #fingerprint: string | undefined;
+
+  /**
+   * 12 hex characters of SHA-256 of the key: the same key always gives the same fingerprint.
+   * Computed on first use (loading `node:crypto` takes milliseconds, which creating a client
+   * need not spend).
+   */
+  get fingerprint(): string {
+    this.#fingerprint ??= fingerprintKey(this.reveal());
+    return this.#fingerprint;
   }
 
   /**

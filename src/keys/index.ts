@@ -1,7 +1,8 @@
 /**
  * Key sources: where a key comes from (`keys.env`, `keys.file`, `keys.literal`, `keys.chain`,
- * `keys.from`, `keys.vault`, `keys.keystore`), never what it is. No module here imports zod except `schemas.ts`, which keycard
- * loads lazily.
+ * `keys.from`, `keys.vault`, `keys.keystore`), never what it is. No module here imports zod
+ * except `check-shape.ts` (`zod/mini`, which keycard loads lazily) and `schemas.ts` (zod's full
+ * build, for `keycard/shapes`).
  * @module
  */
 import { chain } from './chain.js';

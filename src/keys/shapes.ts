@@ -2,7 +2,8 @@
  * What each provider's keys look like, as plain data: a full-match `pattern` (what the client
  * accepts), a `marker` (the distinctive prefix that tells whose a stray key is) and the words
  * used in messages. No zod here: keycard's own import must stay cheap; the zod schemas built
- * from these shapes live in `schemas.ts` and are imported lazily.
+ * from these shapes live in `check-shape.ts` (`zod/mini`, loaded lazily by `createClient`) and
+ * `schemas.ts` (zod's full schemas, published as `keycard/shapes`).
  *
  * Strictness policy, the same for every provider:
  * - the **prefix and the character set** are always checked: they are what tells a key from a

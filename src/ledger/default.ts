@@ -11,9 +11,12 @@ import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { KeycardError } from '../errors.js';
 import { keycardHome } from '../home.js';
+import { DeferredLedger } from './deferred.js';
 import type { Ledger } from './types.js';
 
 const opened = new Map<string, Promise<Ledger>>();
+/** The default ledgers that are open, by path: a client created after the open need not wait. */
+const ready = new Map<string, Ledger>();
 
 /** Default ledgers that are the JSON-lines fallback, with why SQLite could not serve. */
 const fallbacks = new WeakMap<Ledger, KeycardError>();
@@ -36,7 +39,10 @@ export function defaultLedger(): Promise<Ledger> {
   let ledger = opened.get(path);
   if (ledger === undefined) {
     ledger = openDefault(home);
-    ledger.catch(() => opened.delete(path));
+    ledger.then(
+      (open) => ready.set(path, open),
+      () => opened.delete(path),
+    );
     opened.set(path, ledger);
   }
   return ledger;
@@ -117,17 +123,11 @@ export async function defaultLedgerOrWarn(
 ): Promise<Ledger | undefined> {
   try {
     const ledger = await defaultLedger();
-    const fallback = fallbacks.get(ledger);
-    if (fallback !== undefined && !warned) {
-      warned = true;
-      const message = fallbackWarning(ledger, fallback);
-      if (warn !== undefined) warn(message);
-      else process.emitWarning(message, { code: LEDGER_UNAVAILABLE });
-    }
+    warnIfFallback(ledger, warn);
     return ledger;
   } catch (error) {
-    const reason = (error instanceof Error ? error.message : String(error)).replace(/^keycard: /, '');
     if (budgets) {
+      const reason = (error instanceof Error ? error.message : String(error)).replace(/^keycard: /, '');
       // `ledger: false` is no fix for a client with a budget.
       const fixes = reason.replace(', or pass `ledger: false` to record nothing', '');
       throw new KeycardError(
@@ -135,12 +135,46 @@ export async function defaultLedgerOrWarn(
         { cause: error },
       );
     }
-    if (!warned) {
-      warned = true;
-      const message = `keycard: usage is not recorded in this process (API calls still work): ${reason}`;
-      if (warn !== undefined) warn(message);
-      else process.emitWarning(message, { code: LEDGER_UNAVAILABLE });
-    }
+    warnUnavailable(error, warn);
     return undefined;
   }
+}
+
+/**
+ * @internal The default ledger for a client without budgets, without waiting for it: the ledger
+ * itself when it is open already, else a `DeferredLedger` that keeps the client's events until it
+ * is. It warns as `defaultLedgerOrWarn` does, once the open has settled.
+ */
+export function defaultLedgerInBackground(warn: ((message: string) => void) | undefined): Ledger {
+  const open = ready.get(join(keycardHome(), 'ledger.db'));
+  if (open !== undefined) {
+    warnIfFallback(open, warn);
+    return open;
+  }
+  // The deferred ledger settles in the first reaction to the open, before anyone who awaits
+  // `defaultLedger()` later: they find the events handed over (and its budget gate, see client.ts).
+  return new DeferredLedger(defaultLedger(), {
+    opened: (ledger) => warnIfFallback(ledger, warn),
+    failed: (error) => warnUnavailable(error, warn),
+  });
+}
+
+/** The default ledger is the JSON-lines fallback: a warning, once per process. */
+function warnIfFallback(ledger: Ledger, warn: ((message: string) => void) | undefined): void {
+  const fallback = fallbacks.get(ledger);
+  if (fallback === undefined || warned) return;
+  warned = true;
+  const message = fallbackWarning(ledger, fallback);
+  if (warn !== undefined) warn(message);
+  else process.emitWarning(message, { code: LEDGER_UNAVAILABLE });
+}
+
+/** The default ledger cannot open: a warning, once per process. */
+function warnUnavailable(error: unknown, warn: ((message: string) => void) | undefined): void {
+  if (warned) return;
+  warned = true;
+  const reason = (error instanceof Error ? error.message : String(error)).replace(/^keycard: /, '');
+  const message = `keycard: usage is not recorded in this process (API calls still work): ${reason}`;
+  if (warn !== undefined) warn(message);
+  else process.emitWarning(message, { code: LEDGER_UNAVAILABLE });
 }

@@ -16,20 +16,52 @@ type OtelApi = typeof import('@opentelemetry/api');
 export type Telemetry = (event: UsageEvent) => void;
 
 let loading: Promise<OtelApi | undefined> | undefined;
+/** Set when the load has settled: the API, or `null` when the package is not installed. */
+let loaded: OtelApi | null | undefined;
 
 /** The OpenTelemetry API if installed, loaded once. */
 function loadApi(): Promise<OtelApi | undefined> {
   loading ??= importOptional<OtelApi>('@opentelemetry/api').then(
-    (api) => api,
-    () => undefined,
+    (api) => {
+      loaded = api;
+      return api;
+    },
+    () => {
+      loaded = null;
+      return undefined;
+    },
   );
   return loading;
 }
 
-/** A telemetry recorder, or `undefined` when `@opentelemetry/api` is not installed. */
-export async function createTelemetry(): Promise<Telemetry | undefined> {
-  const api = await loadApi();
-  if (api === undefined) return undefined;
+/**
+ * A telemetry recorder now, with `@opentelemetry/api` loading in the background (importing it
+ * takes tens of milliseconds, which `createClient` does not wait for). A call that ends before it
+ * has loaded is reported once it has, with its own times, from the async context of the call (so
+ * its span keeps its parent). `undefined` when the package is known not to be installed.
+ */
+export function startTelemetry(): Telemetry | undefined {
+  const pending = loadApi();
+  if (loaded === null) return undefined;
+  let record = loaded === undefined ? undefined : recorderFor(loaded);
+  return (event) => {
+    if (record !== undefined) {
+      record(event);
+      return;
+    }
+    if (loaded === null) return;
+    void pending
+      .then((api) => {
+        if (api === undefined) return;
+        record ??= recorderFor(api);
+        record(event);
+      })
+      // Telemetry never breaks a call, nor the process.
+      .catch(() => undefined);
+  };
+}
+
+function recorderFor(api: OtelApi): Telemetry {
   return (event) => {
     const tracer = api.trace.getTracer('keycard');
     const meter = api.metrics.getMeter('keycard');

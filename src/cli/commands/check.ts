@@ -52,7 +52,7 @@ async function checkOne(provider: ProviderId, source: KeySource, options: CheckO
     let secret: Secret;
     if (options.offline === true) {
       secret = await source.resolve({ provider });
-      const { checkKeyShape } = await import('../../keys/schemas.js');
+      const { checkKeyShape } = await import('../../keys/check-shape.js');
       await checkKeyShape(provider, secret, { source: source.describe() });
       row.keyAgeDays = keyAgeDays(secret);
     } else {
