@@ -20,7 +20,12 @@ export function lateGate(ledger: DeferredLedger, create: (ledger: BaseLedger) =>
   const bound = new Map<PropertyKey, unknown>();
   return new Proxy({} as BudgetGate, {
     get(_target, name) {
-      if (gate === undefined) return name === 'active' ? false : undefined;
+      if (gate === undefined) {
+        if (name === 'active') return false;
+        // Nothing to give back before the ledger opens: no lease was taken.
+        if (name === 'close') return () => Promise.resolve();
+        return undefined;
+      }
       const value: unknown = Reflect.get(gate, name, gate);
       if (typeof value !== 'function') return value;
       let method = bound.get(name);
