@@ -2,6 +2,7 @@
  * `keycard mask`: standard input to standard output, redacted, as a stream.
  * @module
  */
+import { createReadStream, fstatSync } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
 import type { Command } from 'commander';
 import { PROVIDERS } from '../../providers/ids.js';
@@ -39,6 +40,10 @@ Example:
           if (value !== undefined && value.length >= 8) new Secret(value, { source: `env:${name}` });
         }
       }
-      await pipeline(process.stdin, createRedactStream(), process.stdout);
+      // A file on standard input is read in large pieces; a pipe or a terminal as it comes.
+      const input = fstatSync(0).isFile()
+        ? createReadStream('', { fd: 0, highWaterMark: 1024 * 1024, autoClose: false })
+        : process.stdin;
+      await pipeline(input, createRedactStream(), process.stdout);
     });
 }
