@@ -351,6 +351,15 @@ export function redactText(text: string): string {
  * where the byte scan finds a trigger are decoded (`keycard mask` reads and writes bytes).
  */
 export function redactBytes(bytes: Uint8Array): Uint8Array {
+  const pieces = redactBytesInPieces(bytes);
+  return pieces.length === 1 ? (pieces[0] ?? bytes) : Buffer.concat(pieces);
+}
+
+/**
+ * {@link redactBytes} as pieces to write one after the other: views of `bytes` where nothing
+ * changes, the redacted lines between them (no copy of the rest).
+ */
+export function redactBytesInPieces(bytes: Uint8Array): Uint8Array[] {
   const current = currentMatcher();
   const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   /** Start and end of each line to redact, in order. */
@@ -381,7 +390,7 @@ export function redactBytes(bytes: Uint8Array): Uint8Array {
   if (scanned !== true) {
     const text = buffer.toString('utf8');
     const redacted = redactText(text);
-    return redacted === text ? bytes : Buffer.from(redacted);
+    return [redacted === text ? bytes : Buffer.from(redacted)];
   }
   const parts: Uint8Array[] = [];
   let done = 0;
@@ -394,9 +403,9 @@ export function redactBytes(bytes: Uint8Array): Uint8Array {
     parts.push(buffer.subarray(done, start), Buffer.from(redacted));
     done = end;
   }
-  if (parts.length === 0) return bytes;
-  parts.push(buffer.subarray(done));
-  return Buffer.concat(parts);
+  if (parts.length === 0) return [bytes];
+  if (done < buffer.length) parts.push(buffer.subarray(done));
+  return parts;
 }
 
 /** A key found in a text: where, what kind, and its label (never the key). */

@@ -9,7 +9,7 @@
  */
 
 import { Transform, type TransformCallback } from 'node:stream';
-import { redactBytes } from './redactor.js';
+import { redactBytesInPieces } from './redactor.js';
 
 /** A line longer than this is written in pieces. */
 const MAX_PENDING = 64 * 1024;
@@ -35,15 +35,33 @@ function cutPoint(bytes: Buffer): number {
   return cut;
 }
 
-/** A Transform from text (or UTF-8 bytes) to redacted UTF-8 bytes. */
-export function createRedactStream(): Transform {
+/** Redacts a stream of UTF-8 bytes line by line: what goes out for each piece that comes in. */
+export interface LineRedactor {
+  /**
+   * The redacted bytes of every line `bytes` completes (and of a long line's pieces); the rest is
+   * kept for the next call. The pieces returned may be views of `bytes`: write them out before
+   * reusing it.
+   */
+  write(bytes: Buffer): Buffer[];
+  /** The redacted rest, at the end of the input. */
+  end(): Buffer[];
+}
+
+/** A {@link LineRedactor}. */
+export function createLineRedactor(): LineRedactor {
   /** The bytes of the unfinished line, in the chunks they came in (joined once it ends). */
   let pending: Buffer[] = [];
   let pendingLength = 0;
-  return new Transform({
-    decodeStrings: false,
-    transform(chunk: Buffer | string, _encoding: BufferEncoding, done: TransformCallback) {
-      const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+  /** What goes out for the current call. */
+  let out: Buffer[] = [];
+  const redact = (bytes: Buffer) => {
+    for (const piece of redactBytesInPieces(bytes)) {
+      out.push(piece === bytes ? bytes : Buffer.from(piece.buffer, piece.byteOffset, piece.byteLength));
+    }
+  };
+  return {
+    write(bytes) {
+      out = [];
       const last = bytes.lastIndexOf(10);
       let rest = bytes;
       if (last >= 0) {
@@ -52,11 +70,11 @@ export function createRedactStream(): Transform {
         let from = 0;
         if (pendingLength > 0) {
           from = bytes.indexOf(10) + 1;
-          this.push(redactBytes(Buffer.concat([...pending, bytes.subarray(0, from)])));
+          redact(Buffer.concat([...pending, bytes.subarray(0, from)]));
           pending = [];
           pendingLength = 0;
         }
-        if (last + 1 > from) this.push(redactBytes(bytes.subarray(from, last + 1)));
+        if (last + 1 > from) redact(bytes.subarray(from, last + 1));
         rest = bytes.subarray(last + 1);
       }
       if (pendingLength + rest.length > MAX_PENDING) {
@@ -65,20 +83,41 @@ export function createRedactStream(): Transform {
         pendingLength = 0;
         while (rest.length > MAX_PENDING) {
           const cut = cutPoint(rest);
-          this.push(redactBytes(rest.subarray(0, cut)));
+          redact(rest.subarray(0, cut));
           rest = rest.subarray(cut);
         }
       }
       if (rest.length > 0) {
-        // A copy: the rest of a large chunk would otherwise keep all of it alive.
+        // A copy: the caller may reuse `bytes`, and a large chunk's rest would keep it alive.
         pending.push(Buffer.from(rest));
         pendingLength += rest.length;
       }
-      done();
+      return out;
+    },
+    end() {
+      out = [];
+      if (pendingLength > 0) redact(Buffer.concat(pending));
+      pending = [];
+      pendingLength = 0;
+      return out;
+    },
+  };
+}
+
+/** A Transform from text (or UTF-8 bytes) to redacted UTF-8 bytes. */
+export function createRedactStream(): Transform {
+  const lines = createLineRedactor();
+  /** The pieces of one input chunk go out as one chunk: a line is never written in parts. */
+  const joined = (pieces: Buffer[]) => (pieces.length === 1 ? pieces[0] : Buffer.concat(pieces));
+  return new Transform({
+    decodeStrings: false,
+    transform(chunk: Buffer | string, _encoding: BufferEncoding, done: TransformCallback) {
+      const pieces = lines.write(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
+      done(null, pieces.length > 0 ? joined(pieces) : undefined);
     },
     flush(done: TransformCallback) {
-      if (pendingLength > 0) this.push(redactBytes(Buffer.concat(pending)));
-      done();
+      const pieces = lines.end();
+      done(null, pieces.length > 0 ? joined(pieces) : undefined);
     },
   });
 }

@@ -84,35 +84,6 @@ const I8X16_MAX_U = 0x79;
 const V128_XOR = 0x51;
 const I16X8_SHR_U = 0x8d;
 
-function unsigned(value: number): number[] {
-  const out: number[] = [];
-  let rest = value >>> 0;
-  do {
-    const byte = rest & 0x7f;
-    rest >>>= 7;
-    out.push(rest === 0 ? byte : byte | 0x80);
-  } while (rest !== 0);
-  return out;
-}
-
-function signed(value: number): number[] {
-  const out: number[] = [];
-  let rest = value | 0;
-  for (;;) {
-    const byte = rest & 0x7f;
-    rest >>= 7;
-    if ((rest === 0 && (byte & 0x40) === 0) || (rest === -1 && (byte & 0x40) !== 0)) {
-      out.push(byte);
-      return out;
-    }
-    out.push(byte | 0x80);
-  }
-}
-
-const simd = (op: number): number[] => [SIMD, ...unsigned(op)];
-const vector = (items: readonly number[][]): number[] => [...unsigned(items.length), ...items.flat()];
-const section = (id: number, body: readonly number[]): number[] => [id, ...unsigned(body.length), ...body];
-
 /** The low bytes of the UTF-16 code units of `chars`, without repeats. */
 function bytesOf(chars: string): number[] {
   const bytes = new Set<number>();
@@ -193,6 +164,43 @@ function plan(triggers: readonly (readonly ByteTest[])[]): {
 /** Blocks of 16 bytes tested per turn of the loop (more share the constants' reloads). */
 const UNROLL = 2;
 
+/** Appends `value` to `out` as unsigned LEB128. */
+function unsigned(out: number[], value: number): void {
+  let rest = value >>> 0;
+  do {
+    const byte = rest & 0x7f;
+    rest >>>= 7;
+    out.push(rest === 0 ? byte : byte | 0x80);
+  } while (rest !== 0);
+}
+
+/** Appends `value` to `out` as signed LEB128. */
+function signed(out: number[], value: number): void {
+  let rest = value | 0;
+  for (;;) {
+    const byte = rest & 0x7f;
+    rest >>= 7;
+    if ((rest === 0 && (byte & 0x40) === 0) || (rest === -1 && (byte & 0x40) !== 0)) {
+      out.push(byte);
+      return;
+    }
+    out.push(byte | 0x80);
+  }
+}
+
+/** Appends a SIMD instruction (prefix and opcode). */
+function simd(out: number[], op: number): void {
+  out.push(SIMD);
+  unsigned(out, op);
+}
+
+/** Appends a section: its id, its size, its body. */
+function section(out: number[], id: number, body: readonly number[]): void {
+  out.push(id);
+  unsigned(out, body.length);
+  for (const byte of body) out.push(byte);
+}
+
 /** The WebAssembly module for `triggers`, and the 16-byte constants its loop loads first. */
 function buildModule(triggers: readonly (readonly ByteTest[])[]): { wasm: Uint8Array; constants: number[] } {
   const { buckets, direct } = plan(triggers);
@@ -204,132 +212,118 @@ function buildModule(triggers: readonly (readonly ByteTest[])[]): { wasm: Uint8A
   const MASK = 3;
   const RESULT = 4;
   let locals = RESULT + UNROLL;
-  const newLocal = () => {
-    locals += 1;
-    return locals - 1;
+  const get = (out: number[], local: number) => {
+    out.push(LOCAL_GET);
+    unsigned(out, local);
   };
-  const get = (local: number) => [LOCAL_GET, ...unsigned(local)];
+  const set = (out: number[], local: number) => {
+    out.push(LOCAL_SET);
+    unsigned(out, local);
+  };
 
   // Constants: loaded from memory once, before the loop (a `v128.const` in the loop would be
   // rebuilt at every turn).
   const constants: number[] = [];
   const prologue: number[] = [];
   const constantLocals = new Map<string, number>();
-  const constant = (bytes: readonly number[]): number[] => {
+  /** The local holding the 16 bytes `bytes`. */
+  const constant = (bytes: readonly number[]): number => {
     const key = bytes.join(',');
     let local = constantLocals.get(key);
     if (local === undefined) {
-      local = newLocal();
+      local = locals;
+      locals += 1;
       constantLocals.set(key, local);
-      prologue.push(
-        I32_CONST,
-        ...signed(constants.length),
-        ...simd(V128_LOAD),
-        0,
-        0,
-        LOCAL_SET,
-        ...unsigned(local),
-      );
-      constants.push(...bytes);
+      prologue.push(I32_CONST);
+      signed(prologue, constants.length);
+      simd(prologue, V128_LOAD);
+      prologue.push(0, 0);
+      set(prologue, local);
+      for (const byte of bytes) constants.push(byte);
     }
-    return get(local);
+    return local;
   };
   const splat = (byte: number) => constant(new Array<number>(16).fill(byte));
 
   // In the loop: each load and each test once per turn, however many triggers use it.
   const loads: number[] = [];
-  const loadLocals = new Map<number, number>();
-  const load = (offset: number): number[] => {
-    let local = loadLocals.get(offset);
-    if (local === undefined) {
-      local = newLocal();
-      loadLocals.set(offset, local);
-      loads.push(
-        LOCAL_GET,
-        P,
-        ...simd(V128_LOAD),
-        0,
-        ...unsigned(offset - MIN_OFFSET),
-        LOCAL_SET,
-        ...unsigned(local),
-      );
-    }
-    return get(local);
-  };
   const tests: number[] = [];
-  const testLocals = new Map<string, number>();
-  const memo = (key: string, compute: () => number[]): number[] => {
-    let local = testLocals.get(key);
+  const values = new Map<string, number>();
+  /** The local of `key`, computed into `out` by `compute` the first time. */
+  const value = (key: string, out: number[], compute: () => void): number => {
+    let local = values.get(key);
     if (local === undefined) {
-      local = newLocal();
-      testLocals.set(key, local);
-      tests.push(...compute(), LOCAL_SET, ...unsigned(local));
+      compute();
+      local = locals;
+      locals += 1;
+      values.set(key, local);
+      set(out, local);
     }
-    return get(local);
+    return local;
   };
-  /** Lanes whose byte at `offset` is one of `chars` (one to three): all bits set, else zero. */
-  const member = (offset: number, bytes: readonly number[]): number[] =>
-    memo(`${offset}:${bytes.join(',')}`, () =>
-      bytes.flatMap((byte, index) => [
-        ...load(offset),
-        ...splat(byte),
-        ...simd(I8X16_EQ),
-        ...(index > 0 ? simd(V128_OR) : []),
-      ]),
-    );
+  /** The 16 bytes at `offset` from p's lanes. */
+  const load = (offset: number): number =>
+    value(`@${offset}`, loads, () => {
+      get(loads, P);
+      simd(loads, V128_LOAD);
+      loads.push(0);
+      unsigned(loads, offset - MIN_OFFSET);
+    });
+  /** Lanes whose byte at `offset` is one of `bytes` (one to three): all bits set, else zero. */
+  const member = (offset: number, bytes: readonly number[]): number =>
+    value(`${offset}:${bytes.join(',')}`, tests, () => {
+      bytes.forEach((byte, index) => {
+        get(tests, load(offset));
+        get(tests, splat(byte));
+        simd(tests, I8X16_EQ);
+        if (index > 0) simd(tests, V128_OR);
+      });
+    });
   /**
    * Lanes where the bytes at all `offsets` are in `range` (after the XOR): each byte mapped to
    * (byte ^ xor) - low, the largest of them at most `width`.
    */
-  const inRange = (offsets: readonly number[], range: ByteRange): number[] => {
+  const inRange = (offsets: readonly number[], range: ByteRange): number => {
     const mapped = (offset: number) =>
-      memo(`${offset}^${range.xor}-${range.low}`, () => [
-        ...load(offset),
-        ...(range.xor === 0 ? [] : [...splat(range.xor), ...simd(V128_XOR)]),
-        ...splat(range.low),
-        ...simd(I8X16_SUB),
-      ]);
-    return memo(`${offsets.join(',')}^${range.xor}-${range.low}<=${range.width}`, () => {
-      const largest = offsets.flatMap((offset, index) => [
-        ...mapped(offset),
-        ...(index > 0 ? simd(I8X16_MAX_U) : []),
-      ]);
+      value(`${offset}^${range.xor}-${range.low}`, tests, () => {
+        get(tests, load(offset));
+        if (range.xor !== 0) {
+          get(tests, splat(range.xor));
+          simd(tests, V128_XOR);
+        }
+        get(tests, splat(range.low));
+        simd(tests, I8X16_SUB);
+      });
+    const mappedLocals = offsets.map(mapped);
+    return value(`${offsets.join(',')}^${range.xor}-${range.low}<=${range.width}`, tests, () => {
       // largest <= width, unsigned: min(largest, width) == largest.
-      return [...largest, ...splat(range.width), ...simd(I8X16_MIN_U), ...largest, ...simd(I8X16_EQ)];
+      const largest = () =>
+        mappedLocals.forEach((local, index) => {
+          get(tests, local);
+          if (index > 0) simd(tests, I8X16_MAX_U);
+        });
+      largest();
+      get(tests, splat(range.width));
+      simd(tests, I8X16_MIN_U);
+      largest();
+      simd(tests, I8X16_EQ);
     });
   };
   /**
-   * All of a trigger's tests: characters compared (one to three), or, for larger sets, one range
-   * test for all the offsets that test the same set.
+   * The locals to AND for a trigger: characters compared (one to three), or, for larger sets,
+   * one range test for all the offsets that test the same set.
    */
-  const all = (tests: readonly ByteTest[]): number[] => {
-    const parts: number[][] = [];
+  const parts = (tests: readonly ByteTest[], shift: number): number[] => {
+    const found: number[] = [];
     const large = new Map<string, number[]>();
     for (const [offset, chars] of tests) {
       const bytes = bytesOf(chars).sort((a, b) => a - b);
-      if (bytes.length <= 3) parts.push(member(offset, bytes));
-      else large.set(bytes.join(','), [...(large.get(bytes.join(',')) ?? []), offset]);
+      if (bytes.length <= 3) found.push(member(offset + shift, bytes));
+      else large.set(bytes.join(','), [...(large.get(bytes.join(',')) ?? []), offset + shift]);
     }
-    for (const [key, offsets] of large) parts.push(inRange(offsets, byteRange(key.split(',').map(Number))));
-    return parts.flatMap((part, index) => [...part, ...(index > 0 ? simd(V128_AND) : [])]);
+    for (const [key, offsets] of large) found.push(inRange(offsets, byteRange(key.split(',').map(Number))));
+    return found;
   };
-  /** Looks up the low and high nibbles of the bytes at `offset` in two tables; ANDs the results. */
-  const lookup = (offset: number, low: readonly number[], high: readonly number[]): number[] => [
-    ...constant(low),
-    ...load(offset),
-    ...splat(15),
-    ...simd(V128_AND),
-    ...simd(I8X16_SWIZZLE),
-    ...constant(high),
-    ...load(offset),
-    I32_CONST,
-    4,
-    ...simd(I16X8_SHR_U),
-    ...splat(15),
-    ...simd(V128_AND),
-    ...simd(I8X16_SWIZZLE),
-    ...simd(V128_AND),
-  ];
   // The buckets' nibble tables at offsets 0, 1 and 2: bit b set where bucket b accepts the nibble.
   const tables = [0, 1, 2].map((offset) => {
     const low = new Array<number>(16).fill(0);
@@ -342,150 +336,116 @@ function buildModule(triggers: readonly (readonly ByteTest[])[]): { wasm: Uint8A
         }
       }
     });
-    return { low, high };
+    return { low: constant(low), high: constant(high) };
   });
-  /** The lanes of the block `shift` bytes on where some trigger may start: not zero. */
-  const block = (shift: number): number[] => {
-    const expression: number[] = [];
-    if (buckets.length > 0) {
-      tables.forEach(({ low, high }, offset) => {
-        expression.push(...lookup(offset + shift, low, high), ...(offset > 0 ? simd(V128_AND) : []));
-      });
-    }
-    direct.forEach((tests, index) => {
-      expression.push(...all(tests.map(([offset, chars]): ByteTest => [offset + shift, chars])));
-      if (buckets.length > 0 || index > 0) expression.push(...simd(V128_OR));
-    });
-    return expression.length > 0 ? expression : splat(0);
-  };
-  /** Stores p + shift + lane for every lane of `result` that is not zero. */
-  const positions = (result: number, shift: number): number[] => [
-    ...get(result),
-    ...splat(0),
-    ...simd(I8X16_EQ),
-    ...simd(I8X16_BITMASK),
-    I32_CONST,
-    ...signed(0xffff),
-    I32_XOR,
-    LOCAL_TEE,
-    MASK,
-    IF,
-    VOID,
-    LOOP,
-    VOID,
-    LOCAL_GET,
-    OUT,
-    LOCAL_GET,
-    P,
-    LOCAL_GET,
-    MASK,
-    I32_CTZ,
-    I32_ADD,
-    ...(shift > 0 ? [I32_CONST, ...signed(shift), I32_ADD] : []),
-    I32_STORE,
-    2,
-    0,
-    LOCAL_GET,
-    OUT,
-    I32_CONST,
-    4,
-    I32_ADD,
-    LOCAL_SET,
-    OUT,
-    LOCAL_GET,
-    MASK,
-    LOCAL_GET,
-    MASK,
-    I32_CONST,
-    1,
-    I32_SUB,
-    I32_AND,
-    LOCAL_TEE,
-    MASK,
-    BR_IF,
-    0,
-    END,
-    END,
-  ];
+  const fifteen = buckets.length > 0 ? splat(15) : 0;
+  const zero = splat(0);
 
+  // Each block: the buckets (a nibble lookup at offsets 0, 1, 2), ORed with each direct trigger.
   const results: number[] = [];
   for (let index = 0; index < UNROLL; index += 1) {
-    results.push(...block(16 * index), LOCAL_SET, RESULT + index);
+    const shift = 16 * index;
+    const terms = direct.map((trigger) => parts(trigger, shift));
+    let first = true;
+    const or = () => {
+      if (!first) simd(results, V128_OR);
+      first = false;
+    };
+    if (buckets.length > 0) {
+      tables.forEach(({ low, high }, offset) => {
+        // low[byte & 15] & high[byte >> 4]
+        const at = load(offset + shift);
+        get(results, low);
+        get(results, at);
+        get(results, fifteen);
+        simd(results, V128_AND);
+        simd(results, I8X16_SWIZZLE);
+        get(results, high);
+        get(results, at);
+        results.push(I32_CONST, 4);
+        simd(results, I16X8_SHR_U);
+        get(results, fifteen);
+        simd(results, V128_AND);
+        simd(results, I8X16_SWIZZLE);
+        simd(results, V128_AND);
+        if (offset > 0) simd(results, V128_AND);
+      });
+      or();
+    }
+    for (const term of terms) {
+      term.forEach((local, part) => {
+        get(results, local);
+        if (part > 0) simd(results, V128_AND);
+      });
+      or();
+    }
+    if (first) get(results, zero);
+    set(results, RESULT + index);
   }
-  let any: number[] = get(RESULT);
-  for (let index = 1; index < UNROLL; index += 1) any = [...any, ...get(RESULT + index), ...simd(V128_OR)];
-  const found: number[] = [];
-  for (let index = 0; index < UNROLL; index += 1) found.push(...positions(RESULT + index, 16 * index));
 
-  // for (; p < end; p += 16 * UNROLL) { r = tests(p); if (any(r)) store the lanes that are set }
-  const code = [
-    ...prologue,
-    BLOCK,
-    VOID,
-    LOOP,
-    VOID,
-    LOCAL_GET,
-    P,
-    LOCAL_GET,
-    LIMIT,
-    I32_GE_U,
-    BR_IF,
-    1,
-    ...loads,
-    ...tests,
-    ...results,
-    ...any,
-    ...simd(V128_ANY_TRUE),
-    IF,
-    VOID,
-    ...found,
-    END,
-    LOCAL_GET,
-    P,
-    I32_CONST,
-    ...signed(16 * UNROLL),
-    I32_ADD,
-    LOCAL_SET,
-    P,
-    BR,
-    0,
-    END,
-    END,
-    LOCAL_GET,
-    OUT,
-    END,
-  ];
-  const body = [
-    ...vector([
-      [1, I32],
-      [...unsigned(locals - RESULT), V128],
-    ]),
-    ...code,
-  ];
-  const name = (text: string) => [...unsigned(text.length), ...[...text].map((char) => char.charCodeAt(0))];
+  // The loop: for (; p < end; p += 16 * UNROLL) { results; if any is set, store the lanes }.
+  const code: number[] = [...prologue, BLOCK, VOID, LOOP, VOID];
+  get(code, P);
+  get(code, LIMIT);
+  code.push(I32_GE_U, BR_IF, 1, ...loads, ...tests, ...results);
+  for (let index = 0; index < UNROLL; index += 1) {
+    get(code, RESULT + index);
+    if (index > 0) simd(code, V128_OR);
+  }
+  simd(code, V128_ANY_TRUE);
+  code.push(IF, VOID);
+  for (let index = 0; index < UNROLL; index += 1) {
+    // mask = the lanes not zero; for each: *out = p + shift + lane; out += 4.
+    get(code, RESULT + index);
+    get(code, zero);
+    simd(code, I8X16_EQ);
+    simd(code, I8X16_BITMASK);
+    code.push(I32_CONST);
+    signed(code, 0xffff);
+    code.push(I32_XOR, LOCAL_TEE, MASK, IF, VOID, LOOP, VOID);
+    code.push(LOCAL_GET, OUT, LOCAL_GET, P, LOCAL_GET, MASK, I32_CTZ, I32_ADD);
+    if (index > 0) {
+      code.push(I32_CONST);
+      signed(code, 16 * index);
+      code.push(I32_ADD);
+    }
+    code.push(I32_STORE, 2, 0);
+    code.push(LOCAL_GET, OUT, I32_CONST, 4, I32_ADD, LOCAL_SET, OUT);
+    code.push(LOCAL_GET, MASK, LOCAL_GET, MASK, I32_CONST, 1, I32_SUB, I32_AND, LOCAL_TEE, MASK);
+    code.push(BR_IF, 0, END, END);
+  }
+  code.push(END, LOCAL_GET, P, I32_CONST);
+  signed(code, 16 * UNROLL);
+  code.push(I32_ADD, LOCAL_SET, P, BR, 0, END, END, LOCAL_GET, OUT, END);
+
+  // Function body: locals (one i32, the v128s), then the code.
+  const body: number[] = [2, 1, I32];
+  unsigned(body, locals - RESULT);
+  body.push(V128, ...code);
   const pages = Math.ceil(layout(constants.length).size / 65536);
-  const wasm = Uint8Array.from([
-    0x00,
-    0x61,
-    0x73,
-    0x6d,
-    0x01,
-    0x00,
-    0x00,
-    0x00,
-    ...section(1, vector([[0x60, ...vector([[I32], [I32], [I32]]), ...vector([[I32]])]])),
-    ...section(3, vector([[0]])),
-    ...section(5, vector([[0x00, ...unsigned(pages)]])),
-    ...section(
-      7,
-      vector([
-        [...name('scan'), 0x00, 0],
-        [...name('memory'), 0x02, 0],
-      ]),
-    ),
-    ...section(10, vector([[...unsigned(body.length), ...body]])),
-  ]);
-  return { wasm, constants };
+  const name = (out: number[], text: string) => {
+    unsigned(out, text.length);
+    for (const char of text) out.push(char.charCodeAt(0));
+  };
+  const types = [1, 0x60, 3, I32, I32, I32, 1, I32];
+  const functions = [1, 0];
+  const memory = [1, 0x00];
+  unsigned(memory, pages);
+  const exports = [2];
+  name(exports, 'scan');
+  exports.push(0x00, 0);
+  name(exports, 'memory');
+  exports.push(0x02, 0);
+  const codeSection = [1];
+  unsigned(codeSection, body.length);
+  for (const byte of body) codeSection.push(byte);
+  const wasm = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00];
+  section(wasm, 1, types);
+  section(wasm, 3, functions);
+  section(wasm, 5, memory);
+  section(wasm, 7, exports);
+  section(wasm, 10, codeSection);
+  return { wasm: Uint8Array.from(wasm), constants };
 }
 
 /** Where things are in the module's memory: constants, then a chunk with its context, then the output. */
