@@ -66,7 +66,8 @@ export interface Trigger {
   readonly bytes: readonly ByteTest[];
 }
 
-function escapeRegExp(text: string): string {
+/** `text` as a regular expression source that matches it literally. */
+export function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 

@@ -4,17 +4,19 @@
  * `[REDACTED openai sk-proj-****wxyz]`. Strings, errors (message, stack, `cause` chain, own
  * properties) and plain objects are handled without changing the input.
  *
- * Speed: one trigger scan finds the lines where a key could be (literal parts of the shapes, the
- * registered secrets); only those lines are matched in full, each once. A text without a trigger
- * costs that one scan. Every pattern starts at a literal and bounds what it repeats, so the time
- * stays linear in the length of a line, however hostile (`test/redact/hostile.test.ts`). The
- * expressions are rebuilt only when a secret is registered.
+ * Speed: one pass over the text finds the triggers (what every key contains, `patterns.ts`): a
+ * WebAssembly SIMD loop tests 16 bytes at a time for all of them (`trigger-scan.ts`), and each
+ * position it reports is confirmed by the trigger expressions; a short text goes through the
+ * expressions alone. Only the lines holding a trigger are matched in full, each once. A text
+ * without a trigger costs that one pass. Every pattern starts at a literal and bounds what it
+ * repeats, so the time stays linear in the length of a line, however hostile
+ * (`test/redact/hostile.test.ts`). The expressions are rebuilt only when a secret is registered.
  * @module
  */
 
 import { placeholderKind } from '../keys/placeholders.js';
 import { fingerprintKey, maskKey } from '../secret.js';
-import { KEY_PATTERNS, literalTrigger, shannonEntropy } from './patterns.js';
+import { escapeRegExp, KEY_PATTERNS, literalTrigger, shannonEntropy } from './patterns.js';
 import { secretRegistry } from './registry.js';
 import { type ByteTest, createTriggerScanner, type TriggerScanner } from './trigger-scan.js';
 
@@ -51,10 +53,6 @@ interface Compiled {
 }
 
 let matcher: Matcher | undefined;
-
-function escapeRegExp(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-}
 
 /** The index in KEY_PATTERNS of the header credential (the one with a prefix). */
 const HEADER_INDEX = KEY_PATTERNS.findIndex((pattern) => pattern.prefix !== undefined);

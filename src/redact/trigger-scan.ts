@@ -5,14 +5,16 @@
  * again by the trigger expressions (see `redactor.ts`), and it may report more than they accept,
  * never less.
  *
- * How: the text is copied into WebAssembly memory in chunks of 64 KiB (`latin1Write`: one byte
- * per UTF-16 code unit, its low byte; triggers are ASCII, so a non-ASCII character never makes a
- * trigger disappear, at most one appear). Triggers that test offsets 0, 1 and 2 are grouped by
- * their first character into up to eight buckets looked up with nibble tables (the "Teddy"
- * technique of Hyperscan and Rust's aho-corasick): three table lookups per 16 bytes test all of
- * them at once. The others (`.` seven or eight characters before another `.`, `:A`, a
- * registered secret of an unknown shape) are compared directly. The module is generated here,
- * byte by byte, from the triggers: there is no binary in the repository.
+ * How: the text is copied into WebAssembly memory 64 KiB at a time (as Latin-1: one byte per
+ * UTF-16 code unit, its low byte; the triggers are ASCII, so a non-ASCII character never hides a
+ * trigger, at most makes one appear; bytes are copied as they are). Triggers that test offsets 0,
+ * 1 and 2 are grouped by their first character into up to eight buckets looked up with nibble
+ * tables (the "Teddy" technique of Hyperscan and Rust's aho-corasick): three table lookups per 16
+ * bytes test all of them at once. The others (`:A`; a dot seven or eight characters before
+ * another, with key characters around; a registered secret of an unknown shape) are compared
+ * directly, a set of more than three characters as one range. Two blocks of 16 bytes per turn of
+ * the loop. The module is generated here, byte by byte, from the triggers: there is no binary in
+ * the repository.
  *
  * Where WebAssembly is not available (`node --jitless`), {@link createTriggerScanner} returns
  * undefined and the redactor scans with a regular expression instead.
