@@ -165,6 +165,8 @@ function plan(triggers: readonly (readonly ByteTest[])[]): {
 
 /** Blocks of 16 bytes tested per turn of the loop (more share the constants' reloads). */
 const UNROLL = 2;
+/** Bytes the loop reads in its first call on a text. */
+const FIRST_WINDOW = 2048;
 
 /** Appends `value` to `out` as unsigned LEB128. */
 function unsigned(out: number[], value: number): void {
@@ -506,6 +508,7 @@ function buildScanner(triggers: readonly (readonly ByteTest[])[]): TriggerScanne
     let chunk = 0;
     let next = 0;
     let dirty = input;
+    let window = FIRST_WINDOW;
     try {
       while (chunk < length) {
         const size = Math.min(CHUNK, length - chunk);
@@ -517,14 +520,24 @@ function buildScanner(triggers: readonly (readonly ByteTest[])[]): TriggerScanne
         const written = copy(from, to, start);
         dirty = Math.max(dirty, start + written);
         if (start + written < input + size + AFTER) bytes.fill(0, start + written, input + size + AFTER);
-        const end = run(input + MIN_OFFSET, input + MIN_OFFSET + size, output);
-        // Lanes past the chunk belong to the next one (and are found there).
+        // The loop reads a window of the chunk at a time, from 2 KiB doubling to the whole chunk:
+        // a trigger near the start of a text lets `visit` skip its line, which the loop then need
+        // not read (a long text goes on in whole chunks).
         const last = chunk + size;
-        for (let slot = output >> 2; slot < end >> 2; slot += 1) {
-          const position = chunk + (words[slot] ?? 0) - (input + MIN_OFFSET);
-          if (position >= last) break;
-          if (position < next) continue;
-          next = visit(position);
+        for (
+          let at = chunk;
+          at < last;
+          at = Math.max(at + window, next), window = Math.min(CHUNK, window * 2)
+        ) {
+          const until = Math.min(last, at + window);
+          const end = run(input + MIN_OFFSET + (at - chunk), input + MIN_OFFSET + (until - chunk), output);
+          for (let slot = output >> 2; slot < end >> 2; slot += 1) {
+            const position = chunk + (words[slot] ?? 0) - (input + MIN_OFFSET);
+            // Lanes past the window are found again in the next one.
+            if (position >= until) break;
+            if (position < next) continue;
+            next = visit(position);
+          }
         }
         chunk = Math.max(last, next);
       }

@@ -163,14 +163,15 @@ describe('the byte scan', () => {
     }
   });
 
-  it('finds triggers across its 64 KiB chunks, at both ends of the text, and in bytes', () => {
+  it('finds triggers across its windows and 64 KiB chunks, at both ends of the text, and in bytes', () => {
     const random = seededRandom(10);
     const filler = randomString(random, 3 * 65536 + 100, 'abcdefghij klmnop\n');
     for (const shift of [-40, -17, -3, -1, 0, 1, 2, 15, 16, 31, 33]) {
       const key = testKey('slack', `chunk-${shift}`);
       // Each key between spaces, replacing as many characters of filler.
       let text = filler;
-      for (const boundary of [65536, 2 * 65536]) {
+      // The edges of the loop's first windows (2, 4, 8 KiB) and of the chunks.
+      for (const boundary of [2048, 6144, 14336, 65536, 2 * 65536]) {
         const at = boundary + shift;
         text = `${text.slice(0, at - 1)} ${key} ${text.slice(at + key.length + 1)}`;
       }
