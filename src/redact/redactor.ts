@@ -144,6 +144,14 @@ function reportedAlready(secret: string): boolean {
   );
 }
 
+/**
+ * Builds now what the first long text would: the byte scan for the secrets registered so far
+ * (`keycard mask` calls it when it starts, before reading its input).
+ */
+export function prepareRedaction(): void {
+  scannerOf(currentMatcher());
+}
+
 /** The byte scan of `current`, built on first use; undefined where WebAssembly is not available. */
 function scannerOf(current: Matcher): TriggerScanner | undefined {
   if (!('scanner' in current)) current.scanner = createTriggerScanner(current.scanTests);

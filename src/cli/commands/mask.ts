@@ -8,6 +8,7 @@ import { isatty } from 'node:tty';
 import { promisify } from 'node:util';
 import type { Command } from 'commander';
 import { PROVIDERS } from '../../providers/ids.js';
+import { prepareRedaction } from '../../redact/redactor.js';
 import { createLineRedactor, createRedactStream } from '../../redact/stream.js';
 import { Secret } from '../../secret.js';
 
@@ -100,6 +101,7 @@ Example:
           if (value !== undefined && value.length >= 8) new Secret(value, { source: `env:${name}` });
         }
       }
+      prepareRedaction();
       if (fstatSync(0).isFile()) {
         // A file: read in large pieces, written straight to a file or a device (`> out`,
         // `> /dev/null`), through the stream to a pipe or a terminal.
