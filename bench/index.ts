@@ -6,8 +6,8 @@
  * puts the results into bench/README.md; `--only=<section>[,<section>]` runs only those sections
  * (`overhead`, `cold`, `redaction`, `ledger`, `vault`).
  */
-import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { execFile, spawn } from 'node:child_process';
+import { mkdtemp, open, readFile, rm, writeFile } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -17,7 +17,7 @@ import { Bench } from 'tinybench';
 import { keys, openLedger } from '../dist/index.js';
 import { fakeKey, startSimulator, startVaultSimulator } from '../dist/testing/index.js';
 import { findSecrets, redactText } from '../src/redact/redactor.js';
-import { generateCorpus } from '../test/helpers/corpus.js';
+import { generateCorpus, generateJsonCorpus } from '../test/helpers/corpus.js';
 import { GITLEAKS_RULES } from './gitleaks-rules.js';
 
 const run = promisify(execFile);
@@ -299,9 +299,116 @@ function entropy(text: string): number {
   return sum;
 }
 
+/** keycard's redactor and secretlint on `text`: times (ms), alternated round by round, and the ranges each found. */
+async function redactionRuns(
+  text: string,
+  rounds: number,
+): Promise<{
+  keycard: number[];
+  secretlint: number[];
+  keycardRanges: Array<[number, number]>;
+  secretlintRanges: Array<[number, number]>;
+}> {
+  const keycard: number[] = [];
+  const secretlint: number[] = [];
+  let secretlintRanges: Array<[number, number]> = [];
+  const runKeycard = () => {
+    for (let run = 0; run < 2; run += 1) {
+      const started = performance.now();
+      redactText(text);
+      keycard.push(performance.now() - started);
+    }
+  };
+  const runSecretlint = async () => {
+    const started = performance.now();
+    const result = await lintSource({
+      source: { filePath: '/corpus.log', content: text, contentType: 'text' },
+      options: {
+        config: { rules: [{ id: '@secretlint/secretlint-rule-preset-recommend', rule: recommended }] },
+      },
+    });
+    secretlint.push(performance.now() - started);
+    secretlintRanges = result.messages.map((message): [number, number] => [
+      message.range[0],
+      message.range[1],
+    ]);
+  };
+  redactText(text); // warm-up
+  for (let round = 0; round < rounds; round += 1) {
+    if (round % 2 === 0) {
+      runKeycard();
+      await runSecretlint();
+    } else {
+      await runSecretlint();
+      runKeycard();
+    }
+  }
+  const keycardRanges = findSecrets(text).map((found): [number, number] => [
+    found.index,
+    found.index + found.length,
+  ]);
+  return { keycard, secretlint, keycardRanges, secretlintRanges };
+}
+
+/**
+ * `keycard mask` as a user runs it (`keycard mask < file > out`): wall time on the corpus minus wall
+ * time on an empty input (process start, the CLI's import, the set-up), alternated round by round,
+ * medians; the output checked against the in-process redactor. `out` is /dev/null (what keycard
+ * costs) or a file (what the disk adds).
+ */
+async function maskEndToEnd(
+  text: string,
+  rounds: number,
+  toFile: boolean,
+): Promise<{ full: number; empty: number; same: boolean }> {
+  const dir = await mkdtemp(join(tmpdir(), 'keycard-bench-mask-'));
+  const cli = join(here, '../dist/cli/main.js');
+  try {
+    const input = join(dir, 'corpus.log');
+    const empty = join(dir, 'empty.log');
+    const file = join(dir, 'masked.log');
+    await writeFile(input, text);
+    await writeFile(empty, '');
+    const time = async (from: string, to: string): Promise<number> => {
+      const stdin = await open(from, 'r');
+      const stdout = await open(to, 'w');
+      try {
+        const started = performance.now();
+        const child = spawn(process.execPath, [cli, 'mask', '--no-env'], {
+          stdio: [stdin.fd, stdout.fd, 'inherit'],
+        });
+        const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+        if (code !== 0) throw new Error(`keycard mask exited with ${code}`);
+        return performance.now() - started;
+      } finally {
+        await stdin.close();
+        await stdout.close();
+      }
+    };
+    const output = toFile ? file : '/dev/null';
+    const full: number[] = [];
+    const none: number[] = [];
+    for (let round = 0; round < rounds; round += 1) {
+      if (round % 2 === 0) {
+        none.push(await time(empty, output));
+        full.push(await time(input, output));
+      } else {
+        full.push(await time(input, output));
+        none.push(await time(empty, output));
+      }
+    }
+    await time(input, file);
+    const same = (await readFile(file, 'utf8')) === redactText(text);
+    return { full: median(full), empty: median(none), same };
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
 async function redaction(): Promise<void> {
   log('redaction corpus…');
   const bytes = (quick ? 4 : 50) * 1024 * 1024;
+  const rounds = quick ? 1 : 3;
   const corpus = generateCorpus({ seed: 2026, bytes, perShape: quick ? 4 : 16 });
   const { text } = corpus;
   const mib = text.length / 1024 / 1024;
@@ -314,44 +421,19 @@ async function redaction(): Promise<void> {
     return { start, end: start + decoy.length };
   });
 
-  // keycard
-  const keycardTimes: number[] = [];
-  for (let round = 0; round < (quick ? 2 : 5); round += 1) {
-    const started = performance.now();
-    redactText(text);
-    keycardTimes.push(performance.now() - started);
-  }
-  const keycardRanges = findSecrets(text).map((found): [number, number] => [
-    found.index,
-    found.index + found.length,
-  ]);
+  // keycard and secretlint, alternated
+  log('keycard and secretlint…');
+  const runs = await redactionRuns(text, rounds);
   const keycardFound = positions.filter(
-    ({ start, end }) => covers(keycardRanges, start, end) === 'whole',
+    ({ start, end }) => covers(runs.keycardRanges, start, end) === 'whole',
   ).length;
   const keycardDecoys = decoyPositions.filter(
-    ({ start, end }) => covers(keycardRanges, start, end) !== 'none',
+    ({ start, end }) => covers(runs.keycardRanges, start, end) !== 'none',
   ).length;
-  const keycardSpeed = mib / (median(keycardTimes) / 1000);
-
-  // secretlint
-  log('secretlint…');
-  const secretlintTimes: number[] = [];
-  let secretlintRanges: Array<[number, number]> = [];
-  for (let round = 0; round < (quick ? 1 : 2); round += 1) {
-    const started = performance.now();
-    const result = await lintSource({
-      source: { filePath: '/corpus.log', content: text, contentType: 'text' },
-      options: {
-        config: { rules: [{ id: '@secretlint/secretlint-rule-preset-recommend', rule: recommended }] },
-      },
-    });
-    secretlintTimes.push(performance.now() - started);
-    secretlintRanges = result.messages.map((message): [number, number] => [
-      message.range[0],
-      message.range[1],
-    ]);
-  }
-  const secretlintSpeed = mib / (median(secretlintTimes) / 1000);
+  const keycardMs = median(runs.keycard);
+  const keycardSpeed = mib / (keycardMs / 1000);
+  const secretlintSpeed = mib / (median(runs.secretlint) / 1000);
+  const secretlintRanges = runs.secretlintRanges;
   const secretlintWhole = positions.filter(
     ({ start, end }) => covers(secretlintRanges, start, end) === 'whole',
   ).length;
@@ -422,6 +504,49 @@ async function redaction(): Promise<void> {
     target: '0',
     met: keycardDecoys === 0,
   });
+
+  // Another shape of log: long JSON lines full of `:`, `.`, URLs and base64.
+  log('JSON log corpus…');
+  const json = generateJsonCorpus({ seed: 2027, bytes, perShape: quick ? 2 : 8 });
+  const jsonMib = json.text.length / 1024 / 1024;
+  const jsonRuns = await redactionRuns(json.text, rounds);
+  const jsonSpeed = jsonMib / (median(jsonRuns.keycard) / 1000);
+  const jsonSecretlint = jsonMib / (median(jsonRuns.secretlint) / 1000);
+  const jsonFound = json.planted.filter(({ key }) => {
+    const start = json.text.indexOf(key);
+    return covers(jsonRuns.keycardRanges, start, start + key.length) === 'whole';
+  }).length;
+  rows.push({
+    subject: `redaction: ${fixed(jsonMib, 0)} MiB JSON log corpus (1.5 KB lines, URLs, base64), vs secretlint`,
+    keycard: `${fixed(jsonSpeed, 0)} MiB/s`,
+    baseline: `${fixed(jsonSecretlint, 0)} MiB/s`,
+    ratio: fixed(jsonSpeed / jsonSecretlint, 1),
+    target: '–',
+    met: null,
+  });
+  rows.push({
+    subject: 'redaction: JSON corpus, planted keys found whole (keycard)',
+    keycard: `${jsonFound}/${json.planted.length}`,
+    baseline: '',
+    ratio: '',
+    target: `${json.planted.length}/${json.planted.length}`,
+    met: jsonFound === json.planted.length,
+  });
+
+  // `keycard mask`, the built command, on the first corpus: to /dev/null (the target), to a file.
+  log('keycard mask…');
+  for (const toFile of [false, true]) {
+    const mask = await maskEndToEnd(text, quick ? 2 : 5, toFile);
+    const maskMs = mask.full - mask.empty;
+    rows.push({
+      subject: `redaction: keycard mask < ${fixed(mib, 0)} MiB file > ${toFile ? 'file' : '/dev/null'}, minus its run on empty input`,
+      keycard: `${fixed(maskMs, 0)} ms (${fixed(mask.full, 0)} − ${fixed(mask.empty, 0)})${mask.same ? '' : ', OUTPUT DIFFERS'}`,
+      baseline: `${fixed(keycardMs, 0)} ms (redactText in process)`,
+      ratio: fixed(maskMs / keycardMs, 2),
+      target: toFile ? '–' : '≤ 2',
+      met: toFile ? null : mask.same && maskMs / keycardMs <= 2,
+    });
+  }
 }
 
 // 4. Ledger --------------------------------------------------------------------------------------
@@ -593,7 +718,9 @@ const cpu = cpus();
 const context = `Node ${process.version}, ${cpu.length} CPU (${cpu[0]?.model.trim() ?? 'unknown'}), ${new Date().toISOString().slice(0, 10)}, commit ${commit.trim()}${quick ? ', --quick' : ''}; ${fixed((performance.now() - started) / 1000, 0)} s.`;
 const table = `${header}\n${body}`;
 process.stdout.write(`\n${table}\n\n${context}\n${notes.map((note) => `- ${note}`).join('\n')}\n`);
-if (write) {
+if (write && only !== undefined)
+  log('--write is ignored with --only: the table would lose the other sections');
+if (write && only === undefined) {
   const path = join(here, 'README.md');
   const readme = await readFile(path, 'utf8');
   const begin = '<!-- results:begin -->';

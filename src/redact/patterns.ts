@@ -3,7 +3,9 @@
  * key: the six providers' keys in all their forms, Slack webhook URLs and app/config tokens,
  * Telegram bot tokens in and out of URLs, Discord bot tokens, Vault tokens, and credentials after
  * `Authorization:` or an API-key header. Each pattern is anchored on a literal prefix where the
- * format has one, so that a line without any of them costs one quick scan.
+ * format has one, and names its triggers: what any of its matches contains, looked for first by a
+ * byte scan over the whole text (`trigger-scan.ts`), so that a line without any costs nothing
+ * more.
  *
  * Sources: gitleaks, trufflehog and secretlint rules and the measured table in
  * `shared/research/keys-vault-pricing.md` part A, widened where those miss real shapes
@@ -11,6 +13,8 @@
  * Discord tokens).
  * @module
  */
+
+import type { ByteTest } from './trigger-scan.js';
 
 /** What a shape is: who issues it and what it is called in a replacement label. */
 export interface KeyPattern {
@@ -35,8 +39,8 @@ export interface KeyPattern {
    */
   readonly extends?: true;
   /**
-   * What a line holding this shape always contains: only lines with one of these are matched
-   * against the pattern at all (see {@link Trigger}).
+   * What every match contains (see {@link Trigger}): only lines where one of these is found are
+   * matched against the pattern at all.
    */
   readonly triggers: readonly Trigger[];
   /**
@@ -47,14 +51,55 @@ export interface KeyPattern {
 }
 
 /**
- * A sign that a key may be on a line: a literal (`sk-`), a literal in any case (header names), or
- * one of two shapes around a dot: Discord's middle segment (`.` 6 or 7 key characters `.`) and a
- * legacy Vault token's `s.` before 24 letters or digits.
+ * A sign that a key may be on a line: something every match of a pattern contains, at a place
+ * called its origin (`sk-` at the `s`; for a Telegram token, the `:A` after the bot id).
+ *
+ * `bytes` must follow from `source`: wherever `source` matches, each test holds. The byte scan
+ * finds the positions where the tests hold, `source` then confirms them. `source` uses no
+ * negative lookaround, so that what it accepts within a line it also accepts within the whole
+ * text.
  */
-export type Trigger =
-  | string
-  | { readonly anyCase: string }
-  | { readonly dot: 'discord-segment' | 'vault-legacy-dot' };
+export interface Trigger {
+  /** A regular expression source that matches at the origin (a lookbehind for what precedes it). */
+  readonly source: string;
+  /** Characters at offsets from the origin (from -32 to 48) that every match of `source` has. */
+  readonly bytes: readonly ByteTest[];
+}
+
+/** `text` as a regular expression source that matches it literally. */
+export function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+/** A literal trigger, its first three characters tested by the byte scan. */
+export function literalTrigger(text: string): Trigger {
+  const bytes: ByteTest[] = [];
+  for (let index = 0; index < Math.min(3, text.length); index += 1) bytes.push([index, text.charAt(index)]);
+  return { source: escapeRegExp(text), bytes };
+}
+
+const DIGITS = '0123456789';
+const ALNUM = `ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz${DIGITS}`;
+const KEY_CHARS_LIST = `${ALNUM}_-`;
+
+/**
+ * Offsets from a Discord token's first dot, or from the dot of a legacy Vault token, where every
+ * match has a key character: one test, computed once for both.
+ */
+const KEY_OFFSETS = [4, 12, 24];
+
+/**
+ * A Discord token's first dot, `length` key characters before the next one. The dots are the only
+ * fixed characters of the shape; the byte scan also tests key characters in the three segments,
+ * since dots seven characters apart are common in logs (host names: `.example.`; a version at the
+ * end of a line and an IP address at the start of the next).
+ */
+function discordDots(length: 6 | 7): Trigger {
+  return {
+    source: `\\.(?<=[A-Za-z0-9_-]{24}\\.)[A-Za-z0-9_-]{${length}}\\.[A-Za-z0-9_-]{27}`,
+    bytes: [[0, '.'], [length + 1, '.'], ...KEY_OFFSETS.map((offset): ByteTest => [offset, KEY_CHARS_LIST])],
+  };
+}
 
 /** Key characters (URL-safe base64). */
 const KEY_CHARS = 'A-Za-z0-9_-';
@@ -104,14 +149,14 @@ export const KEY_PATTERNS: readonly KeyPattern[] = [
   {
     id: 'openai',
     label: 'openai',
-    triggers: ['sk-'],
+    triggers: [literalTrigger('sk-')],
     source: `${start('s')}k-(?:(?:proj|svcacct|admin|None|service)-${URLSAFE}{20,250}|[A-Za-z0-9]{20})T3BlbkFJ${URLSAFE}{20,250}${NA}`,
     minEntropy: 3,
   },
   {
     id: 'anthropic',
     label: 'anthropic',
-    triggers: ['sk-ant-'],
+    triggers: [literalTrigger('sk-')],
     // api03 and admin01 keys, and Claude Code's OAuth access (oat01) and refresh (ort01) tokens.
     source: `${start('s')}k-ant-(?:api|admin|oat|ort)\\d{2}-${URLSAFE}{80,120}${NA}`,
     minEntropy: 3,
@@ -119,14 +164,14 @@ export const KEY_PATTERNS: readonly KeyPattern[] = [
   {
     id: 'gemini',
     label: 'gemini',
-    triggers: ['AIza'],
+    triggers: [literalTrigger('AIza')],
     source: `${start('A')}Iza${URLSAFE}{35}${NA}`,
     minEntropy: 3,
   },
   {
     id: 'gemini-aq',
     label: 'gemini',
-    triggers: ['AQ.'],
+    triggers: [literalTrigger('AQ.')],
     // AI Studio's newer keys: no published length, so a floor of 20 characters after the dot.
     source: `${start('A', KEY_CHARS_OR_DOT)}Q\\.${URLSAFE}{20,250}${NA}`,
     minEntropy: 3,
@@ -134,14 +179,24 @@ export const KEY_PATTERNS: readonly KeyPattern[] = [
   {
     id: 'xai',
     label: 'xai',
-    triggers: ['xai-'],
+    triggers: [literalTrigger('xai-')],
     source: `${start('x')}ai-[A-Za-z0-9]{80}${NA}`,
     minEntropy: 3,
   },
   {
     id: 'slack-webhook',
     label: 'slack',
-    triggers: ['hooks.slack.com/'],
+    // At the `k` of `slack.com`: rarer than the `h` of `hooks`.
+    triggers: [
+      {
+        source: 'k\\.com/(?<=hooks\\.slack\\.com/)',
+        bytes: [
+          [0, 'k'],
+          [1, '.'],
+          [2, 'c'],
+        ],
+      },
+    ],
     source:
       'https?://hooks\\.slack\\.com/(?:services|workflows|triggers)/T[A-Z0-9]{6,12}/[AB][A-Z0-9]{6,12}/(?:\\d{15,20}/)?[A-Za-z0-9]{20,34}(?![A-Za-z0-9])',
     minEntropy: 0,
@@ -149,28 +204,44 @@ export const KEY_PATTERNS: readonly KeyPattern[] = [
   {
     id: 'slack-config',
     label: 'slack',
-    triggers: ['xoxe'],
+    triggers: [literalTrigger('xox')],
     source: `${start('x')}oxe(?:\\.xox[bp])?-\\d-[A-Za-z0-9]{140,170}(?![A-Za-z0-9])`,
     minEntropy: 3,
   },
   {
     id: 'slack-app',
     label: 'slack',
-    triggers: ['xapp-'],
+    triggers: [literalTrigger('xapp-')],
     source: `${start('x')}app-\\d-[A-Za-z0-9]{8,14}-\\d{8,15}-[A-Fa-f0-9]{32,80}(?![A-Za-z0-9])`,
     minEntropy: 2.5,
   },
   {
     id: 'slack-token',
     label: 'slack',
-    triggers: ['xox'],
+    triggers: [literalTrigger('xox')],
     source: `${start('x')}ox[abposr]-(?:\\d-)?\\d{8,14}-[A-Za-z0-9-]{8,250}(?![A-Za-z0-9-])`,
     minEntropy: 3,
   },
   {
     id: 'telegram',
     label: 'telegram',
-    triggers: [':A', '%3A', '%3a'],
+    triggers: [
+      {
+        source: ':A(?<=[0-9]:A)',
+        bytes: [
+          [0, ':'],
+          [1, 'A'],
+        ],
+      },
+      {
+        source: '%3[Aa]A(?<=[0-9]%3[Aa]A)',
+        bytes: [
+          [0, '%'],
+          [1, '3'],
+          [2, 'Aa'],
+        ],
+      },
+    ],
     // In text and in Bot API URLs (`/bot<token>/getMe`), and URL-encoded (`%3A`). The match
     // starts at the colon; the bot id before it is part of the key (`leadingDigits`).
     source: `(?::A(?<=${BOT_ID_BEFORE}:A)|%3[Aa]A(?<=${BOT_ID_BEFORE}%3[Aa]A))${URLSAFE}{34}${NA}`,
@@ -180,7 +251,7 @@ export const KEY_PATTERNS: readonly KeyPattern[] = [
   {
     id: 'discord',
     label: 'discord',
-    triggers: [{ dot: 'discord-segment' }],
+    triggers: [discordDots(6), discordDots(7)],
     // base64(snowflake id) . base64(timestamp) . HMAC: the id starts with M, N or O.
     source: `${start('[MNO]')}${URLSAFE}{23,27}\\.${URLSAFE}{6,7}\\.${URLSAFE}{27,40}${NA}`,
     minEntropy: 3.5,
@@ -188,24 +259,55 @@ export const KEY_PATTERNS: readonly KeyPattern[] = [
   {
     id: 'vault',
     label: 'vault',
-    triggers: ['hvs.', 'hvb.', 'hvr.'],
+    triggers: [
+      {
+        source: 'hv[sbr]\\.',
+        bytes: [
+          [0, 'h'],
+          [1, 'v'],
+          [2, 'sbr'],
+        ],
+      },
+    ],
     source: `${start('h', KEY_CHARS_OR_DOT)}v(?:s\\.${URLSAFE}{90,120}|b\\.${URLSAFE}{138,300}|r\\.${URLSAFE}{20,120})${NA}`,
     minEntropy: 3,
   },
   {
     id: 'vault-legacy',
     label: 'vault',
-    triggers: [{ dot: 'vault-legacy-dot' }],
-    // `s.` and 24 random letters and digits (Vault before 1.10). A real one has a digit; 24
-    // letters are a method or property name (`s.enumerateUnauthenticated`), as is a match
-    // followed by `(`. gitleaks excludes letters-only matches the same way.
+    // At the dot, as Discord's trigger: the byte scan tests it once for both.
+    triggers: [
+      {
+        source: '\\.(?<=[sbr]\\.)(?=[A-Za-z]{0,23}[0-9])[A-Za-z0-9]{24}',
+        bytes: [[-1, 'sbr'], [0, '.'], ...KEY_OFFSETS.map((offset): ByteTest => [offset, KEY_CHARS_LIST])],
+      },
+    ],
     source: `${start('[sbr]', KEY_CHARS_OR_DOT)}\\.(?=[A-Za-z]{0,23}[0-9])[A-Za-z0-9]{24}(?![A-Za-z0-9_.(-])`,
     minEntropy: 3.5,
   },
   {
     id: 'header',
     label: 'credential',
-    triggers: [{ anyCase: 'authorization' }, { anyCase: 'api-key' }, { anyCase: 'api_key' }],
+    // `riz` of `authorization` (in either case), and `i-k` of `api-key`, `api_key`, `x-api-key`
+    // and `x-goog-api-key` in any case.
+    triggers: [
+      {
+        source: '(?:riz|RIZ)(?<=[Aa](?:uthoriz|UTHORIZ))',
+        bytes: [
+          [0, 'rR'],
+          [1, 'iI'],
+          [2, 'zZ'],
+        ],
+      },
+      {
+        source: '[Ii][-_][Kk](?<=[Aa][Pp][Ii][-_][Kk])[Ee][Yy]',
+        bytes: [
+          [0, 'Ii'],
+          [1, '-_'],
+          [2, 'Kk'],
+        ],
+      },
+    ],
     // The value after `Authorization: Bearer`, `x-api-key:`, `x-goog-api-key=` and the like, in
     // logs, curl commands and JSON. Spaces around the separator are bounded: a credential is
     // not 16 KiB away from its header name.

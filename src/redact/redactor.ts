@@ -4,23 +4,40 @@
  * `[REDACTED openai sk-proj-****wxyz]`. Strings, errors (message, stack, `cause` chain, own
  * properties) and plain objects are handled without changing the input.
  *
- * Speed: one trigger scan finds the lines where a key could be (literal parts of the shapes, the
- * registered secrets); only those lines are matched in full, each once. A text without a trigger
- * costs that one scan. Every pattern starts at a literal and bounds what it repeats, so the time
- * stays linear in the length of a line, however hostile (`test/redact/hostile.test.ts`). The
- * expressions are rebuilt only when a secret is registered.
+ * Speed: one pass over the text finds the triggers (what every key contains, `patterns.ts`): a
+ * WebAssembly SIMD loop tests 16 bytes at a time for all of them (`trigger-scan.ts`), and each
+ * position it reports is confirmed by the trigger expressions; a short text goes through the
+ * expressions alone. Only the lines holding a trigger are matched in full, each once. A text
+ * without a trigger costs that one pass. Every pattern starts at a literal and bounds what it
+ * repeats, so the time stays linear in the length of a line, however hostile
+ * (`test/redact/hostile.test.ts`). The expressions are rebuilt only when a secret is registered.
  * @module
  */
 
 import { placeholderKind } from '../keys/placeholders.js';
 import { fingerprintKey, maskKey } from '../secret.js';
-import { KEY_PATTERNS, shannonEntropy } from './patterns.js';
+import { escapeRegExp, KEY_PATTERNS, literalTrigger, shannonEntropy } from './patterns.js';
 import { secretRegistry } from './registry.js';
+import { type ByteTest, createTriggerScanner, type TriggerScanner } from './trigger-scan.js';
 
 interface Matcher {
   readonly version: number;
-  /** Where a key could be: global, cheap; only the lines it hits are matched in full. */
-  readonly trigger: RegExp;
+  /**
+   * What the byte scan looks for: the byte tests of the shapes' triggers, and of the registered
+   * secrets it would not report already.
+   */
+  readonly scanTests: readonly (readonly ByteTest[])[];
+  /** Whether a trigger is at `lastIndex` (sticky): confirms what the byte scan found. */
+  readonly confirm: RegExp;
+  /** The first trigger from `lastIndex` on (global): the scan where the byte scan is not used. */
+  readonly search: RegExp;
+  /** The byte scan: built on the first long text; undefined where WebAssembly is not available. */
+  scanner?: TriggerScanner | undefined;
+  /**
+   * Whether every trigger is ASCII, so that the byte scan and the expressions read UTF-8 bytes
+   * as they read the decoded text (a registered secret with other characters is not).
+   */
+  readonly ascii: boolean;
   /** Every pattern and the registered secrets. */
   readonly full: Compiled;
   /** Every shape but the header credential: what a header's value may itself be. */
@@ -37,60 +54,24 @@ interface Compiled {
 
 let matcher: Matcher | undefined;
 
-function escapeRegExp(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-}
-
 /** The index in KEY_PATTERNS of the header credential (the one with a prefix). */
 const HEADER_INDEX = KEY_PATTERNS.findIndex((pattern) => pattern.prefix !== undefined);
 
-/** The triggers around a dot (see {@link Trigger}). */
-const DOT_TRIGGERS = {
-  'discord-segment': '\\.[A-Za-z0-9_-]{6,7}\\.',
-  'vault-legacy-dot': '[sbr]\\.[A-Za-z0-9]{24}',
-} as const;
+/** The shapes' triggers, each once (`sk-` is both OpenAI's and Anthropic's). */
+const PATTERN_TRIGGERS = [
+  ...new Map(
+    KEY_PATTERNS.flatMap((pattern) => pattern.triggers).map((trigger) => [trigger.source, trigger]),
+  ).values(),
+];
 
 /**
- * The trigger expression: every pattern's triggers, the registered secrets, the dot shapes last.
- * Literal triggers are grouped by first character (`A(?:Iza|Q\\.)`), and a trigger that starts
- * with another (`sk-ant-` after `sk-`) is dropped: fewer alternatives tried at each position.
+ * Texts shorter than this are scanned with `search` alone: for a log line, copying it into
+ * WebAssembly memory costs more than the expression.
  */
-function triggerExpression(exact: readonly string[]): RegExp {
-  const literals = new Set<string>();
-  const anyCase = new Set<string>();
-  const dots = new Set<string>();
-  for (const pattern of KEY_PATTERNS) {
-    for (const trigger of pattern.triggers) {
-      if (typeof trigger === 'string') literals.add(trigger);
-      else if ('anyCase' in trigger) anyCase.add(trigger.anyCase.toLowerCase());
-      else dots.add(DOT_TRIGGERS[trigger.dot]);
-    }
-  }
-  const kept = [...literals].filter(
-    (text) => ![...literals].some((other) => other !== text && text.startsWith(other)),
-  );
-  const byFirst = new Map<string, string[]>();
-  for (const text of kept) {
-    const first = escapeRegExp(text.charAt(0));
-    byFirst.set(first, [...(byFirst.get(first) ?? []), escapeRegExp(text.slice(1))]);
-  }
-  const anyByFirst = new Map<string, string[]>();
-  for (const text of anyCase) {
-    const first = caseClass(text.charAt(0));
-    anyByFirst.set(first, [...(anyByFirst.get(first) ?? []), [...text.slice(1)].map(caseClass).join('')]);
-  }
-  const grouped = [...byFirst, ...anyByFirst].map(([first, rests]) =>
-    rests.length === 1 ? `${first}${rests[0]}` : `${first}(?:${rests.join('|')})`,
-  );
-  return new RegExp([...grouped, ...exact, ...dots].join('|'), 'g');
-}
+const BYTE_SCAN_MIN = 1024;
 
-/** A character in either case, as a regular expression source: `[Aa]`, or `-` as itself. */
-function caseClass(char: string): string {
-  return char.toLowerCase() === char.toUpperCase()
-    ? escapeRegExp(char)
-    : `[${char.toUpperCase()}${char.toLowerCase()}]`;
-}
+/** Unconfirmed positions on one line after which the line is matched whole. */
+const MAX_UNCONFIRMED = 16;
 
 function compile(patterns: readonly number[], exact: readonly string[]): Compiled {
   const sources: string[] = [];
@@ -108,7 +89,7 @@ function compile(patterns: readonly number[], exact: readonly string[]): Compile
   return { regex: new RegExp(sources.length > 0 ? sources.join('|') : '(?!)', 'g'), groups };
 }
 
-/** The trigger checks and expressions, rebuilt only when a secret has been registered since the last build. */
+/** The triggers and expressions, rebuilt only when a secret has been registered since the last build. */
 function currentMatcher(): Matcher {
   const registry = secretRegistry();
   const version = registry.version();
@@ -122,9 +103,20 @@ function currentMatcher(): Matcher {
   // Longest first, so that a secret containing another is replaced whole.
   const secrets = [...replacements.keys()].sort((a, b) => b.length - a.length);
   const exact = secrets.map(escapeRegExp);
+  const secretTriggers = secrets.map(literalTrigger);
+  const sources = [...new Set([...PATTERN_TRIGGERS, ...secretTriggers].map(({ source }) => source))];
+  const alternatives = sources.join('|');
   matcher = {
     version,
-    trigger: triggerExpression(exact),
+    scanTests: [
+      ...PATTERN_TRIGGERS.map(({ bytes }) => bytes),
+      ...secretTriggers
+        .filter((_trigger, index) => !reportedAlready(secrets[index] ?? ''))
+        .map(({ bytes }) => bytes),
+    ],
+    ascii: sources.every((source) => /^[\x20-\x7e]*$/.test(source)),
+    confirm: new RegExp(alternatives, 'y'),
+    search: new RegExp(alternatives, 'g'),
     full: compile([-1, ...KEY_PATTERNS.map((_pattern, index) => index)], exact),
     shapes: compile(
       KEY_PATTERNS.map((_pattern, index) => index).filter((index) => index !== HEADER_INDEX),
@@ -133,6 +125,37 @@ function currentMatcher(): Matcher {
     replacements,
   };
   return matcher;
+}
+
+/**
+ * Whether the byte scan already reports the start of `secret` wherever it is: a pattern's
+ * trigger whose tests all fall inside it hold there (`sk-` for `sk-proj-…`). Its own tests are
+ * then left out, and the scan stays the one built for the shapes.
+ */
+function reportedAlready(secret: string): boolean {
+  return PATTERN_TRIGGERS.some(({ bytes }) =>
+    bytes.every(([offset, chars]) => {
+      if (offset < 0 || offset >= secret.length) return false;
+      const byte = secret.charCodeAt(offset) & 0xff;
+      for (let index = 0; index < chars.length; index += 1)
+        if ((chars.charCodeAt(index) & 0xff) === byte) return true;
+      return false;
+    }),
+  );
+}
+
+/**
+ * Builds now what the first long text would: the byte scan for the secrets registered so far
+ * (`keycard mask` calls it when it starts, before reading its input).
+ */
+export function prepareRedaction(): void {
+  scannerOf(currentMatcher());
+}
+
+/** The byte scan of `current`, built on first use; undefined where WebAssembly is not available. */
+function scannerOf(current: Matcher): TriggerScanner | undefined {
+  if (!('scanner' in current)) current.scanner = createTriggerScanner(current.scanTests);
+  return current.scanner;
 }
 
 /** How many characters of a match its entropy is measured on. */
@@ -193,29 +216,53 @@ function credentialValue(value: string, next: string): boolean {
 }
 
 /**
- * Calls `visit` for every key in `text`, in order, with its offsets, group and label. One loop
- * over the characters finds, line by line, which patterns' triggers the line holds; only those
- * lines are matched, each once, and only against those patterns.
+ * Calls `visit` for every key in `text`, in order, with its offsets, group and label. One pass
+ * over the text finds the triggers (the byte scan, each position it reports confirmed by the
+ * trigger expressions; or, for a short text, the expressions alone); each line holding one is
+ * matched whole, once, and the pass goes on after it.
  */
 function eachKey(
   text: string,
   current: Matcher,
   visit: (start: number, end: number, group: number, label: string) => void,
 ): void {
-  const { trigger } = current;
-  trigger.lastIndex = 0;
-  let hit = trigger.exec(text);
-  while (hit !== null) {
-    // Each line with a trigger is matched once, whole; the scan then goes on after it.
-    const lineStart = text.lastIndexOf('\n', hit.index) + 1;
-    let lineEnd = text.indexOf('\n', hit.index);
+  /** Matches the line around `position`; returns where the next line starts. */
+  const line = (position: number): number => {
+    const lineStart = text.lastIndexOf('\n', position) + 1;
+    let lineEnd = text.indexOf('\n', position);
     if (lineEnd < 0) lineEnd = text.length;
     eachKeyInLine(text.slice(lineStart, lineEnd), current, (start, end, group, label) =>
       visit(lineStart + start, lineStart + end, group, label),
     );
-    if (lineEnd >= text.length) return;
-    trigger.lastIndex = lineEnd + 1;
-    hit = trigger.exec(text);
+    return lineEnd + 1;
+  };
+  if (text.length >= BYTE_SCAN_MIN) {
+    const scanner = scannerOf(current);
+    // Where the byte scan reports many positions on a line that the expressions do not confirm
+    // (`.abcdef.abcdef…`), the line is matched whole instead: one pass, as for a trigger.
+    let failingLineEnd = -1;
+    let failures = 0;
+    const scanned = scanner?.scan(text, (position) => {
+      current.confirm.lastIndex = position;
+      if (current.confirm.test(text)) return line(position);
+      if (position > failingLineEnd) {
+        failingLineEnd = text.indexOf('\n', position);
+        if (failingLineEnd < 0) failingLineEnd = text.length;
+        failures = 0;
+      }
+      failures += 1;
+      return failures > MAX_UNCONFIRMED ? line(position) : position + 1;
+    });
+    if (scanned === true) return;
+  }
+  const { search } = current;
+  search.lastIndex = 0;
+  let hit = search.exec(text);
+  while (hit !== null) {
+    const next = line(hit.index);
+    if (next >= text.length) return;
+    search.lastIndex = next;
+    hit = search.exec(text);
   }
 }
 
@@ -302,6 +349,69 @@ export function redactText(text: string): string {
     done = end;
   });
   return done === 0 ? text : out + text.slice(done);
+}
+
+/**
+ * Returns UTF-8 `bytes` with every registered secret and every known key shape replaced, as
+ * {@link redactText} does on the decoded text; the same bytes when there is none. Only the lines
+ * where the byte scan finds a trigger are decoded (`keycard mask` reads and writes bytes).
+ */
+export function redactBytes(bytes: Uint8Array): Uint8Array {
+  const pieces = redactBytesInPieces(bytes);
+  return pieces.length === 1 ? (pieces[0] ?? bytes) : Buffer.concat(pieces);
+}
+
+/**
+ * {@link redactBytes} as pieces to write one after the other: views of `bytes` where nothing
+ * changes, the redacted lines between them (no copy of the rest).
+ */
+export function redactBytesInPieces(bytes: Uint8Array): Uint8Array[] {
+  const current = currentMatcher();
+  const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  /** Start and end of each line to redact, in order. */
+  const lines: number[] = [];
+  let lineStart = 0;
+  let lineEnd = -1;
+  /** The line as Latin-1 (a character per byte): the trigger expressions are ASCII. */
+  let line = '';
+  let failures = 0;
+  const scanned =
+    current.ascii &&
+    scannerOf(current)?.scanBytes(buffer, (position) => {
+      if (position > lineEnd) {
+        lineStart = buffer.lastIndexOf(10, position) + 1;
+        lineEnd = buffer.indexOf(10, position);
+        if (lineEnd < 0) lineEnd = buffer.length;
+        line = buffer.toString('latin1', lineStart, lineEnd);
+        failures = 0;
+      }
+      current.confirm.lastIndex = position - lineStart;
+      if (!current.confirm.test(line)) {
+        failures += 1;
+        if (failures <= MAX_UNCONFIRMED) return position + 1;
+      }
+      lines.push(lineStart, lineEnd);
+      return lineEnd + 1;
+    });
+  if (scanned !== true) {
+    const text = buffer.toString('utf8');
+    const redacted = redactText(text);
+    return [redacted === text ? bytes : Buffer.from(redacted)];
+  }
+  const parts: Uint8Array[] = [];
+  let done = 0;
+  for (let index = 0; index < lines.length; index += 2) {
+    const start = lines[index] ?? 0;
+    const end = lines[index + 1] ?? 0;
+    const text = buffer.toString('utf8', start, end);
+    const redacted = redactText(text);
+    if (redacted === text) continue;
+    parts.push(buffer.subarray(done, start), Buffer.from(redacted));
+    done = end;
+  }
+  if (parts.length === 0) return [bytes];
+  if (done < buffer.length) parts.push(buffer.subarray(done));
+  return parts;
 }
 
 /** A key found in a text: where, what kind, and its label (never the key). */

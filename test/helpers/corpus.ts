@@ -270,3 +270,102 @@ export function generateCorpus(options: { seed?: number; bytes?: number; perShap
   for (const line of special) lines.splice(Math.floor(random() * (lines.length + 1)), 0, line);
   return { text: `${lines.join('\n')}\n`, planted, decoys };
 }
+
+const BASE64 = `${ALNUM}+/`;
+const HOSTS = [
+  'api.example.com',
+  'www.google.com',
+  'cdn.jsdelivr.net',
+  'api.openai.com',
+  'hooks.example.org',
+  'storage.googleapis.com',
+  'github.com',
+  'registry.npmjs.org',
+  'login.microsoftonline.com',
+];
+const URL_PATHS = [
+  '/v1/users/',
+  '/api/v2/items/',
+  '/static/js/main.',
+  '/assets/img/logo.',
+  '/graphql/',
+  '/v1/chat/',
+];
+
+/** One structured log line (pino-like JSON): many `:`, `.` and `/`, URLs, hashes, sometimes a base64 blob. */
+function jsonLine(random: () => number, planted?: { key: string; shape: ShapeGenerator }): string {
+  const pick = <T>(list: readonly T[]): T => list[Math.floor(random() * list.length)] as T;
+  const host = pick(HOSTS);
+  const url = `https://${host}${pick(URL_PATHS)}${Math.floor(random() * 1e6)}.json?page=${Math.floor(random() * 50)}&sort=created_at.desc&ts=${(random() * 1e9).toFixed(3)}`;
+  const headers: Record<string, string> = {
+    host,
+    'user-agent':
+      'Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.1 Safari/605.1.15',
+    accept: 'application/json, text/plain, */*',
+    'x-request-id': [8, 4, 4, 4, 12].map((length) => s(random, length, HEX)).join('-'),
+  };
+  const entry: Record<string, unknown> = {
+    time: stamp(random),
+    level: pick(['info', 'debug', 'warn']),
+    service: 'checkout.api.v2',
+    hostname: `ip-10-0-${Math.floor(random() * 255)}-${Math.floor(random() * 255)}.ec2.internal`,
+    msg: pick(['request completed', 'cache.miss for key user:profile:42', 'upstream responded', 'retrying']),
+    req: {
+      method: pick(['GET', 'POST']),
+      url,
+      remoteAddress: `10.0.${Math.floor(random() * 255)}.${Math.floor(random() * 255)}`,
+      headers,
+    },
+    res: { statusCode: pick([200, 201, 304, 404, 500]), etag: `W/"${s(random, 20, HEX)}"` },
+    responseTime: Number((random() * 900).toFixed(3)),
+    version: `${Math.floor(random() * 9)}.${Math.floor(random() * 20)}.${Math.floor(random() * 99)}`,
+    trace: { traceId: s(random, 32, HEX), spanId: s(random, 16, HEX) },
+  };
+  if (random() < 0.2) {
+    entry['stack'] = [
+      'Error: upstream timeout',
+      `    at Timeout._onTimeout (/srv/app/node_modules/undici/lib/core/request.js:${Math.floor(random() * 900)}:${Math.floor(random() * 80)})`,
+      '    at listOnTimeout (node:internal/timers.js:569:17)',
+      '    at process.processTimers (node:internal/timers.js:512:7)',
+    ].join('\n');
+  }
+  if (random() < 0.5) entry['payload'] = `${s(random, 200 + Math.floor(random() * 1800), BASE64)}==`;
+  entry['links'] = Array.from(
+    { length: Math.floor(random() * 4) },
+    () => `https://${pick(HOSTS)}${pick(URL_PATHS)}${Math.floor(random() * 1e4)}.png`,
+  );
+  if (planted !== undefined) {
+    if (planted.shape.id === 'header') headers['authorization'] = `Bearer ${planted.key}`;
+    else if (planted.shape.id === 'telegram')
+      entry['webhook'] = `https://api.telegram.org/bot${planted.key}/sendMessage`;
+    else entry['config'] = { [`${planted.shape.label}Token`]: planted.key };
+  }
+  return JSON.stringify(entry);
+}
+
+/**
+ * A log of another shape than {@link generateCorpus}: long JSON lines (about 1.5 KB) full of `:`
+ * and `.`, URLs and host names, stack traces, hashes and base64 blobs, with `perShape` keys of
+ * every shape planted in JSON values. Deterministic for a seed.
+ */
+export function generateJsonCorpus(
+  options: { seed?: number; bytes?: number; perShape?: number } = {},
+): Corpus {
+  const random = seededRandom(options.seed ?? 42);
+  const bytes = options.bytes ?? 1024 * 1024;
+  const perShape = options.perShape ?? 5;
+  const planted: Corpus['planted'] = [];
+  for (const shape of SHAPES) {
+    for (let index = 0; index < perShape; index += 1) planted.push({ key: shape.make(random), shape });
+  }
+  const lines: string[] = [];
+  let size = 0;
+  while (size < bytes) {
+    const line = jsonLine(random);
+    lines.push(line);
+    size += line.length + 1;
+  }
+  for (const key of planted)
+    lines.splice(Math.floor(random() * (lines.length + 1)), 0, jsonLine(random, key));
+  return { text: `${lines.join('\n')}\n`, planted, decoys: [] };
+}
