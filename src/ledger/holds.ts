@@ -3,7 +3,36 @@
  * same rules as the SQL of `sql.ts`. A hold counts while it is live, and only when above 0.
  * @module
  */
-import type { Amount, LeaseChange, LeaseView, Reservation } from './base.js';
+import { type Amount, type LeaseChange, type LeaseView, type Reservation, usageAmount } from './base.js';
+import type { BudgetScope } from './budget.js';
+import type { UsageEvent } from './types.js';
+
+function inScope(event: UsageEvent, scope: BudgetScope): boolean {
+  if (scope.field === 'key') return event.keyFingerprint === scope.value;
+  if (scope.field === 'workflow') return event.workflow === scope.value;
+  return event.provider === scope.value;
+}
+
+/** What `events` of `scope` used since each of `since`: the SQL ledgers' query, in JavaScript. */
+export function recordedSince(
+  events: Iterable<UsageEvent>,
+  scope: BudgetScope,
+  since: readonly Date[],
+): Amount[] {
+  const recorded = since.map((): Amount => ({ nusd: 0, requests: 0, tokens: 0 }));
+  for (const event of events) {
+    if (!inScope(event, scope)) continue;
+    const used = usageAmount(event);
+    since.forEach((start, index) => {
+      if (event.time < start) return;
+      const sum = recorded[index] as Amount;
+      sum.nusd += used.nusd;
+      sum.requests += used.requests;
+      sum.tokens += used.tokens;
+    });
+  }
+  return recorded;
+}
 
 /** One hold: a budget lease, or a reservation of keycard before leases. */
 export class Hold implements Amount {

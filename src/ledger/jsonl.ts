@@ -14,7 +14,6 @@ import { closeSync, fstatSync, mkdirSync, openSync, readSync, writeSync } from '
 import { dirname } from 'node:path';
 import { KeycardError } from '../errors.js';
 import {
-  type Amount,
   BaseLedger,
   type LeaseChange,
   type LeaseView,
@@ -24,7 +23,7 @@ import {
   usageAmount,
 } from './base.js';
 import type { BudgetScope } from './budget.js';
-import { applyLeaseChange, Hold, sumHolds } from './holds.js';
+import { applyLeaseChange, Hold, recordedSince, sumHolds } from './holds.js';
 import { withFileLock } from './jsonl-lock.js';
 import { matchesQuery, sumEvents, sumKeys } from './totals.js';
 import type { KeyUsage, TotalsQuery, TotalsRow, UsageEvent } from './types.js';
@@ -263,18 +262,7 @@ export class JsonlLedger extends BaseLedger {
   ): Promise<LeaseView> {
     return withFileLock(this.#lockPath, this.#busyTimeoutMs, () => {
       const state = this.#refresh();
-      const recorded = since.map((): Amount => ({ nusd: 0, requests: 0, tokens: 0 }));
-      for (const event of state.events) {
-        if (!inScope(event, scope)) continue;
-        const used = usageAmount(event);
-        since.forEach((start, index) => {
-          if (event.time < start) return;
-          const sum = recorded[index] as Amount;
-          sum.nusd += used.nusd;
-          sum.requests += used.requests;
-          sum.tokens += used.tokens;
-        });
-      }
+      const recorded = recordedSince(state.events, scope, since);
       const now = Date.now();
       const view: LeaseView = { recorded, ...sumHolds(state.holds, scope.id, id, now) };
       const change = decide(view);
@@ -306,12 +294,6 @@ export class JsonlLedger extends BaseLedger {
   override toString(): string {
     return `JsonlLedger(${this.path})`;
   }
-}
-
-function inScope(event: UsageEvent, scope: BudgetScope): boolean {
-  if (scope.field === 'key') return event.keyFingerprint === scope.value;
-  if (scope.field === 'workflow') return event.workflow === scope.value;
-  return event.provider === scope.value;
 }
 
 /** Opens (creating if needed, mode 0600) the JSON-lines ledger at `path`. */

@@ -4,26 +4,18 @@
  * @module
  */
 import {
-  type Amount,
   BaseLedger,
   batchCharges,
   type LeaseChange,
   type LeaseView,
   type LedgerOptions,
   type PendingEvent,
-  usageAmount,
 } from './base.js';
 import type { BudgetScope } from './budget.js';
-import { applyLeaseChange, type Hold, sumHolds } from './holds.js';
+import { applyLeaseChange, type Hold, recordedSince, sumHolds } from './holds.js';
 import { trackPending } from './pending.js';
 import { matchesQuery, sumEvents, sumKeys } from './totals.js';
 import type { KeyUsage, TotalsQuery, TotalsRow, UsageEvent } from './types.js';
-
-function inScope(event: UsageEvent, scope: BudgetScope): boolean {
-  if (scope.field === 'key') return event.keyFingerprint === scope.value;
-  if (scope.field === 'workflow') return event.workflow === scope.value;
-  return event.provider === scope.value;
-}
 
 /** A ledger that keeps events in an array. */
 export class MemoryLedger extends BaseLedger {
@@ -77,18 +69,7 @@ export class MemoryLedger extends BaseLedger {
     id: string,
     decide: (view: LeaseView) => LeaseChange | undefined,
   ): Promise<LeaseView> {
-    const recorded = since.map((): Amount => ({ nusd: 0, requests: 0, tokens: 0 }));
-    for (const event of this.#events) {
-      if (!inScope(event, scope)) continue;
-      const used = usageAmount(event);
-      since.forEach((start, index) => {
-        if (event.time < start) return;
-        const sum = recorded[index] as Amount;
-        sum.nusd += used.nusd;
-        sum.requests += used.requests;
-        sum.tokens += used.tokens;
-      });
-    }
+    const recorded = recordedSince(this.#events, scope, since);
     const now = Date.now();
     const view: LeaseView = { recorded, ...sumHolds(this.#holds, scope.id, id, now) };
     applyLeaseChange(this.#holds, scope.id, id, now, decide(view));
