@@ -30,7 +30,8 @@
  *   sends its requests there, whatever `baseUrl` request options say (keycard decides where the
  *   key goes). A trailing `/v1beta` (or `/v1`, `/v1alpha`) becomes the default API version. The
  *   caller's other request options (`apiVersion`, `customHeaders`, `apiClient`) apply as given.
- * - `timeout`: applied per call as an `AbortSignal.timeout` (the SDK then throws its
+ * - `timeout`: applied per call as a signal whose timer ends with the call (or with a stream's
+ *   last chunk), see `call-deadline.ts` (the SDK then throws its
  *   `GoogleGenerativeAIAbortError`), unless the caller set a `timeout` of their own for the model
  *   or the call. The SDK's own `timeout` starts a timer it never clears, which keeps the process
  *   alive until it fires; keycard's does not. A caller's `signal` still applies. When keycard's
@@ -61,6 +62,7 @@ import { KeycardError } from '../errors.js';
 import { importOptional } from '../import-optional.js';
 import { redactError } from '../redact/redactor.js';
 import type { Secret } from '../secret.js';
+import { CallDeadline } from './call-deadline.js';
 import { bareModel, classifyGemini, geminiFailure, geminiUsage } from './gemini-usage.js';
 import { asObject } from './json.js';
 import { isClassWith, sdkFromUser } from './load.js';
@@ -189,7 +191,7 @@ function callOptions(
   given: unknown,
   metering: Metering,
   modelTimeout: number | undefined,
-): { options: SingleRequestOptions | undefined; deadline?: { ms: number; signal: AbortSignal } } {
+): { options: SingleRequestOptions | undefined; deadline?: CallDeadline } {
   const options = asObject(given) as SingleRequestOptions | undefined;
   const deadline =
     modelTimeout === undefined && options?.timeout === undefined
@@ -201,9 +203,9 @@ function callOptions(
   const out: SingleRequestOptions = { ...options };
   if (metering.baseUrl !== undefined && options?.baseUrl !== undefined) out.baseUrl = metering.baseUrl;
   if (deadline === undefined) return { options: out };
-  const timer = AbortSignal.timeout(deadline);
-  out.signal = options?.signal === undefined ? timer : AbortSignal.any([options.signal, timer]);
-  return { options: out, deadline: { ms: deadline, signal: timer } };
+  const timer = new CallDeadline(deadline, options?.signal);
+  out.signal = timer.signal;
+  return { options: out, deadline: timer };
 }
 
 /**
@@ -213,19 +215,25 @@ function callOptions(
  */
 function timeoutError(
   error: unknown,
-  deadline: { ms: number; signal: AbortSignal } | undefined,
+  deadline: CallDeadline | undefined,
   callerSignal: AbortSignal | undefined,
   metering: Metering,
   operation: string,
 ): unknown {
   const { GoogleGenerativeAIError, GoogleGenerativeAIAbortError } = metering.errors;
-  if (deadline === undefined || !deadline.signal.aborted || callerSignal?.aborted === true) return error;
+  if (deadline === undefined || !deadline.expired || callerSignal?.aborted === true) return error;
   if (error instanceof GoogleGenerativeAIError) return error;
   const timeout = new GoogleGenerativeAIAbortError(
     `${operation} did not complete within ${deadline.ms} ms (keycard's timeout; set createClient's timeout option to change it).`,
   );
   Object.defineProperty(timeout, 'cause', { value: error, configurable: true, writable: true });
   return timeout;
+}
+
+/** Ends `deadline` once the stream result's `response` settles (when the stream is done). */
+function endWith(result: unknown, deadline: CallDeadline): void {
+  const response = asObject(result)?.['response'];
+  if (response instanceof Promise) response.then(deadline.end.bind(deadline), deadline.end.bind(deadline));
 }
 
 const usageOfResult =
@@ -311,10 +319,17 @@ function meterMethods(
                 try {
                   result = await original.apply(receiver, callArgs);
                 } catch (error) {
+                  deadline?.end();
                   const callerSignal = (asObject(args[1]) as SingleRequestOptions | undefined)?.signal;
                   throw timeoutError(error, deadline, callerSignal, metering, method.operation);
                 }
-                return method.stream === true ? redactStreamResult(result) : result;
+                if (method.stream !== true) {
+                  deadline?.end();
+                  return result;
+                }
+                // A stream's limit runs until its last chunk: the SDK settles `response` then.
+                if (deadline !== undefined) endWith(result, deadline);
+                return redactStreamResult(result);
               }),
             ...(method.usage === undefined ? {} : { usage: method.usage }),
           }),

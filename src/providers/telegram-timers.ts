@@ -1,6 +1,7 @@
 /**
- * telegraf calls node-fetch 2 with a hard-coded 500 s timeout. When a call ends before its answer
- * body is complete (keycard's timeout, the caller's signal, a connection cut mid-body), node-fetch
+ * For a telegraf bundled with its node-fetch, which `telegram-fetch.ts` cannot reach (the `sdk`
+ * option, in a bundle). telegraf calls node-fetch 2 with a hard-coded 500 s timeout. When a call
+ * ends before its answer body is complete (keycard's timeout, the caller's signal, a connection cut mid-body), node-fetch
  * never clears the body timer it started, and that timer keeps the process alive for up to
  * 500 s after the call failed. keycard runs each call in `withTelegrafTimers`, which notes the
  * timers of that length made during the call and clears them once it settles: by then they have
@@ -8,14 +9,13 @@
  * @module
  */
 import { AsyncLocalStorage, createHook } from 'node:async_hooks';
-
-/** telegraf's `config.timeout` for node-fetch, in milliseconds. */
-const TELEGRAF_FETCH_TIMEOUT_MS = 500_000;
+import { TELEGRAF_FETCH_TIMEOUT_MS } from './telegram-fetch.js';
 
 const calls = new AsyncLocalStorage<Set<NodeJS.Timeout>>();
 let running = 0;
 
-// Enabled only while a call runs: other code pays nothing the rest of the time.
+// Enabled only while a call runs: other code pays nothing the rest of the time. (The storage's own
+// hook, once it has run, stays on in Node 20: the reason this is the fallback.)
 const hook = createHook({
   init(_id, type, _trigger, resource) {
     if (type !== 'Timeout') return;

@@ -5,15 +5,16 @@
  * telegraf has no `fetch` option (node-fetch 2 is hard-wired) and puts the token in the URL
  * path (`/bot<TOKEN>/<method>`), so keycard meters it at the method level: every typed method
  * (`getMe`, `sendMessage`, …) goes through `callApi`, which keycard wraps to
- * - run telegraf's `callApi` on an object made for that call alone (see {@link callReceiver}),
+ * - run telegraf's `callApi` on an object made for that call alone (see {@link callReceivers}),
  *   which gives it the current token (so a rotated token is picked up) while the client itself
  *   keeps {@link TELEGRAM_TOKEN_PLACEHOLDER},
  * - time and record the call (one ledger event per method, named after it, no tokens),
  * - end it after `timeout` (default {@link DEFAULT_TELEGRAM_TIMEOUT_MS}, plus the long-poll wait of
  *   `getUpdates`) with a `TimeoutError`: telegraf itself waits up to 500 s, and a body cut short
  *   after its `content-length` hangs until then. A caller's own `callApi(…, { signal })` still
- *   applies. `timeout: Infinity` leaves only telegraf's 500 s. The 500 s timer node-fetch leaves
- *   behind when a call ends mid-body is cleared (`telegram-timers.ts`), so the process can exit.
+ *   applies. `timeout: Infinity` leaves only telegraf's 500 s, which keycard then enforces in its
+ *   place: node-fetch is told to start no timers of its own for keycard's calls
+ *   (`telegram-fetch.ts`), because the one for the body outlives a failed call by up to 500 s.
  *
  * Errors: 401, and the 404 Telegram answers for a path that holds no valid token (or for a method
  * that does not exist), are `unauthorized`. A 403 ("bot was blocked by the user", "not enough
@@ -42,15 +43,17 @@ import { importOptional } from '../import-optional.js';
 import { redactDebugOutputOf } from '../redact/debug-output.js';
 import { registerSecret } from '../redact/registry.js';
 import type { Secret } from '../secret.js';
+import { CallDeadline } from './call-deadline.js';
 import { asObject } from './json.js';
 import { isClassWith, sdkFromUser } from './load.js';
+import { TELEGRAF_FETCH_TIMEOUT_MS, telegrafAgent, useKeycardFetchFor } from './telegram-fetch.js';
 import { withTelegrafTimers } from './telegram-timers.js';
 import type { FailureClass, KeyIdentity, ProviderAdapter, ProviderFailure } from './types.js';
 
 /** What `sdkOptions` may hold for Telegram: telegraf's client options but the API root. */
 export type TelegramSdkOptions = Omit<Partial<Telegram['options']>, 'apiRoot'>;
 
-/** What the client holds instead of the token: calls get the real one (see {@link callReceiver}). */
+/** What the client holds instead of the token: calls get the real one (see {@link callReceivers}). */
 export const TELEGRAM_TOKEN_PLACEHOLDER = 'keycard-managed-token';
 
 /** How long one call may take when no `timeout` is set, in milliseconds. */
@@ -95,11 +98,11 @@ function longPollMs(method: string, payload: unknown): number {
     : 0;
 }
 
-function timeoutError(method: string, limitMs: number, cause: unknown): Error {
-  const error = new Error(
-    `Telegram did not answer ${method} within ${limitMs} ms (keycard's timeout; set createClient's timeout option to change it).`,
-    { cause },
-  );
+function timeoutError(method: string, limitMs: number, cause: unknown, keycards: boolean): Error {
+  const whose = keycards
+    ? "keycard's timeout; set createClient's timeout option to change it"
+    : "telegraf's own limit, which applies when keycard's timeout is Infinity";
+  const error = new Error(`Telegram did not answer ${method} within ${limitMs} ms (${whose}).`, { cause });
   error.name = 'TimeoutError';
   return error;
 }
@@ -118,18 +121,27 @@ function redactAsInPath(secret: Secret): void {
 }
 
 /**
- * `this` for one telegraf call: an object made for that call alone, whose prototype is the client
- * (so telegraf reads its methods and settings as usual), with its own `token` (a getter over the
- * `Secret`) and `options` (the client's, with the agent keycard keeps). telegraf reads both as
- * the call starts; nothing the caller holds refers to this object.
+ * Makes `this` for each telegraf call: an object made for that call alone, whose prototype is the
+ * client (so telegraf reads its methods and settings as usual), with its own `token` (a getter
+ * over the `Secret`) and `options` (the client's, with `agent`, the agent keycard keeps). telegraf
+ * reads both as the call starts; nothing the caller holds refers to this object.
  */
-function callReceiver(client: Telegram, secret: Secret, agent: unknown): Telegram {
-  const receiver = Object.create(client) as Telegram;
-  Object.defineProperties(receiver, {
-    token: { get: () => secret.reveal(), enumerable: false },
-    options: { get: () => ({ ...client.options, agent }), enumerable: false },
-  });
-  return receiver;
+function callReceivers(client: Telegram, agent: unknown): (secret: Secret) => Telegram {
+  // The client's options as they stand at each read (a caller may change them), but `agent`.
+  const options: Record<string, unknown> = Object.create(client.options);
+  options['agent'] = agent;
+  class CallReceiver {
+    readonly #secret: Secret;
+    readonly options = options;
+    constructor(secret: Secret) {
+      this.#secret = secret;
+    }
+    get token(): string {
+      return this.#secret.reveal();
+    }
+  }
+  Object.setPrototypeOf(CallReceiver.prototype, client);
+  return (secret) => new CallReceiver(secret) as unknown as Telegram;
 }
 
 /** Makes `client.token` the placeholder for good: reading it gives the placeholder, assigning throws. */
@@ -212,44 +224,44 @@ export const telegram: ProviderAdapter<
     Reflect.deleteProperty(client.options, 'agent');
     const original = client.callApi as CallApi;
     const originalFileLink = client.getFileLink as (this: Telegram, fileId: unknown) => Promise<URL>;
+    // Every call gets keycard's time limit; telegraf's own 500 s one then has nothing to do, and
+    // node-fetch is told so (`telegram-fetch.ts`), unless this telegraf is a bundled copy.
+    const ownFetch = useKeycardFetchFor(module.Telegram);
+    const receiverFor = callReceivers(client, ownFetch ? telegrafAgent(agent) : agent);
     const callApi: CallApi = (method, payload, options = {}) => {
       const callerSignal = options.signal;
       const callLimit = limitMs === undefined ? undefined : limitMs + longPollMs(method, payload);
+      const ownLimit = callLimit !== undefined && callLimit <= MAX_TIMER_MS;
       return context.meter({
         operation: method,
         model: null,
         signal: callerSignal,
         run: async (secret) => {
-          const timer =
-            callLimit === undefined || callLimit > MAX_TIMER_MS ? undefined : AbortSignal.timeout(callLimit);
-          const signal =
-            timer === undefined
-              ? callerSignal
-              : callerSignal === undefined
-                ? timer
-                : AbortSignal.any([callerSignal, timer]);
+          const deadline =
+            ownLimit || ownFetch
+              ? new CallDeadline(ownLimit ? callLimit : TELEGRAF_FETCH_TIMEOUT_MS, callerSignal)
+              : undefined;
+          const signal = deadline?.signal ?? callerSignal;
           redactAsInPath(secret);
+          const receiver = receiverFor(secret);
+          const call = () => original.call(receiver, method, payload, signal === undefined ? {} : { signal });
           try {
-            return await withTelegrafTimers(() =>
-              original.call(
-                callReceiver(client, secret, agent),
-                method,
-                payload,
-                signal === undefined ? {} : { signal },
-              ),
-            );
+            return await (ownFetch ? call() : withTelegrafTimers(call));
           } catch (error) {
-            if (timer?.aborted === true && callerSignal?.aborted !== true && callLimit !== undefined)
-              throw timeoutError(method, callLimit, error);
+            if (deadline?.expired === true && callerSignal?.aborted !== true)
+              throw timeoutError(method, deadline.ms, error, ownLimit);
             throw error;
+          } finally {
+            deadline?.end();
           }
         },
       });
     };
     defineMethod(client, 'callApi', callApi);
     // The download URL holds the token by design; it is built on a call's own object too.
+    const fileLinkReceiverFor = callReceivers(client, agent);
     defineMethod(client, 'getFileLink', (fileId: unknown) =>
-      originalFileLink.call(callReceiver(client, context.currentKey(), agent), fileId),
+      originalFileLink.call(fileLinkReceiverFor(context.currentKey()), fileId),
     );
     return client;
   },

@@ -222,13 +222,21 @@ describe('requests', () => {
     const slow = await clientFixture('gemini', { client: { timeout: 150 } });
     try {
       const model = slow.client.sdk.getGenerativeModel({ model: 'gemini-2.0-flash' });
-      // The SDK's own `timeout` would call setTimeout(abort, 150) and never clear it.
+      // The SDK's own `timeout` would call setTimeout(abort, 150) and never clear it; keycard's
+      // timer is cleared as the call ends.
       const setTimeoutSpy = vi.spyOn(globalThis, 'setTimeout');
+      const clearTimeoutSpy = vi.spyOn(globalThis, 'clearTimeout');
       try {
         await model.generateContent('fast');
-        expect(setTimeoutSpy.mock.calls.filter((args) => args[1] === 150)).toEqual([]);
+        const timers = setTimeoutSpy.mock.calls.flatMap((args, index) =>
+          args[1] === 150 ? [setTimeoutSpy.mock.results[index]?.value] : [],
+        );
+        expect(timers).toHaveLength(1);
+        const cleared = new Set(clearTimeoutSpy.mock.calls.map((args) => args[0]));
+        expect(timers.filter((timer) => !cleared.has(timer))).toEqual([]);
       } finally {
         setTimeoutSpy.mockRestore();
+        clearTimeoutSpy.mockRestore();
       }
 
       slow.simulator.failNext('hang');

@@ -5,6 +5,7 @@
  */
 import { chmod, mkdtemp, writeFile } from 'node:fs/promises';
 import { createServer as createHttpServer, type ServerResponse } from 'node:http';
+import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -179,6 +180,74 @@ describe('timeout', () => {
       expect(Date.now() - started).toBeLessThan(5_000);
       expect(error).toMatchObject({ name: 'TimeoutError' });
       expect(printed(error).includes(secretPart(token))).toBe(false);
+    } finally {
+      await server.close();
+    }
+  });
+
+  /** Runs `call` and returns the node timers of telegraf's 500 s made meanwhile, and which were cleared. */
+  async function fiveHundredSecondTimers(call: () => Promise<unknown>) {
+    const setTimeoutSpy = vi.spyOn(globalThis, 'setTimeout');
+    const clearTimeoutSpy = vi.spyOn(globalThis, 'clearTimeout');
+    try {
+      await call();
+      const made = setTimeoutSpy.mock.calls.flatMap((args, index) =>
+        args[1] === 500_000 ? [setTimeoutSpy.mock.results[index]?.value] : [],
+      );
+      const cleared = new Set(clearTimeoutSpy.mock.calls.map((args) => args[0]));
+      return { made: made.length, leftBehind: made.filter((timer) => !cleared.has(timer)).length };
+    } finally {
+      setTimeoutSpy.mockRestore();
+      clearTimeoutSpy.mockRestore();
+    }
+  }
+
+  it('leaves no timer behind after a body cut short; a bundled telegraf (another class) too', async () => {
+    const server = await rawServer((res) => {
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': '200' });
+      res.write('{"ok":true,"result":{"id":1,');
+    });
+    // Another Telegram class than the installed one, as a bundle would give: keycard cannot tell
+    // its node-fetch to skip the 500 s timers, so it clears them (telegram-timers.ts).
+    class BundledTelegram extends Telegram {}
+    try {
+      for (const sdk of [undefined, BundledTelegram]) {
+        const client = await createClient('telegram', keys.literal(oddToken('timers')), {
+          baseURL: server.url,
+          ledger: false,
+          checkKeyShape: false,
+          timeout: 150,
+          ...(sdk === undefined ? {} : { sdk }),
+        });
+        const timers = await fiveHundredSecondTimers(async () => {
+          expect(await rejection(client.sdk.getMe())).toMatchObject({ name: 'TimeoutError' });
+        });
+        // The installed telegraf's node-fetch starts none; the bundled one's are cleared.
+        expect(timers, sdk === undefined ? 'installed' : 'bundled').toEqual(
+          sdk === undefined ? { made: 0, leftBehind: 0 } : { made: 2, leftBehind: 0 },
+        );
+      }
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('changes nothing for other users of node-fetch: their timeout and exports stay', async () => {
+    const require = createRequire(import.meta.url);
+    const nodeFetch = require(require.resolve('node-fetch', { paths: [require.resolve('telegraf')] })) as {
+      default: (url: string, init: { timeout: number }) => Promise<unknown>;
+      Headers: unknown;
+    };
+    // The wrap is in place once a Telegram client exists.
+    await createClient('telegram', keys.literal(testKey('telegram', 'other-fetch')), { ledger: false });
+    expect(nodeFetch.default).not.toBe(nodeFetch);
+    expect((nodeFetch.default as unknown as { Headers: unknown }).Headers).toBe(nodeFetch.Headers);
+    const server = await rawServer(() => {
+      // never answers
+    });
+    try {
+      const error = await rejection(nodeFetch.default(server.url, { timeout: 100 }));
+      expect(error).toMatchObject({ type: 'request-timeout' });
     } finally {
       await server.close();
     }
