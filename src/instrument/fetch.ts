@@ -106,13 +106,90 @@ function readUsage(http: HttpHooks, plan: RequestPlan, json: unknown): ResponseU
   }
 }
 
-/** The body readers of `Response` (those this Node has), each overridden on a metered answer. */
-const BODY_READERS = (['json', 'text', 'arrayBuffer', 'blob', 'bytes', 'formData'] as const).filter(
-  (name) => typeof (Response.prototype as unknown as Record<string, unknown>)[name] === 'function',
-);
 type BodyReader = 'json' | 'text' | 'arrayBuffer' | 'blob' | 'bytes' | 'formData';
 type Readers = Record<BodyReader, (this: Response) => Promise<unknown>>;
-const NATIVE = Response.prototype as unknown as Readers;
+
+/**
+ * The body readers of `Response` (those this Node has), each overridden on a metered answer.
+ * Found on first use: reading `Response` loads Node's fetch, which `import 'keycard'` should not.
+ */
+let bodyReaderNames: readonly BodyReader[] | undefined;
+function bodyReaders(): readonly BodyReader[] {
+  bodyReaderNames ??= (['json', 'text', 'arrayBuffer', 'blob', 'bytes', 'formData'] as const).filter(
+    (name) => typeof (Response.prototype as unknown as Record<string, unknown>)[name] === 'function',
+  );
+  return bodyReaderNames;
+}
+
+/** The body of an answer {@link serveText} hands on: read already, and parsed when JSON. */
+interface ServedBody {
+  readonly text: string;
+  /** Parsed from `text`; `undefined` when broken (then `json()` throws as the SDK expects). */
+  readonly json: unknown;
+  used: boolean;
+  stream: ReadableStream<Uint8Array> | null | undefined;
+}
+
+const servedBodies = new WeakMap<Response, ServedBody>();
+
+/** The served body of `response`, marked used; throws as `fetch` does when it was read already. */
+function takeBody(response: Response): ServedBody {
+  const body = servedBodies.get(response) as ServedBody;
+  if (body.used) throw new TypeError('Body is unusable: Body has already been read');
+  body.used = true;
+  return body;
+}
+
+/**
+ * The prototype of a served answer: `Response.prototype` (status, headers and the rest read the
+ * real answer) with body readers that give the served body. One prototype for every answer,
+ * rather than a reader defined on each (which cost more than the rest of the metering).
+ */
+let servedPrototype: object | undefined;
+function makeServedPrototype(): object {
+  const readers: Record<BodyReader, (this: Response) => Promise<unknown>> = {
+    async text() {
+      return takeBody(this).text;
+    },
+    async json() {
+      const body = takeBody(this);
+      return body.json === undefined ? (JSON.parse(body.text) as unknown) : body.json;
+    },
+    async arrayBuffer() {
+      return new TextEncoder().encode(takeBody(this).text).buffer;
+    },
+    async bytes() {
+      return new TextEncoder().encode(takeBody(this).text);
+    },
+    async blob() {
+      return new Blob([takeBody(this).text]);
+    },
+    async formData() {
+      return new Response(takeBody(this).text, { headers: this.headers }).formData();
+    },
+  };
+  const prototype = Object.create(Response.prototype) as object;
+  for (const name of bodyReaders()) {
+    Object.defineProperty(prototype, name, { configurable: true, writable: true, value: readers[name] });
+  }
+  Object.defineProperties(prototype, {
+    bodyUsed: {
+      configurable: true,
+      get(this: Response) {
+        return servedBodies.get(this)?.used ?? false;
+      },
+    },
+    body: {
+      configurable: true,
+      get(this: Response) {
+        const body = servedBodies.get(this) as ServedBody;
+        body.stream ??= new Response(body.text).body;
+        return body.stream;
+      },
+    },
+  });
+  return prototype;
+}
 
 /**
  * Hands `response` on with `text` (its body, already read inside this `fetch`, so that the SDK's
@@ -121,35 +198,9 @@ const NATIVE = Response.prototype as unknown as Readers;
  * not parse the body a second time.
  */
 function serveText(response: Response, text: string, json: unknown): Response {
-  let stream: ReadableStream<Uint8Array> | null | undefined;
-  let used = false;
-  const readers: Record<BodyReader, () => Promise<unknown>> = {
-    text: async () => text,
-    json: async () => (json === undefined ? (JSON.parse(text) as unknown) : json),
-    arrayBuffer: async () => new TextEncoder().encode(text).buffer,
-    bytes: async () => new TextEncoder().encode(text),
-    blob: async () => new Blob([text]),
-    formData: () => new Response(text, { headers: response.headers }).formData(),
-  };
-  for (const name of BODY_READERS) {
-    Object.defineProperty(response, name, {
-      configurable: true,
-      writable: true,
-      value: async () => {
-        if (used) throw new TypeError('Body is unusable: Body has already been read');
-        used = true;
-        return readers[name]();
-      },
-    });
-  }
-  Object.defineProperty(response, 'bodyUsed', { configurable: true, get: () => used });
-  Object.defineProperty(response, 'body', {
-    configurable: true,
-    get: () => {
-      stream ??= new Response(text).body;
-      return stream;
-    },
-  });
+  servedBodies.set(response, { text, json, used: false, stream: undefined });
+  servedPrototype ??= makeServedPrototype();
+  Object.setPrototypeOf(response, servedPrototype);
   return response;
 }
 
@@ -164,11 +215,12 @@ function serveStream(response: Response, stream: () => ReadableStream<Uint8Array
     wrapped ??= new Response(stream(), { headers: response.headers });
     return wrapped;
   };
-  for (const name of BODY_READERS) {
+  const native = Response.prototype as unknown as Readers;
+  for (const name of bodyReaders()) {
     Object.defineProperty(response, name, {
       configurable: true,
       writable: true,
-      value: () => NATIVE[name].call(through()),
+      value: () => native[name].call(through()),
     });
   }
   return response;

@@ -45,13 +45,21 @@ function isPlainObject(value: unknown): value is object {
   return prototype === Object.prototype || prototype === null;
 }
 
+/** Whether instances of a prototype are built-in data, by prototype (a call checks a few). */
+const builtInByPrototype = new WeakMap<object, boolean>();
+
 /** Class instances worth wrapping: SDK resources, streams, pages. Plain data is left alone. */
 function isWrappable(value: unknown): value is object {
   if (typeof value !== 'object' || value === null) return false;
-  const prototype = Object.getPrototypeOf(value) as unknown;
+  const prototype = Object.getPrototypeOf(value) as object | null;
   if (prototype === Object.prototype || prototype === null || Array.isArray(value)) return false;
   if (ArrayBuffer.isView(value)) return false;
-  return !builtIns().some((type) => value instanceof type);
+  let builtIn = builtInByPrototype.get(prototype);
+  if (builtIn === undefined) {
+    builtIn = builtIns().some((type) => value instanceof type);
+    builtInByPrototype.set(prototype, builtIn);
+  }
+  return !builtIn;
 }
 
 export function wrapSdk<T extends object>(sdk: T, mapError: MapError): T {

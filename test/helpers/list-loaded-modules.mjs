@@ -1,5 +1,6 @@
 // Usage: node list-loaded-modules.mjs esm|cjs FILE
-// Loads FILE (import() or require()) and prints, as JSON, every module the process loaded.
+// Loads FILE (import() or require()) and prints, as JSON, every module the process loaded
+// (and `builtin:…` for Node's fetch, when loaded).
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { createRequire, register } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -18,4 +19,6 @@ if (mode === 'esm') {
   require(target);
   loaded = Object.keys(require.cache);
 }
+// Node's own fetch (undici) too: it loads on first use of `fetch`, `Response` or `Headers`.
+for (const name of process.moduleLoadList) if (name.includes('undici')) loaded.push(`builtin:${name}`);
 process.stdout.write(JSON.stringify(loaded));

@@ -1,5 +1,6 @@
 /**
- * Invariant 2: `import('keycard')` loads no provider SDK (nor zod, which costs 50 ms). Checked on
+ * Invariant 2: `import('keycard')` loads no provider SDK (nor zod, which costs 50 ms, nor Node's
+ * own fetch, undici, which costs 25 ms here). Checked on
  * the built package, in a fresh process, for both the ESM and the CommonJS build.
  */
 import { execFileSync } from 'node:child_process';
@@ -32,5 +33,6 @@ describe('import keycard', () => {
     expect(loaded.some((url) => url.includes('/dist/index.'))).toBe(true);
     const offending = loaded.filter((url) => SDKS.some((sdk) => url.includes(`/node_modules/${sdk}/`)));
     expect(offending).toEqual([]);
+    expect(loaded.filter((name) => name.startsWith('builtin:'))).toEqual([]);
   });
 });
