@@ -1,7 +1,7 @@
 /**
  * Invariant 2: `import('keycard')` loads no provider SDK (nor zod, which costs 50 ms, nor Node's
- * own fetch, undici, which costs 25 ms here). Checked on
- * the built package, in a fresh process, for both the ESM and the CommonJS build.
+ * own fetch, undici, which costs 25 ms here). Checked on the built package, in a fresh process,
+ * for both the ESM and the CommonJS build.
  */
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
