@@ -100,7 +100,8 @@ function meteredSource(
   let first = true;
   let held: Buffer | undefined;
   let ended = false;
-  // An event whose JSON data is broken fails the SDK's parse: the stream counts as failed.
+  // An event whose JSON data is broken fails the SDK's parse: the stream counts as failed. (Only
+  // the events the reader sees are checked: the others are not decoded at all.)
   let broken = false;
   let source: ReadableStreamDefaultReader<Uint8Array> | undefined;
   // The native `getReader`: `meterEventBody` puts its own on `body`.
@@ -138,20 +139,29 @@ function meteredSource(
     return open().read();
   };
 
-  const check = (data: string) => {
-    if (broken || data === '[DONE]' || !(data.startsWith('{') || data.startsWith('['))) return;
+  /** `data` parsed when it is JSON (`undefined` otherwise); broken JSON marks the stream failed. */
+  const check = (data: string): unknown => {
+    if (data === '[DONE]' || !(data.startsWith('{') || data.startsWith('['))) return undefined;
     try {
-      JSON.parse(data);
+      return JSON.parse(data) as unknown;
     } catch {
       broken = true;
+      return undefined;
     }
   };
   const deliver = (block: string): boolean => {
+    // A chunk holding a trigger is decoded whole; of its events, the reader sees (and the check
+    // parses) only the first of the stream and those with a trigger, as the contract says.
+    if (
+      !first &&
+      reader.triggers !== undefined &&
+      !reader.triggers.some((trigger) => block.includes(trigger))
+    )
+      return true;
     const { event, data } = parseEvent(block);
     if (data === '' && event === undefined) return true;
     first = false;
-    check(data);
-    return reader.onEvent(data, event);
+    return reader.onEvent(data, event, check(data));
   };
   /**
    * Hands the events of `text` to the reader; returns the text of the events it keeps, or

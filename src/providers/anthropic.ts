@@ -122,10 +122,10 @@ function messagesStreamReader(model: string | null): StreamUsageReader {
     }
   };
   return {
-    onEvent(data, event) {
+    onEvent(data, event, json) {
       const name = event ?? '';
       if (name !== 'message_start' && name !== 'message_delta') return true;
-      const payload = asObject(safeParse(data));
+      const payload = asObject(json ?? safeParse(data));
       if (name === 'message_start') {
         const message = asObject(payload?.['message']);
         merge(asObject(message?.['usage']));

@@ -90,10 +90,10 @@ function chatStreamReader(model: string | null, dropUsageChunk: boolean): Stream
   let seenModel = model;
   let first = true;
   return {
-    onEvent(data) {
+    onEvent(data, _event, json) {
       if (data === '[DONE]') return true;
       if (!first && !USAGE_IN_CHUNK.test(data)) return true;
-      const chunk = asObject(safeParse(data));
+      const chunk = asObject(json ?? safeParse(data));
       if (first) {
         first = false;
         if (typeof chunk?.['model'] === 'string') seenModel = chunk['model'];
@@ -112,11 +112,11 @@ function chatStreamReader(model: string | null, dropUsageChunk: boolean): Stream
 function responsesStreamReader(model: string | null): StreamUsageReader {
   let usage: ResponseUsage = openAIUsage(undefined, model);
   return {
-    onEvent(data, event) {
+    onEvent(data, event, json) {
       const name = event ?? '';
       if (name !== '' && !/^response\.(completed|incomplete|failed)$/.test(name)) return true;
       if (name === '' && !USAGE_IN_CHUNK.test(data)) return true;
-      const response = asObject(asObject(safeParse(data))?.['response']);
+      const response = asObject(asObject(json ?? safeParse(data))?.['response']);
       if (response?.['usage'] !== undefined) {
         usage = openAIUsage(
           response['usage'],

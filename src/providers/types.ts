@@ -39,10 +39,11 @@ export interface ResponseUsage extends TokenUsage {
 /** Reads usage from the events of one streamed response, one event at a time. */
 export interface StreamUsageReader {
   /**
-   * Called with each server-sent event's `data` (and `event` name, when set). Returns `false`
-   * to drop the event from what the SDK sees (an event keycard itself asked for).
+   * Called with each server-sent event's `data` (and `event` name, when set, and `json`, the data
+   * parsed when it is JSON: the pass-through parses it once for everyone). Returns `false` to drop
+   * the event from what the SDK sees (an event keycard itself asked for).
    */
-  onEvent(data: string, event: string | undefined): boolean;
+  onEvent(data: string, event: string | undefined, json?: unknown): boolean;
   /**
    * Text that marks the events this reader needs (`"usage":{`, `message_delta`): it then sees
    * the stream's first event and the events that hold one of them, and the others pass without
