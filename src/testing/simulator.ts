@@ -58,6 +58,8 @@ const SENSITIVE_HEADER = /authorization|cookie|api-key|apikey|token|secret|passw
 interface QueuedFault {
   readonly fault: SimulatorFault;
   readonly provider: ProviderId | undefined;
+  readonly key: string | undefined;
+  readonly model: string | undefined;
   remaining: number;
 }
 
@@ -134,8 +136,17 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   let rows: TallyRows = new Map();
   let counter = 0;
 
-  function takeFault(provider: ProviderId): SimulatorFault | undefined {
-    const index = faults.findIndex((entry) => entry.provider === undefined || entry.provider === provider);
+  function takeFault(
+    provider: ProviderId,
+    key: string | undefined,
+    model: string | null,
+  ): SimulatorFault | undefined {
+    const index = faults.findIndex(
+      (entry) =>
+        (entry.provider === undefined || entry.provider === provider) &&
+        (entry.key === undefined || entry.key === key) &&
+        (entry.model === undefined || entry.model === model),
+    );
     const entry = faults[index];
     if (entry === undefined) return undefined;
     entry.remaining -= 1;
@@ -240,7 +251,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       }
     }
 
-    const fault = takeFault(provider.id);
+    const fault = takeFault(provider.id, key, context.model);
     if (fault === 'reset' || fault === 'hang') {
       record({ ...base, status: null, fault, stream: false, usage: null });
       // `hang` leaves the response open: the client times out, or close() ends the connection.
@@ -300,11 +311,22 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     revokeKey(key: string): void {
       accepted.delete(key);
     },
-    failNext(fault: SimulatorFault, failOptions: FailNextOptions = {}): void {
+    failNext(fault: SimulatorFault, failOptions: FailNextOptions = {}): () => void {
       const times = failOptions.times ?? 1;
-      if (!Number.isInteger(times) || times < 1)
-        throw new RangeError('failNext: times must be a positive integer');
-      faults.push({ fault, provider: failOptions.provider, remaining: times });
+      if (!(Number.isInteger(times) || times === Number.POSITIVE_INFINITY) || times < 1)
+        throw new RangeError('failNext: times must be a positive integer, or Infinity');
+      const entry: QueuedFault = {
+        fault,
+        provider: failOptions.provider,
+        key: failOptions.key,
+        model: failOptions.model,
+        remaining: times,
+      };
+      faults.push(entry);
+      return () => {
+        const index = faults.indexOf(entry);
+        if (index >= 0) faults.splice(index, 1);
+      };
     },
     tally(): SimulatorTally {
       return tallyOf(rows);

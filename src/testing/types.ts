@@ -72,7 +72,20 @@ export interface FailNextOptions {
    */
   provider?: ProviderId;
   /**
-   * How many matching HTTP requests in a row take the fault. An SDK's retries are requests too:
+   * Only requests that carry this key take the fault: one key of several out of credit, rate
+   * limited or without access, while the others work (as a key pool meets them).
+   * @default undefined (a request with any key, or none)
+   */
+  key?: string;
+  /**
+   * Only requests for this model take the fault (`forbidden` for a key without access to one
+   * model). Requests that name no model never match.
+   * @default undefined (a request for any model, or none)
+   */
+  model?: string;
+  /**
+   * How many matching HTTP requests in a row take the fault; `Infinity` for every matching
+   * request until the fault is lifted (the function `failNext` returns) or `reset()`. An SDK's retries are requests too:
    * - the key faults (`unauthorized`, `forbidden`, and `quota` where the provider has a quota)
    *   are never retried (keycard tells the SDKs so), so one fails one call;
    * - the transient ones (`rate_limit`, `server_error`, `reset`, `hang`, and `quota` for Slack and
@@ -182,8 +195,11 @@ export interface Simulator {
    * @example
    * simulator.failNext('quota'); // the next call fails: CredentialError quota_exceeded
    * simulator.failNext('rate_limit', { times: 3 }); // outlasts the OpenAI SDK's 2 retries
+   * const lift = simulator.failNext('quota', { key: teamKey, times: Infinity }); // out of credit…
+   * lift(); // …until topped up
+   * @returns a function that lifts the fault (what remains of it)
    */
-  failNext(fault: SimulatorFault, options?: FailNextOptions): void;
+  failNext(fault: SimulatorFault, options?: FailNextOptions): () => void;
   /** What was served, per provider, key and model. */
   tally(): SimulatorTally;
   /** The request log, oldest first (a copy). */

@@ -227,6 +227,30 @@ describe('faults', () => {
     expect(() => sim.failNext('hang', { times: 0 })).toThrow(RangeError);
   });
 
+  it('fails one key, or one model, while the others work; Infinity lasts until lifted', async () => {
+    const code = (promise: Promise<unknown>) =>
+      promise.then(
+        () => 'ok',
+        (error: { code?: string }) => error.code,
+      );
+    const lift = sim.failNext('quota', { key, times: Number.POSITIVE_INFINITY });
+    sim.failNext('forbidden', { key: otherKey, model: 'gpt-4o', times: Number.POSITIVE_INFINITY });
+    const codes = [];
+    for (let index = 0; index < 3; index += 1) {
+      codes.push(
+        await code(chat(clientFor(key))),
+        await code(chat(clientFor(otherKey))),
+        await code(chat(clientFor(otherKey), 'gpt-4o')),
+      );
+    }
+    expect(codes).toEqual(Array(3).fill(['insufficient_quota', 'ok', 'model_not_found']).flat());
+    lift();
+    expect(await code(chat(clientFor(key)))).toBe('ok');
+    expect(await code(chat(clientFor(otherKey), 'gpt-4o'))).toBe('model_not_found');
+    lift(); // twice: nothing left to lift
+    expect(() => sim.failNext('hang', { times: 1.5 })).toThrow(RangeError);
+  });
+
   it('reset() clears queued faults, the log and the tally, and keeps the keys', async () => {
     sim.failNext('server_error');
     await chat(client()).catch(() => undefined);
