@@ -8,13 +8,15 @@ import { BudgetGate } from './instrument/budget-gate.js';
 import { mapSdkError } from './instrument/error-map.js';
 import { createInstrumentedFetch } from './instrument/fetch.js';
 import { DEFAULT_MAX_KEY_AGE_DAYS, keyAgeDays, keyAgeWarner } from './instrument/key-age.js';
-import { KeyHolder } from './instrument/key-holder.js';
+import { type ClientKeys, KeyHolder } from './instrument/key-holder.js';
+import { KeyPoolHolder, type PoolMemberStatus } from './instrument/key-pool.js';
 import { lateGate } from './instrument/late-gate.js';
 import { createMeter } from './instrument/meter-call.js';
 import { Recorder } from './instrument/recorder.js';
 import { wrapSdk } from './instrument/sdk-proxy.js';
 import { checkTransport } from './instrument/transport.js';
 import { env } from './keys/env.js';
+import { isKeyPool } from './keys/pool.js';
 import { from } from './keys/spec.js';
 import { isKeySource, type KeySource } from './keys/types.js';
 import { BaseLedger } from './ledger/base.js';
@@ -206,6 +208,13 @@ export interface KeycardClient<Sdk extends object = object> {
    * holds an invalid key (the key in use stays). Concurrent refreshes share one read.
    */
   refresh(): Promise<RefreshResult>;
+  /**
+   * For a client made from `keys.pool()`: each member's source, masked id, fingerprint, state
+   * (`ok`, `cooling`, `exhausted`, `revoked`), until when it is left aside, the models it was
+   * refused, and the requests this client sent with it. `undefined` for a client with one key.
+   * (`maskedId` and `fingerprint` above are then those of the key of the last request.)
+   */
+  pool(): readonly PoolMemberStatus[] | undefined;
   /** Flushes the ledger and ends the client: later calls through `.sdk` fail. Idempotent. */
   close(): Promise<void>;
 }
@@ -323,10 +332,10 @@ async function buildClient<P extends SupportedProvider>(
   const givenSdk = options.sdk === undefined ? undefined : { module: adapter.fromUser(options.sdk) };
   const source = toSource(provider, keySource);
   const describe = source.describe();
-  const validate = async (secret: Secret) => {
+  const validateFrom = (label: string) => async (secret: Secret) => {
     if (options.checkKeyShape === false) return;
     const { checkKeyShape } = await import('./keys/check-shape.js');
-    await checkKeyShape(provider, secret, { source: describe });
+    await checkKeyShape(provider, secret, { source: label });
   };
 
   const maxKeyAgeDays = options.maxKeyAgeDays ?? DEFAULT_MAX_KEY_AGE_DAYS;
@@ -341,8 +350,14 @@ async function buildClient<P extends SupportedProvider>(
       : (message: string) => logger.warn(message, { source: describe });
   const allowPlainHttp = options.dangerouslyAllowPlainHttp === true;
   checkTransport(provider, options.baseURL, allowPlainHttp, { source: describe });
-  const secret = await resolveKey(source, provider, { onWarning });
-  await validate(secret);
+  // A pool: every member is read and checked now, as a single key is.
+  const members = isKeyPool(source) ? source.members : [source];
+  const secrets: Secret[] = [];
+  for (const member of members) {
+    const read = await resolveKey(member, provider, { onWarning });
+    await validateFrom(member.describe())(read);
+    secrets.push(read);
+  }
   const module = givenSdk === undefined ? await loadSdk(adapter) : givenSdk.module;
 
   const budgets = (
@@ -376,10 +391,16 @@ async function buildClient<P extends SupportedProvider>(
     void preloadPrices().catch(() => undefined);
   }
   const workflow = options.workflow ?? process.env['KEYCARD_WORKFLOW'] ?? null;
-  const keys = new KeyHolder(secret, source, provider, validate, logger, onWarning);
   const warnAge = keyAgeWarner(logger, maxKeyAgeDays);
-  keys.onKey = warnAge;
-  warnAge(secret);
+  const holders = members.map((member, index) => {
+    const read = secrets[index] as Secret;
+    const holder = new KeyHolder(read, member, provider, validateFrom(member.describe()), logger, onWarning);
+    holder.onKey = warnAge;
+    warnAge(read);
+    return { holder, source: member.describe() };
+  });
+  const pool = isKeyPool(source) ? new KeyPoolHolder(holders, source, provider, logger) : undefined;
+  const keys: ClientKeys = pool ?? (holders[0] as { holder: KeyHolder }).holder;
   const gateOver = (open: BaseLedger) => new BudgetGate(budgets, open, provider, workflow, logger);
   const gate =
     ledger instanceof BaseLedger
@@ -476,6 +497,9 @@ async function buildClient<P extends SupportedProvider>(
           messages,
         );
       }
+    },
+    pool() {
+      return pool?.status();
     },
     async close() {
       if (closed) return;

@@ -24,9 +24,12 @@ export {
   type KeycardErrorOptions,
   type SdkCredentialError,
 } from './errors.js';
+export type { PoolMemberState, PoolMemberStatus } from './instrument/key-pool.js';
 export {
   type AppRoleOptions,
   type FileSourceOptions,
+  isKeyPool,
+  type KeyPool,
   KeySpecError,
   Keystore,
   type KeystoreAddOptions,
@@ -36,6 +39,8 @@ export {
   type LiteralOptions,
   type OpenKeystoreOptions,
   openKeystore,
+  type PoolOptions,
+  type PoolStrategy,
   type VaultSourceOptions,
 } from './keys/index.js';
 export { isKeySource, type KeySource, type ResolveOptions } from './keys/types.js';

@@ -8,6 +8,7 @@
  * @module
  */
 
+import { CredentialError } from '../errors.js';
 import type { BudgetExceededError } from '../ledger/budget.js';
 import type { UsageOutcome } from '../ledger/types.js';
 import type {
@@ -20,9 +21,10 @@ import type {
 import { redactText } from '../redact/redactor.js';
 import type { Secret } from '../secret.js';
 import { blockedResponse } from './budget-gate.js';
-import type { KeyHolder } from './key-holder.js';
+import type { ClientKeys } from './key-holder.js';
 import { closedError } from './meter-call.js';
 import type { Recorder } from './recorder.js';
+import { retryAfterMs } from './retry-after.js';
 import { meterEventBody } from './sse.js';
 import { checkTransport } from './transport.js';
 
@@ -32,7 +34,7 @@ export interface InstrumentedFetchOptions {
   adapter: Pick<ProviderAdapter, 'id' | 'classify'>;
   /** The adapter's fetch hooks. */
   http: HttpHooks;
-  keys: KeyHolder;
+  keys: ClientKeys;
   recorder: Recorder;
   /** The fetch that really sends; `globalThis.fetch` unless the user gave one. */
   baseFetch?: Fetch | undefined;
@@ -271,7 +273,17 @@ export function createInstrumentedFetch(options: InstrumentedFetchOptions): Fetc
     const plan: RequestPlan = http.plan(request);
     if (plan.bodyText !== undefined) requestInit = { ...requestInit, body: plan.bodyText };
 
-    let secret = keys.current;
+    let secret: Secret;
+    try {
+      secret = keys.pick(plan);
+    } catch (error) {
+      // A pool with no key for this request: the SDK fails with keycard's error.
+      if (CredentialError.is(error)) return blockedResponse(error);
+      throw error;
+    }
+    // Keys already re-read, and (a pool) tried, for this request: each at most once.
+    let reread: Set<string> | undefined;
+    let tried: Set<string> | undefined;
     for (let attempt = 1; ; attempt += 1) {
       if (attempt > 1) request = outgoing();
       const time = new Date();
@@ -349,14 +361,34 @@ export function createInstrumentedFetch(options: InstrumentedFetchOptions): Fetc
       finish(status, verdict.outcome, null);
       if (
         verdict.reason === 'unauthorized' &&
-        attempt === 1 &&
-        isReplayable(requestInit.body) &&
-        (await keys.refresh(used.fingerprint, requestInit.signal ?? undefined))
+        reread?.has(used.fingerprint) !== true &&
+        isReplayable(requestInit.body)
       ) {
-        // The rejected attempt reached the provider and is recorded as such; the request is
-        // replayed once with the key the source holds now.
-        secret = keys.current;
-        continue;
+        reread ??= new Set();
+        reread.add(used.fingerprint);
+        if (await keys.refresh(used.fingerprint, requestInit.signal ?? undefined)) {
+          // The rejected attempt reached the provider and is recorded as such; the request is
+          // replayed once with the key the source holds now (not re-read again in this request).
+          secret = keys.current;
+          reread.add(secret.fingerprint);
+          continue;
+        }
+      }
+      // A pool: the key is left aside (rate limited, out of credit, revoked, refused the model)
+      // and the request replayed on the next key, once per key at most.
+      if (
+        keys.failOver(used, verdict, plan.model, retryAfterMs(response.headers)) &&
+        isReplayable(requestInit.body)
+      ) {
+        tried ??= new Set();
+        tried.add(used.fingerprint);
+        const next = keys.next(plan.model, tried);
+        if (next !== undefined) {
+          secret = next;
+          continue;
+        }
+        // No key left: a key problem is the pool's one error; a rate limit is the provider's.
+        if (verdict.reason !== undefined) return blockedResponse(keys.allDown(plan.model));
       }
       // Error bodies are redacted before the SDK copies them into an error message. An answer about
       // the key (rejected, refused, out of credit) is one no retry can fix: the OpenAI and

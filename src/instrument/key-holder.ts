@@ -4,9 +4,11 @@
  * another valid key, requests go on with that one; `client.refresh()` forces the same read.
  * @module
  */
+import type { CredentialError } from '../errors.js';
 import type { KeySource } from '../keys/types.js';
 import { untilAborted } from '../keys/vault/single-flight.js';
 import type { ProviderId } from '../providers/ids.js';
+import type { FailureClass } from '../providers/types.js';
 import type { KeycardLogger } from '../redact/logger.js';
 import type { Secret } from '../secret.js';
 
@@ -16,7 +18,39 @@ import type { Secret } from '../secret.js';
  */
 const REREAD_COOLDOWN_MS = 1000;
 
-export class KeyHolder {
+/**
+ * What the request paths (`fetch.ts`, `meter-call.ts`) need of a client's keys: one key
+ * ({@link KeyHolder}) or a pool (`KeyPoolHolder`, `key-pool.ts`).
+ */
+export interface ClientKeys {
+  /** The key of the last request (the one key, for a single key). */
+  readonly current: Secret;
+  /**
+   * The key for a request (`model` is read only by a pool: a plan reads it from the body when
+   * asked); a pool throws its `allDown` error when no key can serve.
+   */
+  pick(request: { readonly model: string | null }): Secret;
+  /** Another key for the same request, not one of `tried` (fingerprints); a single key has none. */
+  next(model: string | null, tried: ReadonlySet<string>): Secret | undefined;
+  /**
+   * Notes what the provider said about `used` (rate limited, out of credit, revoked, refused the
+   * model); returns whether another key may serve the request (a pool of two keys or more).
+   */
+  failOver(
+    used: Secret,
+    verdict: FailureClass,
+    model: string | null,
+    retryAfterMs: number | undefined,
+  ): boolean;
+  /** A pool's error when no key can serve a request for `model`. */
+  allDown(model: string | null): CredentialError;
+  /** See {@link KeyHolder.refresh}. */
+  refresh(rejected: string, signal?: AbortSignal): Promise<boolean>;
+  /** Reads the source(s) again now; resolves to whether a key changed. */
+  force(): Promise<boolean>;
+}
+
+export class KeyHolder implements ClientKeys {
   #secret: Secret;
   #rereading: Promise<boolean> | undefined;
   #lastMiss: { fingerprint: string; at: number } | undefined;
@@ -37,6 +71,22 @@ export class KeyHolder {
   /** The key in use. */
   get current(): Secret {
     return this.#secret;
+  }
+
+  pick(): Secret {
+    return this.#secret;
+  }
+
+  next(): Secret | undefined {
+    return undefined;
+  }
+
+  failOver(): boolean {
+    return false;
+  }
+
+  allDown(): CredentialError {
+    throw new Error('keycard: allDown() is for a key pool');
   }
 
   /**

@@ -1,18 +1,18 @@
 /**
  * Metering for SDKs keycard cannot give a `fetch` to (Gemini, Telegram): the adapter wraps the
  * SDK's call methods with `meter`, which times each call, records it, and replays it once with a
- * rotated key when the provider rejected the key.
+ * rotated key when the provider rejected the key (and, for a pool, on the next key).
  * @module
  */
 import { KeycardError } from '../errors.js';
 import type { UsageOutcome } from '../ledger/types.js';
 import type { MeteredCall, ProviderAdapter, ResponseUsage } from '../providers/types.js';
-import type { KeyHolder } from './key-holder.js';
+import type { ClientKeys } from './key-holder.js';
 import type { Recorder } from './recorder.js';
 
 export interface MeterOptions {
   adapter: Pick<ProviderAdapter, 'id' | 'failureFromError' | 'classify'>;
-  keys: KeyHolder;
+  keys: ClientKeys;
   recorder: Recorder;
   isClosed: () => boolean;
 }
@@ -23,14 +23,19 @@ export function createMeter(options: MeterOptions): <T>(call: MeteredCall<T>) =>
     if (options.isClosed()) throw closedError(adapter.id);
     const plan = { operation: call.operation, model: call.model };
     const stream = call.stream ?? false;
-    for (let attempt = 1; ; attempt += 1) {
-      const secret = keys.current;
+    // A pool with no key for this call throws its error here.
+    let secret = keys.pick(plan);
+    // Keys already re-read, and (a pool) tried, for this call: each at most once.
+    let reread: Set<string> | undefined;
+    let tried: Set<string> | undefined;
+    for (;;) {
       const time = new Date();
       const startedAt = performance.now();
       const admission = await recorder.admit(secret, call.model ?? null);
       if (admission instanceof Error) throw admission;
+      const used = secret;
       const record = (status: number | null, outcome: UsageOutcome, usage: ResponseUsage | null) =>
-        recorder.record({ plan, secret, time, startedAt, status, outcome, usage, stream, admission });
+        recorder.record({ plan, secret: used, time, startedAt, status, outcome, usage, stream, admission });
       let result: T;
       try {
         result = await call.run(secret);
@@ -38,12 +43,27 @@ export function createMeter(options: MeterOptions): <T>(call: MeteredCall<T>) =>
         const failure = adapter.failureFromError(error);
         const verdict = failure === undefined ? undefined : adapter.classify(failure);
         record(failure?.status ?? null, verdict?.outcome ?? 'error', null);
-        if (
-          verdict?.reason === 'unauthorized' &&
-          attempt === 1 &&
-          (await keys.refresh(secret.fingerprint, call.signal))
-        )
-          continue;
+        if (verdict === undefined) throw error;
+        if (verdict.reason === 'unauthorized' && reread?.has(secret.fingerprint) !== true) {
+          reread ??= new Set();
+          reread.add(secret.fingerprint);
+          if (await keys.refresh(secret.fingerprint, call.signal)) {
+            secret = keys.current;
+            reread.add(secret.fingerprint);
+            continue;
+          }
+        }
+        // A pool: the key is left aside and the call replayed on the next key, once per key.
+        if (keys.failOver(secret, verdict, call.model, undefined)) {
+          tried ??= new Set();
+          tried.add(secret.fingerprint);
+          const next = keys.next(call.model, tried);
+          if (next !== undefined) {
+            secret = next;
+            continue;
+          }
+          if (verdict.reason !== undefined) throw keys.allDown(call.model);
+        }
         throw error;
       }
       let usage: ResponseUsage | null | Promise<ResponseUsage | null> = null;

@@ -1,5 +1,5 @@
 /**
- * Key sources: where a key comes from (`keys.env`, `keys.file`, `keys.literal`, `keys.chain`,
+ * Key sources: where a key comes from (`keys.env`, `keys.file`, `keys.literal`, `keys.chain`, `keys.pool`,
  * `keys.from`, `keys.vault`, `keys.keystore`), never what it is. No module here imports zod
  * except `check-shape.ts` (`zod/mini`, which keycard loads lazily) and `schemas.ts` (zod's full
  * build, for `keycard/shapes`).
@@ -10,6 +10,7 @@ import { env } from './env.js';
 import { file } from './file.js';
 import { keystore } from './keystore.js';
 import { literal } from './literal.js';
+import { pool } from './pool.js';
 import { from } from './spec.js';
 import { vault } from './vault/source.js';
 
@@ -19,7 +20,7 @@ import { vault } from './vault/source.js';
  * @example
  * const source = keys.chain(keys.env('OPENAI_API_KEY'), keys.file('./secrets/openai.key'));
  */
-export const keys = { env, file, literal, chain, from, vault, keystore } as const;
+export const keys = { env, file, literal, chain, pool, from, vault, keystore } as const;
 
 export type { CleanContext } from './clean.js';
 export type { FileSourceOptions } from './file.js';
@@ -32,6 +33,7 @@ export {
   openKeystore,
 } from './keystore.js';
 export type { LiteralOptions } from './literal.js';
+export { isKeyPool, type KeyPool, type PoolOptions, type PoolStrategy } from './pool.js';
 export type { KeyShape, UnusableShape } from './shapes.js';
 export type { SpecScheme } from './spec.js';
 export { KeySpecError } from './spec.js';

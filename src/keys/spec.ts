@@ -9,6 +9,7 @@ import { misplacedKeyError } from './clean.js';
 import { env } from './env.js';
 import { file } from './file.js';
 import { keystore } from './keystore.js';
+import { parsePoolSpec } from './pool.js';
 import { looksLikeKey } from './shapes.js';
 import { KeySpecError } from './spec-error.js';
 import { isKeySource, type KeySource } from './types.js';
@@ -90,6 +91,11 @@ export const SPEC_SCHEMES: readonly SpecScheme[] = [
     },
   },
   {
+    scheme: 'pool',
+    forms: ['pool:env:PREFIX* (every variable whose name starts so)', 'pool:SPEC,SPEC'],
+    parse: (rest) => parsePoolSpec(rest),
+  },
+  {
     scheme: 'vault',
     forms: ['vault://HOST[:PORT]/MOUNT/PATH#field', 'vault:///MOUNT/PATH#field (VAULT_ADDR)'],
     parse: (rest) => vault(`vault:${rest}`),
@@ -119,7 +125,8 @@ const SCHEME = /^([A-Za-z][A-Za-z0-9+.-]*):(.*)$/s;
  * Accepts `env:NAME`, `env:A|B`, `env:` (the provider's default variables), `file:PATH`,
  * `file:PATH#field`, and Vault URLs (`vault://HOST/MOUNT/PATH#field`, `vault:///MOUNT/PATH#field`,
  * `https://HOST:8200/v1/MOUNT/data/PATH#field`; see `keys.vault()`) and `keystore:NAME` (see
- * `keys.keystore()`). Anything else throws a `KeySpecError` listing the accepted forms; a key
+ * `keys.keystore()`), and `pool:` for several keys (`pool:env:PREFIX*`, `pool:SPEC,SPEC`; see
+ * `keys.pool()`). Anything else throws a `KeySpecError` listing the accepted forms; a key
  * passed by mistake throws a `CredentialError` (`malformed`) that does not show it.
  *
  * @example

@@ -54,6 +54,7 @@ describe('keys.from', () => {
       'env',
       'file',
       'keystore',
+      'pool',
       'vault',
       'https',
       'http',

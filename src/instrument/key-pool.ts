@@ -1,0 +1,264 @@
+/**
+ * The keys of a client made from `keys.pool()`: one `KeyHolder` per member (so each is re-read
+ * when the provider rejects it, as a single key is), a health state per key, and the pick of a
+ * key per request. Everything here is in memory and synchronous: a pick costs a loop over the
+ * members, with no store round trip.
+ *
+ * States: `ok`; `cooling` (rate limited) until the answer's `retry-after` or rate-limit reset, else
+ * `cooldownMs`; `exhausted` (out of credit) for `exhaustedMs`; `revoked` (rejected even after its
+ * source was read again) until `client.refresh()` reads a new key for it; and `forbidden` for one
+ * model (a key without access to that model is skipped for it only).
+ * @module
+ */
+import { CredentialError, type CredentialReason } from '../errors.js';
+import type { KeyPool } from '../keys/pool.js';
+import type { ProviderId } from '../providers/ids.js';
+import type { FailureClass } from '../providers/types.js';
+import type { KeycardLogger } from '../redact/logger.js';
+import type { Secret } from '../secret.js';
+import type { ClientKeys, KeyHolder } from './key-holder.js';
+
+/** A pool member's state, as `client.pool()` reports it. */
+export type PoolMemberState = 'ok' | 'cooling' | 'exhausted' | 'revoked';
+
+/** One member of a pool, as `client.pool()` reports it: never the key. */
+export interface PoolMemberStatus {
+  /** Where the key comes from, e.g. `env:OPENAI_KEY_TEAM_A`. */
+  readonly source: string;
+  /** The key's masked id, e.g. `sk-proj-****wxyz`. */
+  readonly maskedId: string;
+  /** The key's fingerprint. */
+  readonly fingerprint: string;
+  /** Whether the key is picked now, and if not, why. */
+  readonly state: PoolMemberState;
+  /** Until when the key is left aside (`cooling`, `exhausted`), else `null`. */
+  readonly until: Date | null;
+  /** Models this key was refused (`forbidden`): it is skipped for them. */
+  readonly forbiddenModels: readonly string[];
+  /** Requests sent with this key by this client. */
+  readonly requests: number;
+}
+
+interface Member {
+  readonly holder: KeyHolder;
+  readonly source: string;
+  state: PoolMemberState;
+  until: number;
+  readonly forbidden: Set<string>;
+  requests: number;
+}
+
+/** `forbidden` for a request that names no model is about the key, for every request. */
+const ANY_MODEL = '\u0000any';
+
+/** The reasons a key is left aside, as words for the error that lists them. */
+function why(member: Member, model: string | null, now: number): string {
+  if (member.state === 'revoked') return 'rejected (revoked or wrong)';
+  if (member.state === 'exhausted') return `out of credit until ${new Date(member.until).toISOString()}`;
+  if (member.forbidden.has(ANY_MODEL) || (model !== null && member.forbidden.has(model)))
+    return model === null ? 'not allowed this request' : `no access to ${model}`;
+  if (member.state === 'cooling' && member.until > now)
+    return `rate limited until ${new Date(member.until).toISOString()}`;
+  return 'already tried for this request';
+}
+
+export class KeyPoolHolder implements ClientKeys {
+  readonly #members: Member[];
+  #next = 0;
+  #last: Member;
+
+  constructor(
+    holders: readonly { holder: KeyHolder; source: string }[],
+    private readonly pool: KeyPool,
+    private readonly provider: ProviderId,
+    private readonly logger: KeycardLogger,
+  ) {
+    this.#members = holders.map(({ holder, source }) => ({
+      holder,
+      source,
+      state: 'ok',
+      until: 0,
+      forbidden: new Set(),
+      requests: 0,
+    }));
+    this.#last = this.#members[0] as Member;
+  }
+
+  /** The key of the last request (the first member's before any): for errors and `maskedId`. */
+  get current(): Secret {
+    return this.#last.holder.current;
+  }
+
+  #usable(member: Member, model: string | null, now: number): boolean {
+    if (member.state === 'revoked' || this.#refused(member, model)) return false;
+    if (member.state !== 'ok') {
+      if (member.until > now) return false;
+      member.state = 'ok';
+    }
+    return true;
+  }
+
+  pick(request: { readonly model: string | null }): Secret {
+    const model = request.model;
+    const now = Date.now();
+    const found = this.#find(model, undefined, now);
+    if (found !== undefined) return this.#use(found);
+    // Rate limited only: the one free soonest serves when no key is free (the provider answers
+    // 429 again, or serves; the SDK's own retries and backoff apply as with one key).
+    let coolest: Member | undefined;
+    for (const member of this.#members) {
+      if (member.state !== 'cooling' || this.#refused(member, model)) continue;
+      if (coolest === undefined || member.until < coolest.until) coolest = member;
+    }
+    if (coolest !== undefined) return this.#use(coolest);
+    throw this.allDown(model);
+  }
+
+  next(model: string | null, tried: ReadonlySet<string>): Secret | undefined {
+    const found = this.#find(model, tried, Date.now());
+    return found === undefined ? undefined : this.#use(found);
+  }
+
+  #refused(member: Member, model: string | null): boolean {
+    return member.forbidden.has(ANY_MODEL) || (model !== null && member.forbidden.has(model));
+  }
+
+  /** The member the strategy picks among the usable ones not in `tried`. */
+  #find(model: string | null, tried: ReadonlySet<string> | undefined, now: number): Member | undefined {
+    const count = this.#members.length;
+    const roundRobin = this.pool.strategy === 'round-robin';
+    const start = roundRobin ? this.#next : 0;
+    for (let offset = 0; offset < count; offset += 1) {
+      const member = this.#members[(start + offset) % count] as Member;
+      if (tried?.has(member.holder.current.fingerprint) === true) continue;
+      if (!this.#usable(member, model, now)) continue;
+      if (roundRobin) this.#next = (start + offset + 1) % count;
+      return member;
+    }
+    return undefined;
+  }
+
+  #use(member: Member): Secret {
+    member.requests += 1;
+    this.#last = member;
+    return member.holder.current;
+  }
+
+  #memberOf(fingerprint: string): Member | undefined {
+    return this.#members.find((member) => member.holder.current.fingerprint === fingerprint);
+  }
+
+  /** Re-reads the member whose key was rejected; when it changed, that member is `current`. */
+  async refresh(rejected: string, signal?: AbortSignal): Promise<boolean> {
+    const member = this.#memberOf(rejected);
+    // Not found: its member has been read again meanwhile (by a concurrent request).
+    if (member === undefined) return true;
+    const changed = await member.holder.refresh(rejected, signal);
+    if (changed) this.#last = member;
+    return changed;
+  }
+
+  failOver(
+    used: Secret,
+    verdict: FailureClass,
+    model: string | null,
+    retryAfterMs: number | undefined,
+  ): boolean {
+    const member = this.#memberOf(used.fingerprint);
+    if (member === undefined) return false;
+    const now = Date.now();
+    const before = member.state;
+    if (verdict.reason === 'unauthorized') member.state = 'revoked';
+    else if (verdict.reason === 'quota_exceeded') {
+      member.state = 'exhausted';
+      member.until = now + this.pool.exhaustedMs;
+    } else if (verdict.reason === 'forbidden') member.forbidden.add(model ?? ANY_MODEL);
+    else if (verdict.outcome === 'rate_limited') {
+      member.state = 'cooling';
+      member.until = now + (retryAfterMs ?? this.pool.cooldownMs);
+    } else return false;
+    if (member.state !== before || verdict.reason === 'forbidden') {
+      this.logger.warn(
+        `keycard: ${this.provider} key ${used.maskedId} (${member.source}) is left aside: ${why(member, model, now)}`,
+        {
+          provider: this.provider,
+          source: member.source,
+          fingerprint: used.fingerprint,
+          state: member.state,
+          ...(verdict.reason === 'forbidden' && model !== null ? { model } : {}),
+        },
+      );
+    }
+    return this.#members.length > 1;
+  }
+
+  /** Reads every member again; a member whose key changed is healthy again. */
+  async force(): Promise<boolean> {
+    let changed = false;
+    for (const member of this.#members) {
+      if (await member.holder.force()) {
+        changed = true;
+        member.state = 'ok';
+        member.until = 0;
+        member.forbidden.clear();
+      }
+    }
+    return changed;
+  }
+
+  status(): PoolMemberStatus[] {
+    const now = Date.now();
+    return this.#members.map((member) => {
+      const state = member.state !== 'revoked' && member.until <= now ? 'ok' : member.state;
+      return {
+        source: member.source,
+        maskedId: member.holder.current.maskedId,
+        fingerprint: member.holder.current.fingerprint,
+        state,
+        until: state === 'cooling' || state === 'exhausted' ? new Date(member.until) : null,
+        forbiddenModels: [...member.forbidden].map((model) => (model === ANY_MODEL ? '*' : model)),
+        requests: member.requests,
+      };
+    });
+  }
+
+  /** The error when no key can serve a request: each key, masked, and why; the reason to act on. */
+  allDown(model: string | null): CredentialError {
+    const now = Date.now();
+    const reasons = this.#members.map(
+      (member) => `${member.holder.current.maskedId} (${member.source}): ${why(member, model, now)}`,
+    );
+    const states = new Set(this.#members.map((member) => member.state));
+    const forbidden = this.#members.some(
+      (member) => member.forbidden.has(ANY_MODEL) || (model !== null && member.forbidden.has(model)),
+    );
+    // Out of credit is what someone can fix today (add credit); then access; then the keys.
+    const reason: CredentialReason = states.has('exhausted')
+      ? 'quota_exceeded'
+      : forbidden
+        ? 'forbidden'
+        : 'unauthorized';
+    const soonest = this.#members
+      .filter((member) => member.state === 'exhausted' || member.state === 'cooling')
+      .reduce<number | undefined>(
+        (min, member) => (min === undefined || member.until < min ? member.until : min),
+        undefined,
+      );
+    const hint =
+      reason === 'quota_exceeded'
+        ? 'Add credit (or raise the spend limit) for one of these keys, or add a key with credit to the pool.'
+        : reason === 'forbidden'
+          ? `Give one of these keys access${model === null ? '' : ` to ${model}`}, or add a key that has it to the pool.`
+          : 'Replace the rejected keys in their sources (then client.refresh()), or add a working key to the pool.';
+    return new CredentialError({
+      reason,
+      message: `No key of ${this.pool.describe()} can serve this request: ${reasons.join('; ')}.${soonest === undefined ? '' : ` The first is tried again at ${new Date(soonest).toISOString()}.`}`,
+      hint,
+      provider: this.provider,
+      source: this.pool.describe(),
+      maskedId: this.current.maskedId,
+      fingerprint: this.current.fingerprint,
+      retryable: soonest !== undefined,
+    });
+  }
+}

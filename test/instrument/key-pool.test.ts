@@ -1,0 +1,236 @@
+/**
+ * Key pools through the real SDKs against the simulator: which key serves, failover for each
+ * reason, no failover for what is not a key's fault, the one error when no key can serve, and
+ * the meter path (Telegram) as well as the fetch path (OpenAI).
+ */
+import { inspect } from 'node:util';
+import OpenAI from 'openai';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { createClient } from '../../src/client.js';
+import { isCredentialError } from '../../src/errors.js';
+import { keys } from '../../src/keys/index.js';
+import type { PoolOptions } from '../../src/keys/pool.js';
+import { openLedger } from '../../src/ledger/open.js';
+import { maskKey } from '../../src/secret.js';
+import { type Simulator, startSimulator } from '../../src/testing/index.js';
+import { testKey } from '../helpers/keys.js';
+import { rejection } from '../helpers/rejections.js';
+
+const keyA = testKey('openai', 'pool-a');
+const keyB = testKey('openai', 'pool-b');
+const keyC = testKey('openai', 'pool-c');
+const botA = testKey('telegram', 'pool-a');
+const botB = testKey('telegram', 'pool-b');
+let sim: Simulator;
+
+beforeAll(async () => {
+  sim = await startSimulator({ keys: [keyA, keyB, keyC, botA, botB] });
+});
+afterAll(() => sim.close());
+beforeEach(() => {
+  sim.reset();
+  for (const key of [keyA, keyB, keyC, botA, botB]) sim.addKey(key);
+});
+
+const openai = (members: string[], options: PoolOptions = {}, maxRetries = 0) =>
+  createClient(
+    'openai',
+    keys.pool(
+      members.map((key, index) => keys.literal(key, { label: `key-${index}` })),
+      options,
+    ),
+    {
+      baseURL: sim.baseURL('openai'),
+      ledger: false,
+      maxRetries,
+    },
+  );
+const chat = (client: { sdk: OpenAI }, model = 'gpt-4o-mini') =>
+  client.sdk.chat.completions.create({ model, messages: [{ role: 'user', content: 'hi' }] });
+/** The masked id of the key each request carried, in order. */
+const served = () => sim.requests.map((request) => request.keyMaskedId);
+
+describe('picking a key', () => {
+  it('failover uses the first key while it works', async () => {
+    const client = await openai([keyA, keyB]);
+    await chat(client);
+    await chat(client);
+    expect(served()).toEqual([maskKey(keyA), maskKey(keyA)]);
+    expect(client.pool()?.map((member) => [member.source, member.state, member.requests])).toEqual([
+      ['key-0', 'ok', 2],
+      ['key-1', 'ok', 0],
+    ]);
+  });
+
+  it('round-robin takes each key in turn', async () => {
+    const client = await openai([keyA, keyB, keyC], { strategy: 'round-robin' });
+    for (let index = 0; index < 6; index += 1) await chat(client);
+    expect(served()).toEqual([keyA, keyB, keyC, keyA, keyB, keyC].map(maskKey));
+  });
+
+  it('shows no key of any member: inspect, JSON, pool()', async () => {
+    const client = await openai([keyA, keyB]);
+    await chat(client);
+    const shown = [inspect(client, { depth: 8 }), JSON.stringify(client), JSON.stringify(client.pool())].join(
+      '\n',
+    );
+    for (const key of [keyA, keyB]) expect(shown.includes(key)).toBe(false);
+    expect(shown).toContain(maskKey(keyB));
+  });
+
+  it('a client with one key has no pool()', async () => {
+    const client = await createClient('openai', keys.literal(keyA), {
+      baseURL: sim.baseURL('openai'),
+      ledger: false,
+    });
+    expect(client.pool()).toBeUndefined();
+  });
+});
+
+describe('failover', () => {
+  it('out of credit: the request is replayed on the next key, which serves from then on', async () => {
+    sim.failNext('quota', { key: keyA, times: Number.POSITIVE_INFINITY });
+    const ledger = await openLedger('memory:');
+    const client = await createClient('openai', keys.pool([keys.literal(keyA), keys.literal(keyB)]), {
+      baseURL: sim.baseURL('openai'),
+      ledger,
+      maxRetries: 0,
+    });
+    await chat(client);
+    await chat(client);
+    expect(served()).toEqual([keyA, keyB, keyB].map(maskKey));
+    const [first] = client.pool() ?? [];
+    expect(first).toMatchObject({ state: 'exhausted' });
+    expect(first?.until?.getTime()).toBeGreaterThan(Date.now() + 3_500_000);
+    // The failed attempt is attributed to its own key, the answer to the key that served.
+    await ledger.flush();
+    const events = [];
+    for await (const event of ledger.events()) events.push([event.maskedId, event.outcome]);
+    expect(events).toEqual([
+      [maskKey(keyA), 'quota_exceeded'],
+      [maskKey(keyB), 'ok'],
+      [maskKey(keyB), 'ok'],
+    ]);
+    await ledger.close();
+  });
+
+  it('rate limited: the next key serves; the first rests as long as the answer says', async () => {
+    sim.failNext('rate_limit', { key: keyA, times: Number.POSITIVE_INFINITY });
+    const client = await openai([keyA, keyB], {}, 2);
+    await chat(client);
+    expect(served()).toEqual([keyA, keyB].map(maskKey));
+    const [first] = client.pool() ?? [];
+    expect(first?.state).toBe('cooling');
+    // retry-after: 1, x-ratelimit-reset-requests: 1s
+    expect(first?.until?.getTime()).toBeLessThanOrEqual(Date.now() + 1_000);
+  });
+
+  it('no access to a model: skipped for that model only', async () => {
+    sim.failNext('forbidden', { key: keyA, model: 'gpt-4o', times: Number.POSITIVE_INFINITY });
+    const client = await openai([keyA, keyB]);
+    await chat(client, 'gpt-4o');
+    await chat(client, 'gpt-4o');
+    await chat(client, 'gpt-4o-mini');
+    expect(served()).toEqual([keyA, keyB, keyB, keyA].map(maskKey));
+    expect(client.pool()?.[0]).toMatchObject({ state: 'ok', forbiddenModels: ['gpt-4o'] });
+  });
+
+  it('revoked: re-read once, then left aside for good', async () => {
+    sim.revokeKey(keyA);
+    const client = await openai([keyA, keyB]);
+    await chat(client);
+    await chat(client);
+    expect(served()).toEqual([keyA, keyB, keyB].map(maskKey));
+    expect(client.pool()?.[0]?.state).toBe('revoked');
+  });
+
+  it('a stream fails over before its first byte', async () => {
+    sim.failNext('quota', { key: keyA });
+    const client = await openai([keyA, keyB]);
+    const stream = await client.sdk.chat.completions.create({
+      model: 'gpt-4o-mini',
+      messages: [{ role: 'user', content: 'hi' }],
+      stream: true,
+    });
+    let text = '';
+    for await (const chunk of stream) text += chunk.choices[0]?.delta.content ?? '';
+    expect(text.length).toBeGreaterThan(0);
+    expect(served()).toEqual([keyA, keyB].map(maskKey));
+  });
+
+  it('does not fail over what is not a key’s fault: a 500, a reset', async () => {
+    const client = await openai([keyA, keyB]);
+    sim.failNext('server_error', { key: keyA });
+    expect(await rejection(chat(client))).toBeInstanceOf(OpenAI.InternalServerError);
+    sim.failNext('reset', { key: keyA });
+    expect(await rejection(chat(client))).toBeInstanceOf(OpenAI.APIConnectionError);
+    expect(served()).toEqual([maskKey(keyA), maskKey(keyA)]);
+    expect(client.pool()?.map((member) => member.state)).toEqual(['ok', 'ok']);
+  });
+});
+
+describe('under load', () => {
+  it('200 concurrent calls while two of four keys fail: all served, no failed key picked again', async () => {
+    const keyD = testKey('openai', 'pool-d');
+    sim.addKey(keyD);
+    sim.failNext('quota', { key: keyA, times: Number.POSITIVE_INFINITY });
+    sim.failNext('forbidden', { key: keyB, times: Number.POSITIVE_INFINITY });
+    const client = await openai([keyA, keyB, keyC, keyD], { strategy: 'round-robin' });
+    const results = await Promise.allSettled(Array.from({ length: 200 }, () => chat(client)));
+    expect(results.filter((result) => result.status === 'rejected')).toEqual([]);
+    const during = served();
+    // Each call tried each key at most once: at most 200 attempts on each failing key (those
+    // already in flight when it was marked), and 200 answers from the two good ones.
+    expect(during.filter((id) => id === maskKey(keyA)).length).toBeLessThanOrEqual(200);
+    expect(during.filter((id) => id === maskKey(keyC) || id === maskKey(keyD))).toHaveLength(200);
+    sim.reset();
+    for (let index = 0; index < 20; index += 1) await chat(client);
+    expect(new Set(served())).toEqual(new Set([maskKey(keyC), maskKey(keyD)]));
+    expect(client.pool()?.map((member) => member.state)).toEqual(['exhausted', 'ok', 'ok', 'ok']);
+    expect(client.pool()?.[1]?.forbiddenModels).toEqual(['gpt-4o-mini']);
+  });
+});
+
+describe('when no key can serve', () => {
+  it('one CredentialError names each key (masked) and why, with the reason to act on', async () => {
+    sim.failNext('quota', { key: keyA, times: Number.POSITIVE_INFINITY });
+    sim.revokeKey(keyB);
+    const client = await openai([keyA, keyB]);
+    const error = await rejection(chat(client));
+    expect(isCredentialError(error)).toBe(true);
+    expect(error).toMatchObject({ reason: 'quota_exceeded', retryable: true });
+    const message = (error as Error).message;
+    expect(message).toContain(`${maskKey(keyA)} (key-0): out of credit until`);
+    expect(message).toContain(`${maskKey(keyB)} (key-1): rejected (revoked or wrong)`);
+    expect(message).toContain('The first is tried again at');
+    for (const key of [keyA, keyB]) expect(message.includes(key)).toBe(false);
+    // The next call does not reach the provider at all.
+    const before = sim.requests.length;
+    expect(await rejection(chat(client))).toMatchObject({ reason: 'quota_exceeded' });
+    expect(sim.requests.length).toBe(before);
+  });
+
+  it('every key refused the model: forbidden, for that model only', async () => {
+    sim.failNext('forbidden', { model: 'gpt-4o', times: Number.POSITIVE_INFINITY });
+    const client = await openai([keyA, keyB]);
+    expect(await rejection(chat(client, 'gpt-4o'))).toMatchObject({ reason: 'forbidden' });
+    await expect(chat(client, 'gpt-4o-mini')).resolves.toBeDefined();
+  });
+});
+
+describe('the meter path (Telegram)', () => {
+  it('fails over a revoked bot token, and names both when neither works', async () => {
+    const client = await createClient('telegram', keys.pool([keys.literal(botA), keys.literal(botB)]), {
+      baseURL: sim.baseURL('telegram'),
+      ledger: false,
+    });
+    sim.revokeKey(botA);
+    expect((await client.sdk.getMe()).is_bot).toBe(true);
+    expect(served()).toEqual([botA, botB].map(maskKey));
+    sim.revokeKey(botB);
+    const error = await rejection(client.sdk.getMe());
+    expect(error).toMatchObject({ reason: 'unauthorized' });
+    expect((error as Error).message).toContain(maskKey(botA));
+    expect((error as Error).message).toContain(maskKey(botB));
+  });
+});
