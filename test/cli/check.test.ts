@@ -58,6 +58,20 @@ describe('keycard check', () => {
     expect(result.stdout).not.toMatch(CLEAR_KEY);
   });
 
+  it('checks every member of a pool, a row each', async () => {
+    const result = await keycard(
+      ['check', 'openai', 'pool:env:POOLCHECK_*', '--base-url', simulator.baseURL('openai'), '--json'],
+      { env: { ...clean, POOLCHECK_1: good, POOLCHECK_2: revoked } },
+    );
+    expect(result.code).toBe(1);
+    const rows = JSON.parse(result.stdout) as Array<{ source: string; status: string }>;
+    expect(rows.map((row) => [row.source, row.status])).toEqual([
+      ['env:POOLCHECK_1', 'ok'],
+      ['env:POOLCHECK_2', 'unauthorized'],
+    ]);
+    expect(result.stdout).not.toMatch(CLEAR_KEY);
+  });
+
   it('checks shapes offline, from a file, and reports a malformed key', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'keycard-cli-check-'));
     const file = join(dir, 'anthropic.key');

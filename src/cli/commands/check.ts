@@ -1,6 +1,7 @@
 /**
  * `keycard check [PROVIDER] [SOURCE]`: reads keys, checks their shapes offline, verifies them
- * live (unless `--offline`), and prints a table. Exit 1 when any check fails.
+ * live (unless `--offline`), and prints a table (a row for each member of a `pool:` source).
+ * Exit 1 when any check fails.
  * @module
  */
 import type { Command } from 'commander';
@@ -8,6 +9,7 @@ import { createClient } from '../../client.js';
 import { CredentialError } from '../../errors.js';
 import { keyAgeDays } from '../../instrument/key-age.js';
 import { env } from '../../keys/env.js';
+import { isKeyPool } from '../../keys/pool.js';
 import { from } from '../../keys/spec.js';
 import type { KeySource } from '../../keys/types.js';
 import { PROVIDER_IDS, PROVIDERS, type ProviderId } from '../../providers/ids.js';
@@ -129,12 +131,10 @@ function targets(
       2,
     );
   }
-  return [
-    {
-      provider: providerArg,
-      source: sourceArg === undefined ? env(...PROVIDERS[providerArg].envVars) : from(sourceArg),
-    },
-  ];
+  const source = sourceArg === undefined ? env(...PROVIDERS[providerArg].envVars) : from(sourceArg);
+  // A pool: a row for each member.
+  const sources = isKeyPool(source) ? source.members : [source];
+  return sources.map((member) => ({ provider: providerArg, source: member }));
 }
 
 export function registerCheck(program: Command): void {
