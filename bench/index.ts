@@ -117,6 +117,8 @@ const OVERHEAD_CALLS = [
 ] as const;
 /** Calls also measured with a budget checked on every call. */
 const BUDGETED_CALLS: ReadonlySet<string> = new Set(['openai-chat', 'openai-stream']);
+/** Calls also measured through a pool of two keys (`keys.pool()`), against one key. */
+const POOLED_CALLS: ReadonlySet<string> = new Set(['openai-chat']);
 
 async function overhead(): Promise<void> {
   log('per-call overhead…');
@@ -125,7 +127,8 @@ async function overhead(): Promise<void> {
     (typeof providers)[number],
     string
   >;
-  const simulator = await startSimulator({ keys: Object.values(key) });
+  const poolKey = fakeKey('openai');
+  const simulator = await startSimulator({ keys: [...Object.values(key), poolKey] });
   const home = await mkdtemp(join(tmpdir(), 'keycard-bench-'));
   // Five rounds: one 1.5 s run on this shared machine varies by ±20%, and the median of three
   // still moved by 0.1 between runs.
@@ -139,6 +142,7 @@ async function overhead(): Promise<void> {
           'raw',
           'keycard',
           ...(BUDGETED_CALLS.has(call) && concurrency === 1 ? ['keycard-budget'] : []),
+          ...(POOLED_CALLS.has(call) && concurrency === 1 ? ['keycard-pool'] : []),
         ];
         const ratios = {
           throughput: [] as number[],
@@ -147,21 +151,27 @@ async function overhead(): Promise<void> {
           first: [] as number[],
         };
         const cpu: Record<string, number[]> = { keycard: [], 'keycard-budget': [] };
+        // A pooled client against keycard's client with one key: throughput ratio, CPU difference.
+        const pooled = { throughput: [] as number[], cpu: [] as number[] };
         let last: Record<string, Side> = {};
         for (let round = 0; round < rounds; round += 1) {
           // Alternate which side goes first.
           const order = round % 2 === 0 ? sides : [...sides].reverse();
           const result: Record<string, Side> = {};
           for (const side of order) {
-            const output = await node('overhead-worker.mjs', [
-              side,
-              call,
-              simulator.baseURL(provider),
-              key[provider],
-              String(time),
-              join(home, `${call}-${concurrency}-${round}-${side}.db`),
-              String(concurrency),
-            ]);
+            const output = await node(
+              'overhead-worker.mjs',
+              [
+                side,
+                call,
+                simulator.baseURL(provider),
+                key[provider],
+                String(time),
+                join(home, `${call}-${concurrency}-${round}-${side}.db`),
+                String(concurrency),
+              ],
+              side === 'keycard-pool' ? { KEYCARD_BENCH_POOL_KEY: poolKey } : {},
+            );
             result[side] = JSON.parse(output) as Side;
           }
           const raw = result['raw'];
@@ -176,6 +186,11 @@ async function overhead(): Promise<void> {
           for (const side of ['keycard', 'keycard-budget']) {
             const measured = result[side];
             if (measured !== undefined) cpu[side]?.push(measured.cpuPerCall - raw.cpuPerCall);
+          }
+          const pool = result['keycard-pool'];
+          if (pool !== undefined) {
+            pooled.throughput.push(pool.throughput / wrapped.throughput);
+            pooled.cpu.push(pool.cpuPerCall - wrapped.cpuPerCall);
           }
           last = result;
         }
@@ -206,6 +221,17 @@ async function overhead(): Promise<void> {
             ratio: '',
             target: '≤ 30 µs',
             met: budgetCpu <= 30,
+          });
+        }
+        if (pooled.throughput.length > 0) {
+          const ratio = median(pooled.throughput);
+          rows.push({
+            subject: `${call}, ${concurrency} at a time: a pool of two keys against one key`,
+            keycard: `${fixed(median(pooled.cpu), 0)} µs CPU per call more`,
+            baseline: `${fixed(last['keycard']?.throughput ?? 0, 0)} calls/s (keycard, one key)`,
+            ratio: fixed(ratio),
+            target: '≥ 0.97 (no measurable difference)',
+            met: ratio >= 0.97,
           });
         }
         if (concurrency === 1) {

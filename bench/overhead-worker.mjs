@@ -1,6 +1,7 @@
 // One side of the per-call overhead benchmark, in its own process: the raw SDK or keycard's
-// client, calling the same simulator. argv: side (raw|keycard|keycard-budget), call, the provider's
-// base URL, key, time budget (ms), ledger path, concurrency. Runs `concurrency` loops of calls for
+// client, calling the same simulator. argv: side (raw|keycard|keycard-budget|keycard-pool), call,
+// the provider's base URL, key, time budget (ms), ledger path, concurrency; for keycard-pool, the
+// pool's second key in KEYCARD_BENCH_POOL_KEY (a pool of two keys, failover: the first serves). Runs `concurrency` loops of calls for
 // the time budget (after a warm-up) and prints JSON: calls per second, process CPU time per call
 // (µs), latency p50/p99 (ms) and, for streams, the median time to the first event (ms).
 const [side, call, baseURL, key, time, ledgerPath, concurrencyArg = '1'] = process.argv.slice(2);
@@ -12,7 +13,11 @@ async function makeSdk() {
   if (side !== 'raw') {
     const { createClient, keys, openLedger } = await import('../dist/index.js');
     const ledger = await openLedger(`sqlite:${ledgerPath}`);
-    const client = await createClient(provider, keys.literal(key), {
+    const source =
+      side === 'keycard-pool'
+        ? keys.pool([keys.literal(key), keys.literal(process.env.KEYCARD_BENCH_POOL_KEY)])
+        : keys.literal(key);
+    const client = await createClient(provider, source, {
       baseURL,
       ledger,
       maxRetries: 0,
