@@ -39,6 +39,7 @@ export {
   type LiteralOptions,
   type OpenKeystoreOptions,
   openKeystore,
+  type PoolMember,
   type PoolOptions,
   type PoolStrategy,
   type VaultSourceOptions,

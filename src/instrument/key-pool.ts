@@ -42,6 +42,9 @@ export interface PoolMemberStatus {
 interface Member {
   readonly holder: KeyHolder;
   readonly source: string;
+  readonly weight: number;
+  /** The `weighted` strategy's running score (smooth weighted round-robin). */
+  score: number;
   state: PoolMemberState;
   until: number;
   readonly forbidden: Set<string>;
@@ -73,9 +76,11 @@ export class KeyPoolHolder implements ClientKeys {
     private readonly provider: ProviderId,
     private readonly logger: KeycardLogger,
   ) {
-    this.#members = holders.map(({ holder, source }) => ({
+    this.#members = holders.map(({ holder, source }, index) => ({
       holder,
       source,
+      weight: pool.weights[index] ?? 1,
+      score: 0,
       state: 'ok',
       until: 0,
       forbidden: new Set(),
@@ -125,6 +130,7 @@ export class KeyPoolHolder implements ClientKeys {
 
   /** The member the strategy picks among the usable ones not in `tried`. */
   #find(model: string | null, tried: ReadonlySet<string> | undefined, now: number): Member | undefined {
+    if (this.pool.strategy === 'weighted') return this.#weighted(model, tried, now);
     const count = this.#members.length;
     const roundRobin = this.pool.strategy === 'round-robin';
     const start = roundRobin ? this.#next : 0;
@@ -136,6 +142,24 @@ export class KeyPoolHolder implements ClientKeys {
       return member;
     }
     return undefined;
+  }
+
+  /**
+   * Smooth weighted round-robin over the usable members: each gains its weight, the highest
+   * serves and gives back the sum of the weights, so shares follow the weights, interleaved.
+   */
+  #weighted(model: string | null, tried: ReadonlySet<string> | undefined, now: number): Member | undefined {
+    let best: Member | undefined;
+    let total = 0;
+    for (const member of this.#members) {
+      if (tried?.has(member.holder.current.fingerprint) === true) continue;
+      if (!this.#usable(member, model, now)) continue;
+      member.score += member.weight;
+      total += member.weight;
+      if (best === undefined || member.score > best.score) best = member;
+    }
+    if (best !== undefined) best.score -= total;
+    return best;
   }
 
   #use(member: Member): Secret {

@@ -16,16 +16,30 @@ import { KeySpecError } from './spec-error.js';
 import type { KeySource, ResolveOptions } from './types.js';
 
 /** How a pool picks the key for a request. */
-export type PoolStrategy = 'failover' | 'round-robin';
+export type PoolStrategy = 'failover' | 'round-robin' | 'weighted';
 
-const STRATEGIES: readonly PoolStrategy[] = ['failover', 'round-robin'];
+const STRATEGIES: readonly PoolStrategy[] = ['failover', 'round-robin', 'weighted'];
+
+/** A member with a weight, for the `weighted` strategy. */
+export interface PoolMember {
+  /** The member's key source or spec string. */
+  source: KeySource | string;
+  /**
+   * Its share of the requests under the `weighted` strategy, relative to the others' (a key of
+   * weight 3 serves three requests for one of a key of weight 1). Other strategies ignore it.
+   * @default 1
+   */
+  weight?: number | undefined;
+}
 
 /** Options of `keys.pool()`. */
 export interface PoolOptions {
   /**
    * How a key is picked for each request, among the keys usable for its model:
    * - `failover`: the first in the order given; the others are backups;
-   * - `round-robin`: each in turn, to spread requests (and rate limits) over the keys.
+   * - `round-robin`: each in turn, to spread requests (and rate limits) over the keys;
+   * - `weighted`: each in proportion to its `weight` (given as `{ source, weight }`), smoothly
+   *   interleaved (weights 2 and 1 give A B A A B A …, not A A B A A B in bursts).
    * @default 'failover'
    */
   strategy?: PoolStrategy | undefined;
@@ -49,6 +63,8 @@ const POOL = Symbol.for('keycard.keyPool');
 export interface KeyPool extends KeySource {
   /** The member sources, in order. */
   readonly members: readonly KeySource[];
+  /** Each member's weight (1 unless given), in the same order. */
+  readonly weights: readonly number[];
   /** How a key is picked for each request. */
   readonly strategy: PoolStrategy;
   /** Milliseconds a rate-limited key is left aside when the answer does not say. */
@@ -88,8 +104,12 @@ function durationOption(name: string, value: number | undefined, fallback: numbe
  * @example
  * createClient('openai', keys.pool(['env:OPENAI_KEY_TEAM_A', 'vault:///secret/openai-b#api_key']));
  * createClient('openai', 'pool:env:OPENAI_API_KEY*'); // every variable whose name starts so
+ * keys.pool([{ source: 'env:KEY_A', weight: 3 }, 'env:KEY_B'], { strategy: 'weighted' });
  */
-export function pool(members: readonly (KeySource | string)[], options: PoolOptions = {}): KeyPool {
+export function pool(
+  members: readonly (KeySource | string | PoolMember)[],
+  options: PoolOptions = {},
+): KeyPool {
   if (!Array.isArray(members) || members.length === 0) {
     throw new TypeError('keys.pool() needs an array of at least one key source or spec string.');
   }
@@ -99,13 +119,26 @@ export function pool(members: readonly (KeySource | string)[], options: PoolOpti
   }
   const cooldownMs = durationOption('cooldownMs', options.cooldownMs, 10_000);
   const exhaustedMs = durationOption('exhaustedMs', options.exhaustedMs, 3_600_000);
-  const sources = members.map((member) => from(member));
+  const entries = members.map((member) =>
+    typeof member === 'object' && member !== null && 'source' in member && !('resolve' in member)
+      ? member
+      : { source: member as KeySource | string },
+  );
+  const weights = entries.map((entry) => {
+    const weight = entry.weight ?? 1;
+    if (typeof weight !== 'number' || !Number.isFinite(weight) || weight <= 0) {
+      throw new TypeError('keys.pool(): a weight must be a number above 0.');
+    }
+    return weight;
+  });
+  const sources = entries.map((entry) => from(entry.source));
   const listed = sources.map((member) => member.describe()).join(', ');
   const described = strategy === 'failover' ? `pool(${listed})` : `pool(${strategy}: ${listed})`;
 
   return {
     [POOL]: true,
     members: sources,
+    weights,
     strategy,
     cooldownMs,
     exhaustedMs,

@@ -68,6 +68,22 @@ describe('picking a key', () => {
     expect(served()).toEqual([keyA, keyB, keyC, keyA, keyB, keyC].map(maskKey));
   });
 
+  it('weighted serves each key in proportion to its weight, interleaved', async () => {
+    const client = await createClient(
+      'openai',
+      keys.pool([{ source: keys.literal(keyA), weight: 2 }, keys.literal(keyB)], { strategy: 'weighted' }),
+      { baseURL: sim.baseURL('openai'), ledger: false, maxRetries: 0 },
+    );
+    for (let index = 0; index < 6; index += 1) await chat(client);
+    expect(served()).toEqual([keyA, keyB, keyA, keyA, keyB, keyA].map(maskKey));
+    // A key left aside gives its share to the others.
+    sim.reset();
+    sim.failNext('quota', { key: keyA, times: Number.POSITIVE_INFINITY });
+    for (let index = 0; index < 3; index += 1) await chat(client);
+    expect(served().slice(-3)).toEqual([keyB, keyB, keyB].map(maskKey));
+    expect(() => keys.pool([{ source: 'env:A', weight: 0 }])).toThrow(TypeError);
+  });
+
   it('shows no key of any member: inspect, JSON, pool()', async () => {
     const client = await openai([keyA, keyB]);
     await chat(client);
