@@ -41,6 +41,7 @@ export {
   openKeystore,
   type PoolMember,
   type PoolOptions,
+  type PoolRequest,
   type PoolStrategy,
   type VaultSourceOptions,
 } from './keys/index.js';

@@ -275,7 +275,7 @@ export function createInstrumentedFetch(options: InstrumentedFetchOptions): Fetc
 
     let secret: Secret;
     try {
-      secret = keys.pick(plan);
+      secret = keys.pick(plan, bodyText);
     } catch (error) {
       // A pool with no key for this request: the SDK fails with keycard's error.
       if (CredentialError.is(error)) return blockedResponse(error);
@@ -382,7 +382,7 @@ export function createInstrumentedFetch(options: InstrumentedFetchOptions): Fetc
       ) {
         tried ??= new Set();
         tried.add(used.fingerprint);
-        const next = keys.next(plan.model, tried);
+        const next = keys.next(plan, tried, bodyText);
         if (next !== undefined) {
           secret = next;
           continue;

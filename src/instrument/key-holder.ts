@@ -26,12 +26,17 @@ export interface ClientKeys {
   /** The key of the last request (the one key, for a single key). */
   readonly current: Secret;
   /**
-   * The key for a request (`model` is read only by a pool: a plan reads it from the body when
-   * asked); a pool throws its `allDown` error when no key can serve.
+   * The key for a request (its `model`, and `bodyText` for a pool's affinity, are read only by a
+   * pool: a plan reads the model from the body when asked); a pool throws its `allDown` error
+   * when no key can serve.
    */
-  pick(request: { readonly model: string | null }): Secret;
+  pick(request: { readonly operation: string; readonly model: string | null }, bodyText?: string): Secret;
   /** Another key for the same request, not one of `tried` (fingerprints); a single key has none. */
-  next(model: string | null, tried: ReadonlySet<string>): Secret | undefined;
+  next(
+    request: { readonly operation: string; readonly model: string | null },
+    tried: ReadonlySet<string>,
+    bodyText?: string,
+  ): Secret | undefined;
   /**
    * Notes what the provider said about `used` (rate limited, out of credit, revoked, refused the
    * model); returns whether another key may serve the request (a pool of two keys or more).

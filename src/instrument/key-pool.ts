@@ -11,7 +11,7 @@
  * @module
  */
 import { CredentialError, type CredentialReason } from '../errors.js';
-import type { KeyPool } from '../keys/pool.js';
+import type { KeyPool, PoolRequest } from '../keys/pool.js';
 import type { ProviderId } from '../providers/ids.js';
 import type { FailureClass } from '../providers/types.js';
 import type { KeycardLogger } from '../redact/logger.js';
@@ -65,8 +65,15 @@ function why(member: Member, model: string | null, now: number): string {
   return 'already tried for this request';
 }
 
+/** What the request paths know of a request when they pick its key. */
+export interface PoolPlan {
+  readonly operation: string;
+  readonly model: string | null;
+}
+
 export class KeyPoolHolder implements ClientKeys {
   readonly #members: Member[];
+  #affinityFailed = false;
   #next = 0;
   #last: Member;
 
@@ -103,10 +110,10 @@ export class KeyPoolHolder implements ClientKeys {
     return true;
   }
 
-  pick(request: { readonly model: string | null }): Secret {
+  pick(request: PoolPlan, bodyText?: string): Secret {
     const model = request.model;
     const now = Date.now();
-    const found = this.#find(model, undefined, now);
+    const found = this.#choose(request, bodyText, undefined, now);
     if (found !== undefined) return this.#use(found);
     // Rate limited only: the one free soonest serves when no key is free (the provider answers
     // 429 again, or serves; the SDK's own retries and backoff apply as with one key).
@@ -119,9 +126,77 @@ export class KeyPoolHolder implements ClientKeys {
     throw this.allDown(model);
   }
 
-  next(model: string | null, tried: ReadonlySet<string>): Secret | undefined {
-    const found = this.#find(model, tried, Date.now());
+  next(request: PoolPlan, tried: ReadonlySet<string>, bodyText?: string): Secret | undefined {
+    const found = this.#choose(request, bodyText, tried, Date.now());
     return found === undefined ? undefined : this.#use(found);
+  }
+
+  /** The member for a request: its affinity's, when the pool has one and it names a string. */
+  #choose(
+    request: PoolPlan,
+    bodyText: string | undefined,
+    tried: ReadonlySet<string> | undefined,
+    now: number,
+  ): Member | undefined {
+    const affinity = this.#affinityOf(request, bodyText);
+    return affinity === undefined
+      ? this.#find(request.model, tried, now)
+      : this.#affine(affinity, request.model, tried, now);
+  }
+
+  #affinityOf(request: PoolPlan, bodyText: string | undefined): string | undefined {
+    const affinity = this.pool.affinity;
+    if (affinity === undefined) return undefined;
+    let body: unknown;
+    let parsed = false;
+    const view: PoolRequest = {
+      operation: request.operation,
+      model: request.model,
+      get body() {
+        if (!parsed) {
+          parsed = true;
+          try {
+            body = bodyText === undefined ? undefined : (JSON.parse(bodyText) as unknown);
+          } catch {
+            body = undefined;
+          }
+        }
+        return body;
+      },
+    };
+    try {
+      const key = affinity(view);
+      return typeof key === 'string' && key !== '' ? key : undefined;
+    } catch (error) {
+      if (!this.#affinityFailed) {
+        this.#affinityFailed = true;
+        this.logger.warn(
+          `keycard: the affinity function of ${this.pool.describe()} threw; requests go by the strategy instead`,
+          { provider: this.provider, error: error instanceof Error ? error.message : String(error) },
+        );
+      }
+      return undefined;
+    }
+  }
+
+  /** The first usable member from the one `key` hashes to, in ring order: stable while healthy. */
+  #affine(
+    key: string,
+    model: string | null,
+    tried: ReadonlySet<string> | undefined,
+    now: number,
+  ): Member | undefined {
+    let hash = 2166136261;
+    for (let index = 0; index < key.length; index += 1)
+      hash = Math.imul(hash ^ key.charCodeAt(index), 16777619);
+    const count = this.#members.length;
+    const start = (hash >>> 0) % count;
+    for (let offset = 0; offset < count; offset += 1) {
+      const member = this.#members[(start + offset) % count] as Member;
+      if (tried?.has(member.holder.current.fingerprint) === true) continue;
+      if (this.#usable(member, model, now)) return member;
+    }
+    return undefined;
   }
 
   #refused(member: Member, model: string | null): boolean {

@@ -57,7 +57,7 @@ export function createMeter(options: MeterOptions): <T>(call: MeteredCall<T>) =>
         if (keys.failOver(secret, verdict, call.model, undefined)) {
           tried ??= new Set();
           tried.add(secret.fingerprint);
-          const next = keys.next(call.model, tried);
+          const next = keys.next(plan, tried);
           if (next !== undefined) {
             secret = next;
             continue;

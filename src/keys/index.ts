@@ -33,7 +33,14 @@ export {
   openKeystore,
 } from './keystore.js';
 export type { LiteralOptions } from './literal.js';
-export { isKeyPool, type KeyPool, type PoolMember, type PoolOptions, type PoolStrategy } from './pool.js';
+export {
+  isKeyPool,
+  type KeyPool,
+  type PoolMember,
+  type PoolOptions,
+  type PoolRequest,
+  type PoolStrategy,
+} from './pool.js';
 export type { KeyShape, UnusableShape } from './shapes.js';
 export type { SpecScheme } from './spec.js';
 export { KeySpecError } from './spec.js';

@@ -32,8 +32,31 @@ export interface PoolMember {
   weight?: number | undefined;
 }
 
+/** What an `affinity` function is told about a request. */
+export interface PoolRequest {
+  /** What is called, e.g. `chat.completions` or `sendMessage`. */
+  readonly operation: string;
+  /** The model asked for, when the request names one. */
+  readonly model: string | null;
+  /**
+   * The request's JSON body, parsed (read only when the function reads it), for the clients that
+   * send through keycard's `fetch` (OpenAI, xAI, Anthropic, Slack); `undefined` for Gemini and
+   * Telegram and for bodies that are not JSON.
+   */
+  readonly body: unknown;
+}
+
 /** Options of `keys.pool()`. */
 export interface PoolOptions {
+  /**
+   * Keeps related requests on one key while it is healthy: a function that returns a string for
+   * a request (a conversation, user or customer id), or `undefined` to let the strategy choose.
+   * Requests with the same string go to the same key; when that key is left aside they move to
+   * the next one, and stay there. Providers scope prompt caches to the organisation behind a key,
+   * so a conversation that stays on one key keeps its cache warm.
+   * @example keys.pool(members, { affinity: (request) => (request.body as { user?: string })?.user })
+   */
+  affinity?: ((request: PoolRequest) => string | undefined | null) | undefined;
   /**
    * How a key is picked for each request, among the keys usable for its model:
    * - `failover`: the first in the order given; the others are backups;
@@ -71,6 +94,8 @@ export interface KeyPool extends KeySource {
   readonly cooldownMs: number;
   /** Milliseconds a key out of credit is left aside. */
   readonly exhaustedMs: number;
+  /** The `affinity` function, if any. */
+  readonly affinity: ((request: PoolRequest) => string | undefined | null) | undefined;
   readonly [POOL]: true;
 }
 
@@ -117,6 +142,9 @@ export function pool(
   if (!STRATEGIES.includes(strategy)) {
     throw new TypeError(`keys.pool(): strategy must be one of ${STRATEGIES.join(', ')}.`);
   }
+  if (options.affinity !== undefined && typeof options.affinity !== 'function') {
+    throw new TypeError('keys.pool(): affinity must be a function of the request.');
+  }
   const cooldownMs = durationOption('cooldownMs', options.cooldownMs, 10_000);
   const exhaustedMs = durationOption('exhaustedMs', options.exhaustedMs, 3_600_000);
   const entries = members.map((member) =>
@@ -142,6 +170,7 @@ export function pool(
     strategy,
     cooldownMs,
     exhaustedMs,
+    affinity: options.affinity,
     describe: () => described,
     async resolve(resolveOptions: ResolveOptions = {}): Promise<Secret> {
       const tried: string[] = [];

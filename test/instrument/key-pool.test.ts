@@ -84,6 +84,68 @@ describe('picking a key', () => {
     expect(() => keys.pool([{ source: 'env:A', weight: 0 }])).toThrow(TypeError);
   });
 
+  it('affinity keeps each user on one key, and moves it (for good) when that key fails', async () => {
+    const client = await openai([keyA, keyB, keyC], {
+      strategy: 'round-robin',
+      affinity: (request) => (request.body as { user?: string } | undefined)?.user,
+    });
+    const ask = (user: string) =>
+      client.sdk.chat.completions.create({
+        model: 'gpt-4o-mini',
+        user,
+        messages: [{ role: 'user', content: 'hi' }],
+      });
+    const users = Array.from({ length: 8 }, (_, index) => `user-${index}`);
+    const keyOf = new Map<string, string | null>();
+    for (let round = 0; round < 3; round += 1) {
+      for (const user of users) {
+        sim.reset();
+        await ask(user);
+        const [id] = served();
+        if (round === 0) keyOf.set(user, id ?? null);
+        else expect(id, user).toBe(keyOf.get(user));
+      }
+    }
+    expect(new Set(keyOf.values()).size).toBeGreaterThan(1);
+    // The key of user-0 runs out of credit: user-0 moves to another key and stays there.
+    const first = keyOf.get('user-0');
+    const failing = [keyA, keyB, keyC].find((key) => maskKey(key) === first) as string;
+    sim.reset();
+    sim.failNext('quota', { key: failing, times: Number.POSITIVE_INFINITY });
+    await ask('user-0');
+    await ask('user-0');
+    const moved = served().slice(1);
+    expect(moved[0]).not.toBe(first);
+    expect(moved[1]).toBe(moved[0]);
+  });
+
+  it('a request without an affinity goes by the strategy; a throwing affinity warns once', async () => {
+    const warnings: string[] = [];
+    const client = await createClient(
+      'openai',
+      keys.pool([keys.literal(keyA), keys.literal(keyB)], {
+        strategy: 'round-robin',
+        affinity: () => {
+          throw new Error('bug in affinity');
+        },
+      }),
+      {
+        baseURL: sim.baseURL('openai'),
+        ledger: false,
+        logger: {
+          warn: (message: string) => warnings.push(message),
+          info: () => {},
+          error: () => {},
+          debug: () => {},
+        },
+      },
+    );
+    await chat(client);
+    await chat(client);
+    expect(served()).toEqual([keyA, keyB].map(maskKey));
+    expect(warnings.filter((message) => message.includes('affinity'))).toHaveLength(1);
+  });
+
   it('shows no key of any member: inspect, JSON, pool()', async () => {
     const client = await openai([keyA, keyB]);
     await chat(client);
