@@ -9,7 +9,7 @@
  */
 
 import { CredentialError } from '../errors.js';
-import type { BudgetExceededError } from '../ledger/budget.js';
+import { BudgetExceededError } from '../ledger/budget.js';
 import type { UsageOutcome } from '../ledger/types.js';
 import type {
   HttpHooks,
@@ -278,7 +278,7 @@ export function createInstrumentedFetch(options: InstrumentedFetchOptions): Fetc
       secret = keys.pick(plan, bodyText);
     } catch (error) {
       // A pool with no key for this request: the SDK fails with keycard's error.
-      if (CredentialError.is(error)) return blockedResponse(error);
+      if (CredentialError.is(error) || error instanceof BudgetExceededError) return blockedResponse(error);
       throw error;
     }
     // Keys already re-read, and (a pool) tried, for this request: each at most once.
@@ -293,7 +293,20 @@ export function createInstrumentedFetch(options: InstrumentedFetchOptions): Fetc
       // the SDK does not retry, which keycard turns back into the BudgetExceededError.
       const admitted = recorder.admitPlan(used, plan);
       const admission = admitted instanceof Promise ? await admitted : admitted;
-      if (admission instanceof Error) return blockedResponse(admission as BudgetExceededError);
+      if (admission instanceof Error) {
+        // A pool: a key whose own budget is used up is left aside, and the next key tried.
+        if (admission instanceof BudgetExceededError && keys.budgetBlocked(used, admission)) {
+          tried ??= new Set();
+          tried.add(used.fingerprint);
+          const next = keys.next(plan, tried, bodyText);
+          if (next !== undefined) {
+            secret = next;
+            continue;
+          }
+          return blockedResponse(keys.allDown(plan.model));
+        }
+        return blockedResponse(admission as BudgetExceededError);
+      }
       const finish = (
         status: number | null,
         outcome: UsageOutcome,

@@ -7,6 +7,7 @@
 import type { CredentialError } from '../errors.js';
 import type { KeySource } from '../keys/types.js';
 import { untilAborted } from '../keys/vault/single-flight.js';
+import type { BudgetExceededError } from '../ledger/budget.js';
 import type { ProviderId } from '../providers/ids.js';
 import type { FailureClass } from '../providers/types.js';
 import type { KeycardLogger } from '../redact/logger.js';
@@ -47,8 +48,16 @@ export interface ClientKeys {
     model: string | null,
     retryAfterMs: number | undefined,
   ): boolean;
-  /** A pool's error when no key can serve a request for `model`. */
-  allDown(model: string | null): CredentialError;
+  /**
+   * A budget of scope `key` blocked `used`: a pool leaves that key aside until the budget's period
+   * ends and returns whether another key may serve; a single key returns false.
+   */
+  budgetBlocked(used: Secret, error: BudgetExceededError): boolean;
+  /**
+   * A pool's error when no key can serve a request for `model`: the `BudgetExceededError` when
+   * budgets block every key, else one `CredentialError` naming each key.
+   */
+  allDown(model: string | null): CredentialError | BudgetExceededError;
   /** See {@link KeyHolder.refresh}. */
   refresh(rejected: string, signal?: AbortSignal): Promise<boolean>;
   /** Reads the source(s) again now; resolves to whether a key changed. */
@@ -87,6 +96,10 @@ export class KeyHolder implements ClientKeys {
   }
 
   failOver(): boolean {
+    return false;
+  }
+
+  budgetBlocked(): boolean {
     return false;
   }
 

@@ -12,6 +12,7 @@
  */
 import { CredentialError, type CredentialReason } from '../errors.js';
 import type { KeyPool, PoolRequest } from '../keys/pool.js';
+import type { BudgetExceededError } from '../ledger/budget.js';
 import type { ProviderId } from '../providers/ids.js';
 import type { FailureClass } from '../providers/types.js';
 import type { KeycardLogger } from '../redact/logger.js';
@@ -49,6 +50,8 @@ interface Member {
   until: number;
   readonly forbidden: Set<string>;
   requests: number;
+  /** Set while the key is `exhausted` because a budget of scope `key` blocked it. */
+  budget: BudgetExceededError | undefined;
 }
 
 /** `forbidden` for a request that names no model is about the key, for every request. */
@@ -57,7 +60,10 @@ const ANY_MODEL = '\u0000any';
 /** The reasons a key is left aside, as words for the error that lists them. */
 function why(member: Member, model: string | null, now: number): string {
   if (member.state === 'revoked') return 'rejected (revoked or wrong)';
-  if (member.state === 'exhausted') return `out of credit until ${new Date(member.until).toISOString()}`;
+  if (member.state === 'exhausted')
+    return member.budget === undefined
+      ? `out of credit until ${new Date(member.until).toISOString()}`
+      : `its budget "${member.budget.budget}" is used up until ${new Date(member.until).toISOString()}`;
   if (member.forbidden.has(ANY_MODEL) || (model !== null && member.forbidden.has(model)))
     return model === null ? 'not allowed this request' : `no access to ${model}`;
   if (member.state === 'cooling' && member.until > now)
@@ -92,6 +98,7 @@ export class KeyPoolHolder implements ClientKeys {
       until: 0,
       forbidden: new Set(),
       requests: 0,
+      budget: undefined,
     }));
     this.#last = this.#members[0] as Member;
   }
@@ -106,6 +113,7 @@ export class KeyPoolHolder implements ClientKeys {
     if (member.state !== 'ok') {
       if (member.until > now) return false;
       member.state = 'ok';
+      member.budget = undefined;
     }
     return true;
   }
@@ -291,6 +299,21 @@ export class KeyPoolHolder implements ClientKeys {
     return this.#members.length > 1;
   }
 
+  budgetBlocked(used: Secret, error: BudgetExceededError): boolean {
+    const member = this.#memberOf(used.fingerprint);
+    if (member === undefined || error.scope !== `key:${used.fingerprint}`) return false;
+    if (member.budget === undefined) {
+      this.logger.warn(
+        `keycard: ${this.provider} key ${used.maskedId} (${member.source}) is left aside: its budget "${error.budget}" is used up until ${error.resetsAt.toISOString()}`,
+        { provider: this.provider, source: member.source, fingerprint: used.fingerprint, state: 'exhausted' },
+      );
+    }
+    member.state = 'exhausted';
+    member.until = error.resetsAt.getTime();
+    member.budget = error;
+    return this.#members.length > 1;
+  }
+
   /** Reads every member again; a member whose key changed is healthy again. */
   async force(): Promise<boolean> {
     let changed = false;
@@ -322,8 +345,17 @@ export class KeyPoolHolder implements ClientKeys {
   }
 
   /** The error when no key can serve a request: each key, masked, and why; the reason to act on. */
-  allDown(model: string | null): CredentialError {
+  allDown(model: string | null): CredentialError | BudgetExceededError {
     const now = Date.now();
+    // Budgets block every key: the budget error of the key whose period ends first.
+    const budgets = this.#members.map((member) => (member.state === 'exhausted' ? member.budget : undefined));
+    if (budgets.every((budget) => budget !== undefined)) {
+      return budgets.reduce((soonest, budget) =>
+        (budget as BudgetExceededError).resetsAt < (soonest as BudgetExceededError).resetsAt
+          ? budget
+          : soonest,
+      ) as BudgetExceededError;
+    }
     const reasons = this.#members.map(
       (member) => `${member.holder.current.maskedId} (${member.source}): ${why(member, model, now)}`,
     );

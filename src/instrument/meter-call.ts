@@ -5,6 +5,7 @@
  * @module
  */
 import { KeycardError } from '../errors.js';
+import { BudgetExceededError } from '../ledger/budget.js';
 import type { UsageOutcome } from '../ledger/types.js';
 import type { MeteredCall, ProviderAdapter, ResponseUsage } from '../providers/types.js';
 import type { ClientKeys } from './key-holder.js';
@@ -32,7 +33,20 @@ export function createMeter(options: MeterOptions): <T>(call: MeteredCall<T>) =>
       const time = new Date();
       const startedAt = performance.now();
       const admission = await recorder.admit(secret, call.model ?? null);
-      if (admission instanceof Error) throw admission;
+      if (admission instanceof Error) {
+        // A pool: a key whose own budget is used up is left aside, and the next key tried.
+        if (admission instanceof BudgetExceededError && keys.budgetBlocked(secret, admission)) {
+          tried ??= new Set();
+          tried.add(secret.fingerprint);
+          const next = keys.next(plan, tried);
+          if (next !== undefined) {
+            secret = next;
+            continue;
+          }
+          throw keys.allDown(call.model);
+        }
+        throw admission;
+      }
       const used = secret;
       const record = (status: number | null, outcome: UsageOutcome, usage: ResponseUsage | null) =>
         recorder.record({ plan, secret: used, time, startedAt, status, outcome, usage, stream, admission });

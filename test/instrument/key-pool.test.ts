@@ -10,6 +10,7 @@ import { createClient } from '../../src/client.js';
 import { isCredentialError } from '../../src/errors.js';
 import { keys } from '../../src/keys/index.js';
 import type { PoolOptions } from '../../src/keys/pool.js';
+import { BudgetExceededError } from '../../src/ledger/budget.js';
 import { openLedger } from '../../src/ledger/open.js';
 import { maskKey } from '../../src/secret.js';
 import { type Simulator, startSimulator } from '../../src/testing/index.js';
@@ -244,6 +245,29 @@ describe('failover', () => {
     expect(await rejection(chat(client))).toBeInstanceOf(OpenAI.APIConnectionError);
     expect(served()).toEqual([maskKey(keyA), maskKey(keyA)]);
     expect(client.pool()?.map((member) => member.state)).toEqual(['ok', 'ok']);
+  });
+});
+
+describe('budgets of scope key', () => {
+  it('a key whose budget is used up is left aside; when every key is, the BudgetExceededError', async () => {
+    const ledger = await openLedger('memory:');
+    const client = await createClient('openai', keys.pool([keys.literal(keyA), keys.literal(keyB)]), {
+      baseURL: sim.baseURL('openai'),
+      ledger,
+      maxRetries: 0,
+      budget: { requests: 2, period: 'day' },
+    });
+    for (let index = 0; index < 4; index += 1) await chat(client);
+    expect(served()).toEqual([keyA, keyA, keyB, keyB].map(maskKey));
+    expect(client.pool()?.map((member) => member.state)).toEqual(['exhausted', 'ok']);
+    const error = await rejection(chat(client));
+    expect(error).toBeInstanceOf(BudgetExceededError);
+    expect(served()).toHaveLength(4);
+    expect(client.pool()?.map((member) => member.state)).toEqual(['exhausted', 'exhausted']);
+    // The next call is blocked before any key is tried.
+    expect(await rejection(chat(client))).toBeInstanceOf(BudgetExceededError);
+    await client.close();
+    await ledger.close();
   });
 });
 
