@@ -421,6 +421,15 @@ async function buildClient<P extends SupportedProvider>(
   );
   let closed = false;
   const isClosed = () => closed;
+  // A pool shares what it finds about its keys with every process on the ledger's store.
+  if (pool !== undefined) {
+    if (ledger instanceof BaseLedger) pool.share(ledger);
+    else if (ledger instanceof DeferredLedger)
+      ledger.whenOpen((open) => {
+        if (open instanceof BaseLedger && !closed) pool.share(open);
+      });
+  }
+
   const http = adapter.http;
   const fetch: typeof globalThis.fetch =
     http === undefined
@@ -504,6 +513,7 @@ async function buildClient<P extends SupportedProvider>(
     async close() {
       if (closed) return;
       closed = true;
+      pool?.stopSharing();
       // What the client's budget leases did not spend goes back to the store.
       await gate?.close().catch(() => undefined);
       // A ledger this client opened from a URL is this client's to close. A store that is down or

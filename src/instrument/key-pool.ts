@@ -12,6 +12,7 @@
  */
 import { CredentialError, type CredentialReason } from '../errors.js';
 import type { KeyPool, PoolRequest } from '../keys/pool.js';
+import type { BaseLedger, SharedKeyState } from '../ledger/base.js';
 import type { BudgetExceededError } from '../ledger/budget.js';
 import type { ProviderId } from '../providers/ids.js';
 import type { FailureClass } from '../providers/types.js';
@@ -77,9 +78,18 @@ export interface PoolPlan {
   readonly model: string | null;
 }
 
+/** How far back a client looks for shared states when it starts, and the margin for clock skew. */
+const SHARED_HISTORY_MS = 24 * 3_600_000;
+const CLOCK_SKEW_MS = 60_000;
+
 export class KeyPoolHolder implements ClientKeys {
   readonly #members: Member[];
   #affinityFailed = false;
+  /** The ledger whose store shares states with other processes, once sharing started. */
+  #shared: BaseLedger | undefined;
+  #syncTimer: NodeJS.Timeout | undefined;
+  #since = Date.now() - SHARED_HISTORY_MS;
+  #pulling = false;
   #next = 0;
   #last: Member;
 
@@ -285,6 +295,11 @@ export class KeyPoolHolder implements ClientKeys {
       member.until = now + (retryAfterMs ?? this.pool.cooldownMs);
     } else return false;
     if (member.state !== before || verdict.reason === 'forbidden') {
+      this.#publish(
+        member,
+        verdict.reason === 'forbidden' ? 'forbidden' : (member.state as SharedKeyState['state']),
+        verdict.reason === 'forbidden' ? model : null,
+      );
       this.logger.warn(
         `keycard: ${this.provider} key ${used.maskedId} (${member.source}) is left aside: ${why(member, model, now)}`,
         {
@@ -303,6 +318,8 @@ export class KeyPoolHolder implements ClientKeys {
     const member = this.#memberOf(used.fingerprint);
     if (member === undefined || error.scope !== `key:${used.fingerprint}`) return false;
     if (member.budget === undefined) {
+      member.until = error.resetsAt.getTime();
+      this.#publish(member, 'exhausted', null);
       this.logger.warn(
         `keycard: ${this.provider} key ${used.maskedId} (${member.source}) is left aside: its budget "${error.budget}" is used up until ${error.resetsAt.toISOString()}`,
         { provider: this.provider, source: member.source, fingerprint: used.fingerprint, state: 'exhausted' },
@@ -312,6 +329,76 @@ export class KeyPoolHolder implements ClientKeys {
     member.until = error.resetsAt.getTime();
     member.budget = error;
     return this.#members.length > 1;
+  }
+
+  /**
+   * Shares states through `ledger`'s store: what this client finds is written there, and what
+   * others wrote is read every `syncMs` (and once now) in the background.
+   */
+  share(ledger: BaseLedger): void {
+    if (this.pool.syncMs === 0 || this.#shared !== undefined) return;
+    this.#shared = ledger;
+    void this.#pull();
+    this.#syncTimer = setInterval(() => void this.#pull(), this.pool.syncMs);
+    this.#syncTimer.unref();
+  }
+
+  /** Stops reading shared states (the client is closed). */
+  stopSharing(): void {
+    if (this.#syncTimer !== undefined) clearInterval(this.#syncTimer);
+    this.#syncTimer = undefined;
+    this.#shared = undefined;
+  }
+
+  #publish(member: Member, state: SharedKeyState['state'], model: string | null): void {
+    const ledger = this.#shared;
+    if (ledger === undefined) return;
+    void ledger.shareKeyState({
+      fingerprint: member.holder.current.fingerprint,
+      model: model ?? '',
+      state,
+      untilMs: state === 'cooling' || state === 'exhausted' ? member.until : 0,
+      updatedMs: Date.now(),
+    });
+  }
+
+  async #pull(): Promise<void> {
+    const ledger = this.#shared;
+    if (ledger === undefined || this.#pulling) return;
+    this.#pulling = true;
+    try {
+      const fingerprints = this.#members.map((member) => member.holder.current.fingerprint);
+      const rows = await ledger.sharedKeyStates(fingerprints, this.#since);
+      const now = Date.now();
+      let newest = this.#since + CLOCK_SKEW_MS;
+      for (const row of rows) {
+        newest = Math.max(newest, row.updatedMs);
+        this.#apply(row, now);
+      }
+      // Rows are read again for a minute: a process whose clock is behind is not missed.
+      this.#since = Math.max(this.#since, newest - CLOCK_SKEW_MS);
+    } finally {
+      this.#pulling = false;
+    }
+  }
+
+  /** Takes a state another process (or client) found: the later end wins; revoked stays. */
+  #apply(row: SharedKeyState, now: number): void {
+    const member = this.#memberOf(row.fingerprint);
+    if (member === undefined) return;
+    if (row.state === 'forbidden') {
+      member.forbidden.add(row.model === '' ? ANY_MODEL : row.model);
+      return;
+    }
+    if (row.state === 'revoked') {
+      member.state = 'revoked';
+      return;
+    }
+    if (member.state === 'revoked' || row.untilMs <= now) return;
+    if (member.state === 'ok' || member.until < row.untilMs) {
+      member.state = row.state;
+      member.until = row.untilMs;
+    }
   }
 
   /** Reads every member again; a member whose key changed is healthy again. */

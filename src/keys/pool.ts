@@ -73,6 +73,14 @@ export interface PoolOptions {
    */
   cooldownMs?: number | undefined;
   /**
+   * How often the client reads the key states that other processes (and other clients of the same
+   * ledger) found and stored in the ledger's store, in milliseconds; `0` to neither read nor
+   * share them. States are written to the store as they are found; reading them is the only
+   * store traffic a pool adds, and it is never on a request's path.
+   * @default 2_000
+   */
+  syncMs?: number | undefined;
+  /**
    * How long a key out of credit (`quota_exceeded`) is left aside before it is tried again, in
    * milliseconds: credit comes back when someone adds it, which no answer announces.
    * @default 3_600_000 (an hour)
@@ -94,6 +102,8 @@ export interface KeyPool extends KeySource {
   readonly cooldownMs: number;
   /** Milliseconds a key out of credit is left aside. */
   readonly exhaustedMs: number;
+  /** Milliseconds between reads of the states shared through the ledger; 0: no sharing. */
+  readonly syncMs: number;
   /** The `affinity` function, if any. */
   readonly affinity: ((request: PoolRequest) => string | undefined | null) | undefined;
   readonly [POOL]: true;
@@ -147,6 +157,7 @@ export function pool(
   }
   const cooldownMs = durationOption('cooldownMs', options.cooldownMs, 10_000);
   const exhaustedMs = durationOption('exhaustedMs', options.exhaustedMs, 3_600_000);
+  const syncMs = durationOption('syncMs', options.syncMs, 2_000);
   const entries = members.map((member) =>
     typeof member === 'object' && member !== null && 'source' in member && !('resolve' in member)
       ? member
@@ -170,6 +181,7 @@ export function pool(
     strategy,
     cooldownMs,
     exhaustedMs,
+    syncMs,
     affinity: options.affinity,
     describe: () => described,
     async resolve(resolveOptions: ResolveOptions = {}): Promise<Secret> {

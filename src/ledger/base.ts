@@ -171,8 +171,23 @@ function hookExit(ledger: BaseLedger): void {
   });
 }
 
+/**
+ * @internal A pool member's state as one client saw it, kept in the store so that every process
+ * using it skips the key too (`instrument/key-pool.ts`). `model` is `''` for every model.
+ */
+export interface SharedKeyState {
+  readonly fingerprint: string;
+  readonly model: string;
+  readonly state: 'cooling' | 'exhausted' | 'revoked' | 'forbidden';
+  /** Until when (`cooling`, `exhausted`); 0 when it does not end. */
+  readonly untilMs: number;
+  readonly updatedMs: number;
+}
+
 export abstract class BaseLedger implements Ledger {
   readonly #emitter = new EventEmitter();
+  /** Shared key states of a store that keeps none (memory, JSON lines): this process only. */
+  readonly #keyStates = new Map<string, SharedKeyState>();
   readonly #writer: EventWriter;
   #closed = false;
   readonly anomaly: { multiple: number; windowHours: number; minUsd: number } | undefined;
@@ -241,6 +256,17 @@ export abstract class BaseLedger implements Ledger {
   ): Promise<LeaseView>;
   /** Records that `key` fired; `true` the first time, in any process. */
   protected abstract insertAlertMark(key: string): Promise<boolean>;
+  /** Writes a pool member's state (one row per key and model); by default, in this process only. */
+  protected async writeKeyState(state: SharedKeyState): Promise<void> {
+    this.#keyStates.set(`${state.fingerprint}\u0000${state.model}`, state);
+  }
+  /** The states of `fingerprints` updated after `sinceMs`; by default, this process's. */
+  protected async readKeyStates(fingerprints: readonly string[], sinceMs: number): Promise<SharedKeyState[]> {
+    const wanted = new Set(fingerprints);
+    return [...this.#keyStates.values()].filter(
+      (state) => wanted.has(state.fingerprint) && state.updatedMs > sinceMs,
+    );
+  }
   protected abstract closeStore(): Promise<void>;
 
   /** A store error in one line, for messages; backends remove what must not be shown. */
@@ -440,6 +466,30 @@ export abstract class BaseLedger implements Ledger {
 
   async #returnLeases(): Promise<void> {
     for (const holder of [...this.#leaseHolders]) await holder.returnLeases().catch(() => undefined);
+  }
+
+  /**
+   * @internal Shares a pool member's state with every process on this store. A store that is
+   * down, or a role that may not write, loses the state (the pool works without it): `false`.
+   */
+  async shareKeyState(state: SharedKeyState): Promise<boolean> {
+    if (this.#closed) return false;
+    try {
+      await this.writeKeyState(state);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /** @internal The shared states of `fingerprints` updated after `sinceMs`; none when unreadable. */
+  async sharedKeyStates(fingerprints: readonly string[], sinceMs: number): Promise<SharedKeyState[]> {
+    if (this.#closed || fingerprints.length === 0) return [];
+    try {
+      return await this.readKeyStates(fingerprints, sinceMs);
+    } catch {
+      return [];
+    }
   }
 
   /** @internal Emits `alert` once per `key` across processes; resolves to whether it fired. */

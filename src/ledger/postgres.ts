@@ -16,12 +16,14 @@ import {
   type LeaseView,
   type LedgerOptions,
   type PendingEvent,
+  type SharedKeyState,
 } from './base.js';
 import type { BudgetScope } from './budget.js';
 import {
   EVENT_COLUMNS,
   eventsQuery,
   eventValues,
+  KEY_STATES_TABLE,
   KEYS_QUERY,
   leaseChangeQuery,
   leaseViewQuery,
@@ -29,9 +31,11 @@ import {
   purgeQuery,
   rowToEvent,
   rowToKey,
+  rowToKeyState,
   rowToLeaseView,
   rowToTotals,
   totalsQuery,
+  UPSERT_KEY_STATE,
 } from './sql.js';
 import type { KeyUsage, TotalsQuery, TotalsRow } from './types.js';
 import { describeCause } from './unavailable.js';
@@ -382,6 +386,45 @@ export class PostgresLedger extends BaseLedger {
       [key, Date.now()],
     );
     return result.rowCount === 1;
+  }
+
+  #keyStatesTable: Promise<void> | undefined;
+
+  /** The table of shared key states, made on first use (no schema version: older keycards ignore it). */
+  #keyStates(): Promise<void> {
+    this.#keyStatesTable ??= this.#ready
+      .then(() => this.#pool.query(KEY_STATES_TABLE))
+      .then(
+        () => undefined,
+        (error: unknown) => {
+          this.#keyStatesTable = undefined;
+          throw error;
+        },
+      );
+    return this.#keyStatesTable;
+  }
+
+  protected override async writeKeyState(state: SharedKeyState): Promise<void> {
+    await this.#keyStates();
+    await this.#pool.query(UPSERT_KEY_STATE('$1', '$2', '$3', '$4', '$5'), [
+      state.fingerprint,
+      state.model,
+      state.state,
+      state.untilMs,
+      state.updatedMs,
+    ]);
+  }
+
+  protected override async readKeyStates(
+    fingerprints: readonly string[],
+    sinceMs: number,
+  ): Promise<SharedKeyState[]> {
+    await this.#keyStates();
+    const result = await this.#pool.query(
+      'SELECT fingerprint, model, state, until_ms, updated_ms FROM keycard_key_states WHERE updated_ms > $1 AND fingerprint = ANY($2)',
+      [sinceMs, [...fingerprints]],
+    );
+    return (result.rows as Record<string, unknown>[]).map(rowToKeyState);
   }
 
   protected async closeStore(): Promise<void> {

@@ -4,7 +4,7 @@
  * place. Costs are stored as whole nano-dollars, so that sums are exact.
  * @module
  */
-import type { Amount, LeaseChange, LeaseView, PendingEvent } from './base.js';
+import type { Amount, LeaseChange, LeaseView, PendingEvent, SharedKeyState } from './base.js';
 import type { BudgetScope } from './budget.js';
 import type { KeyUsage, TotalsDimension, TotalsQuery, TotalsRow, UsageEvent, UsageOutcome } from './types.js';
 
@@ -61,6 +61,36 @@ export function migrations(dialect: Dialect): string[] {
       fired_ms ${int} NOT NULL
     );`,
   ];
+}
+
+/**
+ * Pool members' states shared between processes (`BaseLedger.shareKeyState`). Made on first use,
+ * outside the versioned schema, so that an older keycard still opens a store that has it.
+ */
+export const KEY_STATES_TABLE = `CREATE TABLE IF NOT EXISTS keycard_key_states (
+  fingerprint TEXT NOT NULL,
+  model TEXT NOT NULL,
+  state TEXT NOT NULL,
+  until_ms BIGINT NOT NULL,
+  updated_ms BIGINT NOT NULL,
+  PRIMARY KEY (fingerprint, model)
+)`;
+
+/** Writes one key state (placeholders `?` for SQLite, `$1…` for PostgreSQL); the newest wins. */
+export const UPSERT_KEY_STATE = (...p: [string, string, string, string, string]): string =>
+  `INSERT INTO keycard_key_states (fingerprint, model, state, until_ms, updated_ms) VALUES (${p.join(', ')})
+   ON CONFLICT (fingerprint, model) DO UPDATE SET state = excluded.state, until_ms = excluded.until_ms,
+   updated_ms = excluded.updated_ms WHERE excluded.updated_ms >= keycard_key_states.updated_ms`;
+
+/** A stored key state back to its object. */
+export function rowToKeyState(row: Record<string, unknown>): SharedKeyState {
+  return {
+    fingerprint: String(row['fingerprint']),
+    model: String(row['model']),
+    state: String(row['state']) as SharedKeyState['state'],
+    untilMs: Number(row['until_ms']),
+    updatedMs: Number(row['updated_ms']),
+  };
 }
 
 export const EVENT_COLUMNS = [

@@ -15,12 +15,14 @@ import {
   type LeaseView,
   type LedgerOptions,
   type PendingEvent,
+  type SharedKeyState,
 } from './base.js';
 import type { BudgetScope } from './budget.js';
 import {
   EVENT_COLUMNS,
   eventsQuery,
   eventValues,
+  KEY_STATES_TABLE,
   KEYS_QUERY,
   leaseChangeQuery,
   leaseViewQuery,
@@ -28,9 +30,11 @@ import {
   purgeQuery,
   rowToEvent,
   rowToKey,
+  rowToKeyState,
   rowToLeaseView,
   rowToTotals,
   totalsQuery,
+  UPSERT_KEY_STATE,
 } from './sql.js';
 import type {
   SqliteDatabase,
@@ -194,6 +198,39 @@ export class SqliteLedger extends BaseLedger {
       .prepare('INSERT OR IGNORE INTO keycard_alerts (key, fired_ms) VALUES (?, ?)')
       .run(key, Date.now());
     return result.changes === 1;
+  }
+
+  #keyStatesTable = false;
+
+  /** The table of shared key states, made on first use (no schema version: older keycards ignore it). */
+  #keyStates(): void {
+    if (this.#keyStatesTable) return;
+    this.#db.exec(KEY_STATES_TABLE);
+    this.#keyStatesTable = true;
+  }
+
+  protected override async writeKeyState(state: SharedKeyState): Promise<void> {
+    this.#keyStates();
+    this.#statement(UPSERT_KEY_STATE('?', '?', '?', '?', '?')).run(
+      state.fingerprint,
+      state.model,
+      state.state,
+      state.untilMs,
+      state.updatedMs,
+    );
+  }
+
+  protected override async readKeyStates(
+    fingerprints: readonly string[],
+    sinceMs: number,
+  ): Promise<SharedKeyState[]> {
+    this.#keyStates();
+    const rows = this.#db
+      .prepare(
+        `SELECT fingerprint, model, state, until_ms, updated_ms FROM keycard_key_states WHERE updated_ms > ? AND fingerprint IN (${fingerprints.map(() => '?').join(', ')})`,
+      )
+      .all(sinceMs, ...fingerprints) as Record<string, unknown>[];
+    return rows.map(rowToKeyState);
   }
 
   protected async closeStore(): Promise<void> {

@@ -10,11 +10,13 @@ import { createClient } from '../../src/client.js';
 import { isCredentialError } from '../../src/errors.js';
 import { keys } from '../../src/keys/index.js';
 import type { PoolOptions } from '../../src/keys/pool.js';
+import type { BaseLedger } from '../../src/ledger/base.js';
 import { BudgetExceededError } from '../../src/ledger/budget.js';
 import { openLedger } from '../../src/ledger/open.js';
 import { maskKey } from '../../src/secret.js';
 import { type Simulator, startSimulator } from '../../src/testing/index.js';
 import { testKey } from '../helpers/keys.js';
+import { testLedger } from '../helpers/ledgers.js';
 import { rejection } from '../helpers/rejections.js';
 
 const keyA = testKey('openai', 'pool-a');
@@ -269,6 +271,46 @@ describe('budgets of scope key', () => {
     await client.close();
     await ledger.close();
   });
+});
+
+describe('shared through the ledger', () => {
+  it.each(['memory', 'sqlite', 'postgres'] as const)(
+    '%s: what one client finds, the next ones skip without trying it',
+    async (backend) => {
+      const store = await testLedger(backend);
+      const clientOn = async (ledger: BaseLedger) =>
+        createClient(
+          'openai',
+          keys.pool([keys.literal(keyA), keys.literal(keyB), keys.literal(keyC)], { syncMs: 50 }),
+          {
+            baseURL: sim.baseURL('openai'),
+            ledger,
+            maxRetries: 0,
+          },
+        );
+      try {
+        // Two more handles on the same store, as two other processes have.
+        const [second, third] = [await store.reopen(), await store.reopen()];
+        const clients = [await clientOn(store.ledger), await clientOn(second), await clientOn(third)];
+        sim.failNext('quota', { key: keyA, times: Number.POSITIVE_INFINITY });
+        sim.failNext('forbidden', { key: keyB, model: 'gpt-4o', times: Number.POSITIVE_INFINITY });
+        await chat(clients[0] as { sdk: OpenAI });
+        await chat(clients[0] as { sdk: OpenAI }, 'gpt-4o');
+        expect(served()).toEqual([keyA, keyB, keyB, keyC].map(maskKey));
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        sim.reset();
+        // The others go straight to a good key: A is out of credit, B has no access to gpt-4o.
+        await chat(clients[1] as { sdk: OpenAI });
+        await chat(clients[2] as { sdk: OpenAI }, 'gpt-4o');
+        expect(served()).toEqual([maskKey(keyB), maskKey(keyC)]);
+        expect(clients[2]?.pool()?.map((member) => member.state)).toEqual(['exhausted', 'ok', 'ok']);
+        expect(clients[2]?.pool()?.[1]?.forbiddenModels).toEqual(['gpt-4o']);
+        for (const client of clients) await client.close();
+      } finally {
+        await store.cleanup();
+      }
+    },
+  );
 });
 
 describe('under load', () => {
