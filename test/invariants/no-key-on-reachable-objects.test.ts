@@ -75,17 +75,28 @@ function look(roots: readonly unknown[], needles: readonly string[]): { paths: s
 }
 
 /** Holds the call `start` makes at the server, and looks at every object before and after. */
-async function checkInFlight(provider: SupportedProvider, start: (sdk: AnySdk) => Started): Promise<void> {
+async function checkInFlight(
+  provider: SupportedProvider,
+  start: (sdk: AnySdk) => Started,
+  pooled = false,
+): Promise<void> {
   const canary = testKey(provider as TestKeyKind, 'reach', CANARY_MARKER);
-  const needles = [CANARY_MARKER, canary.slice(-20), encodeURIComponent(canary).slice(-20)];
-  const simulator = await startSimulator({ keys: [canary] });
+  // A pool: a second member, whose key must not be reachable either.
+  const second = testKey(provider as TestKeyKind, 'reach-second', CANARY_MARKER);
+  const canaries = pooled ? [canary, second] : [canary];
+  const needles = [
+    CANARY_MARKER,
+    ...canaries.flatMap((key) => [key.slice(-20), encodeURIComponent(key).slice(-20)]),
+  ];
+  const simulator = await startSimulator({ keys: canaries });
   const https = provider === 'telegram';
   const proxy = await startHoldingProxy(simulator.url, https ? certificates : undefined);
   const agent = https ? new Agent({ ca: certificates.ca, keepAlive: true }) : undefined;
   if (agent !== undefined) agents.push(agent);
   let client: KeycardClient<AnySdk> | undefined;
   try {
-    client = (await createClient(provider, keys.literal(canary), {
+    const source = pooled ? keys.pool(canaries.map((key) => keys.literal(key))) : keys.literal(canary);
+    client = (await createClient(provider, source, {
       baseURL: simulator.baseURL(provider).replace(simulator.url, proxy.url),
       maxRetries: 0,
       ledger: new MemoryLedger(),
@@ -117,6 +128,11 @@ async function checkInFlight(provider: SupportedProvider, start: (sdk: AnySdk) =
 describe.each(Object.keys(START) as SupportedProvider[])('a %s client', (provider) => {
   it('leads to no clear key while a call is in flight, nor after it', () =>
     checkInFlight(provider, START[provider]));
+});
+
+describe.each(Object.keys(START) as SupportedProvider[])('a %s client on a pool of two keys', (provider) => {
+  it('leads to no clear key of either member while a call is in flight, nor after it', () =>
+    checkInFlight(provider, START[provider], true));
 });
 
 describe('Gemini streams', () => {
