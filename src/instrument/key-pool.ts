@@ -53,6 +53,10 @@ interface Member {
   requests: number;
   /** Set while the key is `exhausted` because a budget of scope `key` blocked it. */
   budget: BudgetExceededError | undefined;
+  /** `least-used`: the key's use in the window, as the store last said (requests or USD). */
+  used: number;
+  /** `least-used`: this client's requests with the key since the store was last read. */
+  recent: number;
 }
 
 /** `forbidden` for a request that names no model is about the key, for every request. */
@@ -109,6 +113,8 @@ export class KeyPoolHolder implements ClientKeys {
       forbidden: new Set(),
       requests: 0,
       budget: undefined,
+      used: 0,
+      recent: 0,
     }));
     this.#last = this.#members[0] as Member;
   }
@@ -224,6 +230,7 @@ export class KeyPoolHolder implements ClientKeys {
   /** The member the strategy picks among the usable ones not in `tried`. */
   #find(model: string | null, tried: ReadonlySet<string> | undefined, now: number): Member | undefined {
     if (this.pool.strategy === 'weighted') return this.#weighted(model, tried, now);
+    if (this.pool.strategy === 'least-used') return this.#leastUsed(model, tried, now);
     const count = this.#members.length;
     const roundRobin = this.pool.strategy === 'round-robin';
     const start = roundRobin ? this.#next : 0;
@@ -255,8 +262,58 @@ export class KeyPoolHolder implements ClientKeys {
     return best;
   }
 
+  /**
+   * The usable member with the least use in the window: the store's count (every process, read
+   * in the background) plus this client's requests since; in the order given on a tie. By spend,
+   * a request since the last read counts as the member's average request in the window.
+   */
+  #leastUsed(model: string | null, tried: ReadonlySet<string> | undefined, now: number): Member | undefined {
+    let best: Member | undefined;
+    let bestUse = Number.POSITIVE_INFINITY;
+    for (const member of this.#members) {
+      if (tried?.has(member.holder.current.fingerprint) === true) continue;
+      if (!this.#usable(member, model, now)) continue;
+      const use = member.used + member.recent * (this.pool.leastUsedBy === 'usd' ? this.#averageUsd : 1);
+      if (use < bestUse) {
+        best = member;
+        bestUse = use;
+      }
+    }
+    return best;
+  }
+
+  /** `least-used` by spend: the average cost of a request in the window, across the members. */
+  #averageUsd = 0;
+
+  /** Reads each member's use in the window from the store (`least-used`). */
+  async #pullUsage(ledger: BaseLedger): Promise<void> {
+    const rows = await ledger
+      .totals({
+        by: ['fingerprint'],
+        since: new Date(Date.now() - this.pool.usageWindowMs),
+        where: { provider: this.provider },
+      })
+      .catch(() => undefined);
+    if (rows === undefined) return;
+    const byKey = new Map(rows.map((row) => [row.fingerprint, row]));
+    let requests = 0;
+    let usd = 0;
+    for (const row of rows) {
+      requests += row.requests;
+      usd += row.costUsd ?? 0;
+    }
+    this.#averageUsd = requests === 0 ? 0 : usd / requests;
+    for (const member of this.#members) {
+      const row = byKey.get(member.holder.current.fingerprint);
+      member.used =
+        row === undefined ? 0 : this.pool.leastUsedBy === 'usd' ? (row.costUsd ?? 0) : row.requests;
+      member.recent = 0;
+    }
+  }
+
   #use(member: Member): Secret {
     member.requests += 1;
+    member.recent += 1;
     this.#last = member;
     return member.holder.current;
   }
@@ -368,6 +425,7 @@ export class KeyPoolHolder implements ClientKeys {
     this.#pulling = true;
     try {
       const fingerprints = this.#members.map((member) => member.holder.current.fingerprint);
+      if (this.pool.strategy === 'least-used') await this.#pullUsage(ledger);
       const rows = await ledger.sharedKeyStates(fingerprints, this.#since);
       const now = Date.now();
       let newest = this.#since + CLOCK_SKEW_MS;

@@ -16,9 +16,9 @@ import { KeySpecError } from './spec-error.js';
 import type { KeySource, ResolveOptions } from './types.js';
 
 /** How a pool picks the key for a request. */
-export type PoolStrategy = 'failover' | 'round-robin' | 'weighted';
+export type PoolStrategy = 'failover' | 'round-robin' | 'weighted' | 'least-used';
 
-const STRATEGIES: readonly PoolStrategy[] = ['failover', 'round-robin', 'weighted'];
+const STRATEGIES: readonly PoolStrategy[] = ['failover', 'round-robin', 'weighted', 'least-used'];
 
 /** A member with a weight, for the `weighted` strategy. */
 export interface PoolMember {
@@ -62,7 +62,10 @@ export interface PoolOptions {
    * - `failover`: the first in the order given; the others are backups;
    * - `round-robin`: each in turn, to spread requests (and rate limits) over the keys;
    * - `weighted`: each in proportion to its `weight` (given as `{ source, weight }`), smoothly
-   *   interleaved (weights 2 and 1 give A B A A B A …, not A A B A A B in bursts).
+   *   interleaved (weights 2 and 1 give A B A A B A …, not A A B A A B in bursts);
+   * - `least-used`: the key with the fewest requests (or, with `leastUsedBy: 'usd'`, the least
+   *   spend) in the last `usageWindowMs`, counted by every process on the ledger's store (read
+   *   every `syncMs`) plus this client's requests since.
    * @default 'failover'
    */
   strategy?: PoolStrategy | undefined;
@@ -72,6 +75,16 @@ export interface PoolOptions {
    * @default 10_000
    */
   cooldownMs?: number | undefined;
+  /**
+   * What `least-used` compares: requests, or spend in US dollars (priced events only).
+   * @default 'requests'
+   */
+  leastUsedBy?: 'requests' | 'usd' | undefined;
+  /**
+   * The window `least-used` counts over, in milliseconds.
+   * @default 3_600_000 (the last hour)
+   */
+  usageWindowMs?: number | undefined;
   /**
    * How often the client reads the key states that other processes (and other clients of the same
    * ledger) found and stored in the ledger's store, in milliseconds; `0` to neither read nor
@@ -104,6 +117,10 @@ export interface KeyPool extends KeySource {
   readonly exhaustedMs: number;
   /** Milliseconds between reads of the states shared through the ledger; 0: no sharing. */
   readonly syncMs: number;
+  /** What `least-used` compares. */
+  readonly leastUsedBy: 'requests' | 'usd';
+  /** The window `least-used` counts over, in milliseconds. */
+  readonly usageWindowMs: number;
   /** The `affinity` function, if any. */
   readonly affinity: ((request: PoolRequest) => string | undefined | null) | undefined;
   readonly [POOL]: true;
@@ -158,6 +175,11 @@ export function pool(
   const cooldownMs = durationOption('cooldownMs', options.cooldownMs, 10_000);
   const exhaustedMs = durationOption('exhaustedMs', options.exhaustedMs, 3_600_000);
   const syncMs = durationOption('syncMs', options.syncMs, 2_000);
+  const usageWindowMs = durationOption('usageWindowMs', options.usageWindowMs, 3_600_000);
+  const leastUsedBy = options.leastUsedBy ?? 'requests';
+  if (leastUsedBy !== 'requests' && leastUsedBy !== 'usd') {
+    throw new TypeError("keys.pool(): leastUsedBy must be 'requests' or 'usd'.");
+  }
   const entries = members.map((member) =>
     typeof member === 'object' && member !== null && 'source' in member && !('resolve' in member)
       ? member
@@ -182,6 +204,8 @@ export function pool(
     cooldownMs,
     exhaustedMs,
     syncMs,
+    leastUsedBy,
+    usageWindowMs,
     affinity: options.affinity,
     describe: () => described,
     async resolve(resolveOptions: ResolveOptions = {}): Promise<Secret> {

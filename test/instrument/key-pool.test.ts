@@ -12,11 +12,12 @@ import { keys } from '../../src/keys/index.js';
 import type { PoolOptions } from '../../src/keys/pool.js';
 import type { BaseLedger } from '../../src/ledger/base.js';
 import { BudgetExceededError } from '../../src/ledger/budget.js';
+import { MemoryLedger } from '../../src/ledger/memory.js';
 import { openLedger } from '../../src/ledger/open.js';
-import { maskKey } from '../../src/secret.js';
+import { fingerprintKey, maskKey } from '../../src/secret.js';
 import { type Simulator, startSimulator } from '../../src/testing/index.js';
 import { testKey } from '../helpers/keys.js';
-import { testLedger } from '../helpers/ledgers.js';
+import { testLedger, usageEvent } from '../helpers/ledgers.js';
 import { rejection } from '../helpers/rejections.js';
 
 const keyA = testKey('openai', 'pool-a');
@@ -147,6 +148,28 @@ describe('picking a key', () => {
     await chat(client);
     expect(served()).toEqual([keyA, keyB].map(maskKey));
     expect(warnings.filter((message) => message.includes('affinity'))).toHaveLength(1);
+  });
+
+  it('least-used picks the key with the fewest requests in the window, counted in the store', async () => {
+    const ledger = new MemoryLedger();
+    // Another process used key A three times in the last hour.
+    for (let index = 0; index < 3; index += 1) {
+      ledger.record(
+        usageEvent({ time: new Date(), keyFingerprint: fingerprintKey(keyA), maskedId: maskKey(keyA) }),
+      );
+    }
+    await ledger.flush();
+    const client = await createClient(
+      'openai',
+      keys.pool([keys.literal(keyA), keys.literal(keyB)], { strategy: 'least-used', syncMs: 60_000 }),
+      { baseURL: sim.baseURL('openai'), ledger, maxRetries: 0 },
+    );
+    await new Promise((resolve) => setTimeout(resolve, 50)); // the first read of the store
+    for (let index = 0; index < 5; index += 1) await chat(client);
+    // B until it has as many as A (3), then A (first on a tie), then B.
+    expect(served()).toEqual([keyB, keyB, keyB, keyA, keyB].map(maskKey));
+    await client.close();
+    await ledger.close();
   });
 
   it('shows no key of any member: inspect, JSON, pool()', async () => {
