@@ -364,6 +364,15 @@ async function buildClient<P extends SupportedProvider>(
     options.budget === undefined ? [] : Array.isArray(options.budget) ? options.budget : [options.budget]
   ).map((budget) => resolveBudget(budget as Budget));
   if (
+    isKeyPool(source) &&
+    source.strategy === 'budget' &&
+    !budgets.some((budget) => budget.scope === 'key')
+  ) {
+    throw new KeycardError(
+      "createClient: a pool with the 'budget' strategy needs a budget of scope 'key' (the default scope), e.g. budget: { usd: 50, period: 'month' }.",
+    );
+  }
+  if (
     options.requestPriceUsd !== undefined &&
     (typeof options.requestPriceUsd !== 'number' || !(options.requestPriceUsd >= 0))
   ) {
@@ -400,6 +409,7 @@ async function buildClient<P extends SupportedProvider>(
     return { holder, source: member.describe() };
   });
   const pool = isKeyPool(source) ? new KeyPoolHolder(holders, source, provider, logger) : undefined;
+  pool?.useBudgets(budgets);
   const keys: ClientKeys = pool ?? (holders[0] as { holder: KeyHolder }).holder;
   const gateOver = (open: BaseLedger) => new BudgetGate(budgets, open, provider, workflow, logger);
   const gate =

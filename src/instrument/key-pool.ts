@@ -13,7 +13,12 @@
 import { CredentialError, type CredentialReason } from '../errors.js';
 import type { KeyPool, PoolRequest } from '../keys/pool.js';
 import type { BaseLedger, SharedKeyState } from '../ledger/base.js';
-import type { BudgetExceededError } from '../ledger/budget.js';
+import {
+  type BudgetExceededError,
+  periodStart,
+  type ResolvedBudget,
+  usedFraction,
+} from '../ledger/budget.js';
 import type { ProviderId } from '../providers/ids.js';
 import type { FailureClass } from '../providers/types.js';
 import type { KeycardLogger } from '../redact/logger.js';
@@ -230,7 +235,8 @@ export class KeyPoolHolder implements ClientKeys {
   /** The member the strategy picks among the usable ones not in `tried`. */
   #find(model: string | null, tried: ReadonlySet<string> | undefined, now: number): Member | undefined {
     if (this.pool.strategy === 'weighted') return this.#weighted(model, tried, now);
-    if (this.pool.strategy === 'least-used') return this.#leastUsed(model, tried, now);
+    if (this.pool.strategy === 'least-used' || this.pool.strategy === 'budget')
+      return this.#leastUsed(model, tried, now);
     const count = this.#members.length;
     const roundRobin = this.pool.strategy === 'round-robin';
     const start = roundRobin ? this.#next : 0;
@@ -273,7 +279,7 @@ export class KeyPoolHolder implements ClientKeys {
     for (const member of this.#members) {
       if (tried?.has(member.holder.current.fingerprint) === true) continue;
       if (!this.#usable(member, model, now)) continue;
-      const use = member.used + member.recent * (this.pool.leastUsedBy === 'usd' ? this.#averageUsd : 1);
+      const use = member.used + member.recent * this.#perRequest;
       if (use < bestUse) {
         best = member;
         bestUse = use;
@@ -282,11 +288,22 @@ export class KeyPoolHolder implements ClientKeys {
     return best;
   }
 
-  /** `least-used` by spend: the average cost of a request in the window, across the members. */
-  #averageUsd = 0;
+  /**
+   * What one request since the last read adds to a member's use: 1 (requests), the average cost
+   * of a request (USD), or for `budget` the largest share of a budget an average request takes.
+   */
+  #perRequest = 1;
+  /** The budgets of scope `key` (the `budget` strategy). */
+  #budgets: readonly ResolvedBudget[] = [];
 
-  /** Reads each member's use in the window from the store (`least-used`). */
+  /** The client's budgets of scope `key`, for the `budget` strategy. */
+  useBudgets(budgets: readonly ResolvedBudget[]): void {
+    this.#budgets = budgets.filter((budget) => budget.scope === 'key');
+  }
+
+  /** Reads each member's use from the store (`least-used`, `budget`). */
   async #pullUsage(ledger: BaseLedger): Promise<void> {
+    if (this.pool.strategy === 'budget') return this.#pullBudgets(ledger);
     const rows = await ledger
       .totals({
         by: ['fingerprint'],
@@ -302,11 +319,54 @@ export class KeyPoolHolder implements ClientKeys {
       requests += row.requests;
       usd += row.costUsd ?? 0;
     }
-    this.#averageUsd = requests === 0 ? 0 : usd / requests;
+    this.#perRequest = this.pool.leastUsedBy === 'usd' ? (requests === 0 ? 0 : usd / requests) : 1;
     for (const member of this.#members) {
       const row = byKey.get(member.holder.current.fingerprint);
       member.used =
         row === undefined ? 0 : this.pool.leastUsedBy === 'usd' ? (row.costUsd ?? 0) : row.requests;
+      member.recent = 0;
+    }
+  }
+
+  /** `budget`: each member's use is the largest share of one of its budgets used this period. */
+  async #pullBudgets(ledger: BaseLedger): Promise<void> {
+    const now = new Date();
+    const used = new Map<string, number>();
+    let perRequest = 0;
+    for (const budget of this.#budgets) {
+      const rows = await ledger
+        .totals({
+          by: ['fingerprint'],
+          since: periodStart(budget.period, now),
+          where: { provider: this.provider },
+        })
+        .catch(() => undefined);
+      if (rows === undefined) return;
+      let requests = 0;
+      const total = { usd: 0, requests: 0, tokens: 0 };
+      for (const row of rows) {
+        const spend = {
+          usd: row.costUsd ?? 0,
+          requests: row.requests,
+          tokens: row.inputTokens + row.outputTokens,
+        };
+        requests += row.requests;
+        total.usd += spend.usd;
+        total.requests += spend.requests;
+        total.tokens += spend.tokens;
+        const fingerprint = row.fingerprint ?? '';
+        used.set(fingerprint, Math.max(used.get(fingerprint) ?? 0, usedFraction(budget, spend)));
+      }
+      // What an average request takes of this budget (one request when nothing was used yet).
+      const average =
+        requests === 0
+          ? { usd: 0, requests: 1, tokens: 0 }
+          : { usd: total.usd / requests, requests: 1, tokens: total.tokens / requests };
+      perRequest = Math.max(perRequest, usedFraction(budget, average));
+    }
+    this.#perRequest = perRequest;
+    for (const member of this.#members) {
+      member.used = used.get(member.holder.current.fingerprint) ?? 0;
       member.recent = 0;
     }
   }
@@ -425,7 +485,8 @@ export class KeyPoolHolder implements ClientKeys {
     this.#pulling = true;
     try {
       const fingerprints = this.#members.map((member) => member.holder.current.fingerprint);
-      if (this.pool.strategy === 'least-used') await this.#pullUsage(ledger);
+      if (this.pool.strategy === 'least-used' || this.pool.strategy === 'budget')
+        await this.#pullUsage(ledger);
       const rows = await ledger.sharedKeyStates(fingerprints, this.#since);
       const now = Date.now();
       let newest = this.#since + CLOCK_SKEW_MS;

@@ -16,9 +16,9 @@ import { KeySpecError } from './spec-error.js';
 import type { KeySource, ResolveOptions } from './types.js';
 
 /** How a pool picks the key for a request. */
-export type PoolStrategy = 'failover' | 'round-robin' | 'weighted' | 'least-used';
+export type PoolStrategy = 'failover' | 'round-robin' | 'weighted' | 'least-used' | 'budget';
 
-const STRATEGIES: readonly PoolStrategy[] = ['failover', 'round-robin', 'weighted', 'least-used'];
+const STRATEGIES: readonly PoolStrategy[] = ['failover', 'round-robin', 'weighted', 'least-used', 'budget'];
 
 /** A member with a weight, for the `weighted` strategy. */
 export interface PoolMember {
@@ -65,7 +65,9 @@ export interface PoolOptions {
    *   interleaved (weights 2 and 1 give A B A A B A …, not A A B A A B in bursts);
    * - `least-used`: the key with the fewest requests (or, with `leastUsedBy: 'usd'`, the least
    *   spend) in the last `usageWindowMs`, counted by every process on the ledger's store (read
-   *   every `syncMs`) plus this client's requests since.
+   *   every `syncMs`) plus this client's requests since;
+   * - `budget`: the key with the most of its budget left (`createClient`'s `budget` of scope
+   *   `key`, the default scope; the client needs one), counted as `least-used` counts.
    * @default 'failover'
    */
   strategy?: PoolStrategy | undefined;

@@ -172,6 +172,33 @@ describe('picking a key', () => {
     await ledger.close();
   });
 
+  it('budget picks the key with the most of its budget left; it needs a budget of scope key', async () => {
+    const ledger = new MemoryLedger();
+    const seed = (key: string, count: number) => {
+      for (let index = 0; index < count; index += 1)
+        ledger.record(
+          usageEvent({ time: new Date(), keyFingerprint: fingerprintKey(key), maskedId: maskKey(key) }),
+        );
+    };
+    seed(keyA, 6);
+    seed(keyB, 2);
+    await ledger.flush();
+    const client = await createClient(
+      'openai',
+      keys.pool([keys.literal(keyA), keys.literal(keyB)], { strategy: 'budget', syncMs: 60_000 }),
+      { baseURL: sim.baseURL('openai'), ledger, maxRetries: 0, budget: { requests: 10, period: 'day' } },
+    );
+    await new Promise((resolve) => setTimeout(resolve, 50)); // the first read of the store
+    for (let index = 0; index < 5; index += 1) await chat(client);
+    // A has 4 of 10 left, B 8: B until it has no more left than A, then A.
+    expect(served()).toEqual([keyB, keyB, keyB, keyB, keyA].map(maskKey));
+    await client.close();
+    await expect(
+      createClient('openai', keys.pool([keys.literal(keyA)], { strategy: 'budget' }), { ledger }),
+    ).rejects.toThrow(/needs a budget of scope 'key'/);
+    await ledger.close();
+  });
+
   it('shows no key of any member: inspect, JSON, pool()', async () => {
     const client = await openai([keyA, keyB]);
     await chat(client);
