@@ -466,6 +466,12 @@ export async function openPostgresLedger(
   if (!SCHEMA_NAME.test(schema))
     throw new KeycardError('keycard: a PostgreSQL schema name has letters, digits and _ only.');
   parsed.searchParams.delete('schema');
+  // The schema is every connection's search_path from its start (a startup option, so no query
+  // races the first one; the URL's own `options` are kept).
+  const startupOptions = [parsed.searchParams.get('options'), `-c search_path="${schema}"`]
+    .filter((option) => option !== null && option !== '')
+    .join(' ');
+  parsed.searchParams.delete('options');
   const display = `postgres://${parsed.username === '' ? '' : `${decodeURIComponent(parsed.username)}@`}${parsed.host}${parsed.pathname}`;
   const secrets = parsed.password === '' ? [] : [parsed.password, safeDecode(parsed.password)];
   const connectTimeoutMs = timeout(options.connectTimeoutMs, 10_000, 'connectTimeoutMs');
@@ -478,12 +484,10 @@ export async function openPostgresLedger(
     connectionTimeoutMillis: connectTimeoutMs,
     query_timeout: queryTimeoutMs,
     keepAlive: true,
+    options: startupOptions,
   });
   // Idle clients that fail (the server restarted) must not crash the process.
   pool.on('error', () => undefined);
-  pool.on('connect', (client) => {
-    void client.query(`SET search_path TO "${schema}"`).catch(() => undefined);
-  });
   const ledger = new PostgresLedger(pool, schema, display, options, secrets);
   try {
     await ledger.ready;

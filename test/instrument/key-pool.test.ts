@@ -3,6 +3,7 @@
  * reason, no failover for what is not a key's fault, the one error when no key can serve, and
  * the meter path (Telegram) as well as the fetch path (OpenAI).
  */
+import { join } from 'node:path';
 import { inspect } from 'node:util';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -16,6 +17,7 @@ import { MemoryLedger } from '../../src/ledger/memory.js';
 import { openLedger } from '../../src/ledger/open.js';
 import { fingerprintKey, maskKey } from '../../src/secret.js';
 import { type Simulator, startSimulator } from '../../src/testing/index.js';
+import { runChild } from '../helpers/child.js';
 import { testKey } from '../helpers/keys.js';
 import { testLedger, usageEvent } from '../helpers/ledgers.js';
 import { rejection } from '../helpers/rejections.js';
@@ -360,6 +362,38 @@ describe('shared through the ledger', () => {
         await store.cleanup();
       }
     },
+  );
+});
+
+describe('shared between processes', () => {
+  it.each(['sqlite', 'postgres'] as const)(
+    '%s: a key one worker found out of credit, the next two workers never try',
+    async (backend) => {
+      const store = await testLedger(backend);
+      const script = join(import.meta.dirname, '../helpers/pool-child.ts');
+      const worker = () =>
+        runChild(process.execPath, ['--import', 'tsx', script, store.url, sim.baseURL('openai')], {
+          env: { POOL_CHILD_KEYS: [keyA, keyB].join(','), NODE_OPTIONS: '' },
+          timeoutMs: 30_000,
+        });
+      try {
+        sim.failNext('quota', { key: keyA, times: Number.POSITIVE_INFINITY });
+        const first = await worker();
+        expect(first.stderr).toBe('');
+        expect(JSON.parse(first.stdout)).toEqual(['exhausted', 'ok']);
+        expect(served()).toEqual([keyA, keyB].map(maskKey));
+        for (const _ of [2, 3]) {
+          sim.reset();
+          sim.failNext('quota', { key: keyA, times: Number.POSITIVE_INFINITY });
+          const next = await worker();
+          expect(JSON.parse(next.stdout)).toEqual(['exhausted', 'ok']);
+          expect(served()).toEqual([maskKey(keyB)]);
+        }
+      } finally {
+        await store.cleanup();
+      }
+    },
+    60_000,
   );
 });
 
