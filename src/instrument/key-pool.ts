@@ -7,7 +7,10 @@
  * States: `ok`; `cooling` (rate limited) until the answer's `retry-after` or rate-limit reset, else
  * `cooldownMs`; `exhausted` (out of credit) for `exhaustedMs`; `revoked` (rejected even after its
  * source was read again) until `client.refresh()` reads a new key for it; and `forbidden` for one
- * model (a key without access to that model is skipped for it only).
+ * model (a key without access to that model is skipped for it only). States found here are written
+ * to the ledger's store, and those other processes wrote are read every `syncMs` in the background
+ * (`share()`); so is each key's use, for the `least-used` and `budget` strategies. A request's
+ * model (which a plan may have to parse from its body) is read only when a key was refused one.
  * @module
  */
 import { CredentialError, type CredentialReason } from '../errors.js';
@@ -129,8 +132,8 @@ export class KeyPoolHolder implements ClientKeys {
     return this.#last.holder.current;
   }
 
-  #usable(member: Member, model: string | null, now: number): boolean {
-    if (member.state === 'revoked' || this.#refused(member, model)) return false;
+  #usable(member: Member, request: PoolPlan, now: number): boolean {
+    if (member.state === 'revoked' || this.#refused(member, request)) return false;
     if (member.state !== 'ok') {
       if (member.until > now) return false;
       member.state = 'ok';
@@ -140,7 +143,6 @@ export class KeyPoolHolder implements ClientKeys {
   }
 
   pick(request: PoolPlan, bodyText?: string): Secret {
-    const model = request.model;
     const now = Date.now();
     const found = this.#choose(request, bodyText, undefined, now);
     if (found !== undefined) return this.#use(found);
@@ -148,11 +150,11 @@ export class KeyPoolHolder implements ClientKeys {
     // 429 again, or serves; the SDK's own retries and backoff apply as with one key).
     let coolest: Member | undefined;
     for (const member of this.#members) {
-      if (member.state !== 'cooling' || this.#refused(member, model)) continue;
+      if (member.state !== 'cooling' || this.#refused(member, request)) continue;
       if (coolest === undefined || member.until < coolest.until) coolest = member;
     }
     if (coolest !== undefined) return this.#use(coolest);
-    throw this.allDown(model);
+    throw this.allDown(request.model);
   }
 
   next(request: PoolPlan, tried: ReadonlySet<string>, bodyText?: string): Secret | undefined {
@@ -169,8 +171,8 @@ export class KeyPoolHolder implements ClientKeys {
   ): Member | undefined {
     const affinity = this.#affinityOf(request, bodyText);
     return affinity === undefined
-      ? this.#find(request.model, tried, now)
-      : this.#affine(affinity, request.model, tried, now);
+      ? this.#find(request, tried, now)
+      : this.#affine(affinity, request, tried, now);
   }
 
   #affinityOf(request: PoolPlan, bodyText: string | undefined): string | undefined {
@@ -180,7 +182,9 @@ export class KeyPoolHolder implements ClientKeys {
     let parsed = false;
     const view: PoolRequest = {
       operation: request.operation,
-      model: request.model,
+      get model() {
+        return request.model;
+      },
       get body() {
         if (!parsed) {
           parsed = true;
@@ -211,7 +215,7 @@ export class KeyPoolHolder implements ClientKeys {
   /** The first usable member from the one `key` hashes to, in ring order: stable while healthy. */
   #affine(
     key: string,
-    model: string | null,
+    request: PoolPlan,
     tried: ReadonlySet<string> | undefined,
     now: number,
   ): Member | undefined {
@@ -223,27 +227,30 @@ export class KeyPoolHolder implements ClientKeys {
     for (let offset = 0; offset < count; offset += 1) {
       const member = this.#members[(start + offset) % count] as Member;
       if (tried?.has(member.holder.current.fingerprint) === true) continue;
-      if (this.#usable(member, model, now)) return member;
+      if (this.#usable(member, request, now)) return member;
     }
     return undefined;
   }
 
-  #refused(member: Member, model: string | null): boolean {
+  /** Whether the key was refused this request's model (read only when it was refused one). */
+  #refused(member: Member, request: PoolPlan): boolean {
+    if (member.forbidden.size === 0) return false;
+    const model = request.model;
     return member.forbidden.has(ANY_MODEL) || (model !== null && member.forbidden.has(model));
   }
 
   /** The member the strategy picks among the usable ones not in `tried`. */
-  #find(model: string | null, tried: ReadonlySet<string> | undefined, now: number): Member | undefined {
-    if (this.pool.strategy === 'weighted') return this.#weighted(model, tried, now);
+  #find(request: PoolPlan, tried: ReadonlySet<string> | undefined, now: number): Member | undefined {
+    if (this.pool.strategy === 'weighted') return this.#weighted(request, tried, now);
     if (this.pool.strategy === 'least-used' || this.pool.strategy === 'budget')
-      return this.#leastUsed(model, tried, now);
+      return this.#leastUsed(request, tried, now);
     const count = this.#members.length;
     const roundRobin = this.pool.strategy === 'round-robin';
     const start = roundRobin ? this.#next : 0;
     for (let offset = 0; offset < count; offset += 1) {
       const member = this.#members[(start + offset) % count] as Member;
       if (tried?.has(member.holder.current.fingerprint) === true) continue;
-      if (!this.#usable(member, model, now)) continue;
+      if (!this.#usable(member, request, now)) continue;
       if (roundRobin) this.#next = (start + offset + 1) % count;
       return member;
     }
@@ -254,12 +261,12 @@ export class KeyPoolHolder implements ClientKeys {
    * Smooth weighted round-robin over the usable members: each gains its weight, the highest
    * serves and gives back the sum of the weights, so shares follow the weights, interleaved.
    */
-  #weighted(model: string | null, tried: ReadonlySet<string> | undefined, now: number): Member | undefined {
+  #weighted(request: PoolPlan, tried: ReadonlySet<string> | undefined, now: number): Member | undefined {
     let best: Member | undefined;
     let total = 0;
     for (const member of this.#members) {
       if (tried?.has(member.holder.current.fingerprint) === true) continue;
-      if (!this.#usable(member, model, now)) continue;
+      if (!this.#usable(member, request, now)) continue;
       member.score += member.weight;
       total += member.weight;
       if (best === undefined || member.score > best.score) best = member;
@@ -273,12 +280,12 @@ export class KeyPoolHolder implements ClientKeys {
    * in the background) plus this client's requests since; in the order given on a tie. By spend,
    * a request since the last read counts as the member's average request in the window.
    */
-  #leastUsed(model: string | null, tried: ReadonlySet<string> | undefined, now: number): Member | undefined {
+  #leastUsed(request: PoolPlan, tried: ReadonlySet<string> | undefined, now: number): Member | undefined {
     let best: Member | undefined;
     let bestUse = Number.POSITIVE_INFINITY;
     for (const member of this.#members) {
       if (tried?.has(member.holder.current.fingerprint) === true) continue;
-      if (!this.#usable(member, model, now)) continue;
+      if (!this.#usable(member, request, now)) continue;
       const use = member.used + member.recent * this.#perRequest;
       if (use < bestUse) {
         best = member;

@@ -6,7 +6,7 @@
 import { join } from 'node:path';
 import { inspect } from 'node:util';
 import OpenAI from 'openai';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createClient } from '../../src/client.js';
 import { isCredentialError } from '../../src/errors.js';
 import { keys } from '../../src/keys/index.js';
@@ -349,7 +349,17 @@ describe('shared through the ledger', () => {
         await chat(clients[0] as { sdk: OpenAI });
         await chat(clients[0] as { sdk: OpenAI }, 'gpt-4o');
         expect(served()).toEqual([keyA, keyB, keyB, keyC].map(maskKey));
-        await new Promise((resolve) => setTimeout(resolve, 300));
+        // The others read the store in the background: wait until they have (a loaded machine
+        // may take a while), then look at what they do.
+        await vi.waitFor(
+          () => {
+            for (const client of clients.slice(1)) {
+              expect(client.pool()?.[0]?.state).toBe('exhausted');
+              expect(client.pool()?.[1]?.forbiddenModels).toEqual(['gpt-4o']);
+            }
+          },
+          { timeout: 10_000, interval: 25 },
+        );
         sim.reset();
         // The others go straight to a good key: A is out of credit, B has no access to gpt-4o.
         await chat(clients[1] as { sdk: OpenAI });
@@ -371,9 +381,9 @@ describe('shared between processes', () => {
     async (backend) => {
       const store = await testLedger(backend);
       const script = join(import.meta.dirname, '../helpers/pool-child.ts');
-      const worker = () =>
+      const worker = (expected = '') =>
         runChild(process.execPath, ['--import', 'tsx', script, store.url, sim.baseURL('openai')], {
-          env: { POOL_CHILD_KEYS: [keyA, keyB].join(','), NODE_OPTIONS: '' },
+          env: { POOL_CHILD_KEYS: [keyA, keyB].join(','), POOL_CHILD_EXPECT: expected, NODE_OPTIONS: '' },
           timeoutMs: 30_000,
         });
       try {
@@ -385,7 +395,7 @@ describe('shared between processes', () => {
         for (const _ of [2, 3]) {
           sim.reset();
           sim.failNext('quota', { key: keyA, times: Number.POSITIVE_INFINITY });
-          const next = await worker();
+          const next = await worker('exhausted');
           expect(JSON.parse(next.stdout)).toEqual(['exhausted', 'ok']);
           expect(served()).toEqual([maskKey(keyB)]);
         }
