@@ -284,6 +284,12 @@ export function createInstrumentedFetch(options: InstrumentedFetchOptions): Fetc
     // Keys already re-read, and (a pool) tried, for this request: each at most once.
     let reread: Set<string> | undefined;
     let tried: Set<string> | undefined;
+    /** A pool's next key for this request, after `used`; `undefined` when none is left. */
+    const nextKey = (used: Secret): Secret | undefined => {
+      tried ??= new Set();
+      tried.add(used.fingerprint);
+      return keys.next(plan, tried, bodyText);
+    };
     for (let attempt = 1; ; attempt += 1) {
       if (attempt > 1) request = outgoing();
       const time = new Date();
@@ -296,9 +302,7 @@ export function createInstrumentedFetch(options: InstrumentedFetchOptions): Fetc
       if (admission instanceof Error) {
         // A pool: a key whose own budget is used up is left aside, and the next key tried.
         if (admission instanceof BudgetExceededError && keys.budgetBlocked(used, admission)) {
-          tried ??= new Set();
-          tried.add(used.fingerprint);
-          const next = keys.next(plan, tried, bodyText);
+          const next = nextKey(used);
           if (next !== undefined) {
             secret = next;
             continue;
@@ -393,9 +397,7 @@ export function createInstrumentedFetch(options: InstrumentedFetchOptions): Fetc
         keys.failOver(used, verdict, plan.model, retryAfterMs(response.headers)) &&
         isReplayable(requestInit.body)
       ) {
-        tried ??= new Set();
-        tried.add(used.fingerprint);
-        const next = keys.next(plan, tried, bodyText);
+        const next = nextKey(used);
         if (next !== undefined) {
           secret = next;
           continue;

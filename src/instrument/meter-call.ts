@@ -8,6 +8,7 @@ import { KeycardError } from '../errors.js';
 import { BudgetExceededError } from '../ledger/budget.js';
 import type { UsageOutcome } from '../ledger/types.js';
 import type { MeteredCall, ProviderAdapter, ResponseUsage } from '../providers/types.js';
+import type { Secret } from '../secret.js';
 import type { ClientKeys } from './key-holder.js';
 import type { Recorder } from './recorder.js';
 
@@ -29,6 +30,12 @@ export function createMeter(options: MeterOptions): <T>(call: MeteredCall<T>) =>
     // Keys already re-read, and (a pool) tried, for this call: each at most once.
     let reread: Set<string> | undefined;
     let tried: Set<string> | undefined;
+    /** A pool's next key for this call, after `used`; `undefined` when none is left. */
+    const nextKey = (used: Secret): Secret | undefined => {
+      tried ??= new Set();
+      tried.add(used.fingerprint);
+      return keys.next(plan, tried);
+    };
     for (;;) {
       const time = new Date();
       const startedAt = performance.now();
@@ -36,9 +43,7 @@ export function createMeter(options: MeterOptions): <T>(call: MeteredCall<T>) =>
       if (admission instanceof Error) {
         // A pool: a key whose own budget is used up is left aside, and the next key tried.
         if (admission instanceof BudgetExceededError && keys.budgetBlocked(secret, admission)) {
-          tried ??= new Set();
-          tried.add(secret.fingerprint);
-          const next = keys.next(plan, tried);
+          const next = nextKey(secret);
           if (next !== undefined) {
             secret = next;
             continue;
@@ -69,9 +74,7 @@ export function createMeter(options: MeterOptions): <T>(call: MeteredCall<T>) =>
         }
         // A pool: the key is left aside and the call replayed on the next key, once per key.
         if (keys.failOver(secret, verdict, call.model, undefined)) {
-          tried ??= new Set();
-          tried.add(secret.fingerprint);
-          const next = keys.next(plan, tried);
+          const next = nextKey(secret);
           if (next !== undefined) {
             secret = next;
             continue;
