@@ -256,11 +256,11 @@ export abstract class BaseLedger implements Ledger {
   ): Promise<LeaseView>;
   /** Records that `key` fired; `true` the first time, in any process. */
   protected abstract insertAlertMark(key: string): Promise<boolean>;
-  /** Writes a pool member's state (one row per key and model); by default, in this process only. */
+  /** @internal Writes a pool member's state (one row per key and model); by default, in this process only. */
   protected async writeKeyState(state: SharedKeyState): Promise<void> {
     this.#keyStates.set(`${state.fingerprint}\u0000${state.model}`, state);
   }
-  /** The states of `fingerprints` updated after `sinceMs`; by default, this process's. */
+  /** @internal The states of `fingerprints` updated after `sinceMs`; by default, this process's. */
   protected async readKeyStates(fingerprints: readonly string[], sinceMs: number): Promise<SharedKeyState[]> {
     const wanted = new Set(fingerprints);
     return [...this.#keyStates.values()].filter(
