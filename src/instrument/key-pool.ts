@@ -477,20 +477,39 @@ export class KeyPoolHolder implements ClientKeys {
   #publish(member: Member, state: SharedKeyState['state'], model: string | null): void {
     const ledger = this.#shared;
     if (ledger === undefined) return;
-    void ledger.shareKeyState({
+    const row: SharedKeyState = {
       fingerprint: member.holder.current.fingerprint,
       model: model ?? '',
       state,
       untilMs: state === 'cooling' || state === 'exhausted' ? member.until : 0,
       updatedMs: Date.now(),
+    };
+    // A state the store refused (down for a moment) is written again at the next sync.
+    void ledger.shareKeyState(row).then((written) => {
+      if (written) return;
+      this.#unsent.push(row);
+      // A store down for long: the newest hundred are kept.
+      if (this.#unsent.length > 100) this.#unsent.shift();
     });
   }
+
+  /** States not written yet: the store refused them. */
+  #unsent: SharedKeyState[] = [];
 
   async #pull(): Promise<void> {
     const ledger = this.#shared;
     if (ledger === undefined || this.#pulling) return;
     this.#pulling = true;
     try {
+      // Oldest first, stamped now (readers look back a minute only); a rest that has ended is
+      // dropped; the first the store refuses again stops the loop (it is still down).
+      while (this.#unsent.length > 0) {
+        const row = this.#unsent[0] as SharedKeyState;
+        const now = Date.now();
+        const ended = (row.state === 'cooling' || row.state === 'exhausted') && row.untilMs <= now;
+        if (!ended && !(await ledger.shareKeyState({ ...row, updatedMs: now }))) break;
+        this.#unsent.shift();
+      }
       const fingerprints = this.#members.map((member) => member.holder.current.fingerprint);
       if (this.pool.strategy === 'least-used' || this.pool.strategy === 'budget')
         await this.#pullUsage(ledger);

@@ -397,6 +397,10 @@ export class PostgresLedger extends BaseLedger {
       .then(
         () => undefined,
         (error: unknown) => {
+          // Two processes creating it at once: one of them gets a unique violation on the
+          // catalogue (or "already exists"), and the table is there.
+          const code = (error as { code?: unknown } | null)?.code;
+          if (code === '23505' || code === '42P07') return;
           this.#keyStatesTable = undefined;
           throw error;
         },

@@ -210,6 +210,47 @@ describe.each(['memory', 'sqlite', 'jsonl', 'postgres'] as const)('%s ledger', (
     expect(seen).toEqual(['half']);
   });
 
+  it('shares key states: handles writing their first state at once all land, the newest per key and model wins', async () => {
+    const item = await testLedger(backend);
+    open.push(item);
+    // Every handle makes the table on first use; on PostgreSQL, several doing so at once race.
+    // The memory and JSON-lines ledgers share within one ledger object.
+    const handles =
+      backend === 'sqlite' || backend === 'postgres'
+        ? [item.ledger, await item.reopen(), await item.reopen(), await item.reopen()]
+        : [item.ledger, item.ledger, item.ledger, item.ledger];
+    const written = await Promise.all(
+      handles.map((handle, index) =>
+        handle.shareKeyState({
+          fingerprint: `fp${index}`,
+          model: '',
+          state: 'cooling',
+          untilMs: 5_000 + index,
+          updatedMs: 1_000 + index,
+        }),
+      ),
+    );
+    expect(written).toEqual([true, true, true, true]);
+    expect(
+      await handles[0]?.shareKeyState({
+        fingerprint: 'fp0',
+        model: '',
+        state: 'exhausted',
+        untilMs: 9_000,
+        updatedMs: 2_000,
+      }),
+    ).toBe(true);
+    const rows = await (handles[3] as BaseLedger).sharedKeyStates(['fp0', 'fp1', 'fp2', 'fp3', 'other'], 0);
+    const byKey = Object.fromEntries(rows.map((row) => [row.fingerprint, [row.state, row.untilMs]]));
+    expect(byKey).toEqual({
+      fp0: ['exhausted', 9_000],
+      fp1: ['cooling', 5_001],
+      fp2: ['cooling', 5_002],
+      fp3: ['cooling', 5_003],
+    });
+    expect(await (handles[1] as BaseLedger).sharedKeyStates(['fp0', 'fp1'], 1_500)).toHaveLength(1);
+  });
+
   it('ignores events after close', async () => {
     const ledger = await fresh(backend);
     await ledger.close();
