@@ -290,6 +290,9 @@ export function createInstrumentedFetch(options: InstrumentedFetchOptions): Fetc
       tried.add(used.fingerprint);
       return keys.next(plan, tried, bodyText);
     };
+    // Attempts sent so far, and the key of the last one that failed over (re-read or pool).
+    let sent = 0;
+    let replayOf: Secret | undefined;
     for (let attempt = 1; ; attempt += 1) {
       if (attempt > 1) request = outgoing();
       const time = new Date();
@@ -311,13 +314,26 @@ export function createInstrumentedFetch(options: InstrumentedFetchOptions): Fetc
         }
         return blockedResponse(admission as BudgetExceededError);
       }
+      sent += 1;
+      const replay = replayOf === undefined ? undefined : { attempt: sent, of: replayOf };
       const finish = (
         status: number | null,
         outcome: UsageOutcome,
         usage: ResponseUsage | null,
         stream = false,
       ) =>
-        recorder.record({ plan, secret: used, time, startedAt, status, outcome, usage, stream, admission });
+        recorder.record({
+          plan,
+          secret: used,
+          time,
+          startedAt,
+          status,
+          outcome,
+          usage,
+          stream,
+          admission,
+          replay,
+        });
 
       let response: Response;
       try {
@@ -388,6 +404,7 @@ export function createInstrumentedFetch(options: InstrumentedFetchOptions): Fetc
           // replayed once with the key the source holds now (not re-read again in this request).
           secret = keys.current;
           reread.add(secret.fingerprint);
+          replayOf = used;
           continue;
         }
       }
@@ -400,6 +417,7 @@ export function createInstrumentedFetch(options: InstrumentedFetchOptions): Fetc
         const next = nextKey(used);
         if (next !== undefined) {
           secret = next;
+          replayOf = used;
           continue;
         }
         // No key left: a key problem is the pool's one error; a rate limit is the provider's.

@@ -36,6 +36,9 @@ export function createMeter(options: MeterOptions): <T>(call: MeteredCall<T>) =>
       tried.add(used.fingerprint);
       return keys.next(plan, tried);
     };
+    // Calls made so far, and the key of the last one that failed over (re-read or pool).
+    let sent = 0;
+    let replayOf: Secret | undefined;
     for (;;) {
       const time = new Date();
       const startedAt = performance.now();
@@ -53,8 +56,21 @@ export function createMeter(options: MeterOptions): <T>(call: MeteredCall<T>) =>
         throw admission;
       }
       const used = secret;
+      sent += 1;
+      const replay = replayOf === undefined ? undefined : { attempt: sent, of: replayOf };
       const record = (status: number | null, outcome: UsageOutcome, usage: ResponseUsage | null) =>
-        recorder.record({ plan, secret: used, time, startedAt, status, outcome, usage, stream, admission });
+        recorder.record({
+          plan,
+          secret: used,
+          time,
+          startedAt,
+          status,
+          outcome,
+          usage,
+          stream,
+          admission,
+          replay,
+        });
       let result: T;
       try {
         result = await call.run(secret);
@@ -69,6 +85,7 @@ export function createMeter(options: MeterOptions): <T>(call: MeteredCall<T>) =>
           if (await keys.refresh(secret.fingerprint, call.signal)) {
             secret = keys.current;
             reread.add(secret.fingerprint);
+            replayOf = used;
             continue;
           }
         }
@@ -77,6 +94,7 @@ export function createMeter(options: MeterOptions): <T>(call: MeteredCall<T>) =>
           const next = nextKey(secret);
           if (next !== undefined) {
             secret = next;
+            replayOf = used;
             continue;
           }
           if (verdict.reason !== undefined) throw keys.allDown(call.model);

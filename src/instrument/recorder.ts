@@ -9,7 +9,7 @@ import type { ProviderId } from '../providers/ids.js';
 import type { RequestPlan, ResponseUsage } from '../providers/types.js';
 import type { KeycardLogger } from '../redact/logger.js';
 import type { Secret } from '../secret.js';
-import type { Telemetry } from '../telemetry/otel.js';
+import type { Replay, Telemetry } from '../telemetry/otel.js';
 import { type Admission, type BudgetGate, NO_ADMISSION } from './budget-gate.js';
 
 /** What is known about a request when it ends. */
@@ -25,6 +25,8 @@ export interface FinishedRequest {
   stream: boolean;
   /** What the budget gate reserved for this request. */
   admission?: Admission | undefined;
+  /** Set when this attempt replays the request after one that failed over (a re-read key, a pool). */
+  replay?: Replay | undefined;
 }
 
 const NO_USAGE: ResponseUsage = {
@@ -90,18 +92,18 @@ export class Recorder {
     };
     const input = event;
     const priced = priceCallSync(input, this.pricing);
-    if (priced !== undefined) this.#finish(event, priced, request.admission ?? NO_ADMISSION);
+    if (priced !== undefined) this.#finish(event, priced, request.admission ?? NO_ADMISSION, request.replay);
     else {
       // The price data is still loading (the first priced call of the process): record when it is.
       trackPending(
         priceCall(input, this.pricing).then((late) =>
-          this.#finish(event, late, request.admission ?? NO_ADMISSION),
+          this.#finish(event, late, request.admission ?? NO_ADMISSION, request.replay),
         ),
       );
     }
   }
 
-  #finish(draft: UsageEvent, priced: PricedCost, admission: Admission): void {
+  #finish(draft: UsageEvent, priced: PricedCost, admission: Admission, replay: Replay | undefined): void {
     const event: UsageEvent = { ...draft, costUsd: priced.costUsd, pricing: priced.pricing };
     if (event.costUsd === null && event.outcome === 'ok' && event.model !== null) {
       const id = `${event.provider}:${event.model}`;
@@ -124,7 +126,7 @@ export class Recorder {
       });
     }
     try {
-      this.telemetry?.(event);
+      this.telemetry?.(event, replay);
     } catch {
       // Telemetry never breaks a call.
     }

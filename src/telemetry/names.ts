@@ -24,6 +24,10 @@ export const ATTR = {
   workflow: 'keycard.workflow',
   costUsd: 'keycard.cost.usd',
   operation: 'keycard.operation',
+  /** On a replayed attempt only: its number in the request (2 for the first replay). */
+  attempt: 'keycard.attempt',
+  /** On a replayed attempt only: the masked id of the key of the attempt it replays. */
+  replayOf: 'keycard.replay_of.masked_id',
 } as const;
 
 /** The bucket boundaries the conventions advise for `gen_ai.client.token.usage`. */

@@ -8,12 +8,21 @@
 
 import { importOptional } from '../import-optional.js';
 import type { UsageEvent } from '../ledger/types.js';
+import type { Secret } from '../secret.js';
 import { ATTR, GEN_AI_PROVIDER, genAiOperation, METRIC, TOKEN_BUCKETS } from './names.js';
 
 type OtelApi = typeof import('@opentelemetry/api');
 
+/** An attempt that replays a request after one that failed over (a re-read key, a pool's next key). */
+export interface Replay {
+  /** This attempt's number in its request: 2 for the first replay. */
+  attempt: number;
+  /** The key of the attempt it replays (only its masked id is reported). */
+  of: Secret;
+}
+
 /** Records one finished call. */
-export type Telemetry = (event: UsageEvent) => void;
+export type Telemetry = (event: UsageEvent, replay?: Replay) => void;
 
 let loading: Promise<OtelApi | undefined> | undefined;
 /** Set when the load has settled: the API, or `null` when the package is not installed. */
@@ -44,9 +53,9 @@ export function startTelemetry(): Telemetry | undefined {
   const pending = loadApi();
   if (loaded === null) return undefined;
   let record = loaded === undefined ? undefined : recorderFor(loaded);
-  return (event) => {
+  return (event, replay) => {
     if (record !== undefined) {
-      record(event);
+      record(event, replay);
       return;
     }
     if (loaded === null) return;
@@ -54,7 +63,7 @@ export function startTelemetry(): Telemetry | undefined {
       .then((api) => {
         if (api === undefined) return;
         record ??= recorderFor(api);
-        record(event);
+        record(event, replay);
       })
       // Telemetry never breaks a call, nor the process.
       .catch(() => undefined);
@@ -62,7 +71,7 @@ export function startTelemetry(): Telemetry | undefined {
 }
 
 function recorderFor(api: OtelApi): Telemetry {
-  return (event) => {
+  return (event, replay) => {
     const tracer = api.trace.getTracer('keycard');
     const meter = api.metrics.getMeter('keycard');
     const genAiProvider = GEN_AI_PROVIDER[event.provider];
@@ -91,6 +100,9 @@ function recorderFor(api: OtelApi): Telemetry {
         ...(event.reasoningTokens === null ? {} : { [ATTR.reasoningTokens]: event.reasoningTokens }),
         ...(event.costUsd === null ? {} : { [ATTR.costUsd]: event.costUsd }),
         ...(event.status === null ? {} : { [ATTR.httpStatus]: event.status }),
+        ...(replay === undefined
+          ? {}
+          : { [ATTR.attempt]: replay.attempt, [ATTR.replayOf]: replay.of.maskedId }),
       },
     });
     if (event.outcome !== 'ok') {

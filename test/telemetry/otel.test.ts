@@ -16,7 +16,12 @@ import {
   SimpleSpanProcessor,
 } from '@opentelemetry/sdk-trace-base';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createClient } from '../../src/client.js';
+import { keys } from '../../src/keys/index.js';
+import { maskKey } from '../../src/secret.js';
+import { startSimulator } from '../../src/testing/index.js';
 import { openAIFixture } from '../helpers/fixture.js';
+import { testKey } from '../helpers/keys.js';
 
 const spans = new InMemorySpanExporter();
 const reader = new PeriodicExportingMetricReader({
@@ -81,6 +86,56 @@ describe('OpenTelemetry', () => {
       expect(all.some((metric) => metric.descriptor.name === 'gen_ai.client.operation.duration')).toBe(true);
     } finally {
       await fixture.close();
+    }
+  });
+
+  it('marks an attempt that replays a request on the next key of a pool (fetch and meter paths)', async () => {
+    const keyA = testKey('openai', 'otel-a');
+    const keyB = testKey('openai', 'otel-b');
+    const botA = testKey('telegram', 'otel-a');
+    const botB = testKey('telegram', 'otel-b');
+    const sim = await startSimulator({ keys: [keyA, keyB, botA, botB] });
+    const pooled = <P extends 'openai' | 'telegram'>(provider: P, members: string[]) =>
+      createClient(provider, keys.pool(members.map((key) => keys.literal(key))), {
+        baseURL: sim.baseURL(provider),
+        ledger: false,
+        maxRetries: 0,
+      });
+    try {
+      const openai = await pooled('openai', [keyA, keyB]);
+      const telegram = await pooled('telegram', [botA, botB]);
+      spans.reset();
+      sim.failNext('quota', { key: keyA });
+      await openai.sdk.chat.completions.create({
+        model: 'gpt-4o-mini',
+        messages: [{ role: 'user', content: 'hi' }],
+      });
+      sim.revokeKey(botA);
+      await telegram.sdk.getMe();
+      // Price data may make spans end out of order: compared by key.
+      const attempts = spans
+        .getFinishedSpans()
+        .map((span) => [
+          span.attributes['keycard.key.masked_id'],
+          span.attributes['error.type'],
+          span.attributes['keycard.attempt'],
+          span.attributes['keycard.replay_of.masked_id'],
+        ])
+        .sort((left, right) => String(left[0]).localeCompare(String(right[0])));
+      expect(attempts).toEqual(
+        [
+          [maskKey(keyA), 'quota_exceeded', undefined, undefined],
+          [maskKey(keyB), undefined, 2, maskKey(keyA)],
+          [maskKey(botA), 'unauthorized', undefined, undefined],
+          [maskKey(botB), undefined, 2, maskKey(botA)],
+        ].sort((left, right) => String(left[0]).localeCompare(String(right[0]))),
+      );
+      const all = JSON.stringify(spans.getFinishedSpans().map((span) => span.attributes));
+      for (const key of [keyA, keyB, botA, botB]) expect(all).not.toContain(key);
+      await openai.close();
+      await telegram.close();
+    } finally {
+      await sim.close();
     }
   });
 
