@@ -227,7 +227,7 @@ async function overhead(): Promise<void> {
           const ratio = median(pooled.throughput);
           rows.push({
             subject: `${call}, ${concurrency} at a time: a pool of two keys against one key`,
-            keycard: `${fixed(median(pooled.cpu), 0)} µs CPU per call more`,
+            keycard: `${median(pooled.cpu) > 0 ? '+' : ''}${fixed(median(pooled.cpu), 0)} µs CPU per call (pool − one key)`,
             baseline: `${fixed(last['keycard']?.throughput ?? 0, 0)} calls/s (keycard, one key)`,
             ratio: fixed(ratio),
             target: '≥ 0.97 (no measurable difference)',
