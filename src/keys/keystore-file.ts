@@ -338,21 +338,25 @@ function processAlive(pid: number): boolean {
 /**
  * Whether the lock at `lock` was left behind: anything but a regular file (a link, dangling or
  * not, is never a lock keycard made), a lock whose process is gone, or one older than
- * `STALE_LOCK_MS`. A lock that vanished meanwhile counts as stale: try again.
+ * `STALE_LOCK_MS`. Resolves to that lock's inode (to remove that file and no other), `'vanished'`
+ * when there is no lock any more (try again: never remove what another process made meanwhile),
+ * or `undefined` when it is held.
  */
-async function staleLock(lock: string): Promise<boolean> {
+async function staleLock(lock: string): Promise<number | 'vanished' | undefined> {
   const held = await lstat(lock).catch(() => undefined);
-  if (held === undefined || !held.isFile()) return true;
-  if (Date.now() - held.mtimeMs > STALE_LOCK_MS) return true;
+  if (held === undefined) return 'vanished';
+  if (!held.isFile() || Date.now() - held.mtimeMs > STALE_LOCK_MS) return held.ino;
   const text = await readFile(lock, 'utf8').catch(() => '');
   let pid: unknown;
   try {
     pid = (JSON.parse(text) as { pid?: unknown }).pid;
   } catch {
     // Being written by its holder: not stale unless it stays unreadable.
-    return Date.now() - held.mtimeMs > UNKNOWN_LOCK_MS;
+    return Date.now() - held.mtimeMs > UNKNOWN_LOCK_MS ? held.ino : undefined;
   }
-  return Number.isSafeInteger(pid) && (pid as number) > 0 && !processAlive(pid as number);
+  return Number.isSafeInteger(pid) && (pid as number) > 0 && !processAlive(pid as number)
+    ? held.ino
+    : undefined;
 }
 
 /**
@@ -390,8 +394,14 @@ export async function withLock<T>(context: KeystoreContext, change: () => Promis
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
       if (code !== 'EEXIST') throw unavailable(`the lock ${lock} cannot be made (${code ?? 'error'})`, error);
-      if (await staleLock(lock)) {
-        await unlink(lock).catch(() => undefined);
+      const stale = await staleLock(lock);
+      if (stale === 'vanished') continue;
+      if (stale !== undefined) {
+        // The lock judged stale, and not one another waiter made since: two processes that both
+        // found the old lock stale must not remove each other's new one (both would then write,
+        // and one's entry would be lost).
+        if ((await lstat(lock).catch(() => undefined))?.ino === stale)
+          await unlink(lock).catch(() => undefined);
         continue;
       }
       if (Date.now() - started > LOCK_WAIT_MS) {
