@@ -25,7 +25,7 @@ import { defaultLedgerInBackground, defaultLedgerOrWarn } from './ledger/default
 import { DeferredLedger } from './ledger/deferred.js';
 import { openLedger } from './ledger/open.js';
 import { pendingSettled } from './ledger/pending.js';
-import { preloadPrices } from './ledger/pricing.js';
+import { isPricedProvider, preloadPrices } from './ledger/pricing.js';
 import type { Ledger } from './ledger/types.js';
 import { hasMessages, localizeError, type MessageOptions, messageLanguages } from './messages/index.js';
 import { PROVIDERS, type ProviderId } from './providers/ids.js';
@@ -396,7 +396,7 @@ async function buildClient<P extends SupportedProvider>(
     );
   }
   // The price data takes a moment to load: start now, so that the first call need not wait.
-  if (ledger !== undefined && ['openai', 'anthropic', 'gemini', 'xai'].includes(provider)) {
+  if (ledger !== undefined && isPricedProvider(provider)) {
     void preloadPrices().catch(() => undefined);
   }
   const workflow = options.workflow ?? process.env['KEYCARD_WORKFLOW'] ?? null;

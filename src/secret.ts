@@ -34,6 +34,7 @@ const MASK_PREFIXES = [
   'xoxe-',
   'xapp-',
   'xai-',
+  'gsk_',
   'AIza',
   'hvs.',
   'AQ.',

@@ -12,6 +12,7 @@ export {
   type CheckKeyShapeContext,
   checkKeyShape,
   GeminiKeySchema,
+  GroqKeySchema,
   type KeySchema,
   keySchemas,
   OpenAIKeySchema,

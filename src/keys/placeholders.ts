@@ -23,6 +23,7 @@ const PREFIX_WORDS = [
   'xoxe',
   'xapp',
   'xai',
+  'gsk',
   'aiza',
   'aizasy',
   'aq',

@@ -46,6 +46,9 @@ export const TelegramKeySchema: KeySchema = schemaFor('telegram');
 /** xAI keys: `xai-…`. */
 export const XAIKeySchema: KeySchema = schemaFor('xai');
 
+/** Groq keys: `gsk_…`. */
+export const GroqKeySchema: KeySchema = schemaFor('groq');
+
 /**
  * Every provider's key schema, by provider id.
  *
@@ -59,4 +62,5 @@ export const keySchemas: Readonly<Record<ProviderId, KeySchema>> = {
   slack: SlackKeySchema,
   telegram: TelegramKeySchema,
   xai: XAIKeySchema,
+  groq: GroqKeySchema,
 };

@@ -197,6 +197,20 @@ const xai: KeyShape = {
   unusable: [],
 };
 
+const groq: KeyShape = {
+  provider: 'groq',
+  label: 'Groq API key',
+  examples: 'gsk_…',
+  // `gsk_` + 52 alphanumerics in trufflehog's detector; a proposed gitleaks rule has 48. Groq
+  // documents no length: a minimum of 48.
+  pattern: /^gsk_[A-Za-z0-9]{48,}$/,
+  marker: /^gsk_/,
+  hint: 'Use a Groq API key (gsk_…) from https://console.groq.com/keys.',
+  keyNoun: 'key',
+  keyFrom: 'https://console.groq.com/keys',
+  unusable: [],
+};
+
 /** Every provider's key shape, by provider id. */
 export const KEY_SHAPES: Readonly<Record<ProviderId, KeyShape>> = {
   openai,
@@ -205,13 +219,22 @@ export const KEY_SHAPES: Readonly<Record<ProviderId, KeyShape>> = {
   slack,
   telegram,
   xai,
+  groq,
 };
 
 /**
  * The order markers are tried in. It matters where prefixes overlap: Anthropic's `sk-ant-`
  * must win over OpenAI's `sk-` family.
  */
-const DETECTION_ORDER: readonly ProviderId[] = ['anthropic', 'openai', 'gemini', 'slack', 'telegram', 'xai'];
+const DETECTION_ORDER: readonly ProviderId[] = [
+  'anthropic',
+  'openai',
+  'gemini',
+  'slack',
+  'telegram',
+  'xai',
+  'groq',
+];
 
 /**
  * Whose key `value` is, by its distinctive prefix; `undefined` when it carries none. A plain

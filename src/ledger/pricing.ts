@@ -23,7 +23,19 @@ const PRICED_PROVIDERS: Partial<Record<ProviderId, string>> = {
   anthropic: 'anthropic',
   gemini: 'google',
   xai: 'x-ai',
+  groq: 'groq',
 };
+
+/** Whether `provider`'s calls are priced from the price data (Slack and Telegram are free). */
+export function isPricedProvider(provider: ProviderId): boolean {
+  return PRICED_PROVIDERS[provider] !== undefined;
+}
+
+/**
+ * Providers that serve other vendors' models under the vendor's name: the prefix is part of the
+ * model's id there (Groq's `openai/gpt-oss-120b`), not a routing prefix to remove.
+ */
+const VENDOR_PREFIXED: ReadonlySet<ProviderId> = new Set(['groq']);
 
 type PricesModule = typeof import('@pydantic/genai-prices');
 let loading: Promise<PricesModule> | undefined;
@@ -38,12 +50,14 @@ export function preloadPrices(): Promise<PricesModule> {
   return loading;
 }
 
-/** `models/gemini-2.0-flash` → `gemini-2.0-flash`; `openai/gpt-4o` → `gpt-4o`. */
-export function normaliseModel(model: string): string {
-  return model
-    .trim()
-    .replace(/^models\//, '')
-    .replace(/^(?:openai|anthropic|google|gemini|x-ai|xai)\//, '');
+/**
+ * `models/gemini-2.0-flash` → `gemini-2.0-flash`; `openai/gpt-4o` → `gpt-4o`, except for a
+ * `provider` whose model ids carry the vendor's name (Groq's `openai/gpt-oss-120b`).
+ */
+export function normaliseModel(model: string, provider?: ProviderId): string {
+  const trimmed = model.trim().replace(/^models\//, '');
+  if (provider !== undefined && VENDOR_PREFIXED.has(provider)) return trimmed;
+  return trimmed.replace(/^(?:openai|anthropic|google|gemini|x-ai|xai)\//, '');
 }
 
 /** What a call cost, and how that was found. */
@@ -96,7 +110,7 @@ function priceWithoutData(call: PricingInput, options: PricingOptions): PricedCo
 function priceWith(prices: PricesModule, call: PricingInput, options: PricingOptions): PricedCost {
   const done = priceWithoutData(call, options);
   if (done !== undefined) return done;
-  const model = normaliseModel(call.model ?? '');
+  const model = normaliseModel(call.model ?? '', call.provider);
   const providerId = PRICED_PROVIDERS[call.provider];
   const input = call.inputTokens ?? 0;
   const usage: Tokens = {

@@ -27,6 +27,9 @@ const PAGES: Record<ProviderId, { keys: string; billing: string | undefined }> =
   slack: { keys: 'https://api.slack.com/apps', billing: undefined },
   telegram: { keys: '@BotFather (https://t.me/BotFather)', billing: undefined },
   xai: { keys: 'https://console.x.ai', billing: 'https://console.x.ai' },
+  // Groq has no prepaid credit: its spend limit is set under Settings, Billing, Limits (the page's
+  // address is not in Groq's docs; this is where the console keeps it).
+  groq: { keys: 'https://console.groq.com/keys', billing: 'https://console.groq.com/settings/billing' },
 };
 
 const ENGLISH_NOUNS: Record<ProviderId, string> = {
@@ -36,6 +39,7 @@ const ENGLISH_NOUNS: Record<ProviderId, string> = {
   slack: 'token',
   telegram: 'bot token',
   xai: 'API key',
+  groq: 'API key',
 };
 
 const KOREAN_NOUNS: Record<ProviderId, string> = {
@@ -45,6 +49,7 @@ const KOREAN_NOUNS: Record<ProviderId, string> = {
   slack: '토큰',
   telegram: '봇 토큰',
   xai: 'API 키',
+  groq: 'API 키',
 };
 
 export function englishWords(provider: ProviderId): ProviderWords {

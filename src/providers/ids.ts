@@ -5,9 +5,9 @@
  */
 
 /** Every provider keycard knows the keys of. */
-export const PROVIDER_IDS = ['openai', 'anthropic', 'gemini', 'slack', 'telegram', 'xai'] as const;
+export const PROVIDER_IDS = ['openai', 'anthropic', 'gemini', 'slack', 'telegram', 'xai', 'groq'] as const;
 
-/** A provider id: `'openai' | 'anthropic' | 'gemini' | 'slack' | 'telegram' | 'xai'`. */
+/** A provider id: `'openai' | 'anthropic' | 'gemini' | 'slack' | 'telegram' | 'xai' | 'groq'`. */
 export type ProviderId = (typeof PROVIDER_IDS)[number];
 
 /** Static facts about one provider. */
@@ -34,6 +34,7 @@ export const PROVIDERS: Readonly<Record<ProviderId, ProviderInfo>> = {
   slack: { id: 'slack', label: 'Slack', envVars: ['SLACK_BOT_TOKEN', 'SLACK_TOKEN'], keyNoun: 'token' },
   telegram: { id: 'telegram', label: 'Telegram', envVars: ['TELEGRAM_BOT_TOKEN'], keyNoun: 'bot token' },
   xai: { id: 'xai', label: 'xAI', envVars: ['XAI_API_KEY'], keyNoun: 'API key' },
+  groq: { id: 'groq', label: 'Groq', envVars: ['GROQ_API_KEY'], keyNoun: 'API key' },
 };
 
 /** Whether `value` is a provider id keycard knows. */

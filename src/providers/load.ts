@@ -10,6 +10,7 @@ import type { ProviderAdapter } from './types.js';
 const SDK_EXAMPLE: Record<ProviderId, string> = {
   openai: 'OpenAI',
   xai: 'OpenAI',
+  groq: 'OpenAI',
   anthropic: 'Anthropic',
   gemini: "await import('@google/generative-ai')",
   slack: 'WebClient',

@@ -5,6 +5,7 @@
  */
 import { anthropic } from './anthropic.js';
 import { gemini } from './gemini.js';
+import { groq } from './groq.js';
 import { openai } from './openai.js';
 import { slack } from './slack.js';
 import { telegram } from './telegram.js';
@@ -18,6 +19,7 @@ export const adapters = {
   slack,
   telegram,
   xai,
+  groq,
 } as const;
 
 /** A provider `createClient` can build a client for. */

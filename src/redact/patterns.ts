@@ -184,6 +184,14 @@ export const KEY_PATTERNS: readonly KeyPattern[] = [
     minEntropy: 3,
   },
   {
+    id: 'groq',
+    label: 'groq',
+    triggers: [literalTrigger('gsk_')],
+    // 52 alphanumerics in the keys seen (trufflehog); 48 in a proposed gitleaks rule.
+    source: `${start('g')}sk_[A-Za-z0-9]{48,64}${NA}`,
+    minEntropy: 3,
+  },
+  {
     id: 'slack-webhook',
     label: 'slack',
     // At the `k` of `slack.com`: rarer than the `h` of `hooks`.

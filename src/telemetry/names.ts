@@ -46,6 +46,7 @@ export const GEN_AI_PROVIDER: Partial<Record<ProviderId, string>> = {
   anthropic: 'anthropic',
   gemini: 'gcp.gemini',
   xai: 'x_ai',
+  groq: 'groq',
 };
 
 /** keycard's operation names → `gen_ai.operation.name`. */

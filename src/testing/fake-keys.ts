@@ -41,5 +41,7 @@ export function fakeKey(provider: ProviderId): string {
       return `${digits(10)}:AA${random(33, urlsafe)}`;
     case 'xai':
       return `${['xa', 'i'].join('')}-${random(80)}`;
+    case 'groq':
+      return `${['gs', 'k'].join('')}_${random(52)}`;
   }
 }

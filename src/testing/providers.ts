@@ -5,6 +5,7 @@
  */
 import { anthropicSimulator } from './anthropic.js';
 import { geminiSimulator } from './gemini.js';
+import { groqSimulator } from './groq.js';
 import { openaiSimulator } from './openai.js';
 import { slackSimulator } from './slack.js';
 import { telegramSimulator } from './telegram.js';
@@ -18,4 +19,5 @@ export const PROVIDER_SIMULATORS: readonly ProviderSimulator[] = [
   slackSimulator,
   telegramSimulator,
   xaiSimulator,
+  groqSimulator,
 ];

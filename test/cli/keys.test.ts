@@ -86,18 +86,23 @@ describe('keycard keys', () => {
 });
 
 describe('keycard providers and help', () => {
-  it('lists providers, variables and key shapes', async () => {
+  it('lists providers, their SDKs, variables and key shapes', async () => {
     const table = await keycard(['providers']);
     expect(table.code).toBe(0);
     expect(table.stdout).toContain('GEMINI_API_KEY, GOOGLE_API_KEY');
-    const json = JSON.parse((await keycard(['providers', '--json'])).stdout) as Array<{ provider: string }>;
-    expect(json.map((row) => row.provider)).toEqual([
-      'openai',
-      'anthropic',
-      'gemini',
-      'slack',
-      'telegram',
-      'xai',
+    expect(table.stdout).toMatch(/groq\s.*Groq\s.*openai\s.*GROQ_API_KEY\s.*gsk_…/);
+    const json = JSON.parse((await keycard(['providers', '--json'])).stdout) as Array<{
+      provider: string;
+      sdk: string;
+    }>;
+    expect(json.map((row) => [row.provider, row.sdk])).toEqual([
+      ['openai', 'openai'],
+      ['anthropic', '@anthropic-ai/sdk'],
+      ['gemini', '@google/generative-ai'],
+      ['slack', '@slack/web-api'],
+      ['telegram', 'telegraf'],
+      ['xai', 'openai'],
+      ['groq', 'openai'],
     ]);
   });
 

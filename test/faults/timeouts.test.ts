@@ -43,6 +43,7 @@ const EXPECTED: Record<SupportedProvider, Record<string, Expected>> = {
   openai: STAINLESS,
   anthropic: STAINLESS,
   xai: STAINLESS,
+  groq: STAINLESS,
   gemini: {
     'call:silent': { className: 'GoogleGenerativeAIAbortError' },
     'call:json': { className: 'GoogleGenerativeAIAbortError' },

@@ -99,6 +99,8 @@ export function testKey(kind: TestKeyKind, seed = 'default', marker = ''): strin
       return `${digits(10)}:${['A', 'A'].join('')}${body(33, URLSAFE)}`;
     case 'xai':
       return ['xa', 'i'].join('') + dash + body(80);
+    case 'groq':
+      return `${['gs', 'k'].join('')}_${body(52)}`;
   }
 }
 

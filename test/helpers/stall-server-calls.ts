@@ -20,10 +20,17 @@ export const PROVIDERS: readonly SupportedProvider[] = [
   'slack',
   'telegram',
   'xai',
+  'groq',
 ];
 
 /** Providers whose SDK streams over server-sent events. */
-export const STREAMING: ReadonlySet<SupportedProvider> = new Set(['openai', 'anthropic', 'gemini', 'xai']);
+export const STREAMING: ReadonlySet<SupportedProvider> = new Set([
+  'openai',
+  'anthropic',
+  'gemini',
+  'xai',
+  'groq',
+]);
 
 /** Providers whose SDK takes a caller's AbortSignal (Slack's `WebClient` takes none). */
 export const ABORTABLE: ReadonlySet<SupportedProvider> = new Set([
@@ -32,6 +39,7 @@ export const ABORTABLE: ReadonlySet<SupportedProvider> = new Set([
   'gemini',
   'telegram',
   'xai',
+  'groq',
 ]);
 
 /** The timeout every client gets, in milliseconds. */
@@ -42,7 +50,7 @@ export function stallKey(provider: SupportedProvider): string {
 }
 
 function baseURL(provider: SupportedProvider, url: string): string {
-  if (provider === 'openai' || provider === 'xai') return `${url}/v1`;
+  if (provider === 'openai' || provider === 'xai' || provider === 'groq') return `${url}/v1`;
   if (provider === 'slack') return `${url}/api/`;
   return url;
 }
@@ -74,7 +82,8 @@ export async function stallCall(
   const options = signal === undefined ? undefined : { signal };
   switch (provider) {
     case 'openai':
-    case 'xai': {
+    case 'xai':
+    case 'groq': {
       const result = await sdk.chat.completions.create(
         { model: 'gpt-4o-mini', messages, ...(stream ? { stream: true } : {}) },
         options,

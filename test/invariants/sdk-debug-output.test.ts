@@ -21,6 +21,7 @@ const child = join(import.meta.dirname, '../helpers/debug-child.mjs');
 const EVIDENCE: Record<SupportedProvider, RegExp> = {
   openai: /sending request/,
   xai: /sending request/,
+  groq: /sending request/,
   anthropic: /sending request/,
   slack: /\[web-api:WebClient\] http request url/,
   telegram: /telegraf:client API call failed/,

@@ -4,6 +4,7 @@ import {
   AnthropicKeySchema,
   checkKeyShape,
   GeminiKeySchema,
+  GroqKeySchema,
   keySchemas,
   OpenAIKeySchema,
   SlackKeySchema,
@@ -23,6 +24,7 @@ const KIND_OF: Record<ProviderId, TestKeyKind[]> = {
   slack: ['slack', 'slack-user'],
   telegram: ['telegram'],
   xai: ['xai'],
+  groq: ['groq'],
 };
 
 /** No 8-character window of the key's secret part (after its first 8 characters) appears. */
@@ -43,6 +45,7 @@ describe('key schemas', () => {
       slack: SlackKeySchema,
       telegram: TelegramKeySchema,
       xai: XAIKeySchema,
+      groq: GroqKeySchema,
     });
     for (const provider of PROVIDER_IDS) {
       for (const kind of KIND_OF[provider]) {

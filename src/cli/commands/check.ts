@@ -142,7 +142,7 @@ export function registerCheck(program: Command): void {
     .command('check')
     .argument(
       '[provider]',
-      'one provider (openai, anthropic, gemini, slack, telegram, xai); default: every provider whose key variables are set',
+      `one provider (${PROVIDER_IDS.join(', ')}); default: every provider whose key variables are set`,
     )
     .argument(
       '[source]',

@@ -5,6 +5,7 @@
 import type { Command } from 'commander';
 import { KEY_SHAPES } from '../../keys/shapes.js';
 import { PROVIDER_IDS, PROVIDERS } from '../../providers/ids.js';
+import { adapters } from '../../providers/registry.js';
 import { json, out, table } from '../output.js';
 
 export function registerProviders(program: Command): void {
@@ -16,6 +17,7 @@ export function registerProviders(program: Command): void {
       const rows = PROVIDER_IDS.map((id) => ({
         provider: id,
         name: PROVIDERS[id].label,
+        sdk: adapters[id].packageName,
         envVars: [...PROVIDERS[id].envVars],
         keyShape: KEY_SHAPES[id].examples,
         keyFrom: KEY_SHAPES[id].keyFrom,
@@ -26,8 +28,8 @@ export function registerProviders(program: Command): void {
       }
       out(
         table(
-          ['provider', 'name', 'default env vars', 'key shape'],
-          rows.map((row) => [row.provider, row.name, row.envVars.join(', '), row.keyShape]),
+          ['provider', 'name', 'SDK', 'default env vars', 'key shape'],
+          rows.map((row) => [row.provider, row.name, row.sdk, row.envVars.join(', '), row.keyShape]),
         ),
       );
     });

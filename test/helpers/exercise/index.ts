@@ -15,4 +15,5 @@ export const EXERCISES: Record<SupportedProvider, Exercise<any>> = {
   slack: exerciseSlack,
   telegram: exerciseTelegram,
   xai: exerciseOpenAI,
+  groq: exerciseOpenAI,
 };

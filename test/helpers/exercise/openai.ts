@@ -14,7 +14,8 @@ export const exerciseOpenAI: Exercise<KeycardClient<OpenAI>> = async (
   capture,
 ) => {
   const sdk = client.sdk;
-  const model = client.provider === 'xai' ? 'grok-4' : 'o3-mini';
+  const model =
+    client.provider === 'xai' ? 'grok-4' : client.provider === 'groq' ? 'llama-3.3-70b-versatile' : 'o3-mini';
   const messages = [{ role: 'user' as const, content: 'canary run' }];
   capture.value(await sdk.chat.completions.create({ model, messages }));
   for await (const chunk of await sdk.chat.completions.create({ model, messages, stream: true }))
