@@ -18,6 +18,7 @@ const values = new WeakMap<Secret, string>();
  */
 const MASK_PREFIXES = [
   'sk-ant-admin01-',
+  'sk-or-v1-',
   'sk-ant-api03-',
   'sk-ant-oat01-',
   'sk-ant-ort01-',

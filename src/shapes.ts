@@ -16,6 +16,7 @@ export {
   type KeySchema,
   keySchemas,
   OpenAIKeySchema,
+  OpenRouterKeySchema,
   SlackKeySchema,
   TelegramKeySchema,
   XAIKeySchema,

@@ -24,6 +24,8 @@ const PREFIX_WORDS = [
   'xapp',
   'xai',
   'gsk',
+  'or',
+  'v1',
   'aiza',
   'aizasy',
   'aq',

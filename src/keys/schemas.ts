@@ -49,6 +49,9 @@ export const XAIKeySchema: KeySchema = schemaFor('xai');
 /** Groq keys: `gsk_…`. */
 export const GroqKeySchema: KeySchema = schemaFor('groq');
 
+/** OpenRouter keys: `sk-or-v1-…`. */
+export const OpenRouterKeySchema: KeySchema = schemaFor('openrouter');
+
 /**
  * Every provider's key schema, by provider id.
  *
@@ -63,4 +66,5 @@ export const keySchemas: Readonly<Record<ProviderId, KeySchema>> = {
   telegram: TelegramKeySchema,
   xai: XAIKeySchema,
   groq: GroqKeySchema,
+  openrouter: OpenRouterKeySchema,
 };

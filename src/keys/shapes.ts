@@ -211,6 +211,21 @@ const groq: KeyShape = {
   unusable: [],
 };
 
+const openrouter: KeyShape = {
+  provider: 'openrouter',
+  label: 'OpenRouter API key',
+  examples: 'sk-or-v1-…',
+  // `sk-or-v1-` + 64 lowercase hex in every key seen (trufflehog's detector). OpenRouter
+  // documents no shape: the version may move (`v` and digits), and letters and digits of any
+  // case are accepted, at least 64, as for xAI.
+  pattern: /^sk-or-v\d+-[A-Za-z0-9]{64,}$/,
+  marker: /^sk-or-v\d+-/,
+  hint: 'Use an OpenRouter API key (sk-or-v1-…) from https://openrouter.ai/settings/keys.',
+  keyNoun: 'key',
+  keyFrom: 'https://openrouter.ai/settings/keys',
+  unusable: [],
+};
+
 /** Every provider's key shape, by provider id. */
 export const KEY_SHAPES: Readonly<Record<ProviderId, KeyShape>> = {
   openai,
@@ -220,14 +235,16 @@ export const KEY_SHAPES: Readonly<Record<ProviderId, KeyShape>> = {
   telegram,
   xai,
   groq,
+  openrouter,
 };
 
 /**
- * The order markers are tried in. It matters where prefixes overlap: Anthropic's `sk-ant-`
- * must win over OpenAI's `sk-` family.
+ * The order markers are tried in. It matters where prefixes overlap: Anthropic's `sk-ant-` and
+ * OpenRouter's `sk-or-v1-` must win over OpenAI's `sk-` family.
  */
 const DETECTION_ORDER: readonly ProviderId[] = [
   'anthropic',
+  'openrouter',
   'openai',
   'gemini',
   'slack',

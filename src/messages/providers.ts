@@ -30,6 +30,11 @@ const PAGES: Record<ProviderId, { keys: string; billing: string | undefined }> =
   // Groq has no prepaid credit: its spend limit is set under Settings, Billing, Limits (the page's
   // address is not in Groq's docs; this is where the console keeps it).
   groq: { keys: 'https://console.groq.com/keys', billing: 'https://console.groq.com/settings/billing' },
+  // Credits: the page the console links as Credits (older links: https://openrouter.ai/credits).
+  openrouter: {
+    keys: 'https://openrouter.ai/settings/keys',
+    billing: 'https://openrouter.ai/settings/credits',
+  },
 };
 
 const ENGLISH_NOUNS: Record<ProviderId, string> = {
@@ -40,6 +45,7 @@ const ENGLISH_NOUNS: Record<ProviderId, string> = {
   telegram: 'bot token',
   xai: 'API key',
   groq: 'API key',
+  openrouter: 'API key',
 };
 
 const KOREAN_NOUNS: Record<ProviderId, string> = {
@@ -50,6 +56,7 @@ const KOREAN_NOUNS: Record<ProviderId, string> = {
   telegram: '봇 토큰',
   xai: 'API 키',
   groq: 'API 키',
+  openrouter: 'API 키',
 };
 
 export function englishWords(provider: ProviderId): ProviderWords {

@@ -5,9 +5,18 @@
  */
 
 /** Every provider keycard knows the keys of. */
-export const PROVIDER_IDS = ['openai', 'anthropic', 'gemini', 'slack', 'telegram', 'xai', 'groq'] as const;
+export const PROVIDER_IDS = [
+  'openai',
+  'anthropic',
+  'gemini',
+  'slack',
+  'telegram',
+  'xai',
+  'groq',
+  'openrouter',
+] as const;
 
-/** A provider id: `'openai' | 'anthropic' | 'gemini' | 'slack' | 'telegram' | 'xai' | 'groq'`. */
+/** A provider id: `'openai' | 'anthropic' | 'gemini' | 'slack' | 'telegram' | 'xai' | 'groq' | 'openrouter'`. */
 export type ProviderId = (typeof PROVIDER_IDS)[number];
 
 /** Static facts about one provider. */
@@ -35,6 +44,7 @@ export const PROVIDERS: Readonly<Record<ProviderId, ProviderInfo>> = {
   telegram: { id: 'telegram', label: 'Telegram', envVars: ['TELEGRAM_BOT_TOKEN'], keyNoun: 'bot token' },
   xai: { id: 'xai', label: 'xAI', envVars: ['XAI_API_KEY'], keyNoun: 'API key' },
   groq: { id: 'groq', label: 'Groq', envVars: ['GROQ_API_KEY'], keyNoun: 'API key' },
+  openrouter: { id: 'openrouter', label: 'OpenRouter', envVars: ['OPENROUTER_API_KEY'], keyNoun: 'API key' },
 };
 
 /** Whether `value` is a provider id keycard knows. */

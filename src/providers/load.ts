@@ -11,6 +11,7 @@ const SDK_EXAMPLE: Record<ProviderId, string> = {
   openai: 'OpenAI',
   xai: 'OpenAI',
   groq: 'OpenAI',
+  openrouter: 'OpenAI',
   anthropic: 'Anthropic',
   gemini: "await import('@google/generative-ai')",
   slack: 'WebClient',

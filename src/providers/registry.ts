@@ -7,6 +7,7 @@ import { anthropic } from './anthropic.js';
 import { gemini } from './gemini.js';
 import { groq } from './groq.js';
 import { openai } from './openai.js';
+import { openrouter } from './openrouter.js';
 import { slack } from './slack.js';
 import { telegram } from './telegram.js';
 import type { ProviderAdapter } from './types.js';
@@ -20,6 +21,7 @@ export const adapters = {
   telegram,
   xai,
   groq,
+  openrouter,
 } as const;
 
 /** A provider `createClient` can build a client for. */

@@ -184,6 +184,14 @@ export const KEY_PATTERNS: readonly KeyPattern[] = [
     minEntropy: 3,
   },
   {
+    id: 'openrouter',
+    label: 'openrouter',
+    triggers: [literalTrigger('sk-or-')],
+    // 64 lowercase hex in the keys seen; letters of any case, as the client's shape accepts.
+    source: `${start('s')}k-or-v\\d{1,2}-[A-Za-z0-9]{64,80}${NA}`,
+    minEntropy: 3,
+  },
+  {
     id: 'groq',
     label: 'groq',
     triggers: [literalTrigger('gsk_')],

@@ -43,5 +43,7 @@ export function fakeKey(provider: ProviderId): string {
       return `${['xa', 'i'].join('')}-${random(80)}`;
     case 'groq':
       return `${['gs', 'k'].join('')}_${random(52)}`;
+    case 'openrouter':
+      return ['sk', 'or', 'v1', random(64, '0123456789abcdef')].join('-');
   }
 }

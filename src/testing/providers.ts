@@ -7,6 +7,7 @@ import { anthropicSimulator } from './anthropic.js';
 import { geminiSimulator } from './gemini.js';
 import { groqSimulator } from './groq.js';
 import { openaiSimulator } from './openai.js';
+import { openrouterSimulator } from './openrouter.js';
 import { slackSimulator } from './slack.js';
 import { telegramSimulator } from './telegram.js';
 import type { ProviderSimulator } from './types.js';
@@ -20,4 +21,5 @@ export const PROVIDER_SIMULATORS: readonly ProviderSimulator[] = [
   telegramSimulator,
   xaiSimulator,
   groqSimulator,
+  openrouterSimulator,
 ];

@@ -103,6 +103,7 @@ describe('keycard providers and help', () => {
       ['telegram', 'telegraf'],
       ['xai', 'openai'],
       ['groq', 'openai'],
+      ['openrouter', 'openai'],
     ]);
   });
 

@@ -44,6 +44,7 @@ const EXPECTED: Record<SupportedProvider, Record<string, Expected>> = {
   anthropic: STAINLESS,
   xai: STAINLESS,
   groq: STAINLESS,
+  openrouter: STAINLESS,
   gemini: {
     'call:silent': { className: 'GoogleGenerativeAIAbortError' },
     'call:json': { className: 'GoogleGenerativeAIAbortError' },

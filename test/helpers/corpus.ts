@@ -78,6 +78,11 @@ export const SHAPES: readonly ShapeGenerator[] = [
   { id: 'xai', label: 'xai', make: (r) => ['xa', 'i'].join('') + dash + s(r, 80) },
   { id: 'groq', label: 'groq', make: (r) => `${['gs', 'k'].join('')}_${s(r, 52)}` },
   {
+    id: 'openrouter',
+    label: 'openrouter',
+    make: (r) => ['sk', 'or', 'v1', s(r, 64, '0123456789abcdef')].join(dash),
+  },
+  {
     id: 'slack-token',
     label: 'slack',
     make: (r) => `${['xo', 'xb'].join('')}-${digits(r, 12)}-${digits(r, 13)}-${s(r, 24)}`,

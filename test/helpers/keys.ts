@@ -101,6 +101,9 @@ export function testKey(kind: TestKeyKind, seed = 'default', marker = ''): strin
       return ['xa', 'i'].join('') + dash + body(80);
     case 'groq':
       return `${['gs', 'k'].join('')}_${body(52)}`;
+    case 'openrouter':
+      // Hex, as real keys are; a canary's marker (not hex) is still accepted by the shape.
+      return ['sk', 'or', 'v1', body(64, '0123456789abcdef')].join(dash);
   }
 }
 

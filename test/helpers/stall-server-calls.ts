@@ -21,6 +21,7 @@ export const PROVIDERS: readonly SupportedProvider[] = [
   'telegram',
   'xai',
   'groq',
+  'openrouter',
 ];
 
 /** Providers whose SDK streams over server-sent events. */
@@ -30,6 +31,7 @@ export const STREAMING: ReadonlySet<SupportedProvider> = new Set([
   'gemini',
   'xai',
   'groq',
+  'openrouter',
 ]);
 
 /** Providers whose SDK takes a caller's AbortSignal (Slack's `WebClient` takes none). */
@@ -40,6 +42,7 @@ export const ABORTABLE: ReadonlySet<SupportedProvider> = new Set([
   'telegram',
   'xai',
   'groq',
+  'openrouter',
 ]);
 
 /** The timeout every client gets, in milliseconds. */
@@ -50,7 +53,8 @@ export function stallKey(provider: SupportedProvider): string {
 }
 
 function baseURL(provider: SupportedProvider, url: string): string {
-  if (provider === 'openai' || provider === 'xai' || provider === 'groq') return `${url}/v1`;
+  if (provider === 'openai' || provider === 'xai' || provider === 'groq' || provider === 'openrouter')
+    return `${url}/v1`;
   if (provider === 'slack') return `${url}/api/`;
   return url;
 }
@@ -83,7 +87,8 @@ export async function stallCall(
   switch (provider) {
     case 'openai':
     case 'xai':
-    case 'groq': {
+    case 'groq':
+    case 'openrouter': {
       const result = await sdk.chat.completions.create(
         { model: 'gpt-4o-mini', messages, ...(stream ? { stream: true } : {}) },
         options,

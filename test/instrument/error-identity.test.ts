@@ -32,6 +32,7 @@ const calls: Record<SupportedProvider, Call> = {
   openai: (fixture) => sdk(fixture).models.list(),
   xai: (fixture) => sdk(fixture).models.list(),
   groq: (fixture) => sdk(fixture).models.list(),
+  openrouter: (fixture) => sdk(fixture).models.list(),
   anthropic: (fixture) => sdk(fixture).models.list(),
   gemini: (fixture) => sdk(fixture).getGenerativeModel({ model: 'gemini-2.0-flash' }).generateContent('hi'),
   slack: (fixture) => sdk(fixture).chat.postMessage({ channel: 'C0GENERAL', text: 'x' }),

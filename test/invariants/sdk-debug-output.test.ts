@@ -22,6 +22,7 @@ const EVIDENCE: Record<SupportedProvider, RegExp> = {
   openai: /sending request/,
   xai: /sending request/,
   groq: /sending request/,
+  openrouter: /sending request/,
   anthropic: /sending request/,
   slack: /\[web-api:WebClient\] http request url/,
   telegram: /telegraf:client API call failed/,

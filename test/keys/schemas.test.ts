@@ -7,6 +7,7 @@ import {
   GroqKeySchema,
   keySchemas,
   OpenAIKeySchema,
+  OpenRouterKeySchema,
   SlackKeySchema,
   TelegramKeySchema,
   XAIKeySchema,
@@ -25,6 +26,7 @@ const KIND_OF: Record<ProviderId, TestKeyKind[]> = {
   telegram: ['telegram'],
   xai: ['xai'],
   groq: ['groq'],
+  openrouter: ['openrouter'],
 };
 
 /** No 8-character window of the key's secret part (after its first 8 characters) appears. */
@@ -46,6 +48,7 @@ describe('key schemas', () => {
       telegram: TelegramKeySchema,
       xai: XAIKeySchema,
       groq: GroqKeySchema,
+      openrouter: OpenRouterKeySchema,
     });
     for (const provider of PROVIDER_IDS) {
       for (const kind of KIND_OF[provider]) {
@@ -86,12 +89,19 @@ describe('checkKeyShape', () => {
     }
   });
 
-  describe('wrong_provider across all six providers', () => {
+  describe('wrong_provider across every pair of providers', () => {
+    // An OpenRouter key (sk-or-v1-…) fits the openai client's plain sk- form on purpose: many use
+    // the openai client with OpenRouter's baseURL (tested below).
+    const fits = (client: string, owner: string) => client === 'openai' && owner === 'openrouter';
     const cases = PROVIDER_IDS.flatMap((client) =>
-      PROVIDER_IDS.filter((owner) => owner !== client).flatMap((owner) =>
+      PROVIDER_IDS.filter((owner) => owner !== client && !fits(client, owner)).flatMap((owner) =>
         KIND_OF[owner].map((kind) => ({ client, owner, kind })),
       ),
     );
+
+    it('an OpenRouter key given to the openai client is accepted (OpenAI-compatible vendors use sk- keys)', async () => {
+      await expect(checkKeyShape('openai', testKey('openrouter', 'fits'))).resolves.toBeUndefined();
+    });
 
     it.each(cases)('a $kind key given to the $client client', async ({ client, owner, kind }) => {
       const key = testKey(kind, `wrong-${client}`);

@@ -16,4 +16,5 @@ export const EXERCISES: Record<SupportedProvider, Exercise<any>> = {
   telegram: exerciseTelegram,
   xai: exerciseOpenAI,
   groq: exerciseOpenAI,
+  openrouter: exerciseOpenAI,
 };

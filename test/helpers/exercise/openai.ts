@@ -15,7 +15,13 @@ export const exerciseOpenAI: Exercise<KeycardClient<OpenAI>> = async (
 ) => {
   const sdk = client.sdk;
   const model =
-    client.provider === 'xai' ? 'grok-4' : client.provider === 'groq' ? 'llama-3.3-70b-versatile' : 'o3-mini';
+    client.provider === 'xai'
+      ? 'grok-4'
+      : client.provider === 'groq'
+        ? 'llama-3.3-70b-versatile'
+        : client.provider === 'openrouter'
+          ? 'openai/o3-mini'
+          : 'o3-mini';
   const messages = [{ role: 'user' as const, content: 'canary run' }];
   capture.value(await sdk.chat.completions.create({ model, messages }));
   for await (const chunk of await sdk.chat.completions.create({ model, messages, stream: true }))
