@@ -11,6 +11,7 @@ export {
   AnthropicKeySchema,
   type CheckKeyShapeContext,
   checkKeyShape,
+  DeepSeekKeySchema,
   GeminiKeySchema,
   GroqKeySchema,
   type KeySchema,

@@ -101,7 +101,8 @@ export async function checkKeyShape(
   }
 
   // The right prefix but no match: a cut-off paste, or characters added or changed.
-  const samePrefix = shape.marker.test(value) || (provider === 'openai' && value.startsWith('sk-'));
+  const samePrefix =
+    shape.marker.test(value) || (shape.sharedPrefix !== undefined && value.startsWith(shape.sharedPrefix));
   throw new CredentialError({
     ...fields(),
     reason: 'malformed',

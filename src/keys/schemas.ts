@@ -52,6 +52,9 @@ export const GroqKeySchema: KeySchema = schemaFor('groq');
 /** OpenRouter keys: `sk-or-v1-…`. */
 export const OpenRouterKeySchema: KeySchema = schemaFor('openrouter');
 
+/** DeepSeek keys: `sk-` and 32 letters and digits. */
+export const DeepSeekKeySchema: KeySchema = schemaFor('deepseek');
+
 /**
  * Every provider's key schema, by provider id.
  *
@@ -67,4 +70,5 @@ export const keySchemas: Readonly<Record<ProviderId, KeySchema>> = {
   xai: XAIKeySchema,
   groq: GroqKeySchema,
   openrouter: OpenRouterKeySchema,
+  deepseek: DeepSeekKeySchema,
 };

@@ -26,8 +26,16 @@ export interface KeyShape {
   readonly examples: string;
   /** Full match (anchored) of every key the client accepts. */
   readonly pattern: RegExp;
-  /** The distinctive prefix (anchored at the start) that says a value is this provider's key. */
+  /**
+   * The distinctive prefix (anchored at the start) that says a value is this provider's key; one
+   * that matches nothing for a provider whose keys have none (DeepSeek's plain `sk-`).
+   */
   readonly marker: RegExp;
+  /**
+   * A prefix the provider's keys share with other providers' (`sk-`): not a marker, but a value
+   * with it that does not fit is called cut off rather than foreign.
+   */
+  readonly sharedPrefix?: string | undefined;
   /** What a key looks like and where to get one: the hint for a malformed key. */
   readonly hint: string;
   /** What to call the key in "Set OPENAI_API_KEY to the key from …": `key`, `bot token`, … */
@@ -77,6 +85,7 @@ const openai: KeyShape = {
   // The named prefixes, or the base64 "OpenAI" infix of legacy keys. A plain `sk-` key is not
   // recognised as OpenAI's: other vendors issue them too.
   marker: new RegExp(`^sk-(?:(?:proj|svcacct|admin|None)-|(?=[A-Za-z0-9_-]*${OPENAI_INFIX}))`),
+  sharedPrefix: 'sk-',
   hint: 'Use an OpenAI API key (sk-proj-…, sk-svcacct-… or sk-…) from https://platform.openai.com/api-keys.',
   keyNoun: 'key',
   keyFrom: 'https://platform.openai.com/api-keys',
@@ -226,6 +235,23 @@ const openrouter: KeyShape = {
   unusable: [],
 };
 
+const deepseek: KeyShape = {
+  provider: 'deepseek',
+  label: 'DeepSeek API key',
+  examples: 'sk-… (32 letters and digits)',
+  // `sk-` + 32 lowercase hex in the keys seen (trufflehog's detector wants `[a-z0-9]{32}` and the
+  // word "deepseek" nearby). DeepSeek documents no shape: letters and digits, at least 32.
+  // OpenAI's legacy keys (`sk-` and 48, with the "OpenAI" infix) are OpenAI's, not DeepSeek's.
+  pattern: new RegExp(`^sk-(?![A-Za-z0-9]*${OPENAI_INFIX})[A-Za-z0-9]{32,}$`),
+  // Nothing tells a DeepSeek key from other vendors' plain `sk-` keys: never detected by shape.
+  marker: /^(?!)/,
+  sharedPrefix: 'sk-',
+  hint: 'Use a DeepSeek API key (sk-…) from https://platform.deepseek.com/api_keys.',
+  keyNoun: 'key',
+  keyFrom: 'https://platform.deepseek.com/api_keys',
+  unusable: [],
+};
+
 /** Every provider's key shape, by provider id. */
 export const KEY_SHAPES: Readonly<Record<ProviderId, KeyShape>> = {
   openai,
@@ -236,6 +262,7 @@ export const KEY_SHAPES: Readonly<Record<ProviderId, KeyShape>> = {
   xai,
   groq,
   openrouter,
+  deepseek,
 };
 
 /**

@@ -25,6 +25,7 @@ const PRICED_PROVIDERS: Partial<Record<ProviderId, string>> = {
   xai: 'x-ai',
   groq: 'groq',
   openrouter: 'openrouter',
+  deepseek: 'deepseek',
 };
 
 /** Whether `provider`'s calls are priced from the price data (Slack and Telegram are free). */

@@ -35,6 +35,10 @@ const PAGES: Record<ProviderId, { keys: string; billing: string | undefined }> =
     keys: 'https://openrouter.ai/settings/keys',
     billing: 'https://openrouter.ai/settings/credits',
   },
+  deepseek: {
+    keys: 'https://platform.deepseek.com/api_keys',
+    billing: 'https://platform.deepseek.com/top_up',
+  },
 };
 
 const ENGLISH_NOUNS: Record<ProviderId, string> = {
@@ -46,6 +50,7 @@ const ENGLISH_NOUNS: Record<ProviderId, string> = {
   xai: 'API key',
   groq: 'API key',
   openrouter: 'API key',
+  deepseek: 'API key',
 };
 
 const KOREAN_NOUNS: Record<ProviderId, string> = {
@@ -57,6 +62,7 @@ const KOREAN_NOUNS: Record<ProviderId, string> = {
   xai: 'API 키',
   groq: 'API 키',
   openrouter: 'API 키',
+  deepseek: 'API 키',
 };
 
 export function englishWords(provider: ProviderId): ProviderWords {

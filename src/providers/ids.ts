@@ -14,9 +14,10 @@ export const PROVIDER_IDS = [
   'xai',
   'groq',
   'openrouter',
+  'deepseek',
 ] as const;
 
-/** A provider id: `'openai' | 'anthropic' | 'gemini' | 'slack' | 'telegram' | 'xai' | 'groq' | 'openrouter'`. */
+/** A provider id: `'openai' | 'anthropic' | 'gemini' | 'slack' | 'telegram' | 'xai' | 'groq' | 'openrouter' | 'deepseek'`. */
 export type ProviderId = (typeof PROVIDER_IDS)[number];
 
 /** Static facts about one provider. */
@@ -45,6 +46,7 @@ export const PROVIDERS: Readonly<Record<ProviderId, ProviderInfo>> = {
   xai: { id: 'xai', label: 'xAI', envVars: ['XAI_API_KEY'], keyNoun: 'API key' },
   groq: { id: 'groq', label: 'Groq', envVars: ['GROQ_API_KEY'], keyNoun: 'API key' },
   openrouter: { id: 'openrouter', label: 'OpenRouter', envVars: ['OPENROUTER_API_KEY'], keyNoun: 'API key' },
+  deepseek: { id: 'deepseek', label: 'DeepSeek', envVars: ['DEEPSEEK_API_KEY'], keyNoun: 'API key' },
 };
 
 /** Whether `value` is a provider id keycard knows. */

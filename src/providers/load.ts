@@ -12,6 +12,7 @@ const SDK_EXAMPLE: Record<ProviderId, string> = {
   xai: 'OpenAI',
   groq: 'OpenAI',
   openrouter: 'OpenAI',
+  deepseek: 'OpenAI',
   anthropic: 'Anthropic',
   gemini: "await import('@google/generative-ai')",
   slack: 'WebClient',

@@ -4,6 +4,7 @@
  * @module
  */
 import { anthropic } from './anthropic.js';
+import { deepseek } from './deepseek.js';
 import { gemini } from './gemini.js';
 import { groq } from './groq.js';
 import { openai } from './openai.js';
@@ -22,6 +23,7 @@ export const adapters = {
   xai,
   groq,
   openrouter,
+  deepseek,
 } as const;
 
 /** A provider `createClient` can build a client for. */

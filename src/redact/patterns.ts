@@ -192,6 +192,16 @@ export const KEY_PATTERNS: readonly KeyPattern[] = [
     minEntropy: 3,
   },
   {
+    // DeepSeek's keys and other OpenAI-compatible vendors' (Moonshot, gateways): `sk-` and 32 or
+    // more letters and digits, at least one of each, with no separator (OpenAI's, Anthropic's
+    // and OpenRouter's named forms have one after a word, and are matched above).
+    id: 'sk-plain',
+    label: 'openai-compatible',
+    triggers: [literalTrigger('sk-')],
+    source: `${start('s')}k-(?=[A-Za-z]*[0-9])(?=[0-9]*[A-Za-z])[A-Za-z0-9]{32,64}${NA}`,
+    minEntropy: 3,
+  },
+  {
     id: 'groq',
     label: 'groq',
     triggers: [literalTrigger('gsk_')],

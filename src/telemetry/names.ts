@@ -47,6 +47,7 @@ export const GEN_AI_PROVIDER: Partial<Record<ProviderId, string>> = {
   gemini: 'gcp.gemini',
   xai: 'x_ai',
   groq: 'groq',
+  deepseek: 'deepseek',
 };
 
 /** keycard's operation names → `gen_ai.operation.name`. */

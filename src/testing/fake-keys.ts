@@ -45,5 +45,7 @@ export function fakeKey(provider: ProviderId): string {
       return `${['gs', 'k'].join('')}_${random(52)}`;
     case 'openrouter':
       return ['sk', 'or', 'v1', random(64, '0123456789abcdef')].join('-');
+    case 'deepseek':
+      return ['sk', random(32, '0123456789abcdef')].join('-');
   }
 }

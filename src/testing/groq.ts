@@ -7,7 +7,7 @@
  * @module
  */
 import { openaiSimulator } from './openai.js';
-import { error, json } from './openai-wire.js';
+import { error, json, withoutOpenAIHeaders } from './openai-wire.js';
 import type {
   HttpFault,
   ProviderSimulator,
@@ -61,15 +61,6 @@ function fail(fault: HttpFault, request: SimulatorRequest, context: SimulatorCon
     case 'bad_json':
       return withoutOpenAIHeaders(openaiSimulator.fail(fault, request, context));
   }
-}
-
-/** OpenAI's answers name an organisation and project in headers; Groq's do not. */
-function withoutOpenAIHeaders(response: SimulatedResponse): SimulatedResponse {
-  if (response.headers === undefined) return response;
-  const headers = Object.fromEntries(
-    Object.entries(response.headers).filter(([name]) => !name.startsWith('openai-')),
-  );
-  return { ...response, headers };
 }
 
 async function handle(request: SimulatorRequest, context: SimulatorContext): Promise<SimulatedResponse> {

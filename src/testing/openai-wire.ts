@@ -38,6 +38,18 @@ export function error(
   return json(status, { error: { message, type, param, code } }, headers);
 }
 
+/**
+ * An OpenAI answer as an OpenAI-compatible service sends it: without the `openai-organization`
+ * and `openai-project` headers, which only OpenAI sends.
+ */
+export function withoutOpenAIHeaders(response: SimulatedResponse): SimulatedResponse {
+  if (response.headers === undefined) return response;
+  const headers = Object.fromEntries(
+    Object.entries(response.headers).filter(([name]) => !name.startsWith('openai-')),
+  );
+  return { ...response, headers };
+}
+
 export const NO_KEY_MESSAGE =
   "You didn't provide an API key. You need to provide your API key in an Authorization header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY), or as the password field (with blank username) if you're accessing the API from your browser and are prompted for a username and password. You can obtain an API key from https://platform.openai.com/account/api-keys.";
 

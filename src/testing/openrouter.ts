@@ -8,7 +8,7 @@
  * @module
  */
 import { openaiSimulator } from './openai.js';
-import { json } from './openai-wire.js';
+import { json, withoutOpenAIHeaders } from './openai-wire.js';
 import type {
   HttpFault,
   ProviderSimulator,
@@ -67,15 +67,6 @@ function fail(fault: HttpFault, request: SimulatorRequest, context: SimulatorCon
     case 'bad_json':
       return withoutOpenAIHeaders(openaiSimulator.fail(fault, request, context));
   }
-}
-
-/** OpenAI's answers name an organisation and project in headers; OpenRouter's do not. */
-function withoutOpenAIHeaders(response: SimulatedResponse): SimulatedResponse {
-  if (response.headers === undefined) return response;
-  const headers = Object.fromEntries(
-    Object.entries(response.headers).filter(([name]) => !name.startsWith('openai-')),
-  );
-  return { ...response, headers };
 }
 
 async function handle(request: SimulatorRequest, context: SimulatorContext): Promise<SimulatedResponse> {

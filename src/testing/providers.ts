@@ -4,6 +4,7 @@
  * @module
  */
 import { anthropicSimulator } from './anthropic.js';
+import { deepseekSimulator } from './deepseek.js';
 import { geminiSimulator } from './gemini.js';
 import { groqSimulator } from './groq.js';
 import { openaiSimulator } from './openai.js';
@@ -22,4 +23,5 @@ export const PROVIDER_SIMULATORS: readonly ProviderSimulator[] = [
   xaiSimulator,
   groqSimulator,
   openrouterSimulator,
+  deepseekSimulator,
 ];

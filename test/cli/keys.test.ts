@@ -104,6 +104,7 @@ describe('keycard providers and help', () => {
       ['xai', 'openai'],
       ['groq', 'openai'],
       ['openrouter', 'openai'],
+      ['deepseek', 'openai'],
     ]);
   });
 

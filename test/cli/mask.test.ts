@@ -24,20 +24,33 @@ describe('keycard mask', () => {
   });
 
   it("also masks the values of this shell's key variables, of any shape", () => {
-    const vendorKey = testKey('openai-compatible', 'mask-env');
-    const input = `calling the gateway with ${vendorKey}\n`;
+    // A gateway's own key: no shape keycard knows.
+    const gatewayKey = `gw_${testKey('openai-compatible', 'mask-env').slice(3)}`;
+    const input = `calling the gateway with ${gatewayKey}\n`;
     const withEnv = spawnSync(process.execPath, [cli, 'mask'], {
       input,
       encoding: 'utf8',
-      env: { ...process.env, OPENAI_API_KEY: vendorKey },
+      env: { ...process.env, OPENAI_API_KEY: gatewayKey },
     });
-    expect(withEnv.stdout).toBe(`calling the gateway with [REDACTED key sk-****${vendorKey.slice(-4)}]\n`);
+    expect(withEnv.stdout).toBe(`calling the gateway with [REDACTED key ****${gatewayKey.slice(-4)}]\n`);
     const without = spawnSync(process.execPath, [cli, 'mask', '--no-env'], {
       input,
       encoding: 'utf8',
-      env: { ...process.env, OPENAI_API_KEY: vendorKey },
+      env: { ...process.env, OPENAI_API_KEY: gatewayKey },
     });
     expect(without.stdout).toBe(input);
+  });
+
+  it('masks plain sk- keys of OpenAI-compatible vendors (DeepSeek) by their shape', () => {
+    const vendorKey = testKey('openai-compatible', 'mask-plain');
+    const deepseekKey = testKey('deepseek', 'mask-plain');
+    const masked = spawnSync(process.execPath, [cli, 'mask', '--no-env'], {
+      input: `gateway ${vendorKey}\nDEEPSEEK_API_KEY=${deepseekKey}\n`,
+      encoding: 'utf8',
+    });
+    expect(masked.stdout).toBe(
+      `gateway [REDACTED openai-compatible sk-****${vendorKey.slice(-4)}]\nDEEPSEEK_API_KEY=[REDACTED openai-compatible sk-****${deepseekKey.slice(-4)}]\n`,
+    );
   });
 
   it('streams: a line comes out before the input ends', async () => {

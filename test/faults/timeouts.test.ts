@@ -45,6 +45,7 @@ const EXPECTED: Record<SupportedProvider, Record<string, Expected>> = {
   xai: STAINLESS,
   groq: STAINLESS,
   openrouter: STAINLESS,
+  deepseek: STAINLESS,
   gemini: {
     'call:silent': { className: 'GoogleGenerativeAIAbortError' },
     'call:json': { className: 'GoogleGenerativeAIAbortError' },

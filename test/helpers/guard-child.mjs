@@ -35,6 +35,7 @@ if (mode === 'guard') {
     xai: (sdk) => sdk.models.list(),
     groq: (sdk) => sdk.models.list(),
     openrouter: (sdk) => sdk.models.list(),
+    deepseek: (sdk) => sdk.models.list(),
     anthropic: (sdk) => sdk.models.list(),
     gemini: (sdk) => sdk.getGenerativeModel({ model: 'gemini-2.0-flash' }).generateContent('hi'),
     slack: (sdk) => sdk.auth.test(),

@@ -104,6 +104,8 @@ export function testKey(kind: TestKeyKind, seed = 'default', marker = ''): strin
     case 'openrouter':
       // Hex, as real keys are; a canary's marker (not hex) is still accepted by the shape.
       return ['sk', 'or', 'v1', body(64, '0123456789abcdef')].join(dash);
+    case 'deepseek':
+      return ['sk', body(32, '0123456789abcdef')].join(dash);
   }
 }
 

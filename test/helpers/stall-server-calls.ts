@@ -22,6 +22,7 @@ export const PROVIDERS: readonly SupportedProvider[] = [
   'xai',
   'groq',
   'openrouter',
+  'deepseek',
 ];
 
 /** Providers whose SDK streams over server-sent events. */
@@ -32,6 +33,7 @@ export const STREAMING: ReadonlySet<SupportedProvider> = new Set([
   'xai',
   'groq',
   'openrouter',
+  'deepseek',
 ]);
 
 /** Providers whose SDK takes a caller's AbortSignal (Slack's `WebClient` takes none). */
@@ -43,6 +45,16 @@ export const ABORTABLE: ReadonlySet<SupportedProvider> = new Set([
   'xai',
   'groq',
   'openrouter',
+  'deepseek',
+]);
+
+/** Providers reached through the `openai` SDK. */
+const OPENAI_SDK: ReadonlySet<SupportedProvider> = new Set([
+  'openai',
+  'xai',
+  'groq',
+  'openrouter',
+  'deepseek',
 ]);
 
 /** The timeout every client gets, in milliseconds. */
@@ -53,8 +65,7 @@ export function stallKey(provider: SupportedProvider): string {
 }
 
 function baseURL(provider: SupportedProvider, url: string): string {
-  if (provider === 'openai' || provider === 'xai' || provider === 'groq' || provider === 'openrouter')
-    return `${url}/v1`;
+  if (OPENAI_SDK.has(provider)) return `${url}/v1`;
   if (provider === 'slack') return `${url}/api/`;
   return url;
 }
@@ -88,7 +99,8 @@ export async function stallCall(
     case 'openai':
     case 'xai':
     case 'groq':
-    case 'openrouter': {
+    case 'openrouter':
+    case 'deepseek': {
       const result = await sdk.chat.completions.create(
         { model: 'gpt-4o-mini', messages, ...(stream ? { stream: true } : {}) },
         options,

@@ -33,6 +33,7 @@ const calls: Record<SupportedProvider, Call> = {
   xai: (fixture) => sdk(fixture).models.list(),
   groq: (fixture) => sdk(fixture).models.list(),
   openrouter: (fixture) => sdk(fixture).models.list(),
+  deepseek: (fixture) => sdk(fixture).models.list(),
   anthropic: (fixture) => sdk(fixture).models.list(),
   gemini: (fixture) => sdk(fixture).getGenerativeModel({ model: 'gemini-2.0-flash' }).generateContent('hi'),
   slack: (fixture) => sdk(fixture).chat.postMessage({ channel: 'C0GENERAL', text: 'x' }),

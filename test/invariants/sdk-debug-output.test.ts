@@ -23,6 +23,7 @@ const EVIDENCE: Record<SupportedProvider, RegExp> = {
   xai: /sending request/,
   groq: /sending request/,
   openrouter: /sending request/,
+  deepseek: /sending request/,
   anthropic: /sending request/,
   slack: /\[web-api:WebClient\] http request url/,
   telegram: /telegraf:client API call failed/,

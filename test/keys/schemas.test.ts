@@ -3,6 +3,7 @@ import type { CredentialError } from '../../src/errors.js';
 import {
   AnthropicKeySchema,
   checkKeyShape,
+  DeepSeekKeySchema,
   GeminiKeySchema,
   GroqKeySchema,
   keySchemas,
@@ -27,6 +28,7 @@ const KIND_OF: Record<ProviderId, TestKeyKind[]> = {
   xai: ['xai'],
   groq: ['groq'],
   openrouter: ['openrouter'],
+  deepseek: ['deepseek'],
 };
 
 /** No 8-character window of the key's secret part (after its first 8 characters) appears. */
@@ -49,6 +51,7 @@ describe('key schemas', () => {
       xai: XAIKeySchema,
       groq: GroqKeySchema,
       openrouter: OpenRouterKeySchema,
+      deepseek: DeepSeekKeySchema,
     });
     for (const provider of PROVIDER_IDS) {
       for (const kind of KIND_OF[provider]) {
@@ -93,10 +96,12 @@ describe('checkKeyShape', () => {
     // An OpenRouter key (sk-or-v1-…) fits the openai client's plain sk- form on purpose: many use
     // the openai client with OpenRouter's baseURL (tested below).
     const fits = (client: string, owner: string) => client === 'openai' && owner === 'openrouter';
+    // A DeepSeek key (plain sk-) is nobody's by its shape: another client calls it malformed.
+    const unrecognisable = (owner: string) => owner === 'deepseek';
     const cases = PROVIDER_IDS.flatMap((client) =>
-      PROVIDER_IDS.filter((owner) => owner !== client && !fits(client, owner)).flatMap((owner) =>
-        KIND_OF[owner].map((kind) => ({ client, owner, kind })),
-      ),
+      PROVIDER_IDS.filter(
+        (owner) => owner !== client && !fits(client, owner) && !unrecognisable(owner),
+      ).flatMap((owner) => KIND_OF[owner].map((kind) => ({ client, owner, kind }))),
     );
 
     it('an OpenRouter key given to the openai client is accepted (OpenAI-compatible vendors use sk- keys)', async () => {
@@ -151,8 +156,9 @@ describe('checkKeyShape', () => {
     expect(proj.hint).toContain("createClient('openai', …)");
   });
 
-  it('a plain sk- key given to any client but OpenAI is malformed, not claimed by a provider', async () => {
-    for (const client of PROVIDER_IDS.filter((id) => id !== 'openai')) {
+  it('a plain sk- key given to any client but OpenAI and DeepSeek is malformed, not claimed by a provider', async () => {
+    await expect(checkKeyShape('deepseek', testKey('openai-compatible', 'plain'))).resolves.toBeUndefined();
+    for (const client of PROVIDER_IDS.filter((id) => id !== 'openai' && id !== 'deepseek')) {
       const key = testKey('openai-compatible', `plain-${client}`);
       const error = await credentialRejection(checkKeyShape(client, key));
       expect(error.reason, client).toBe('malformed');

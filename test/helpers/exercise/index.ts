@@ -17,4 +17,5 @@ export const EXERCISES: Record<SupportedProvider, Exercise<any>> = {
   xai: exerciseOpenAI,
   groq: exerciseOpenAI,
   openrouter: exerciseOpenAI,
+  deepseek: exerciseOpenAI,
 };

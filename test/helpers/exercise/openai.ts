@@ -8,20 +8,21 @@ import type { KeycardClient } from '../../../src/client.js';
 import type { Simulator } from '../../../src/testing/index.js';
 import { type Exercise, failEachFault } from './types.js';
 
+/** A model each OpenAI-SDK provider's simulator serves. */
+const MODEL: Record<string, string> = {
+  xai: 'grok-4',
+  groq: 'llama-3.3-70b-versatile',
+  openrouter: 'openai/o3-mini',
+  deepseek: 'deepseek-chat',
+};
+
 export const exerciseOpenAI: Exercise<KeycardClient<OpenAI>> = async (
   client,
   simulator: Simulator,
   capture,
 ) => {
   const sdk = client.sdk;
-  const model =
-    client.provider === 'xai'
-      ? 'grok-4'
-      : client.provider === 'groq'
-        ? 'llama-3.3-70b-versatile'
-        : client.provider === 'openrouter'
-          ? 'openai/o3-mini'
-          : 'o3-mini';
+  const model = MODEL[client.provider] ?? 'o3-mini';
   const messages = [{ role: 'user' as const, content: 'canary run' }];
   capture.value(await sdk.chat.completions.create({ model, messages }));
   for await (const chunk of await sdk.chat.completions.create({ model, messages, stream: true }))
