@@ -19,6 +19,7 @@ const values = new WeakMap<Secret, string>();
 const MASK_PREFIXES = [
   'sk-ant-admin01-',
   'sk-or-v1-',
+  'tgp_v1_',
   'sk-ant-api03-',
   'sk-ant-oat01-',
   'sk-ant-ort01-',

@@ -20,6 +20,7 @@ export {
   OpenRouterKeySchema,
   SlackKeySchema,
   TelegramKeySchema,
+  TogetherKeySchema,
   XAIKeySchema,
 } from './keys/schemas.js';
 export {

@@ -47,8 +47,8 @@ describe('Secret', () => {
   });
 
   it('registers the value with the redactor on creation', () => {
-    // A key of no known shape (an OpenAI-compatible vendor's): only registration finds it.
-    const fresh = testKey('openai-compatible', 'registered-on-creation');
+    // A key of no known shape (a gateway's own): only registration finds it.
+    const fresh = `gw_${testKey('openai-compatible', 'registered-on-creation').slice(3)}`;
     expect(redactText(`key=${fresh}`)).toContain(fresh);
     const secret = new Secret(fresh, { provider: 'openai' });
     expect(redactText(`key=${fresh}`)).toBe(`key=[REDACTED openai ${secret.maskedId}]`);

@@ -24,6 +24,7 @@ const PREFIX_WORDS = [
   'xapp',
   'xai',
   'gsk',
+  'tgp',
   'or',
   'v1',
   'aiza',

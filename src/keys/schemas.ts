@@ -55,6 +55,9 @@ export const OpenRouterKeySchema: KeySchema = schemaFor('openrouter');
 /** DeepSeek keys: `sk-` and 32 letters and digits. */
 export const DeepSeekKeySchema: KeySchema = schemaFor('deepseek');
 
+/** Together AI keys: `tgp_v1_…`, or older keys of 64 hex digits. */
+export const TogetherKeySchema: KeySchema = schemaFor('together');
+
 /**
  * Every provider's key schema, by provider id.
  *
@@ -71,4 +74,5 @@ export const keySchemas: Readonly<Record<ProviderId, KeySchema>> = {
   groq: GroqKeySchema,
   openrouter: OpenRouterKeySchema,
   deepseek: DeepSeekKeySchema,
+  together: TogetherKeySchema,
 };

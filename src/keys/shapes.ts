@@ -252,6 +252,20 @@ const deepseek: KeyShape = {
   unusable: [],
 };
 
+const together: KeyShape = {
+  provider: 'together',
+  label: 'Together AI API key',
+  examples: 'tgp_v1_… (or an older key of 64 hex digits)',
+  // Together documents no shape. Newer keys are `tgp_v1_` + 43 URL-safe characters (a proposed
+  // trufflehog detector); older ones are said to be 64 hex digits (unconfirmed, accepted).
+  pattern: /^(?:tgp_v\d+_[A-Za-z0-9_-]{40,}|[a-f0-9]{64})$/,
+  marker: /^tgp_v\d+_/,
+  hint: 'Use a Together AI API key (tgp_v1_…) from https://api.together.ai/settings/api-keys.',
+  keyNoun: 'key',
+  keyFrom: 'https://api.together.ai/settings/api-keys',
+  unusable: [],
+};
+
 /** Every provider's key shape, by provider id. */
 export const KEY_SHAPES: Readonly<Record<ProviderId, KeyShape>> = {
   openai,
@@ -263,6 +277,7 @@ export const KEY_SHAPES: Readonly<Record<ProviderId, KeyShape>> = {
   groq,
   openrouter,
   deepseek,
+  together,
 };
 
 /**
@@ -278,6 +293,7 @@ const DETECTION_ORDER: readonly ProviderId[] = [
   'telegram',
   'xai',
   'groq',
+  'together',
 ];
 
 /**

@@ -26,6 +26,7 @@ const PRICED_PROVIDERS: Partial<Record<ProviderId, string>> = {
   groq: 'groq',
   openrouter: 'openrouter',
   deepseek: 'deepseek',
+  together: 'together',
 };
 
 /** Whether `provider`'s calls are priced from the price data (Slack and Telegram are free). */
@@ -37,7 +38,7 @@ export function isPricedProvider(provider: ProviderId): boolean {
  * Providers that serve other vendors' models under the vendor's name: the prefix is part of the
  * model's id there (Groq's `openai/gpt-oss-120b`), not a routing prefix to remove.
  */
-const VENDOR_PREFIXED: ReadonlySet<ProviderId> = new Set(['groq', 'openrouter']);
+const VENDOR_PREFIXED: ReadonlySet<ProviderId> = new Set(['groq', 'openrouter', 'together']);
 
 type PricesModule = typeof import('@pydantic/genai-prices');
 let loading: Promise<PricesModule> | undefined;

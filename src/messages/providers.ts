@@ -39,6 +39,11 @@ const PAGES: Record<ProviderId, { keys: string; billing: string | undefined }> =
     keys: 'https://platform.deepseek.com/api_keys',
     billing: 'https://platform.deepseek.com/top_up',
   },
+  // Together's billing page is not in its docs; its settings hold keys and billing.
+  together: {
+    keys: 'https://api.together.ai/settings/api-keys',
+    billing: 'https://api.together.ai/settings/billing',
+  },
 };
 
 const ENGLISH_NOUNS: Record<ProviderId, string> = {
@@ -51,6 +56,7 @@ const ENGLISH_NOUNS: Record<ProviderId, string> = {
   groq: 'API key',
   openrouter: 'API key',
   deepseek: 'API key',
+  together: 'API key',
 };
 
 const KOREAN_NOUNS: Record<ProviderId, string> = {
@@ -63,6 +69,7 @@ const KOREAN_NOUNS: Record<ProviderId, string> = {
   groq: 'API 키',
   openrouter: 'API 키',
   deepseek: 'API 키',
+  together: 'API 키',
 };
 
 export function englishWords(provider: ProviderId): ProviderWords {

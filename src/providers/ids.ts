@@ -15,9 +15,10 @@ export const PROVIDER_IDS = [
   'groq',
   'openrouter',
   'deepseek',
+  'together',
 ] as const;
 
-/** A provider id: `'openai' | 'anthropic' | 'gemini' | 'slack' | 'telegram' | 'xai' | 'groq' | 'openrouter' | 'deepseek'`. */
+/** A provider id: `'openai' | 'anthropic' | 'gemini' | 'slack' | 'telegram' | 'xai' | 'groq' | 'openrouter' | 'deepseek' | 'together'`. */
 export type ProviderId = (typeof PROVIDER_IDS)[number];
 
 /** Static facts about one provider. */
@@ -47,6 +48,7 @@ export const PROVIDERS: Readonly<Record<ProviderId, ProviderInfo>> = {
   groq: { id: 'groq', label: 'Groq', envVars: ['GROQ_API_KEY'], keyNoun: 'API key' },
   openrouter: { id: 'openrouter', label: 'OpenRouter', envVars: ['OPENROUTER_API_KEY'], keyNoun: 'API key' },
   deepseek: { id: 'deepseek', label: 'DeepSeek', envVars: ['DEEPSEEK_API_KEY'], keyNoun: 'API key' },
+  together: { id: 'together', label: 'Together AI', envVars: ['TOGETHER_API_KEY'], keyNoun: 'API key' },
 };
 
 /** Whether `value` is a provider id keycard knows. */

@@ -13,6 +13,7 @@ const SDK_EXAMPLE: Record<ProviderId, string> = {
   groq: 'OpenAI',
   openrouter: 'OpenAI',
   deepseek: 'OpenAI',
+  together: 'OpenAI',
   anthropic: 'Anthropic',
   gemini: "await import('@google/generative-ai')",
   slack: 'WebClient',

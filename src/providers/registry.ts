@@ -11,6 +11,7 @@ import { openai } from './openai.js';
 import { openrouter } from './openrouter.js';
 import { slack } from './slack.js';
 import { telegram } from './telegram.js';
+import { together } from './together.js';
 import type { ProviderAdapter } from './types.js';
 import { xai } from './xai.js';
 
@@ -24,6 +25,7 @@ export const adapters = {
   groq,
   openrouter,
   deepseek,
+  together,
 } as const;
 
 /** A provider `createClient` can build a client for. */

@@ -202,6 +202,14 @@ export const KEY_PATTERNS: readonly KeyPattern[] = [
     minEntropy: 3,
   },
   {
+    id: 'together',
+    label: 'together',
+    triggers: [literalTrigger('tgp_')],
+    // `tgp_v1_` + 43 URL-safe characters in the keys seen; Together documents no shape.
+    source: `${start('t')}gp_v\\d{1,2}_${URLSAFE}{40,80}${NA}`,
+    minEntropy: 3,
+  },
+  {
     id: 'groq',
     label: 'groq',
     triggers: [literalTrigger('gsk_')],

@@ -47,5 +47,7 @@ export function fakeKey(provider: ProviderId): string {
       return ['sk', 'or', 'v1', random(64, '0123456789abcdef')].join('-');
     case 'deepseek':
       return ['sk', random(32, '0123456789abcdef')].join('-');
+    case 'together':
+      return `${['tg', 'p'].join('')}_v1_${random(43, urlsafe)}`;
   }
 }

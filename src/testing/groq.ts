@@ -1,20 +1,12 @@
 /**
  * The Groq simulator: OpenAI's wire format (Groq's API is OpenAI-compatible, under
  * `/openai/v1` at api.groq.com) with Groq's models and Groq's errors: a spend limit reached is a
- * 400 `blocked_api_access`, a rate limit a 429 with `retry-after`. No `openai-organization` or
- * `openai-project` headers (Groq sends none). Error texts follow Groq's docs and public reports;
- * they were not checked live.
+ * 400 `blocked_api_access`, a rate limit a 429 with `retry-after`. Error texts follow Groq's docs
+ * and public reports; they were not checked live.
  * @module
  */
-import { openaiSimulator } from './openai.js';
-import { error, json, withoutOpenAIHeaders } from './openai-wire.js';
-import type {
-  HttpFault,
-  ProviderSimulator,
-  SimulatedResponse,
-  SimulatorContext,
-  SimulatorRequest,
-} from './types.js';
+import { compatibleSimulator } from './openai-compatible.js';
+import { error } from './openai-wire.js';
 
 const MODELS = [
   'llama-3.3-70b-versatile',
@@ -23,49 +15,12 @@ const MODELS = [
   'openai/gpt-oss-20b',
 ];
 
-function fail(fault: HttpFault, request: SimulatorRequest, context: SimulatorContext): SimulatedResponse {
-  switch (fault) {
-    case 'unauthorized':
-      return error(401, 'Invalid API Key', 'invalid_request_error', 'invalid_api_key');
-    case 'forbidden':
-      return error(
-        403,
-        `The model \`${context.model ?? 'requested'}\` is blocked at the organization level. Please have the org admin enable this model in the org settings.`,
-        'invalid_request_error',
-        'permission_denied',
-      );
-    case 'quota':
-      // Groq has no prepaid credit: an organisation past its spend limit gets this 400.
-      return error(
-        400,
-        'Organization has been blocked from API access because it reached its spend limit. Raise the limit in the billing settings to continue.',
-        'invalid_request_error',
-        'blocked_api_access',
-      );
-    case 'rate_limit':
-      return error(
-        429,
-        `Rate limit reached for model \`${context.model ?? 'requests'}\` in organization \`org_simulated\` service tier \`on_demand\` on requests per minute (RPM): Limit 30, Used 30, Requested 1. Please try again in 2s.`,
-        'requests',
-        'rate_limit_exceeded',
-        null,
-        {
-          'retry-after': '2',
-          'x-ratelimit-limit-requests': '14400',
-          'x-ratelimit-remaining-requests': '0',
-          'x-ratelimit-reset-requests': '2s',
-        },
-      );
-    case 'server_error':
-      return error(500, 'Internal Server Error', 'internal_server_error');
-    case 'bad_json':
-      return withoutOpenAIHeaders(openaiSimulator.fail(fault, request, context));
-  }
-}
-
-async function handle(request: SimulatorRequest, context: SimulatorContext): Promise<SimulatedResponse> {
-  if (request.method === 'GET' && request.path === '/v1/models') {
-    return json(200, {
+/** The Groq side of the simulator. */
+export const groqSimulator = compatibleSimulator({
+  id: 'groq',
+  headers: (context) => ({ 'x-request-id': context.requestId }),
+  get: {
+    '/v1/models': () => ({
       object: 'list',
       data: MODELS.map((id) => ({
         id,
@@ -74,18 +29,45 @@ async function handle(request: SimulatorRequest, context: SimulatorContext): Pro
         owned_by: id.startsWith('openai/') ? 'OpenAI' : 'Meta',
         active: true,
       })),
-    });
-  }
-  return withoutOpenAIHeaders(await openaiSimulator.handle(request, context));
-}
-
-/** The Groq side of the simulator. */
-export const groqSimulator: ProviderSimulator = {
-  ...openaiSimulator,
-  id: 'groq',
-  commonHeaders(context) {
-    return { 'x-request-id': context.requestId };
+    }),
   },
-  fail,
-  handle,
-};
+  fail(fault, context) {
+    switch (fault) {
+      case 'unauthorized':
+        return error(401, 'Invalid API Key', 'invalid_request_error', 'invalid_api_key');
+      case 'forbidden':
+        return error(
+          403,
+          `The model \`${context.model ?? 'requested'}\` is blocked at the organization level. Please have the org admin enable this model in the org settings.`,
+          'invalid_request_error',
+          'permission_denied',
+        );
+      case 'quota':
+        // Groq has no prepaid credit: an organisation past its spend limit gets this 400.
+        return error(
+          400,
+          'Organization has been blocked from API access because it reached its spend limit. Raise the limit in the billing settings to continue.',
+          'invalid_request_error',
+          'blocked_api_access',
+        );
+      case 'rate_limit':
+        return error(
+          429,
+          `Rate limit reached for model \`${context.model ?? 'requests'}\` in organization \`org_simulated\` service tier \`on_demand\` on requests per minute (RPM): Limit 30, Used 30, Requested 1. Please try again in 2s.`,
+          'requests',
+          'rate_limit_exceeded',
+          null,
+          {
+            'retry-after': '2',
+            'x-ratelimit-limit-requests': '14400',
+            'x-ratelimit-remaining-requests': '0',
+            'x-ratelimit-reset-requests': '2s',
+          },
+        );
+      case 'server_error':
+        return error(500, 'Internal Server Error', 'internal_server_error');
+      case 'bad_json':
+        return undefined;
+    }
+  },
+});

@@ -3,19 +3,12 @@
  * `/api/v1` at openrouter.ai) with vendor-named models, OpenRouter's error envelope
  * (`{ "error": { "code": <status>, "message": … } }`), a 402 for no credit, a 403 for moderation,
  * `GET /v1/key`, and the `: OPENROUTER PROCESSING` comment it sends before a stream's first event.
- * No `openai-organization` or `openai-project` headers. Texts follow OpenRouter's docs; they
- * were not checked live.
+ * Texts follow OpenRouter's docs; they were not checked live.
  * @module
  */
-import { openaiSimulator } from './openai.js';
-import { json, withoutOpenAIHeaders } from './openai-wire.js';
-import type {
-  HttpFault,
-  ProviderSimulator,
-  SimulatedResponse,
-  SimulatorContext,
-  SimulatorRequest,
-} from './types.js';
+import { compatibleSimulator } from './openai-compatible.js';
+import { json } from './openai-wire.js';
+import type { SimulatedResponse } from './types.js';
 
 const MODELS = [
   'openai/gpt-4o-mini',
@@ -24,6 +17,7 @@ const MODELS = [
   'google/gemini-2.5-flash',
 ];
 
+/** OpenRouter's error envelope: the HTTP status again as `code`. */
 function error(
   status: number,
   message: string,
@@ -33,45 +27,16 @@ function error(
   return json(status, { error: { code: status, message, ...extra } }, headers);
 }
 
-function fail(fault: HttpFault, request: SimulatorRequest, context: SimulatorContext): SimulatedResponse {
-  switch (fault) {
-    case 'unauthorized':
-      return error(401, context.key === null ? 'No auth credentials found' : 'User not found.');
-    case 'forbidden':
-      // OpenRouter's 403 is moderation, the closest it has: the input, not the key.
-      return error(
-        403,
-        `${context.model ?? 'The model'} requires moderation on OpenRouter. Your input was flagged.`,
-        {
-          metadata: {
-            reasons: ['violence'],
-            flagged_input: 'canary…',
-            provider_name: 'OpenAI',
-            model_slug: context.model,
-          },
-        },
-      );
-    case 'quota':
-      return error(402, 'Insufficient credits. Add more using https://openrouter.ai/settings/credits');
-    case 'rate_limit':
-      return error(
-        429,
-        'Rate limit exceeded: limit_rpm/openai/gpt-4o-mini. High demand; please retry shortly.',
-        {},
-        {
-          'retry-after': '1',
-        },
-      );
-    case 'server_error':
-      return error(500, 'Internal Server Error');
-    case 'bad_json':
-      return withoutOpenAIHeaders(openaiSimulator.fail(fault, request, context));
-  }
-}
-
-async function handle(request: SimulatorRequest, context: SimulatorContext): Promise<SimulatedResponse> {
-  if (request.method === 'GET' && request.path === '/v1/key') {
-    return json(200, {
+/** The OpenRouter side of the simulator. */
+export const openrouterSimulator = compatibleSimulator({
+  id: 'openrouter',
+  headers: (context) => ({ 'x-generation-id': `gen-${context.requestId}` }),
+  streamPreamble: [': OPENROUTER PROCESSING\n\n'],
+  get: {
+    '/v1/models': () => ({
+      data: MODELS.map((id) => ({ id, name: id, created: 1_750_000_000, context_length: 128_000 })),
+    }),
+    '/v1/key': () => ({
       data: {
         label: 'keycard simulator key',
         limit: 20,
@@ -82,25 +47,39 @@ async function handle(request: SimulatorRequest, context: SimulatorContext): Pro
         is_free_tier: false,
         is_management_key: false,
       },
-    });
-  }
-  if (request.method === 'GET' && request.path === '/v1/models') {
-    return json(200, {
-      data: MODELS.map((id) => ({ id, name: id, created: 1_750_000_000, context_length: 128_000 })),
-    });
-  }
-  const answer = withoutOpenAIHeaders(await openaiSimulator.handle(request, context));
-  if (answer.events === undefined) return answer;
-  return { ...answer, events: [': OPENROUTER PROCESSING\n\n', ...answer.events] };
-}
-
-/** The OpenRouter side of the simulator. */
-export const openrouterSimulator: ProviderSimulator = {
-  ...openaiSimulator,
-  id: 'openrouter',
-  commonHeaders(context) {
-    return { 'x-generation-id': `gen-${context.requestId}` };
+    }),
   },
-  fail,
-  handle,
-};
+  fail(fault, context) {
+    switch (fault) {
+      case 'unauthorized':
+        return error(401, context.key === null ? 'No auth credentials found' : 'User not found.');
+      case 'forbidden':
+        // OpenRouter's 403 is moderation, the closest it has: the input, not the key.
+        return error(
+          403,
+          `${context.model ?? 'The model'} requires moderation on OpenRouter. Your input was flagged.`,
+          {
+            metadata: {
+              reasons: ['violence'],
+              flagged_input: 'canary…',
+              provider_name: 'OpenAI',
+              model_slug: context.model,
+            },
+          },
+        );
+      case 'quota':
+        return error(402, 'Insufficient credits. Add more using https://openrouter.ai/settings/credits');
+      case 'rate_limit':
+        return error(
+          429,
+          'Rate limit exceeded: limit_rpm/openai/gpt-4o-mini. High demand; please retry shortly.',
+          {},
+          { 'retry-after': '1' },
+        );
+      case 'server_error':
+        return error(500, 'Internal Server Error');
+      case 'bad_json':
+        return undefined;
+    }
+  },
+});

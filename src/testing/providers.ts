@@ -11,6 +11,7 @@ import { openaiSimulator } from './openai.js';
 import { openrouterSimulator } from './openrouter.js';
 import { slackSimulator } from './slack.js';
 import { telegramSimulator } from './telegram.js';
+import { togetherSimulator } from './together.js';
 import type { ProviderSimulator } from './types.js';
 import { xaiSimulator } from './xai.js';
 
@@ -24,4 +25,5 @@ export const PROVIDER_SIMULATORS: readonly ProviderSimulator[] = [
   groqSimulator,
   openrouterSimulator,
   deepseekSimulator,
+  togetherSimulator,
 ];

@@ -105,6 +105,7 @@ describe('keycard providers and help', () => {
       ['groq', 'openai'],
       ['openrouter', 'openai'],
       ['deepseek', 'openai'],
+      ['together', 'openai'],
     ]);
   });
 

@@ -46,6 +46,7 @@ const EXPECTED: Record<SupportedProvider, Record<string, Expected>> = {
   groq: STAINLESS,
   openrouter: STAINLESS,
   deepseek: STAINLESS,
+  together: STAINLESS,
   gemini: {
     'call:silent': { className: 'GoogleGenerativeAIAbortError' },
     'call:json': { className: 'GoogleGenerativeAIAbortError' },

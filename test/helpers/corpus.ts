@@ -77,6 +77,7 @@ export const SHAPES: readonly ShapeGenerator[] = [
   },
   { id: 'xai', label: 'xai', make: (r) => ['xa', 'i'].join('') + dash + s(r, 80) },
   { id: 'groq', label: 'groq', make: (r) => `${['gs', 'k'].join('')}_${s(r, 52)}` },
+  { id: 'together', label: 'together', make: (r) => `${['tg', 'p'].join('')}_v1_${s(r, 43, URLSAFE)}` },
   {
     id: 'openrouter',
     label: 'openrouter',

@@ -81,6 +81,8 @@ const calls = {
   groq: (sdk) => sdk.chat.completions.create({ model: 'llama-3.1-8b-instant', messages }),
   openrouter: (sdk) => sdk.chat.completions.create({ model: 'openai/gpt-4o-mini', messages }),
   deepseek: (sdk) => sdk.chat.completions.create({ model: 'deepseek-chat', messages }),
+  together: (sdk) =>
+    sdk.chat.completions.create({ model: 'meta-llama/Llama-3.3-70B-Instruct-Turbo', messages }),
   anthropic: (sdk) => sdk.messages.create({ model: 'claude-haiku-4-5', max_tokens: 16, messages }),
   gemini: (sdk) => sdk.getGenerativeModel({ model: 'gemini-2.5-flash' }).startChat().sendMessage('hi'),
   slack: (sdk) => sdk.chat.postMessage({ channel: 'C1', text: 'hi' }),

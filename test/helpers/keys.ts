@@ -106,6 +106,8 @@ export function testKey(kind: TestKeyKind, seed = 'default', marker = ''): strin
       return ['sk', 'or', 'v1', body(64, '0123456789abcdef')].join(dash);
     case 'deepseek':
       return ['sk', body(32, '0123456789abcdef')].join(dash);
+    case 'together':
+      return `${['tg', 'p'].join('')}_v1_${body(43, URLSAFE)}`;
   }
 }
 

@@ -23,6 +23,7 @@ export const PROVIDERS: readonly SupportedProvider[] = [
   'groq',
   'openrouter',
   'deepseek',
+  'together',
 ];
 
 /** Providers whose SDK streams over server-sent events. */
@@ -34,6 +35,7 @@ export const STREAMING: ReadonlySet<SupportedProvider> = new Set([
   'groq',
   'openrouter',
   'deepseek',
+  'together',
 ]);
 
 /** Providers whose SDK takes a caller's AbortSignal (Slack's `WebClient` takes none). */
@@ -46,6 +48,7 @@ export const ABORTABLE: ReadonlySet<SupportedProvider> = new Set([
   'groq',
   'openrouter',
   'deepseek',
+  'together',
 ]);
 
 /** Providers reached through the `openai` SDK. */
@@ -55,6 +58,7 @@ const OPENAI_SDK: ReadonlySet<SupportedProvider> = new Set([
   'groq',
   'openrouter',
   'deepseek',
+  'together',
 ]);
 
 /** The timeout every client gets, in milliseconds. */
@@ -100,7 +104,8 @@ export async function stallCall(
     case 'xai':
     case 'groq':
     case 'openrouter':
-    case 'deepseek': {
+    case 'deepseek':
+    case 'together': {
       const result = await sdk.chat.completions.create(
         { model: 'gpt-4o-mini', messages, ...(stream ? { stream: true } : {}) },
         options,

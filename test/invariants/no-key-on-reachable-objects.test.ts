@@ -37,6 +37,10 @@ const START: Record<SupportedProvider, (sdk: AnySdk) => Started> = {
     handedOut: [sdk.chat.completions],
   }),
   xai: (sdk) => ({ pending: sdk.chat.completions.create({ model: 'grok-3-mini', messages }), handedOut: [] }),
+  together: (sdk) => ({
+    pending: sdk.chat.completions.create({ model: 'meta-llama/Llama-3.3-70B-Instruct-Turbo', messages }),
+    handedOut: [],
+  }),
   deepseek: (sdk) => ({
     pending: sdk.chat.completions.create({ model: 'deepseek-chat', messages }),
     handedOut: [],

@@ -24,6 +24,7 @@ const EVIDENCE: Record<SupportedProvider, RegExp> = {
   groq: /sending request/,
   openrouter: /sending request/,
   deepseek: /sending request/,
+  together: /sending request/,
   anthropic: /sending request/,
   slack: /\[web-api:WebClient\] http request url/,
   telegram: /telegraf:client API call failed/,

@@ -11,6 +11,7 @@ import {
   OpenRouterKeySchema,
   SlackKeySchema,
   TelegramKeySchema,
+  TogetherKeySchema,
   XAIKeySchema,
 } from '../../src/keys/schemas.js';
 import { PROVIDER_IDS, PROVIDERS, type ProviderId } from '../../src/providers/ids.js';
@@ -29,6 +30,7 @@ const KIND_OF: Record<ProviderId, TestKeyKind[]> = {
   groq: ['groq'],
   openrouter: ['openrouter'],
   deepseek: ['deepseek'],
+  together: ['together'],
 };
 
 /** No 8-character window of the key's secret part (after its first 8 characters) appears. */
@@ -52,6 +54,7 @@ describe('key schemas', () => {
       groq: GroqKeySchema,
       openrouter: OpenRouterKeySchema,
       deepseek: DeepSeekKeySchema,
+      together: TogetherKeySchema,
     });
     for (const provider of PROVIDER_IDS) {
       for (const kind of KIND_OF[provider]) {

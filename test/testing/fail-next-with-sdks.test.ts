@@ -21,6 +21,8 @@ const CALLS: { [P in SupportedProvider]: (sdk: SdkFor<P>) => Promise<unknown> } 
   groq: (sdk) => sdk.chat.completions.create({ model: 'llama-3.1-8b-instant', messages }),
   openrouter: (sdk) => sdk.chat.completions.create({ model: 'openai/gpt-4o-mini', messages }),
   deepseek: (sdk) => sdk.chat.completions.create({ model: 'deepseek-chat', messages }),
+  together: (sdk) =>
+    sdk.chat.completions.create({ model: 'meta-llama/Llama-3.3-70B-Instruct-Turbo', messages }),
   anthropic: (sdk) => sdk.messages.create({ model: 'claude-haiku-4-5', max_tokens: 16, messages }),
   gemini: (sdk) => sdk.getGenerativeModel({ model: 'gemini-2.5-flash' }).generateContent('hi'),
   slack: (sdk) => sdk.auth.test(),

@@ -18,4 +18,5 @@ export const EXERCISES: Record<SupportedProvider, Exercise<any>> = {
   groq: exerciseOpenAI,
   openrouter: exerciseOpenAI,
   deepseek: exerciseOpenAI,
+  together: exerciseOpenAI,
 };

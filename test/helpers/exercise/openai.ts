@@ -14,6 +14,7 @@ const MODEL: Record<string, string> = {
   groq: 'llama-3.3-70b-versatile',
   openrouter: 'openai/o3-mini',
   deepseek: 'deepseek-chat',
+  together: 'meta-llama/Llama-3.3-70B-Instruct-Turbo',
 };
 
 export const exerciseOpenAI: Exercise<KeycardClient<OpenAI>> = async (
