@@ -10,7 +10,6 @@
 
 import { CredentialError } from '../errors.js';
 import { BudgetExceededError } from '../ledger/budget.js';
-import type { UsageOutcome } from '../ledger/types.js';
 import type {
   HttpHooks,
   OutgoingRequest,
@@ -315,25 +314,7 @@ export function createInstrumentedFetch(options: InstrumentedFetchOptions): Fetc
         return blockedResponse(admission as BudgetExceededError);
       }
       sent += 1;
-      const replay = replayOf === undefined ? undefined : { attempt: sent, of: replayOf };
-      const finish = (
-        status: number | null,
-        outcome: UsageOutcome,
-        usage: ResponseUsage | null,
-        stream = false,
-      ) =>
-        recorder.record({
-          plan,
-          secret: used,
-          time,
-          startedAt,
-          status,
-          outcome,
-          usage,
-          stream,
-          admission,
-          replay,
-        });
+      const finish = recorder.attempt({ plan, secret: used, time, startedAt, admission }, sent, replayOf);
 
       let response: Response;
       try {

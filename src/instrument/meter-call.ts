@@ -57,20 +57,9 @@ export function createMeter(options: MeterOptions): <T>(call: MeteredCall<T>) =>
       }
       const used = secret;
       sent += 1;
-      const replay = replayOf === undefined ? undefined : { attempt: sent, of: replayOf };
+      const finish = recorder.attempt({ plan, secret: used, time, startedAt, admission }, sent, replayOf);
       const record = (status: number | null, outcome: UsageOutcome, usage: ResponseUsage | null) =>
-        recorder.record({
-          plan,
-          secret: used,
-          time,
-          startedAt,
-          status,
-          outcome,
-          usage,
-          stream,
-          admission,
-          replay,
-        });
+        finish(status, outcome, usage, stream);
       let result: T;
       try {
         result = await call.run(secret);

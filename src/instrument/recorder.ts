@@ -67,6 +67,20 @@ export class Recorder {
     return this.gate.admit(secret, plan.model);
   }
 
+  /**
+   * What records an attempt when it ends, from what is known when it starts; `replayOf` is the key
+   * of the attempt it replays, and `attempt` its number in the request.
+   */
+  attempt(
+    start: Pick<FinishedRequest, 'plan' | 'secret' | 'time' | 'startedAt' | 'admission'>,
+    attempt: number,
+    replayOf: Secret | undefined,
+  ): (status: number | null, outcome: UsageOutcome, usage: ResponseUsage | null, stream?: boolean) => void {
+    const replay = replayOf === undefined ? undefined : { attempt, ofMaskedId: replayOf.maskedId };
+    return (status, outcome, usage, stream = false) =>
+      this.record({ ...start, status, outcome, usage, stream, replay });
+  }
+
   record(request: FinishedRequest): void {
     const usage = request.usage ?? NO_USAGE;
     const event: UsageEvent = {

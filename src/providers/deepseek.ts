@@ -12,7 +12,7 @@
  */
 
 import { openAICompatible } from './openai-compatible.js';
-import type { FailureClass, KeyIdentity } from './types.js';
+import type { KeyIdentity } from './types.js';
 
 /** The DeepSeek adapter. */
 export const deepseek = openAICompatible({
@@ -24,12 +24,6 @@ export const deepseek = openAICompatible({
     forbidden: 'The key works but may not do this: check the account at https://platform.deepseek.com.',
     quota_exceeded:
       'The account behind this key has no balance left: top it up at https://platform.deepseek.com/top_up.',
-  },
-  classify(failure, hints): FailureClass | undefined {
-    if (failure.status === 402) {
-      return { outcome: 'quota_exceeded', reason: 'quota_exceeded', hint: hints.quota_exceeded };
-    }
-    return undefined;
   },
   async verify(sdk): Promise<KeyIdentity> {
     const body = (await sdk.get('/user/balance')) as Record<string, unknown> | undefined;

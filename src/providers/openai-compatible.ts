@@ -197,7 +197,9 @@ export function openAICompatible(
       return { outcome: 'unauthorized', reason: 'unauthorized', hint: spec.hints.unauthorized };
     if (failure.status === 403)
       return { outcome: 'forbidden', reason: 'forbidden', hint: spec.hints.forbidden };
-    if (failure.status === 429 && quota) {
+    // 402 Payment Required: what the compatible services (DeepSeek, OpenRouter, Together) answer
+    // when the account or key has no credit left; OpenAI itself never sends it.
+    if ((failure.status === 429 && quota) || failure.status === 402) {
       return { outcome: 'quota_exceeded', reason: 'quota_exceeded', hint: spec.hints.quota_exceeded };
     }
     // A plain 429 is a transient rate limit, not a key problem: the SDK's RateLimitError stays.

@@ -26,10 +26,7 @@ export const openrouter = openAICompatible({
     quota_exceeded:
       'The account or this key is out of credit (a key can have its own credit limit): buy credits at https://openrouter.ai/settings/credits or raise the key’s limit at https://openrouter.ai/settings/keys.',
   },
-  classify(failure, hints): FailureClass | undefined {
-    if (failure.status === 402) {
-      return { outcome: 'quota_exceeded', reason: 'quota_exceeded', hint: hints.quota_exceeded };
-    }
+  classify(failure): FailureClass | undefined {
     // Moderation flagged the input: the request's fault, not the key's.
     if (failure.status === 403) return { outcome: 'error' };
     return undefined;

@@ -24,10 +24,7 @@ export const together = openAICompatible({
     quota_exceeded:
       'The account behind this key reached its spending limit or has no credit: raise the limit or add credit at https://api.together.ai/settings/billing.',
   },
-  classify(failure, hints): FailureClass | undefined {
-    if (failure.status === 402) {
-      return { outcome: 'quota_exceeded', reason: 'quota_exceeded', hint: hints.quota_exceeded };
-    }
+  classify(failure): FailureClass | undefined {
     // Too long for the model's context: the request's fault.
     if (failure.status === 403) return { outcome: 'error' };
     return undefined;

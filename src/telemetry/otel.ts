@@ -8,7 +8,6 @@
 
 import { importOptional } from '../import-optional.js';
 import type { UsageEvent } from '../ledger/types.js';
-import type { Secret } from '../secret.js';
 import { ATTR, GEN_AI_PROVIDER, genAiOperation, METRIC, TOKEN_BUCKETS } from './names.js';
 
 type OtelApi = typeof import('@opentelemetry/api');
@@ -17,8 +16,8 @@ type OtelApi = typeof import('@opentelemetry/api');
 export interface Replay {
   /** This attempt's number in its request: 2 for the first replay. */
   attempt: number;
-  /** The key of the attempt it replays (only its masked id is reported). */
-  of: Secret;
+  /** The masked id of the key of the attempt it replays. */
+  ofMaskedId: string;
 }
 
 /** Records one finished call. */
@@ -102,7 +101,7 @@ function recorderFor(api: OtelApi): Telemetry {
         ...(event.status === null ? {} : { [ATTR.httpStatus]: event.status }),
         ...(replay === undefined
           ? {}
-          : { [ATTR.attempt]: replay.attempt, [ATTR.replayOf]: replay.of.maskedId }),
+          : { [ATTR.attempt]: replay.attempt, [ATTR.replayOf]: replay.ofMaskedId }),
       },
     });
     if (event.outcome !== 'ok') {
