@@ -12,7 +12,7 @@ import { env } from '../../keys/env.js';
 import { isKeyPool } from '../../keys/pool.js';
 import { from } from '../../keys/spec.js';
 import type { KeySource } from '../../keys/types.js';
-import { PROVIDER_IDS, PROVIDERS, type ProviderId } from '../../providers/ids.js';
+import { PROVIDERS, type ProviderId, providerIds } from '../../providers/ids.js';
 import { isSdkNotInstalled } from '../../providers/load.js';
 import { adapters, isSupportedProvider } from '../../providers/registry.js';
 import type { Secret } from '../../secret.js';
@@ -118,7 +118,7 @@ function targets(
   sourceArg: string | undefined,
 ): Array<{ provider: ProviderId; source: KeySource | undefined }> {
   if (providerArg === undefined) {
-    return PROVIDER_IDS.map((provider) => ({
+    return providerIds().map((provider) => ({
       provider,
       source: PROVIDERS[provider].envVars.some((name) => (process.env[name] ?? '').trim() !== '')
         ? env(...PROVIDERS[provider].envVars)
@@ -142,7 +142,7 @@ export function registerCheck(program: Command): void {
     .command('check')
     .argument(
       '[provider]',
-      `one provider (${PROVIDER_IDS.join(', ')}); default: every provider whose key variables are set`,
+      `one provider (${providerIds().join(', ')}); default: every provider whose key variables are set`,
     )
     .argument(
       '[source]',

@@ -4,7 +4,7 @@
  */
 import type { Command } from 'commander';
 import { KEY_SHAPES } from '../../keys/shapes.js';
-import { PROVIDER_IDS, PROVIDERS } from '../../providers/ids.js';
+import { PROVIDERS, providerIds } from '../../providers/ids.js';
 import { adapters } from '../../providers/registry.js';
 import { json, out, table } from '../output.js';
 
@@ -14,7 +14,7 @@ export function registerProviders(program: Command): void {
     .description('list the providers keycard knows, their SDKs, default variables and key shapes')
     .option('--json', 'print JSON')
     .action((options: { json?: boolean }) => {
-      const rows = PROVIDER_IDS.map((id) => ({
+      const rows = providerIds().map((id) => ({
         provider: id,
         name: PROVIDERS[id].label,
         sdk: adapters[id].packageName,
