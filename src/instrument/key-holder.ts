@@ -6,7 +6,7 @@
  */
 import type { CredentialError } from '../errors.js';
 import type { KeySource } from '../keys/types.js';
-import { untilAborted } from '../keys/vault/single-flight.js';
+import { untilAborted } from '../keys/remote/single-flight.js';
 import type { BudgetExceededError } from '../ledger/budget.js';
 import type { ProviderId } from '../providers/ids.js';
 import type { FailureClass } from '../providers/types.js';
