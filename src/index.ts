@@ -28,6 +28,8 @@ export type { PoolMemberState, PoolMemberStatus } from './instrument/key-pool.js
 export {
   type AppRoleOptions,
   type FileSourceOptions,
+  type GcpSecretManagerOptions,
+  type GcpServiceAccountKey,
   isKeyPool,
   type KeyPool,
   KeySpecError,
