@@ -15,6 +15,8 @@ const SDKS = [
   '@google/generative-ai',
   '@google/genai',
   '@google-cloud/secret-manager',
+  '@azure/keyvault-secrets',
+  '@azure/identity',
   '@slack/web-api',
   'telegraf',
   'zod',
