@@ -27,6 +27,8 @@ const PRICED_PROVIDERS: Partial<Record<ProviderId, string>> = {
   openrouter: 'openrouter',
   deepseek: 'deepseek',
   together: 'together',
+  // Mistral's own model ids (`mistral-small-latest`, `codestral-2508`): no vendor prefix.
+  mistral: 'mistral',
 };
 
 /** Whether `provider`'s calls are priced from the price data (Slack and Telegram are free). */

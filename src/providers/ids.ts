@@ -16,9 +16,10 @@ export const PROVIDER_IDS = [
   'openrouter',
   'deepseek',
   'together',
+  'mistral',
 ] as const;
 
-/** A provider id: `'openai' | 'anthropic' | 'gemini' | 'slack' | 'telegram' | 'xai' | 'groq' | 'openrouter' | 'deepseek' | 'together'`. */
+/** A provider id: `'openai' | 'anthropic' | 'gemini' | 'slack' | 'telegram' | 'xai' | 'groq' | 'openrouter' | 'deepseek' | 'together' | 'mistral'`. */
 export type ProviderId = (typeof PROVIDER_IDS)[number];
 
 /** Static facts about one provider. */
@@ -49,6 +50,7 @@ export const PROVIDERS: Readonly<Record<ProviderId, ProviderInfo>> = {
   openrouter: { id: 'openrouter', label: 'OpenRouter', envVars: ['OPENROUTER_API_KEY'], keyNoun: 'API key' },
   deepseek: { id: 'deepseek', label: 'DeepSeek', envVars: ['DEEPSEEK_API_KEY'], keyNoun: 'API key' },
   together: { id: 'together', label: 'Together AI', envVars: ['TOGETHER_API_KEY'], keyNoun: 'API key' },
+  mistral: { id: 'mistral', label: 'Mistral AI', envVars: ['MISTRAL_API_KEY'], keyNoun: 'API key' },
 };
 
 /** Whether `value` is a provider id keycard knows. */

@@ -7,6 +7,7 @@ import { anthropic } from './anthropic.js';
 import { deepseek } from './deepseek.js';
 import { gemini } from './gemini.js';
 import { groq } from './groq.js';
+import { mistral } from './mistral.js';
 import { openai } from './openai.js';
 import { openrouter } from './openrouter.js';
 import { slack } from './slack.js';
@@ -26,6 +27,7 @@ export const adapters = {
   openrouter,
   deepseek,
   together,
+  mistral,
 } as const;
 
 /** A provider `createClient` can build a client for. */
