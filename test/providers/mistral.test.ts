@@ -13,6 +13,8 @@ import { type CredentialError, isCredentialError } from '../../src/errors.js';
 import { keys } from '../../src/keys/index.js';
 import { detectProvider } from '../../src/keys/shapes.js';
 import { normaliseModel } from '../../src/ledger/pricing.js';
+import { mistral } from '../../src/providers/mistral.js';
+import { openai } from '../../src/providers/openai.js';
 import { redactText } from '../../src/redact/redactor.js';
 import { fakeKey } from '../../src/testing/index.js';
 import { type ClientFixture, clientFixture } from '../helpers/fixture.js';
@@ -195,6 +197,47 @@ describe('mistral client', () => {
     const broken = await rejection(chat());
     expect(broken).toBeInstanceOf(OpenAI.InternalServerError);
     expect(isCredentialError(broken)).toBe(false);
+  });
+
+  it('reads failures in both envelopes: OpenAI’s, and Mistral’s flat one (with a message, a detail, or an object)', () => {
+    const read = (adapter: typeof mistral, status: number, body: unknown) =>
+      adapter.http?.failureFromResponse(status, body, new Headers());
+    expect(
+      read(openai, 429, {
+        error: { message: 'Quota', type: 'insufficient_quota', code: 'insufficient_quota' },
+      }),
+    ).toMatchObject({
+      status: 429,
+      message: 'Quota',
+      type: 'insufficient_quota',
+      code: 'insufficient_quota',
+    });
+    expect(
+      read(mistral, 429, {
+        object: 'error',
+        message: 'Rate limit exceeded',
+        type: 'rate_limited',
+        param: null,
+        code: '1300',
+      }),
+    ).toMatchObject({ status: 429, message: 'Rate limit exceeded', type: 'rate_limited', code: '1300' });
+    expect(read(mistral, 401, { message: 'Unauthorized', request_id: 'abc123' })).toMatchObject({
+      message: 'Unauthorized',
+      requestId: 'abc123',
+    });
+    expect(read(mistral, 401, { detail: 'Unauthorized' })).toMatchObject({ message: 'Unauthorized' });
+    const validation = read(mistral, 422, {
+      object: 'error',
+      message: { detail: [] },
+      type: 'invalid_request_error',
+    });
+    expect(validation).toMatchObject({ status: 422, type: 'invalid_request_error', message: undefined });
+    const verdict = (status: number, message: string) => mistral.classify({ status, message }).outcome;
+    expect(verdict(429, 'Rate limit exceeded')).toBe('rate_limited');
+    expect(verdict(429, 'Service tier capacity exceeded for this model.')).toBe('rate_limited');
+    expect(verdict(429, 'You exceeded your monthly spending limit')).toBe('quota_exceeded');
+    expect(verdict(402, '')).toBe('quota_exceeded');
+    expect(verdict(422, '')).toBe('error');
   });
 
   it('picks up a rotated key after a 401 and replays the call', async () => {
