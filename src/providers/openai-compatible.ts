@@ -206,16 +206,15 @@ function withOpenAIErrorEnvelope(fetch: typeof globalThis.fetch): typeof globalT
 function innerError(error: unknown, body?: unknown): ProviderFailure {
   const inner = asObject(error);
   const top = error === undefined ? asObject(body) : undefined;
-  const text = textOf;
   return {
-    code: text(inner?.['code']) ?? text(asObject(body)?.['code']),
-    type: text(inner?.['type']) ?? text(top?.['type']),
+    code: textOf(inner?.['code']) ?? textOf(asObject(body)?.['code']),
+    type: textOf(inner?.['type']) ?? textOf(top?.['type']),
     message:
-      text(inner?.['message']) ??
-      text(inner?.['detail']) ??
-      text(error) ??
-      text(top?.['message']) ??
-      text(top?.['detail']),
+      textOf(inner?.['message']) ??
+      textOf(inner?.['detail']) ??
+      textOf(error) ??
+      textOf(top?.['message']) ??
+      textOf(top?.['detail']),
   };
 }
 

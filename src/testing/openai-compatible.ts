@@ -1,7 +1,8 @@
 /**
- * What the simulators of OpenAI-compatible services (Groq, OpenRouter, DeepSeek, Together, Mistral) share: OpenAI's
- * wire format and routes, without the `openai-organization` and `openai-project` headers only
- * OpenAI sends, plus each service's own errors, extra `GET` routes and headers.
+ * What the simulators of OpenAI-compatible services (Groq, OpenRouter, DeepSeek, Together,
+ * Mistral) share: OpenAI's wire format and routes, without the `openai-organization` and
+ * `openai-project` headers only OpenAI sends, plus each service's own errors, extra `GET` routes
+ * and headers, fields it refuses, and where its streams carry their usage.
  * @module
  */
 import type { ProviderId } from '../providers/ids.js';
