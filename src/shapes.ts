@@ -16,6 +16,7 @@ export {
   GroqKeySchema,
   type KeySchema,
   keySchemas,
+  MistralKeySchema,
   OpenAIKeySchema,
   OpenRouterKeySchema,
   SlackKeySchema,

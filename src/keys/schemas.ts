@@ -58,6 +58,9 @@ export const DeepSeekKeySchema: KeySchema = schemaFor('deepseek');
 /** Together AI keys: `tgp_v1_…`, or older keys of 64 hex digits. */
 export const TogetherKeySchema: KeySchema = schemaFor('together');
 
+/** Mistral AI keys: 32 letters and digits, no prefix. */
+export const MistralKeySchema: KeySchema = schemaFor('mistral');
+
 /**
  * Every provider's key schema, by provider id.
  *
@@ -75,4 +78,5 @@ export const keySchemas: Readonly<Record<ProviderId, KeySchema>> = {
   openrouter: OpenRouterKeySchema,
   deepseek: DeepSeekKeySchema,
   together: TogetherKeySchema,
+  mistral: MistralKeySchema,
 };

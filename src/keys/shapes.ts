@@ -271,6 +271,28 @@ const together: KeyShape = {
   unusable: [],
 };
 
+const mistral: KeyShape = {
+  provider: 'mistral',
+  label: 'Mistral AI API key',
+  examples: '… of 32 letters and digits, no prefix',
+  // Mistral documents no shape; the keys seen are 32 letters (both cases) and digits with no
+  // prefix (trufflehog's detector: `[A-Za-z0-9]{32}`, and only near the word "mistral"). With no
+  // prefix the length is all that tells a key from another opaque value, so it is pinned: a
+  // Together key of 64 hex digits, or any longer token, is not a Mistral key.
+  pattern: /^[A-Za-z0-9]{32}$/,
+  // Nothing marks a bare 32-character string as Mistral's (hashes, ids and other vendors' tokens
+  // look the same): never detected by shape. The client still accepts it, and names another
+  // provider's key (by its marker) as wrong_provider.
+  marker: /^(?!)/,
+  hint: 'Use a Mistral AI API key (32 letters and digits) from https://console.mistral.ai/api-keys.',
+  keyNoun: 'key',
+  keyFrom: 'https://console.mistral.ai/api-keys',
+  unusable: [],
+  // 32 letters and digits fit names too (a variable or keystore name without `_`): `looksLikeKey`
+  // keeps to its own rule (mixed case and digits) for them.
+  broad: true,
+};
+
 /** Every provider's key shape, by provider id. */
 export const KEY_SHAPES: Readonly<Record<ProviderId, KeyShape>> = {
   openai,
@@ -283,6 +305,7 @@ export const KEY_SHAPES: Readonly<Record<ProviderId, KeyShape>> = {
   openrouter,
   deepseek,
   together,
+  mistral,
 };
 
 /**

@@ -14,6 +14,7 @@ const SDK_EXAMPLE: Record<ProviderId, string> = {
   openrouter: 'OpenAI',
   deepseek: 'OpenAI',
   together: 'OpenAI',
+  mistral: 'OpenAI',
   anthropic: 'Anthropic',
   gemini: "await import('@google/generative-ai')",
   slack: 'WebClient',

@@ -8,6 +8,7 @@ import { deepseek } from './deepseek.js';
 import { gemini } from './gemini.js';
 import { groq } from './groq.js';
 import type { ProviderId, RegisteredProviders } from './ids.js';
+import { mistral } from './mistral.js';
 import { openai } from './openai.js';
 import { openrouter } from './openrouter.js';
 import type { RegisteredProvider } from './register.js';
@@ -28,6 +29,7 @@ export const adapters = {
   openrouter,
   deepseek,
   together,
+  mistral,
 } as const;
 
 /** A provider `createClient` can build a client for: a built-in one, or one you registered. */

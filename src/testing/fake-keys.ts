@@ -49,5 +49,8 @@ export function fakeKey(provider: ProviderId): string {
       return ['sk', random(32, '0123456789abcdef')].join('-');
     case 'together':
       return `${['tg', 'p'].join('')}_v1_${random(43, urlsafe)}`;
+    case 'mistral':
+      // No prefix: 32 letters and digits.
+      return random(32);
   }
 }

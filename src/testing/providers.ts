@@ -7,6 +7,7 @@ import { anthropicSimulator } from './anthropic.js';
 import { deepseekSimulator } from './deepseek.js';
 import { geminiSimulator } from './gemini.js';
 import { groqSimulator } from './groq.js';
+import { mistralSimulator } from './mistral.js';
 import { openaiSimulator } from './openai.js';
 import { openrouterSimulator } from './openrouter.js';
 import { slackSimulator } from './slack.js';
@@ -26,4 +27,5 @@ export const PROVIDER_SIMULATORS: readonly ProviderSimulator[] = [
   openrouterSimulator,
   deepseekSimulator,
   togetherSimulator,
+  mistralSimulator,
 ];

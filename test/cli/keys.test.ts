@@ -106,6 +106,7 @@ describe('keycard providers and help', () => {
       ['openrouter', 'openai'],
       ['deepseek', 'openai'],
       ['together', 'openai'],
+      ['mistral', 'openai'],
     ]);
   });
 

@@ -47,6 +47,7 @@ const EXPECTED: Record<SupportedProvider, Record<string, Expected>> = {
   openrouter: STAINLESS,
   deepseek: STAINLESS,
   together: STAINLESS,
+  mistral: STAINLESS,
   gemini: {
     'call:silent': { className: 'GoogleGenerativeAIAbortError' },
     'call:json': { className: 'GoogleGenerativeAIAbortError' },

@@ -137,6 +137,8 @@ export const SHAPES: readonly ShapeGenerator[] = [
     },
   },
   { id: 'header', label: 'credential', make: (r) => s(r, 40, `${ALNUM}._~+/`) },
+  // No prefix: planted only after its variable's name (a bare one is a decoy, see makeDecoys).
+  { id: 'mistral', label: 'mistral', make: (r) => s(r, 32) },
 ];
 
 /** How a planted key sits in its line: next to a keyword, bare, or inside a URL. */
@@ -149,6 +151,15 @@ function plant(random: () => number, shape: ShapeGenerator, key: string): string
       `curl -H 'x-goog-api-key: ${key}'`,
     ];
     return `${stamp(random)} INFO request headers ${forms[Math.floor(random() * forms.length)]}`;
+  }
+  if (shape.id === 'mistral') {
+    const forms = [
+      `DEBUG config MISTRAL_API_KEY=${key} loaded`,
+      `{"env":{"MISTRAL_API_KEY": "${key}"}}`,
+      `export MISTRAL_API_KEY='${key}'`,
+      `  mistral_api_key: ${key}`,
+    ];
+    return `${stamp(random)} ${forms[Math.floor(random() * forms.length)]}`;
   }
   const choice = random();
   if (shape.id === 'telegram' && choice < 0.3) {
@@ -196,6 +207,8 @@ export function makeDecoys(random: () => number): string[] {
     'hooks.slack.com/services/YOUR/WEBHOOK/URL',
     'getOpenAIClientForTheCurrentWorkspace',
     `AQ.${'x'.repeat(8)}`,
+    // 32 letters and digits, as a Mistral key, but with nothing naming it one: an id, not a key.
+    `id=${s(random, 32)}`,
   ];
 }
 
@@ -354,6 +367,7 @@ function jsonLine(random: () => number, planted?: { key: string; shape: ShapeGen
     if (planted.shape.id === 'header') headers['authorization'] = `Bearer ${planted.key}`;
     else if (planted.shape.id === 'telegram')
       entry['webhook'] = `https://api.telegram.org/bot${planted.key}/sendMessage`;
+    else if (planted.shape.id === 'mistral') entry['env'] = { MISTRAL_API_KEY: planted.key };
     else entry['config'] = { [`${planted.shape.label}Token`]: planted.key };
   }
   return JSON.stringify(entry);

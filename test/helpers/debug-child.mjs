@@ -83,6 +83,7 @@ const calls = {
   deepseek: (sdk) => sdk.chat.completions.create({ model: 'deepseek-chat', messages }),
   together: (sdk) =>
     sdk.chat.completions.create({ model: 'meta-llama/Llama-3.3-70B-Instruct-Turbo', messages }),
+  mistral: (sdk) => sdk.chat.completions.create({ model: 'mistral-small-latest', messages }),
   anthropic: (sdk) => sdk.messages.create({ model: 'claude-haiku-4-5', max_tokens: 16, messages }),
   gemini: (sdk) => sdk.getGenerativeModel({ model: 'gemini-2.5-flash' }).startChat().sendMessage('hi'),
   slack: (sdk) => sdk.chat.postMessage({ channel: 'C1', text: 'hi' }),

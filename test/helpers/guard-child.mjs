@@ -37,6 +37,7 @@ if (mode === 'guard') {
     openrouter: (sdk) => sdk.models.list(),
     deepseek: (sdk) => sdk.models.list(),
     together: (sdk) => sdk.models.list(),
+    mistral: (sdk) => sdk.models.list(),
     anthropic: (sdk) => sdk.models.list(),
     gemini: (sdk) => sdk.getGenerativeModel({ model: 'gemini-2.0-flash' }).generateContent('hi'),
     slack: (sdk) => sdk.auth.test(),

@@ -108,6 +108,9 @@ export function testKey(kind: TestKeyKind, seed = 'default', marker = ''): strin
       return ['sk', body(32, '0123456789abcdef')].join(dash);
     case 'together':
       return `${['tg', 'p'].join('')}_v1_${body(43, URLSAFE)}`;
+    case 'mistral':
+      // No prefix: 32 letters and digits.
+      return body(32);
   }
 }
 

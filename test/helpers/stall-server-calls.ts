@@ -24,6 +24,7 @@ export const PROVIDERS: readonly SupportedProvider[] = [
   'openrouter',
   'deepseek',
   'together',
+  'mistral',
 ];
 
 /** Providers whose SDK streams over server-sent events. */
@@ -36,6 +37,7 @@ export const STREAMING: ReadonlySet<SupportedProvider> = new Set([
   'openrouter',
   'deepseek',
   'together',
+  'mistral',
 ]);
 
 /** Providers whose SDK takes a caller's AbortSignal (Slack's `WebClient` takes none). */
@@ -49,6 +51,7 @@ export const ABORTABLE: ReadonlySet<SupportedProvider> = new Set([
   'openrouter',
   'deepseek',
   'together',
+  'mistral',
 ]);
 
 /** Providers reached through the `openai` SDK. */
@@ -59,6 +62,7 @@ const OPENAI_SDK: ReadonlySet<SupportedProvider> = new Set([
   'openrouter',
   'deepseek',
   'together',
+  'mistral',
 ]);
 
 /** The timeout every client gets, in milliseconds. */
@@ -105,7 +109,8 @@ export async function stallCall(
     case 'groq':
     case 'openrouter':
     case 'deepseek':
-    case 'together': {
+    case 'together':
+    case 'mistral': {
       const result = await sdk.chat.completions.create(
         { model: 'gpt-4o-mini', messages, ...(stream ? { stream: true } : {}) },
         options,

@@ -36,6 +36,8 @@ const calls: Record<SupportedProvider, Call> = {
   deepseek: (fixture) => sdk(fixture).models.list(),
   together: (fixture) =>
     sdk(fixture).chat.completions.create({ model: 'x', messages: [{ role: 'user', content: 'hi' }] }),
+  mistral: (fixture) =>
+    sdk(fixture).chat.completions.create({ model: 'x', messages: [{ role: 'user', content: 'hi' }] }),
   anthropic: (fixture) => sdk(fixture).models.list(),
   gemini: (fixture) => sdk(fixture).getGenerativeModel({ model: 'gemini-2.0-flash' }).generateContent('hi'),
   slack: (fixture) => sdk(fixture).chat.postMessage({ channel: 'C0GENERAL', text: 'x' }),

@@ -41,6 +41,10 @@ const START: Record<SupportedProvider, (sdk: AnySdk) => Started> = {
     pending: sdk.chat.completions.create({ model: 'meta-llama/Llama-3.3-70B-Instruct-Turbo', messages }),
     handedOut: [],
   }),
+  mistral: (sdk) => ({
+    pending: sdk.chat.completions.create({ model: 'mistral-small-latest', messages }),
+    handedOut: [],
+  }),
   deepseek: (sdk) => ({
     pending: sdk.chat.completions.create({ model: 'deepseek-chat', messages }),
     handedOut: [],

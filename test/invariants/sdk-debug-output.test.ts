@@ -25,6 +25,7 @@ const EVIDENCE: Record<SupportedProvider, RegExp> = {
   openrouter: /sending request/,
   deepseek: /sending request/,
   together: /sending request/,
+  mistral: /sending request/,
   anthropic: /sending request/,
   slack: /\[web-api:WebClient\] http request url/,
   telegram: /telegraf:client API call failed/,

@@ -19,4 +19,5 @@ export const EXERCISES: Record<SupportedProvider, Exercise<any>> = {
   openrouter: exerciseOpenAI,
   deepseek: exerciseOpenAI,
   together: exerciseOpenAI,
+  mistral: exerciseOpenAI,
 };
