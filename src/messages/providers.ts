@@ -44,6 +44,8 @@ const PAGES: Record<ProviderId, { keys: string; billing: string | undefined }> =
     keys: 'https://api.together.ai/settings/api-keys',
     billing: 'https://api.together.ai/settings/billing',
   },
+  // The bot's page of the application in the Developer Portal (Bot, Reset Token); no billing.
+  discord: { keys: 'https://discord.com/developers/applications', billing: undefined },
 };
 
 const ENGLISH_NOUNS: Record<ProviderId, string> = {
@@ -57,6 +59,7 @@ const ENGLISH_NOUNS: Record<ProviderId, string> = {
   openrouter: 'API key',
   deepseek: 'API key',
   together: 'API key',
+  discord: 'bot token',
 };
 
 const KOREAN_NOUNS: Record<ProviderId, string> = {
@@ -70,6 +73,7 @@ const KOREAN_NOUNS: Record<ProviderId, string> = {
   openrouter: 'API 키',
   deepseek: 'API 키',
   together: 'API 키',
+  discord: '봇 토큰',
 };
 
 export function englishWords(provider: ProviderId): ProviderWords {

@@ -16,9 +16,10 @@ export const PROVIDER_IDS = [
   'openrouter',
   'deepseek',
   'together',
+  'discord',
 ] as const;
 
-/** A provider id: `'openai' | 'anthropic' | 'gemini' | 'slack' | 'telegram' | 'xai' | 'groq' | 'openrouter' | 'deepseek' | 'together'`. */
+/** A provider id: `'openai' | 'anthropic' | 'gemini' | 'slack' | 'telegram' | 'xai' | 'groq' | 'openrouter' | 'deepseek' | 'together' | 'discord'`. */
 export type ProviderId = (typeof PROVIDER_IDS)[number];
 
 /** Static facts about one provider. */
@@ -49,6 +50,12 @@ export const PROVIDERS: Readonly<Record<ProviderId, ProviderInfo>> = {
   openrouter: { id: 'openrouter', label: 'OpenRouter', envVars: ['OPENROUTER_API_KEY'], keyNoun: 'API key' },
   deepseek: { id: 'deepseek', label: 'DeepSeek', envVars: ['DEEPSEEK_API_KEY'], keyNoun: 'API key' },
   together: { id: 'together', label: 'Together AI', envVars: ['TOGETHER_API_KEY'], keyNoun: 'API key' },
+  discord: {
+    id: 'discord',
+    label: 'Discord',
+    envVars: ['DISCORD_BOT_TOKEN', 'DISCORD_TOKEN'],
+    keyNoun: 'bot token',
+  },
 };
 
 /** Whether `value` is a provider id keycard knows. */

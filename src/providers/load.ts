@@ -18,6 +18,7 @@ const SDK_EXAMPLE: Record<ProviderId, string> = {
   gemini: "await import('@google/generative-ai')",
   slack: 'WebClient',
   telegram: 'Telegram',
+  discord: 'REST',
 };
 
 const loaded = new Map<string, Promise<unknown>>();

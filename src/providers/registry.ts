@@ -5,6 +5,7 @@
  */
 import { anthropic } from './anthropic.js';
 import { deepseek } from './deepseek.js';
+import { discord } from './discord.js';
 import { gemini } from './gemini.js';
 import { groq } from './groq.js';
 import { openai } from './openai.js';
@@ -26,6 +27,7 @@ export const adapters = {
   openrouter,
   deepseek,
   together,
+  discord,
 } as const;
 
 /** A provider `createClient` can build a client for. */

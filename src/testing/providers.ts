@@ -5,6 +5,7 @@
  */
 import { anthropicSimulator } from './anthropic.js';
 import { deepseekSimulator } from './deepseek.js';
+import { discordSimulator } from './discord.js';
 import { geminiSimulator } from './gemini.js';
 import { groqSimulator } from './groq.js';
 import { openaiSimulator } from './openai.js';
@@ -26,4 +27,5 @@ export const PROVIDER_SIMULATORS: readonly ProviderSimulator[] = [
   openrouterSimulator,
   deepseekSimulator,
   togetherSimulator,
+  discordSimulator,
 ];
