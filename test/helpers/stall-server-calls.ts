@@ -24,6 +24,7 @@ export const PROVIDERS: readonly SupportedProvider[] = [
   'openrouter',
   'deepseek',
   'together',
+  'discord',
 ];
 
 /** Providers whose SDK streams over server-sent events. */
@@ -38,7 +39,7 @@ export const STREAMING: ReadonlySet<SupportedProvider> = new Set([
   'together',
 ]);
 
-/** Providers whose SDK takes a caller's AbortSignal (Slack's `WebClient` takes none). */
+/** Providers whose SDK takes a caller's AbortSignal (Slack's `WebClient` takes none; Discord's `REST` takes `signal` per request). */
 export const ABORTABLE: ReadonlySet<SupportedProvider> = new Set([
   'openai',
   'anthropic',
@@ -49,6 +50,7 @@ export const ABORTABLE: ReadonlySet<SupportedProvider> = new Set([
   'openrouter',
   'deepseek',
   'together',
+  'discord',
 ]);
 
 /** Providers reached through the `openai` SDK. */
@@ -138,6 +140,9 @@ export async function stallCall(
     case 'telegram':
       if (signal === undefined) await sdk.getMe();
       else await sdk.callApi('getMe', {}, { signal });
+      return;
+    case 'discord':
+      await sdk.get('/users/@me', options);
       return;
   }
 }

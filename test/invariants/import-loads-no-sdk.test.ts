@@ -16,6 +16,7 @@ const SDKS = [
   '@google/genai',
   '@slack/web-api',
   'telegraf',
+  '@discordjs/rest',
   'zod',
 ];
 

@@ -4,6 +4,7 @@ import {
   AnthropicKeySchema,
   checkKeyShape,
   DeepSeekKeySchema,
+  DiscordKeySchema,
   GeminiKeySchema,
   GroqKeySchema,
   keySchemas,
@@ -31,6 +32,7 @@ const KIND_OF: Record<ProviderId, TestKeyKind[]> = {
   openrouter: ['openrouter'],
   deepseek: ['deepseek'],
   together: ['together'],
+  discord: ['discord'],
 };
 
 /** No 8-character window of the key's secret part (after its first 8 characters) appears. */
@@ -55,6 +57,7 @@ describe('key schemas', () => {
       openrouter: OpenRouterKeySchema,
       deepseek: DeepSeekKeySchema,
       together: TogetherKeySchema,
+      discord: DiscordKeySchema,
     });
     for (const provider of PROVIDER_IDS) {
       for (const kind of KIND_OF[provider]) {

@@ -1,6 +1,7 @@
 /** Every provider's exercise for the canary invariant test. */
 import type { SupportedProvider } from '../../../src/providers/registry.js';
 import { exerciseAnthropic } from './anthropic.js';
+import { exerciseDiscord } from './discord.js';
 import { exerciseGemini } from './gemini.js';
 import { exerciseOpenAI } from './openai.js';
 import { exerciseSlack } from './slack.js';
@@ -19,4 +20,5 @@ export const EXERCISES: Record<SupportedProvider, Exercise<any>> = {
   openrouter: exerciseOpenAI,
   deepseek: exerciseOpenAI,
   together: exerciseOpenAI,
+  discord: exerciseDiscord,
 };
