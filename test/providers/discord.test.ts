@@ -283,6 +283,17 @@ describe('discord client', () => {
     expect(client.sdk).toBeInstanceOf(REST);
     expect((await client.verify()).ok).toBe(true);
     expect(await rejection(clientWith({ sdk: {} as never }))).toBeInstanceOf(KeycardError);
+    // What keycard sets itself is refused in sdkOptions, with what to use instead.
+    for (const [name, instead] of [
+      ['api', 'baseURL'],
+      ['makeRequest', 'fetch'],
+      ['authPrefix', 'Bot'],
+      ['retries', 'maxRetries'],
+    ] as const) {
+      const refused = await rejection(clientWith({ sdkOptions: { [name]: 'x' } as never }));
+      expect(refused).toBeInstanceOf(KeycardError);
+      expect((refused as Error).message).toContain(instead);
+    }
     expect(discord.packageName).toBe('@discordjs/rest');
   });
 });
