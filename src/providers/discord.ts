@@ -24,7 +24,8 @@
  *
  * Errors: a 401 is `unauthorized` (the source is read again and the call replayed once when the
  * key changed), except Discord's 50027 Invalid Webhook Token, which is about a webhook's URL and
- * not the bot token; a 403 with 50001 Missing Access or 50013 Missing Permissions is `forbidden`,
+ * not the bot token; a 403 with 50001 Missing Access or 50013 Missing Permissions (or 20001/20002,
+ * an endpoint bots may not use, or only bots may) is `forbidden`,
  * and its hint names the permission the route usually needs (Discord does not say which one is
  * missing). Rate limits (429, global or per route) and every other error keep the SDK's own error
  * (`DiscordAPIError`, `HTTPError`, `RateLimitError`), redacted. Discord bills nothing per call,
@@ -78,7 +79,8 @@ const HINTS = {
   missingAccess: `The bot cannot see this channel or server (Discord 50001 Missing Access): invite it to the server (OAuth2 URL Generator with the bot scope at ${PORTAL}) and let its role View Channel there.`,
   missingPermissions:
     "The bot is in the server but lacks a permission for this action (Discord 50013 Missing Permissions; Discord does not say which): give its role the permission in Server Settings, Roles, or in the channel's permission overrides.",
-  refused: `Discord refused the bot this endpoint: check the bot's settings and intents at ${PORTAL}.`,
+  refused:
+    'Discord does not let this kind of token use this endpoint (20001: bots may not; 20002: only bots may): call it with the token it needs, or use another endpoint.',
 };
 
 /** Discord's error codes about what the bot may do (HTTP 403). */
@@ -157,8 +159,9 @@ function classify(failure: ProviderFailure): FailureClass {
     return { outcome: 'unauthorized', reason: 'unauthorized', hint: HINTS.unauthorized };
   }
   if (failure.status === 403) {
-    const hint = FORBIDDEN_CODES[code] ?? (code === '' ? HINTS.refused : undefined);
-    // Other 403s are about the target (a user who takes no DMs: 50007), not the bot's key.
+    const hint = FORBIDDEN_CODES[code];
+    // Other 403s are about the target (a user who takes no DMs: 50007), not the bot's key; one
+    // without Discord's code is an edge's (Cloudflare refusing an address), not Discord's.
     if (hint === undefined) return { outcome: 'error' };
     return {
       outcome: 'forbidden',

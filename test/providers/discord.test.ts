@@ -336,6 +336,27 @@ describe('failures', () => {
     expect((await fixture.events()).map((event) => event.outcome)).toEqual(['forbidden', 'forbidden']);
   });
 
+  it('classifies only what is about the bot token as a key problem', () => {
+    const classify = discord.classify;
+    expect(classify({ status: 401, code: '0' })).toMatchObject({
+      outcome: 'unauthorized',
+      reason: 'unauthorized',
+    });
+    // Invalid Webhook Token: the webhook's URL, not the bot token.
+    expect(classify({ status: 401, code: '50027' })).toEqual({ outcome: 'error' });
+    for (const code of ['50001', '50013', '20001', '20002']) {
+      expect(classify({ status: 403, code }), code).toMatchObject({
+        outcome: 'forbidden',
+        reason: 'forbidden',
+      });
+    }
+    // Cannot send messages to this user (DMs closed); a 403 page from Discord's edge.
+    expect(classify({ status: 403, code: '50007' })).toEqual({ outcome: 'error' });
+    expect(classify({ status: 403 })).toEqual({ outcome: 'error' });
+    expect(classify({ status: 429, type: 'global' })).toEqual({ outcome: 'rate_limited' });
+    expect(classify({ status: 502 })).toEqual({ outcome: 'error' });
+  });
+
   it('leaves other 4xx to the SDK: an empty message (400 50006), with Discord’s flattened errors', async () => {
     const empty = await rejection(fixture.client.sdk.post(messages, { body: {} }));
     expect(empty).toBeInstanceOf(DiscordAPIError);
