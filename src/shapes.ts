@@ -12,6 +12,7 @@ export {
   type CheckKeyShapeContext,
   checkKeyShape,
   DeepSeekKeySchema,
+  DiscordKeySchema,
   GeminiKeySchema,
   GroqKeySchema,
   type KeySchema,

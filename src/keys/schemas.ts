@@ -60,6 +60,8 @@ export const TogetherKeySchema: KeySchema = schemaFor('together');
 
 /** Mistral AI keys: 32 letters and digits, no prefix. */
 export const MistralKeySchema: KeySchema = schemaFor('mistral');
+/** Discord bot tokens: `<base64 bot id>.<timestamp>.<HMAC>`. */
+export const DiscordKeySchema: KeySchema = schemaFor('discord');
 
 /**
  * Every provider's key schema, by provider id.
@@ -79,4 +81,5 @@ export const keySchemas: Readonly<Record<ProviderId, KeySchema>> = {
   deepseek: DeepSeekKeySchema,
   together: TogetherKeySchema,
   mistral: MistralKeySchema,
+  discord: DiscordKeySchema,
 };

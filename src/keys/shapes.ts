@@ -293,6 +293,28 @@ const mistral: KeyShape = {
   broad: true,
 };
 
+const discord: KeyShape = {
+  provider: 'discord',
+  label: 'Discord bot token',
+  examples: '<base64 bot id>.<6 characters>.<38 characters>, e.g. MTI…',
+  // Three dot-separated URL-safe base64 parts: the bot's user id (a snowflake of 17–20 digits,
+  // so 23–27 characters that start with M, N or O, the base64 of a digit), a timestamp of 6
+  // (older tokens: 7) characters, and an HMAC of 27 (older) or 38 characters (since 2022). Discord
+  // documents no shape: the HMAC is given a minimum of 27, as gitleaks and trufflehog match it.
+  pattern: /^[MNO][A-Za-z0-9_-]{22,26}\.[A-Za-z0-9_-]{6,7}\.[A-Za-z0-9_-]{27,}$/,
+  marker: /^[MNO][A-Za-z0-9_-]{22,26}\.[A-Za-z0-9_-]{6,7}\./,
+  hint: "Use the bot token from your application's Bot page at https://discord.com/developers/applications (Reset Token shows a new one), without the `Bot ` prefix.",
+  keyNoun: 'bot token',
+  keyFrom: "your application's Bot page at https://discord.com/developers/applications",
+  unusable: [
+    {
+      marker: /^https?:\/\/(?:(?:ptb|canary)\.)?discord(?:app)?\.com\/api\/(?:v\d+\/)?webhooks\//,
+      what: 'a Discord webhook URL, not a bot token',
+      hint: "Use the bot token from your application's Bot page at https://discord.com/developers/applications; a webhook URL is posted to with fetch, or with REST's webhook routes (auth: false).",
+    },
+  ],
+};
+
 /** Every provider's key shape, by provider id. */
 export const KEY_SHAPES: Readonly<Record<ProviderId, KeyShape>> = {
   openai,
@@ -306,6 +328,7 @@ export const KEY_SHAPES: Readonly<Record<ProviderId, KeyShape>> = {
   deepseek,
   together,
   mistral,
+  discord,
 };
 
 /**
@@ -322,6 +345,7 @@ const DETECTION_ORDER: ProviderId[] = [
   'xai',
   'groq',
   'together',
+  'discord',
 ];
 
 /**
@@ -353,6 +377,8 @@ export function describeKeyKind(value: string): string | undefined {
   const provider = detectProvider(value);
   if (provider === undefined) return undefined;
   if (provider === 'telegram') return '<bot id>:…';
+  // Never a part of the key, not even the bot id's base64.
+  if (provider === 'discord') return '<bot id>.<timestamp>.<HMAC>';
   const prefix = KEY_SHAPES[provider].marker.exec(value)?.[0] ?? '';
   return `${prefix}…`;
 }

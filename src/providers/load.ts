@@ -19,6 +19,7 @@ const SDK_EXAMPLE: Record<ProviderId, string> = {
   gemini: "await import('@google/generative-ai')",
   slack: 'WebClient',
   telegram: 'Telegram',
+  discord: 'REST',
 };
 
 /** Sets what a registered provider's not-installed message tells to pass as `sdk`. @internal */

@@ -5,6 +5,7 @@
  */
 import { anthropic } from './anthropic.js';
 import { deepseek } from './deepseek.js';
+import { discord } from './discord.js';
 import { gemini } from './gemini.js';
 import { groq } from './groq.js';
 import type { ProviderId, RegisteredProviders } from './ids.js';
@@ -30,6 +31,7 @@ export const adapters = {
   deepseek,
   together,
   mistral,
+  discord,
 } as const;
 
 /** A provider `createClient` can build a client for: a built-in one, or one you registered. */

@@ -305,6 +305,29 @@ export const KEY_PATTERNS: KeyPattern[] = [
     minEntropy: 3.5,
   },
   {
+    id: 'discord-webhook',
+    label: 'discord',
+    // At the webhook's id, right after `/webhooks/`: the id and the token are the match, so that
+    // `https://discord.com/api/webhooks/[REDACTED discord ****abcd]` still says what it was.
+    triggers: [
+      {
+        source: '[0-9](?<=/webhooks/[0-9])',
+        bytes: [
+          [-3, 'k'],
+          [-2, 's'],
+          [-1, '/'],
+          [0, DIGITS],
+        ],
+      },
+    ],
+    // Webhook URLs of discord.com, discordapp.com and their ptb. and canary. hosts, versioned
+    // (`/api/v10/webhooks/…`) or not, and the same path under any other host (a proxy, a
+    // simulator, @discordjs/rest's request URLs with another API root): the id, a snowflake,
+    // then a token of 68 URL-safe characters in the URLs seen (Discord documents no length).
+    source: `[0-9](?<=/api(?:/v[0-9]{1,2})?/webhooks/[0-9])[0-9]{16,19}/${URLSAFE}{60,100}${NA}`,
+    minEntropy: 3,
+  },
+  {
     id: 'vault',
     label: 'vault',
     triggers: [

@@ -52,5 +52,10 @@ export function fakeKey(provider: ProviderId): string {
     case 'mistral':
       // No prefix: 32 letters and digits.
       return random(32);
+    case 'discord':
+      // The bot's user id (a snowflake) in base64, a timestamp, an HMAC.
+      return [Buffer.from(digits(19)).toString('base64url'), random(6, urlsafe), random(38, urlsafe)].join(
+        '.',
+      );
   }
 }

@@ -5,6 +5,7 @@
  */
 import { anthropicSimulator } from './anthropic.js';
 import { deepseekSimulator } from './deepseek.js';
+import { discordSimulator } from './discord.js';
 import { geminiSimulator } from './gemini.js';
 import { groqSimulator } from './groq.js';
 import { mistralSimulator } from './mistral.js';
@@ -28,4 +29,5 @@ export const PROVIDER_SIMULATORS: readonly ProviderSimulator[] = [
   deepseekSimulator,
   togetherSimulator,
   mistralSimulator,
+  discordSimulator,
 ];

@@ -70,6 +70,19 @@ describe('keycard mask', () => {
     expect(fromEnv.stdout).toBe(`id [REDACTED key ****${key.slice(-4)}]\n`);
   });
 
+  it("masks Discord bot tokens and webhook URLs' tokens, keeping the bot id's part and the webhook's address", () => {
+    const token = testKey('discord', 'mask');
+    const [botId] = token.split('.');
+    const hook = `https://discord.com/api/webhooks/1100000000000000042/${testKey('discord', 'mask-hook').replace(/\./g, '_')}`;
+    const masked = spawnSync(process.execPath, [cli, 'mask', '--no-env'], {
+      input: `Authorization: Bot ${token}\nposting to ${hook}\n`,
+      encoding: 'utf8',
+    });
+    expect(masked.stdout).toBe(
+      `Authorization: Bot [REDACTED discord ${botId}.****${token.slice(-4)}]\nposting to https://discord.com/api/webhooks/[REDACTED discord ****${hook.slice(-4)}]\n`,
+    );
+  });
+
   it('streams: a line comes out before the input ends', async () => {
     const child = spawn(process.execPath, [cli, 'mask', '--no-env']);
     const key = testKey('xai', 'mask-stream');

@@ -58,11 +58,20 @@ const PROVIDER_VARIABLES = [
   'SLACK_TOKEN',
   'TELEGRAM_BOT_TOKEN',
   'XAI_API_KEY',
+  'DISCORD_BOT_TOKEN',
+  'DISCORD_TOKEN',
   'KEYCARD_PASSPHRASE',
   'VAULT_TOKEN',
   'VAULT_ADDR',
 ];
-const OTHER_PACKAGES = ['@anthropic-ai/sdk', '@google/generative-ai', '@slack/web-api', 'telegraf', 'pino'];
+const OTHER_PACKAGES = [
+  '@anthropic-ai/sdk',
+  '@google/generative-ai',
+  '@slack/web-api',
+  'telegraf',
+  '@discordjs/rest',
+  'pino',
+];
 
 const started = performance.now();
 let failures = 0;
@@ -227,6 +236,7 @@ try {
       '@google/generative-ai': 'Gemini',
       '@slack/web-api': 'Slack',
       telegraf: 'Telegram',
+      '@discordjs/rest': 'Discord',
     };
     for (const [name, label] of Object.entries(sdks)) {
       const skipped = demo.stdout.includes(`npm i ${name}`);

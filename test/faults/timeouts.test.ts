@@ -59,6 +59,13 @@ const EXPECTED: Record<SupportedProvider, Record<string, Expected>> = {
     'call:silent': { className: 'WebAPIRequestError' },
     'call:json': { className: 'WebAPIRequestError' },
   },
+  // @discordjs/rest aborts its own request at `timeout`: the fetch's AbortError, as for a caller's.
+  discord: {
+    'call:silent': { className: 'DOMException', name: 'AbortError' },
+    'call:json': { className: 'DOMException', name: 'AbortError' },
+    'abort:silent': { className: 'DOMException', name: 'AbortError' },
+    'abort:json': { className: 'DOMException', name: 'AbortError' },
+  },
   telegram: {
     'call:silent': { className: 'Error', name: 'TimeoutError' },
     'call:json': { className: 'Error', name: 'TimeoutError' },

@@ -124,6 +124,12 @@ export const SHAPES: readonly ShapeGenerator[] = [
     make: (r) =>
       `${['M', 'N', 'O'][Math.floor(r() * 3)]}${s(r, 25, URLSAFE)}.${s(r, 6, URLSAFE)}.${s(r, 38, URLSAFE)}`,
   },
+  {
+    id: 'discord-webhook',
+    label: 'discord',
+    make: (r) =>
+      `https://${['', 'ptb.', 'canary.'][Math.floor(r() * 3)]}${['discord', 'discordapp'][Math.floor(r() * 2)]}.com/api/${r() < 0.5 ? '' : 'v10/'}webhooks/${digits(r, 19)}/${s(r, 68, URLSAFE)}`,
+  },
   { id: 'vault', label: 'vault', make: (r) => `${'hvs'}.${s(r, 95, URLSAFE)}` },
   { id: 'vault', label: 'vault', make: (r) => `${'hvb'}.${s(r, 150, URLSAFE)}` },
   {

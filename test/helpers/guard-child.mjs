@@ -42,6 +42,7 @@ if (mode === 'guard') {
     gemini: (sdk) => sdk.getGenerativeModel({ model: 'gemini-2.0-flash' }).generateContent('hi'),
     slack: (sdk) => sdk.auth.test(),
     telegram: (sdk) => sdk.getMe(),
+    discord: (sdk) => sdk.get('/users/@me'),
   };
   calls[provider](client.sdk);
   setTimeout(() => {}, 5000);

@@ -111,6 +111,13 @@ export function testKey(kind: TestKeyKind, seed = 'default', marker = ''): strin
     case 'mistral':
       // No prefix: 32 letters and digits.
       return body(32);
+    case 'discord':
+      // base64 of the bot's user id (a snowflake), a timestamp, then the HMAC (with the marker).
+      return [
+        Buffer.from(digits(19)).toString('base64url'),
+        randomString(random, 6, URLSAFE),
+        body(38, URLSAFE),
+      ].join('.');
   }
 }
 

@@ -25,6 +25,7 @@ export const PROVIDERS: readonly SupportedProvider[] = [
   'deepseek',
   'together',
   'mistral',
+  'discord',
 ];
 
 /** Providers whose SDK streams over server-sent events. */
@@ -40,7 +41,7 @@ export const STREAMING: ReadonlySet<SupportedProvider> = new Set([
   'mistral',
 ]);
 
-/** Providers whose SDK takes a caller's AbortSignal (Slack's `WebClient` takes none). */
+/** Providers whose SDK takes a caller's AbortSignal (Slack's `WebClient` takes none; Discord's `REST` takes `signal` per request). */
 export const ABORTABLE: ReadonlySet<SupportedProvider> = new Set([
   'openai',
   'anthropic',
@@ -52,6 +53,7 @@ export const ABORTABLE: ReadonlySet<SupportedProvider> = new Set([
   'deepseek',
   'together',
   'mistral',
+  'discord',
 ]);
 
 /** Providers reached through the `openai` SDK. */
@@ -143,6 +145,9 @@ export async function stallCall(
     case 'telegram':
       if (signal === undefined) await sdk.getMe();
       else await sdk.callApi('getMe', {}, { signal });
+      return;
+    case 'discord':
+      await sdk.get('/users/@me', options);
       return;
   }
 }

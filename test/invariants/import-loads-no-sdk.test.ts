@@ -19,6 +19,7 @@ const SDKS = [
   '@azure/identity',
   '@slack/web-api',
   'telegraf',
+  '@discordjs/rest',
   'zod',
 ];
 

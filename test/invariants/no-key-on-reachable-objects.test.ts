@@ -68,6 +68,10 @@ const START: Record<SupportedProvider, (sdk: AnySdk) => Started> = {
   },
   slack: (sdk) => ({ pending: sdk.chat.postMessage({ channel: 'C1', text: 'hi' }), handedOut: [sdk.chat] }),
   telegram: (sdk) => ({ pending: sdk.sendMessage(42, 'hi'), handedOut: [] }),
+  discord: (sdk) => ({
+    pending: sdk.post('/channels/1100000000000000009/messages', { body: { content: 'hi' } }),
+    handedOut: [sdk.handlers, sdk.options],
+  }),
 };
 
 let certificates: TestCertificates;

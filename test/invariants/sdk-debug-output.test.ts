@@ -30,6 +30,7 @@ const EVIDENCE: Record<SupportedProvider, RegExp> = {
   slack: /\[web-api:WebClient\] http request url/,
   telegram: /telegraf:client API call failed/,
   gemini: /debug child done/, // the SDK has no debug channel
+  discord: /\[restDebug\] \[REST [^\]]+\] Received bucket hash update/,
 };
 
 function run(provider: SupportedProvider, env: Record<string, string>, guard = false) {

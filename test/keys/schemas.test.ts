@@ -4,6 +4,7 @@ import {
   AnthropicKeySchema,
   checkKeyShape,
   DeepSeekKeySchema,
+  DiscordKeySchema,
   GeminiKeySchema,
   GroqKeySchema,
   keySchemas,
@@ -33,6 +34,7 @@ const KIND_OF: Record<ProviderId, TestKeyKind[]> = {
   deepseek: ['deepseek'],
   together: ['together'],
   mistral: ['mistral'],
+  discord: ['discord'],
 };
 
 /** No 8-character window of the key's secret part (after its first 8 characters) appears. */
@@ -58,6 +60,7 @@ describe('key schemas', () => {
       deepseek: DeepSeekKeySchema,
       together: TogetherKeySchema,
       mistral: MistralKeySchema,
+      discord: DiscordKeySchema,
     });
     for (const provider of PROVIDER_IDS) {
       for (const kind of KIND_OF[provider]) {

@@ -40,7 +40,7 @@ describe('installRedaction()', () => {
 });
 
 describe('without the guard', () => {
-  it.each(['openai', 'anthropic', 'gemini', 'slack', 'telegram', 'xai'] as const)(
+  it.each(['openai', 'anthropic', 'gemini', 'slack', 'telegram', 'xai', 'discord'] as const)(
     "leaves no %s key in Node's own print of an unhandled rejected SDK call",
     (provider) => {
       const canary = testKey(provider, 'unhandled', CANARY_MARKER);

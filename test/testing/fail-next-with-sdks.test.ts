@@ -28,6 +28,7 @@ const CALLS: { [P in SupportedProvider]: (sdk: SdkFor<P>) => Promise<unknown> } 
   gemini: (sdk) => sdk.getGenerativeModel({ model: 'gemini-2.5-flash' }).generateContent('hi'),
   slack: (sdk) => sdk.auth.test(),
   telegram: (sdk) => sdk.getMe(),
+  discord: (sdk) => sdk.get('/users/@me'),
 };
 
 let fixture: AnyFixture | undefined;

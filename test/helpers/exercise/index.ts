@@ -1,6 +1,7 @@
 /** Every provider's exercise for the canary invariant test. */
 import type { SupportedProvider } from '../../../src/providers/registry.js';
 import { exerciseAnthropic } from './anthropic.js';
+import { exerciseDiscord } from './discord.js';
 import { exerciseGemini } from './gemini.js';
 import { exerciseOpenAI } from './openai.js';
 import { exerciseSlack } from './slack.js';
@@ -20,4 +21,5 @@ export const EXERCISES: Record<SupportedProvider, Exercise<any>> = {
   deepseek: exerciseOpenAI,
   together: exerciseOpenAI,
   mistral: exerciseOpenAI,
+  discord: exerciseDiscord,
 };
