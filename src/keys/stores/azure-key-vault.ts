@@ -7,19 +7,13 @@
  * @module
  */
 import { CredentialError } from '../../errors.js';
-import { importOptional } from '../../import-optional.js';
 import type { ProviderId } from '../../providers/ids.js';
 import { redactText } from '../../redact/redactor.js';
 import { registerSecret } from '../../redact/registry.js';
 import { cleanKeyValue } from '../clean.js';
-import {
-  cachedRemoteSource,
-  DEFAULT_REMOTE_GRACE_MS,
-  DEFAULT_REMOTE_TIMEOUT_MS,
-  DEFAULT_REMOTE_TTL_MS,
-  milliseconds,
-} from '../remote/cached-source.js';
+import { cachedRemoteSource } from '../remote/cached-source.js';
 import { keyInSecret } from '../remote/field.js';
+import { importStoreClient, storeFailure, storeSettings } from '../remote/store-source.js';
 import { KeySpecError } from '../spec-error.js';
 import type { KeySource } from '../types.js';
 
@@ -168,9 +162,6 @@ function describeFailure(error: unknown): {
  */
 export function azureKeyVault(spec: string, options: AzureKeyVaultOptions = {}): KeySource {
   const location = parseAzureSecretSpec(spec);
-  if (options.field !== undefined && (typeof options.field !== 'string' || options.field.trim() === '')) {
-    throw new TypeError(`${WHERE}: field must be a non-empty string`);
-  }
   if (options.credential !== undefined && typeof options.credential.getToken !== 'function') {
     throw new TypeError(`${WHERE}: credential must be an Azure credential (an object with getToken)`);
   }
@@ -182,38 +173,16 @@ export function azureKeyVault(spec: string, options: AzureKeyVaultOptions = {}):
   if (!URL.canParse(vaultUrl) || new URL(vaultUrl).protocol !== 'https:') {
     throw new TypeError(`${WHERE}: vaultUrl must be an https:// URL (Key Vault takes tokens over TLS only)`);
   }
-  const field = options.field?.trim() ?? location.field;
-  const described =
-    field === location.field ? location.describe : `${location.describe.replace(/#.*$/, '')}#${field}`;
-  const ttlMs = milliseconds(WHERE, 'cacheTtlMs', options.cacheTtlMs, DEFAULT_REMOTE_TTL_MS);
-  const graceMs = milliseconds(WHERE, 'staleGraceMs', options.staleGraceMs, DEFAULT_REMOTE_GRACE_MS);
-  const timeoutMs = milliseconds(WHERE, 'timeoutMs', options.timeoutMs, DEFAULT_REMOTE_TIMEOUT_MS);
+  const { field, described, ttlMs, graceMs, timeoutMs } = storeSettings(WHERE, location, options);
   const what = `the secret ${location.secret}${location.version === undefined ? '' : ` (version ${location.version})`} in the key vault ${location.vault}`;
   let client: SecretClient | undefined;
 
-  const fail = (
-    reason: 'missing' | 'malformed' | 'source_unavailable',
-    message: string,
-    hint: string,
-    provider: ProviderId | undefined,
-    extra: { retryable?: boolean; status?: number | undefined; cause?: unknown } = {},
-  ) => new CredentialError({ reason, message, hint, source: described, provider, ...extra });
+  const fail = storeFailure(described);
 
   async function clientFor(provider: ProviderId | undefined): Promise<SecretClient> {
     if (client !== undefined) return client;
-    const load = async <T>(name: string): Promise<T> => {
-      try {
-        return await importOptional<T>(name);
-      } catch (error) {
-        throw fail(
-          'source_unavailable',
-          `${described} needs ${name}, which is not installed.`,
-          `Run \`npm i @azure/keyvault-secrets@4.10 @azure/identity@4.10\` (optional peer dependencies of keycard).`,
-          provider,
-          { cause: error },
-        );
-      }
-    };
+    const install = '@azure/keyvault-secrets@4.10 @azure/identity@4.10';
+    const load = <T>(name: string) => importStoreClient<T>(name, install, fail, described, provider);
     const { SecretClient } = await load<{ SecretClient: SecretClientClass }>('@azure/keyvault-secrets');
     let credential = options.credential;
     if (credential === undefined) {
