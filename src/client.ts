@@ -42,7 +42,7 @@ import {
   type SupportedProvider,
 } from './providers/registry.js';
 import type { KeyIdentity, ProviderAdapter } from './providers/types.js';
-import { type LoggerLike, redactingLogger, toKeycardLogger } from './redact/logger.js';
+import { type KeycardLogger, type LoggerLike, redactingLogger, toKeycardLogger } from './redact/logger.js';
 import type { Secret } from './secret.js';
 import { startTelemetry } from './telemetry/otel.js';
 
@@ -225,22 +225,26 @@ export interface KeycardClient<Sdk extends object = object, Id extends string = 
 type AnyAdapter = ProviderAdapter<object, unknown, unknown, unknown>;
 
 /** `createClient(p, process.env.UNSET)`: the caller meant a key, and got nothing. */
-function undefinedSource(provider: SupportedProvider): CredentialError {
+function undefinedSource(provider: SupportedProvider, api: ClientApi): CredentialError {
   const info = PROVIDERS[provider];
   return new CredentialError({
     reason: 'missing',
-    message: `createClient('${provider}'): the key source passed is undefined, so there is no ${info.label} ${info.keyNoun}.`,
+    message: `${api}('${provider}'): the key source passed is undefined, so there is no ${info.label} ${info.keyNoun}.`,
     hint: `An unset variable read with process.env.NAME gives undefined: set it, pass keys.env('NAME') to get a clear error, or leave the argument out to read ${info.envVars.join(' or ')}.`,
     provider,
   });
 }
 
-function toSource(provider: SupportedProvider, keySource: KeySource | string | undefined): KeySource {
+function toSource(
+  provider: SupportedProvider,
+  keySource: KeySource | string | undefined,
+  api: ClientApi,
+): KeySource {
   if (keySource === undefined) return env(...PROVIDERS[provider].envVars);
   if (typeof keySource === 'string') return from(keySource);
   if (isKeySource(keySource)) return keySource;
   throw new KeycardError(
-    `createClient: the key source for ${provider} must be a KeySource (keys.env(), keys.file(), …), a spec string such as 'env:OPENAI_API_KEY', or left out.`,
+    `${api}: the key source for ${provider} must be a KeySource (keys.env(), keys.file(), …), a spec string such as 'env:OPENAI_API_KEY', or left out.`,
   );
 }
 
@@ -306,36 +310,68 @@ function messageOptions(options: unknown): MessageOptions | undefined {
   return typeof messages === 'object' && messages !== null ? (messages as MessageOptions) : undefined;
 }
 
-async function buildClient(
+/** The public function a client is set up for, named in its errors. */
+type ClientApi = 'createClient' | 'createFetch';
+
+/**
+ * What `createClient` and `createFetch` share once set up: the key (or pool) in use, the
+ * recorder (ledger, budgets, telemetry) and the client's life.
+ * @internal
+ */
+export interface ClientCore<Prepared> {
+  provider: SupportedProvider;
+  adapter: AnyAdapter;
+  /** The key source's `describe()`. */
+  source: string;
+  keys: ClientKeys;
+  pool: KeyPoolHolder | undefined;
+  recorder: Recorder;
+  logger: KeycardLogger;
+  allowPlainHttp: boolean;
+  /** What `prepare` resolved to (the SDK module, for a client). */
+  prepared: Prepared;
+  isClosed(): boolean;
+  refresh(): Promise<RefreshResult>;
+  close(): Promise<void>;
+}
+
+/**
+ * Checks the options, reads and checks the key (each member of a pool), opens the ledger and sets
+ * up budgets, the recorder and telemetry: what `createClient` and `createFetch` share.
+ * `prepare(adapter)` runs before the key is read (to check what it must early), and the function
+ * it returns once the keys are read (createClient imports the SDK there).
+ * @internal
+ */
+export async function setupClient<Prepared>(
+  api: ClientApi,
   provider: SupportedProvider,
   keySource: KeySource | string | undefined,
   options: ClientOptions,
   argumentCount: number,
-): Promise<KeycardClient> {
+  prepare: (adapter: AnyAdapter) => () => Promise<Prepared>,
+): Promise<ClientCore<Prepared>> {
   if (!isSupportedProvider(provider)) {
     throw new KeycardError(
-      `createClient: unknown provider ${JSON.stringify(String(provider))}. Use one of: ${Object.keys(adapters).join(', ')}, or add it with registerProvider().`,
+      `${api}: unknown provider ${JSON.stringify(String(provider))}. Use one of: ${Object.keys(adapters).join(', ')}, or add it with registerProvider().`,
     );
   }
   // zod loads here, not with `import 'keycard'`.
   const { checkClientOptions } = await import('./options.js');
-  checkClientOptions(provider, options);
+  checkClientOptions(provider, options, api);
   const language = options.messages?.language;
   if (language !== undefined && !hasMessages(language)) {
     throw new KeycardError(
-      `createClient('${provider}'): keycard has no messages in ${JSON.stringify(language)}. Use ${messageLanguages()
+      `${api}('${provider}'): keycard has no messages in ${JSON.stringify(language)}. Use ${messageLanguages()
         .map((tag) => `'${tag}'`)
         .join(', ')}, or add it first with registerMessages().`,
     );
   }
   // `createClient(p, process.env.UNSET)`: two arguments, the second undefined, is a mistake.
   // With options (`createClient(p, undefined, { … })`), undefined keeps meaning the defaults.
-  if (argumentCount === 2 && keySource === undefined) throw undefinedSource(provider);
-  const sdkOptions = (options.sdkOptions ?? {}) as Record<string, unknown>;
+  if (argumentCount === 2 && keySource === undefined) throw undefinedSource(provider, api);
   const adapter = adapters[provider] as unknown as AnyAdapter;
-  // An SDK handed over is checked now, before the key is read; otherwise keycard imports it below.
-  const givenSdk = options.sdk === undefined ? undefined : { module: adapter.fromUser(options.sdk) };
-  const source = toSource(provider, keySource);
+  const afterKeys = prepare(adapter);
+  const source = toSource(provider, keySource, api);
   const describe = source.describe();
   const validateFrom = (label: string) => async (secret: Secret) => {
     if (options.checkKeyShape === false) return;
@@ -345,7 +381,7 @@ async function buildClient(
 
   const maxKeyAgeDays = options.maxKeyAgeDays ?? DEFAULT_MAX_KEY_AGE_DAYS;
   if (maxKeyAgeDays !== false && (typeof maxKeyAgeDays !== 'number' || !(maxKeyAgeDays >= 0))) {
-    throw new KeycardError('createClient: maxKeyAgeDays must be a number of days (0 or more) or false.');
+    throw new KeycardError(`${api}: maxKeyAgeDays must be a number of days (0 or more) or false.`);
   }
   const logger = toKeycardLogger(options.logger);
   // Sources report warnings (a cached key served while Vault is down) to the client's logger.
@@ -363,7 +399,7 @@ async function buildClient(
     await validateFrom(member.describe())(read);
     secrets.push(read);
   }
-  const module = givenSdk === undefined ? await loadSdk(adapter) : givenSdk.module;
+  const prepared = await afterKeys();
 
   const budgets = (
     options.budget === undefined ? [] : Array.isArray(options.budget) ? options.budget : [options.budget]
@@ -374,14 +410,14 @@ async function buildClient(
     !budgets.some((budget) => budget.scope === 'key')
   ) {
     throw new KeycardError(
-      "createClient: a pool with the 'budget' strategy needs a budget of scope 'key' (the default scope), e.g. budget: { usd: 50, period: 'month' }.",
+      `${api}: a pool with the 'budget' strategy needs a budget of scope 'key' (the default scope), e.g. budget: { usd: 50, period: 'month' }.`,
     );
   }
   if (
     options.requestPriceUsd !== undefined &&
     (typeof options.requestPriceUsd !== 'number' || !(options.requestPriceUsd >= 0))
   ) {
-    throw new KeycardError('createClient: requestPriceUsd must be a number of US dollars, 0 or more.');
+    throw new KeycardError(`${api}: requestPriceUsd must be a number of US dollars, 0 or more.`);
   }
   // The default ledger may be unavailable (no SQLite driver, a read-only disk): then a warning, once.
   // Without budgets the client does not wait for it to open (see ledger/deferred.ts).
@@ -397,7 +433,7 @@ async function buildClient(
           : defaultLedgerInBackground(warnLedger)));
   if (budgets.length > 0 && !(ledger instanceof BaseLedger)) {
     throw new KeycardError(
-      "createClient: budgets need one of keycard's ledgers (the default, or one from openLedger()), not ledger: false or a custom ledger.",
+      `${api}: budgets need one of keycard's ledgers (the default, or one from openLedger()), not ledger: false or a custom ledger.`,
     );
   }
   // The price data takes a moment to load: start now, so that the first call need not wait.
@@ -444,6 +480,75 @@ async function buildClient(
         if (open instanceof BaseLedger && !closed) pool.share(open);
       });
   }
+
+  const messages = options.messages;
+  return {
+    provider,
+    adapter,
+    source: describe,
+    keys,
+    pool,
+    recorder,
+    logger,
+    allowPlainHttp,
+    prepared,
+    isClosed,
+    async refresh() {
+      try {
+        const changed = await keys.force();
+        return { changed, maskedId: keys.current.maskedId, fingerprint: keys.current.fingerprint };
+      } catch (error) {
+        if (CredentialError.is(error)) throw localizeError(error, messages);
+        throw localizeError(
+          new CredentialError({
+            reason: 'source_unavailable',
+            message: `Could not read the ${PROVIDERS[provider].label} ${PROVIDERS[provider].keyNoun} again from ${describe}.`,
+            hint: 'Check that the key source is reachable and configured, then try again.',
+            provider,
+            source: describe,
+            retryable: true,
+            cause: error,
+          }),
+          messages,
+        );
+      }
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      pool?.stopSharing();
+      // What the client's budget leases did not spend goes back to the store.
+      await gate?.close().catch(() => undefined);
+      // A ledger this client opened from a URL is this client's to close. A store that is down or
+      // full does not fail close(): the ledger keeps the events and warns (or counts them lost).
+      try {
+        // Events still waiting for the price data first: a ledger that is not keycard's own (or
+        // another copy's) would not wait for them.
+        await pendingSettled();
+        await (owned === undefined ? ledger?.flush() : owned.close());
+      } catch (error) {
+        logger.warn(
+          `keycard: the ledger could not be written while closing the client: ${describeCause(error)}`,
+        );
+      }
+    },
+  };
+}
+
+async function buildClient(
+  provider: SupportedProvider,
+  keySource: KeySource | string | undefined,
+  options: ClientOptions,
+  argumentCount: number,
+): Promise<KeycardClient> {
+  const core = await setupClient('createClient', provider, keySource, options, argumentCount, (adapter) => {
+    // An SDK handed over is checked now, before the key is read; otherwise keycard imports it.
+    const given = options.sdk === undefined ? undefined : adapter.fromUser(options.sdk);
+    return () => (given === undefined ? loadSdk(adapter) : Promise.resolve(given));
+  });
+  const { adapter, keys, pool, recorder, isClosed, allowPlainHttp, source: describe } = core;
+  const module = core.prepared;
+  const sdkOptions = (options.sdkOptions ?? {}) as Record<string, unknown>;
 
   const http = adapter.http;
   const fetch: typeof globalThis.fetch =
@@ -502,48 +607,11 @@ async function buildClient(
         keyAgeDays: keyAgeDays(keys.current),
       };
     },
-    async refresh() {
-      try {
-        const changed = await keys.force();
-        return { changed, maskedId: keys.current.maskedId, fingerprint: keys.current.fingerprint };
-      } catch (error) {
-        if (CredentialError.is(error)) throw localizeError(error, messages);
-        throw localizeError(
-          new CredentialError({
-            reason: 'source_unavailable',
-            message: `Could not read the ${PROVIDERS[provider].label} ${PROVIDERS[provider].keyNoun} again from ${describe}.`,
-            hint: 'Check that the key source is reachable and configured, then try again.',
-            provider,
-            source: describe,
-            retryable: true,
-            cause: error,
-          }),
-          messages,
-        );
-      }
-    },
+    refresh: core.refresh,
     pool() {
       return pool?.status();
     },
-    async close() {
-      if (closed) return;
-      closed = true;
-      pool?.stopSharing();
-      // What the client's budget leases did not spend goes back to the store.
-      await gate?.close().catch(() => undefined);
-      // A ledger this client opened from a URL is this client's to close. A store that is down or
-      // full does not fail close(): the ledger keeps the events and warns (or counts them lost).
-      try {
-        // Events still waiting for the price data first: a ledger that is not keycard's own (or
-        // another copy's) would not wait for them.
-        await pendingSettled();
-        await (owned === undefined ? ledger?.flush() : owned.close());
-      } catch (error) {
-        logger.warn(
-          `keycard: the ledger could not be written while closing the client: ${describeCause(error)}`,
-        );
-      }
-    },
+    close: core.close,
   };
   hideInternals(client, () => ({ ...summary(), fingerprint: keys.current.fingerprint }));
   return client;
@@ -569,7 +637,7 @@ function sdkLogger(
  * Gives `target` an `util.inspect` and `JSON.stringify` form that shows only `summary()`: every
  * official SDK prints its whole options (key included) otherwise.
  */
-function hideInternals(target: object, summary: () => Record<string, unknown>): void {
+export function hideInternals(target: object, summary: () => Record<string, unknown>): void {
   const name = target.constructor === Object ? 'KeycardClient' : target.constructor.name;
   Object.defineProperties(target, {
     [inspect.custom]: {

@@ -112,6 +112,22 @@ const CLIENT_FIELDS = {
   ),
 } satisfies { [Name in keyof ClientOptions]-?: Field };
 
+/** `createFetch`'s options: `createClient`'s, but those about an SDK it does not build. */
+const NOT_FETCH_OPTIONS: ReadonlySet<string> = new Set([
+  'sdk',
+  'sdkOptions',
+  'maxRetries',
+  'timeout',
+  'baseURL',
+]);
+let fetchFieldsBuilt: Record<string, Field> | undefined;
+function fetchFields(): Record<string, Field> {
+  fetchFieldsBuilt ??= Object.fromEntries(
+    Object.entries(CLIENT_FIELDS).filter(([name]) => !NOT_FETCH_OPTIONS.has(name)),
+  );
+  return fetchFieldsBuilt;
+}
+
 const LEDGER_FIELDS = {
   flushIntervalMs: field(atLeastZero, 'a number of milliseconds, 0 or more'),
   maxBatch: field(() => z.int().check(z.minimum(1)), 'a whole number, 1 or more'),
@@ -268,12 +284,21 @@ function check(where: string, root: string, fields: Fields, input: Record<string
  * Checks `createClient`'s options: the first unknown option (with a did-you-mean) or wrongly
  * typed one throws a `KeycardError` that names it; budgets and reserved `sdkOptions` too.
  */
-export function checkClientOptions(provider: ProviderId, options: unknown): void {
-  const where = `createClient('${provider}')`;
+export function checkClientOptions(
+  provider: ProviderId,
+  options: unknown,
+  api: 'createClient' | 'createFetch' = 'createClient',
+): void {
+  const where = `${api}('${provider}')`;
   if (typeof options !== 'object' || options === null || Array.isArray(options)) {
     throw new KeycardError(`${where}: options must be an object, not ${described(options, false)}.`);
   }
-  check(where, 'options', CLIENT_FIELDS, options as Record<string, unknown>);
+  check(
+    where,
+    'options',
+    api === 'createFetch' ? fetchFields() : CLIENT_FIELDS,
+    options as Record<string, unknown>,
+  );
   const { budget, sdkOptions } = options as { budget?: unknown; sdkOptions?: Record<string, unknown> };
   const budgets = Array.isArray(budget) ? budget : budget === undefined ? [] : [budget];
   budgets.forEach((item, index) => {
