@@ -24,6 +24,7 @@ export {
   type KeycardErrorOptions,
   type SdkCredentialError,
 } from './errors.js';
+export { createFetch, type FetchOptions, findKeycardError, type KeycardFetch } from './fetch.js';
 export type { PoolMemberState, PoolMemberStatus } from './instrument/key-pool.js';
 export {
   type AppRoleOptions,

@@ -10,7 +10,7 @@
  * @module
  */
 import { randomUUID } from 'node:crypto';
-import type { KeycardError } from '../errors.js';
+import { CredentialError, type KeycardError } from '../errors.js';
 import { type Amount, type BaseLedger, type LeaseHolder, usageAmount } from '../ledger/base.js';
 import {
   type BudgetAlert,
@@ -435,18 +435,36 @@ const MARKER = /\[keycard-budget:([0-9a-f-]{36})\]/;
  * while the ledger is down) in whatever the SDK throws. No request left the process.
  */
 export function blockedResponse(error: KeycardError): Response {
-  const id = randomUUID();
-  BLOCKED.set(id, error);
-  setTimeout(() => BLOCKED.delete(id), 60_000).unref();
+  const id = rememberBlocked(error);
   const message = `${error.message} [keycard-budget:${id}]`;
-  const type = LedgerUnavailableError.is(error) ? 'keycard_ledger_unavailable' : 'keycard_budget_exceeded';
+  const type = LedgerUnavailableError.is(error)
+    ? 'keycard_ledger_unavailable'
+    : CredentialError.is(error)
+      ? 'keycard_credential_error'
+      : 'keycard_budget_exceeded';
   return new Response(JSON.stringify({ ok: false, error: { message, type }, message }), {
     status: 402,
     headers: { 'content-type': 'application/json', 'x-should-retry': 'false', 'x-keycard-budget': id },
   });
 }
 
-/** The keycard error behind an SDK error made from `blockedResponse()`, if any. */
+/**
+ * Keeps `error` for a minute under a new id, which an answer carries (in its body, or its
+ * `x-keycard-budget` header) for {@link findBlocked} to find the error in what an SDK throws.
+ */
+export function rememberBlocked(error: KeycardError): string {
+  const id = randomUUID();
+  BLOCKED.set(id, error);
+  setTimeout(() => BLOCKED.delete(id), 60_000).unref();
+  return id;
+}
+
+/**
+ * The keycard error behind an SDK error made from `blockedResponse()` (or an answer marked with
+ * `rememberBlocked()`), if any. It looks at the error and its causes (and the last error of the
+ * Vercel AI SDK's `RetryError`), in their message, body and headers (`responseHeaders` and
+ * `responseBody` for the AI SDK's `APICallError`).
+ */
 export function findBlocked(error: unknown): KeycardError | undefined {
   if (BLOCKED.size === 0) return undefined;
   let current: unknown = error;
@@ -457,14 +475,19 @@ export function findBlocked(error: unknown): KeycardError | undefined {
       error?: unknown;
       data?: unknown;
       body?: unknown;
+      responseBody?: unknown;
+      responseHeaders?: unknown;
+      cause?: unknown;
+      lastError?: unknown;
     };
     const texts = [
       fields.message,
       safeStringify(fields.error),
       safeStringify(fields.data),
       safeStringify(fields.body),
+      safeStringify(fields.responseBody),
     ];
-    const headers = fields.headers;
+    const headers = fields.headers ?? fields.responseHeaders;
     if (headers instanceof Headers) texts.push(headers.get('x-keycard-budget') ?? '');
     else if (typeof headers === 'object' && headers !== null)
       texts.push(String((headers as Record<string, unknown>)['x-keycard-budget'] ?? ''));
@@ -474,7 +497,7 @@ export function findBlocked(error: unknown): KeycardError | undefined {
       const found = id === undefined ? undefined : BLOCKED.get(id);
       if (found !== undefined) return found;
     }
-    current = (current as { cause?: unknown }).cause;
+    current = fields.cause ?? fields.lastError;
   }
   return undefined;
 }

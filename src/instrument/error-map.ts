@@ -4,9 +4,14 @@
  * or the keycard error an SDK wrapped.
  * @module
  */
-import { type CredentialError, KeycardError, markCredentialError } from '../errors.js';
-import { PROVIDERS } from '../providers/ids.js';
-import type { ProviderAdapter } from '../providers/types.js';
+import {
+  type CredentialError,
+  type CredentialErrorOptions,
+  KeycardError,
+  markCredentialError,
+} from '../errors.js';
+import { PROVIDERS, type ProviderId } from '../providers/ids.js';
+import type { FailureClass, ProviderAdapter, ProviderFailure } from '../providers/types.js';
 import { redactError } from '../redact/redactor.js';
 import type { Secret } from '../secret.js';
 import { findBlocked } from './budget-gate.js';
@@ -45,25 +50,39 @@ export function mapSdkError(
   const verdict = failure === undefined ? undefined : adapter.classify(failure);
   let result: Error;
   if (failure !== undefined && verdict?.reason !== undefined) {
-    const info = PROVIDERS[adapter.id];
-    const detail = [failure.status, failure.code ?? failure.type]
-      .filter((part) => part !== undefined)
-      .join(' ');
     // The SDK's own class stays (code written for the SDK keeps matching), and it becomes a
     // credential error too: `isCredentialError()`, `instanceof CredentialError`, reason, hint.
     result = markCredentialError(redactError(error), {
-      reason: verdict.reason,
-      message: `${info.label} ${WHAT_HAPPENED[verdict.reason] ?? 'refused'} the ${info.keyNoun} ${secret.maskedId} from ${source}${detail === '' ? '' : ` (${detail})`}.`,
-      hint: verdict.hint ?? `Check the ${info.keyNoun} in ${source}.`,
-      provider: adapter.id,
-      source,
-      maskedId: secret.maskedId,
-      fingerprint: secret.fingerprint,
-      status: failure.status,
-      requestId: failure.requestId,
+      ...credentialFailure(adapter.id, failure, verdict, secret, source),
       cause: error,
     });
   } else result = redactError(error);
   mapped.add(result);
   return result;
+}
+
+/** What a `CredentialError` says about a provider's answer about the key (`verdict.reason` set). */
+export function credentialFailure(
+  provider: ProviderId,
+  failure: ProviderFailure,
+  verdict: FailureClass,
+  secret: Secret,
+  source: string,
+): CredentialErrorOptions {
+  const info = PROVIDERS[provider];
+  const reason = verdict.reason ?? 'unauthorized';
+  const detail = [failure.status, failure.code ?? failure.type]
+    .filter((part) => part !== undefined)
+    .join(' ');
+  return {
+    reason,
+    message: `${info.label} ${WHAT_HAPPENED[reason] ?? 'refused'} the ${info.keyNoun} ${secret.maskedId} from ${source}${detail === '' ? '' : ` (${detail})`}.`,
+    hint: verdict.hint ?? `Check the ${info.keyNoun} in ${source}.`,
+    provider,
+    source,
+    maskedId: secret.maskedId,
+    fingerprint: secret.fingerprint,
+    status: failure.status,
+    requestId: failure.requestId,
+  };
 }

@@ -11,9 +11,11 @@
 import { CredentialError } from '../errors.js';
 import { BudgetExceededError } from '../ledger/budget.js';
 import type {
+  FailureClass,
   HttpHooks,
   OutgoingRequest,
   ProviderAdapter,
+  ProviderFailure,
   RequestPlan,
   ResponseUsage,
 } from '../providers/types.js';
@@ -45,6 +47,15 @@ export interface InstrumentedFetchOptions {
   source?: string | undefined;
   /** createClient's `timeout`: also the longest wait for the next bytes of an event stream. */
   streamIdleTimeoutMs?: number | undefined;
+  /**
+   * For a `fetch` handed to code keycard does not wrap (`createFetch`): keycard's own errors
+   * before a request is sent (an insecure transport) become the synthetic answer budgets give,
+   * and an answer about the key gets the headers this returns (the marker of its
+   * `CredentialError`), so that the error can be found in whatever the caller's library throws.
+   */
+  markKeyFailure?:
+    | ((failure: ProviderFailure, verdict: FailureClass, secret: Secret) => Record<string, string>)
+    | undefined;
 }
 
 /**
@@ -332,6 +343,7 @@ export function createInstrumentedFetch(options: InstrumentedFetchOptions): Fetc
         response = await send(request, requestInit, used);
       } catch (error) {
         finish(null, 'error', null);
+        if (options.markKeyFailure !== undefined && CredentialError.is(error)) return blockedResponse(error);
         throw error;
       }
 
@@ -418,7 +430,13 @@ export function createInstrumentedFetch(options: InstrumentedFetchOptions): Fetc
       // Error bodies are redacted before the SDK copies them into an error message. An answer about
       // the key (rejected, refused, out of credit) is one no retry can fix: the OpenAI and
       // Anthropic SDKs retry every 429 unless the answer says otherwise, so it says so.
-      return rebuild(response, redactText(text), verdict.reason === undefined ? {} : NO_RETRY);
+      return rebuild(
+        response,
+        redactText(text),
+        verdict.reason === undefined
+          ? {}
+          : { ...NO_RETRY, ...options.markKeyFailure?.(failure, verdict, used) },
+      );
     }
   };
   return instrumented as Fetch;
