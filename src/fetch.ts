@@ -56,9 +56,10 @@ export type KeycardFetch<Id extends string = SupportedProvider> = typeof globalT
  * (the provider's own 401/403/429, redacted, or a 402 from keycard), so that it throws its own
  * error class: get keycard's error back with `findKeycardError(error)`.
  *
- * Offered for providers whose requests keycard meters over HTTP: OpenAI, Anthropic, xAI, Groq,
- * OpenRouter, DeepSeek, Together, Mistral, Slack and Discord; not Gemini or Telegram (their
- * adapters meter SDK calls), which fail with a `KeycardError`.
+ * Offered for every provider keycard meters over HTTP: OpenAI, Anthropic, Gemini (the
+ * Generative Language API's REST wire, as `@ai-sdk/google` speaks it), xAI, Groq, OpenRouter,
+ * DeepSeek, Together, Mistral, Slack and Discord. Not Telegram (telegraf takes no `fetch`, and
+ * its key is in the URL path): a `KeycardError`.
  *
  * @param provider - `'openai'`, `'anthropic'`, …, or a provider from `registerProvider()`
  * @param keySource - as `createClient`'s: a `KeySource`, a spec string, or nothing for the

@@ -63,6 +63,7 @@ import { importOptional } from '../import-optional.js';
 import { redactError } from '../redact/redactor.js';
 import type { Secret } from '../secret.js';
 import { CallDeadline } from './call-deadline.js';
+import { geminiHttp } from './gemini-http.js';
 import { bareModel, classifyGemini, geminiFailure, geminiUsage } from './gemini-usage.js';
 import { asObject } from './json.js';
 import { isClassWith, sdkFromUser } from './load.js';
@@ -468,6 +469,9 @@ export const gemini: ProviderAdapter<
   },
 
   classify: classifyGemini,
+
+  // The SDK takes no fetch (its calls are metered in `create`): these serve `createFetch('gemini')`.
+  http: geminiHttp,
 
   async verify(sdk): Promise<KeyIdentity> {
     // Gemini keys name no owner: what verify learns is that the key may call the model.

@@ -64,7 +64,7 @@ export async function fetchFixture(
 }
 
 /** A built-in client on the fixture's simulator, with a ledger of its own. */
-export async function builtInClient<P extends 'openai' | 'anthropic'>(
+export async function builtInClient<P extends 'openai' | 'anthropic' | 'gemini'>(
   fixture: FetchFixture,
   provider: P,
 ): Promise<{ client: KeycardClient; ledger: MemoryLedger }> {

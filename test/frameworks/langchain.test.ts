@@ -51,7 +51,10 @@ describe('LangChain.js with createFetch', () => {
       expectLedgerMatchesSimulator(events, fixture, 'openai');
 
       const sdk = builtIn.client.sdk as import('openai').OpenAI;
-      await sdk.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: prompt }] });
+      await sdk.chat.completions.create({
+        model: 'gpt-4o-mini',
+        messages: [{ role: 'user', content: prompt }],
+      });
       const [viaClient] = await readEvents(builtIn.ledger);
       expect(events[0]?.costUsd).toBeGreaterThan(0);
       expect(events[0]?.costUsd).toBe(viaClient?.costUsd);

@@ -5,6 +5,7 @@
  * rotation; no key in anything printed.
  */
 import { createAnthropic } from '@ai-sdk/anthropic';
+import { createGoogleGenerativeAI } from '@ai-sdk/google';
 import { createOpenAI } from '@ai-sdk/openai';
 import { APICallError, embed, generateText, streamText } from 'ai';
 import { describe, expect, it } from 'vitest';
@@ -116,28 +117,79 @@ describe('the Vercel AI SDK with createFetch', () => {
     }
   });
 
-  it("a revoked key fails as the SDK's APICallError, not retried, with keycard's CredentialError behind it", async () => {
-    const fixture = await fetchFixture('openai');
+  it('meters Google (Gemini) generateText and streamText, at the built-in cost', async () => {
+    const fixture = await fetchFixture('gemini');
+    const builtIn = await builtInClient(fixture, 'gemini');
     try {
-      fixture.simulator.revokeKey(fixture.key);
-      const openai = createOpenAI({ apiKey: 'keycard', baseURL: fixture.baseURL, fetch: fixture.fetch });
-      const error = await rejection(generateText({ model: openai('gpt-4o-mini'), prompt }));
-      expect(APICallError.isInstance(error)).toBe(true);
-      expect((error as APICallError).statusCode).toBe(401);
-      const problem = findKeycardError(error);
-      expect(isCredentialError(problem)).toBe(true);
-      expect(problem).toMatchObject({
-        reason: 'unauthorized',
-        provider: 'openai',
-        maskedId: fixture.fetch.maskedId,
+      const google = createGoogleGenerativeAI({
+        apiKey: 'keycard',
+        baseURL: `${fixture.baseURL}/v1beta`,
+        fetch: fixture.fetch,
       });
-      // Not retried (the AI SDK retries twice by default): one request.
-      expect(fixture.simulator.tally().total.requests).toBe(1);
-      expectNoKey(fixture, error, problem);
-      const [event] = await fixture.events();
-      expect(event?.outcome).toBe('unauthorized');
+      const generated = await generateText({ model: google('gemini-2.5-flash'), prompt, maxRetries: 0 });
+      expect(generated.text.length).toBeGreaterThan(0);
+      const streamed = streamText({ model: google('gemini-2.5-flash'), prompt, maxRetries: 0 });
+      for await (const _ of streamed.textStream);
+      const events = await fixture.events();
+      expect(events.map((event) => [event.operation, event.model, event.stream, event.outcome])).toEqual([
+        ['generateContent', 'gemini-2.5-flash', false, 'ok'],
+        ['generateContentStream', 'gemini-2.5-flash', true, 'ok'],
+      ]);
+      expect(events.every((event) => event.costUsd !== null && event.costUsd > 0)).toBe(true);
+      expectLedgerMatchesSimulator(events, fixture, 'gemini');
+      // The key keycard put in x-goog-api-key over the AI SDK's placeholder.
+      expect(
+        fixture.simulator.requests.map((request) => [request.keyAccepted, request.keyFingerprint]),
+      ).toEqual([
+        [true, fixture.fetch.fingerprint],
+        [true, fixture.fetch.fingerprint],
+      ]);
+      expectNoKey(fixture, generated.request, generated.response);
+
+      const sdk = builtIn.client.sdk as import('@google/generative-ai').GoogleGenerativeAI;
+      await sdk.getGenerativeModel({ model: 'gemini-2.5-flash' }).generateContent(prompt);
+      const [viaClient] = await readEvents(builtIn.ledger);
+      expect(events[0]?.inputTokens).toBe(viaClient?.inputTokens);
+      expect(events[0]?.costUsd).toBe(viaClient?.costUsd);
     } finally {
+      await builtIn.client.close();
       await fixture.close();
+    }
+  });
+
+  it("a revoked key fails as the SDK's APICallError, not retried, with keycard's CredentialError behind it", async () => {
+    const models = {
+      openai: (fixture: FetchFixture) =>
+        createOpenAI({ apiKey: 'keycard', baseURL: fixture.baseURL, fetch: fixture.fetch })('gpt-4o-mini'),
+      anthropic: (fixture: FetchFixture) =>
+        createAnthropic({ apiKey: 'keycard', baseURL: `${fixture.baseURL}/v1`, fetch: fixture.fetch })(
+          'claude-sonnet-4-5',
+        ),
+      gemini: (fixture: FetchFixture) =>
+        createGoogleGenerativeAI({
+          apiKey: 'keycard',
+          baseURL: `${fixture.baseURL}/v1beta`,
+          fetch: fixture.fetch,
+        })('gemini-2.5-flash'),
+    };
+    for (const provider of ['openai', 'anthropic', 'gemini'] as const) {
+      const fixture = await fetchFixture(provider);
+      try {
+        fixture.simulator.revokeKey(fixture.key);
+        // The AI SDK's default of 2 retries: a key problem is not retried.
+        const error = await rejection(generateText({ model: models[provider](fixture), prompt }));
+        expect(APICallError.isInstance(error)).toBe(true);
+        expect((error as APICallError).isRetryable).toBe(false);
+        const problem = findKeycardError(error);
+        expect(isCredentialError(problem)).toBe(true);
+        expect(problem).toMatchObject({ reason: 'unauthorized', provider, maskedId: fixture.fetch.maskedId });
+        expect(fixture.simulator.tally().total.requests).toBe(1);
+        expectNoKey(fixture, error, problem);
+        const [event] = await fixture.events();
+        expect(event?.outcome).toBe('unauthorized');
+      } finally {
+        await fixture.close();
+      }
     }
   });
 
