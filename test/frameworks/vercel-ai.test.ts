@@ -20,6 +20,7 @@ import {
   builtInClient,
   expectLedgerMatchesSimulator,
   expectNoKey,
+  type FetchFixture,
   fetchFixture,
   readEvents,
 } from './helpers.js';

@@ -1,7 +1,7 @@
 /**
- * Invariant 2: `import('keycard')` loads no provider SDK (nor zod, which costs 50 ms, nor Node's
- * own fetch, undici, which costs 25 ms here). Checked on the built package, in a fresh process,
- * for both the ESM and the CommonJS build.
+ * Invariant 2: `import('keycard')` loads no provider SDK (nor the Vercel AI SDK or LangChain.js,
+ * nor zod, which costs 50 ms, nor Node's own fetch, undici, which costs 25 ms here). Checked on
+ * the built package, in a fresh process, for both the ESM and the CommonJS build.
  */
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -21,6 +21,14 @@ const SDKS = [
   'telegraf',
   '@discordjs/rest',
   'zod',
+  // The frameworks createFetch serves are the user's: keycard never imports them.
+  'ai',
+  '@ai-sdk/openai',
+  '@ai-sdk/anthropic',
+  '@ai-sdk/google',
+  '@langchain/core',
+  '@langchain/openai',
+  '@langchain/anthropic',
 ];
 
 function loadedBy(mode: 'esm' | 'cjs', file: string): string[] {
