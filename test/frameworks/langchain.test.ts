@@ -109,8 +109,18 @@ describe('LangChain.js with createFetch', () => {
         const problem = findKeycardError(error);
         expect(isCredentialError(problem)).toBe(true);
         expect(problem).toMatchObject({ reason: 'unauthorized', provider, maskedId: fixture.fetch.maskedId });
+        // LangChain retries up to 6 times what it may retry: not a 401.
         expect(fixture.simulator.tally().total.requests).toBe(1);
-        expectNoKey(fixture, error, problem);
+        // The same through stream().
+        const streamed = await rejection(
+          (async () => {
+            for await (const _ of await model.stream(prompt));
+          })(),
+        );
+        expect((streamed as { lc_error_code?: string }).lc_error_code).toBe('MODEL_AUTHENTICATION');
+        expect(findKeycardError(streamed)).toMatchObject({ reason: 'unauthorized', provider });
+        expect(fixture.simulator.tally().total.requests).toBe(2);
+        expectNoKey(fixture, error, problem, streamed);
       } finally {
         await fixture.close();
       }

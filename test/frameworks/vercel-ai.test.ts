@@ -194,6 +194,35 @@ describe('the Vercel AI SDK with createFetch', () => {
     }
   });
 
+  it('a revoked key in streamText: the error reaches onError and the error part of fullStream', async () => {
+    const fixture = await fetchFixture('openai');
+    try {
+      fixture.simulator.revokeKey(fixture.key);
+      const openai = createOpenAI({ apiKey: 'keycard', baseURL: fixture.baseURL, fetch: fixture.fetch });
+      const reported: unknown[] = [];
+      const result = streamText({
+        model: openai('gpt-4o-mini'),
+        prompt,
+        onError: ({ error }) => {
+          reported.push(error);
+        },
+      });
+      const parts: string[] = [];
+      for await (const part of result.fullStream) {
+        parts.push(part.type);
+        if (part.type === 'error')
+          expect(findKeycardError(part.error)).toMatchObject({ reason: 'unauthorized' });
+      }
+      expect(parts).toContain('error');
+      expect(reported).toHaveLength(1);
+      expect(APICallError.isInstance(reported[0])).toBe(true);
+      expect(findKeycardError(reported[0])).toMatchObject({ reason: 'unauthorized', provider: 'openai' });
+      expectNoKey(fixture, reported[0]);
+    } finally {
+      await fixture.close();
+    }
+  });
+
   it('picks up a rotated key after a 401 and replays the request', async () => {
     const oldKey = testKey('openai', 'vercel-old');
     const newKey = testKey('openai', 'vercel-new');
