@@ -71,6 +71,9 @@ const OTHER_PACKAGES = [
   'telegraf',
   '@discordjs/rest',
   'pino',
+  // examples/vercel-ai.mjs: the Vercel AI SDK, which createFetch serves (keycard never imports it).
+  'ai',
+  '@ai-sdk/openai',
 ];
 
 const started = performance.now();

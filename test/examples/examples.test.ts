@@ -173,6 +173,18 @@ describe('scripts', () => {
     expect(stdout).not.toMatch(CLEAR_KEY);
   });
 
+  it('vercel-ai.mjs meters the AI SDK through createFetch and finds the CredentialError behind its error', async () => {
+    const { stdout, stderr } = await node('vercel-ai.mjs');
+    expect(stderr).toBe('');
+    expect(stdout).toContain('generateText: Simulated reply');
+    expect(stdout).toContain('streamText: Simulated reply');
+    expect(stdout).toMatch(
+      /ledger: 2 requests, \d+ input and \d+ output tokens, \$0\.0000\d\d, key sk-proj-\*\*\*\*/,
+    );
+    expect(stdout).toMatch(/AI_APICallError 401; keycard: unauthorized \(sk-proj-\*\*\*\*\w{4}\)/);
+    expect(stdout).not.toMatch(CLEAR_KEY);
+  });
+
   it('pino-logging.mjs redacts a key logged by mistake, errors included', async () => {
     const { stdout } = await node('pino-logging.mjs');
     const lines = stdout
