@@ -3,8 +3,7 @@
 // ledger and maps a bad key to keycard's CredentialError, found behind the SDK's own error with
 // `findKeycardError()`. With OPENAI_API_KEY set it calls OpenAI (2 small requests); otherwise, or
 // with --offline, the OpenAI simulator and a made-up key.
-// ai 5 with @ai-sdk/openai 2 run on Node 20 (their next majors need Node 22).
-// Install: npm i keycard ai @ai-sdk/openai
+// Install: npm i keycard ai@5 @ai-sdk/openai@2
 import { createFetch, findKeycardError, isCredentialError, keys, openLedger } from 'keycard';
 import { fakeKey, startSimulator } from 'keycard/testing';
 
@@ -15,6 +14,7 @@ try {
   ai = await import('ai');
   aiOpenAI = await import('@ai-sdk/openai');
 } catch {
+  // ai 5 with @ai-sdk/openai 2 run on Node 20; their next majors need Node 22.
   console.error('This example needs the Vercel AI SDK: npm i ai@5 @ai-sdk/openai@2');
   process.exit(1);
 }

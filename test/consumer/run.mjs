@@ -330,7 +330,12 @@ try {
         fail(`${name} says what it needs on an "Install: npm i keycard …" line`);
         continue;
       }
-      const needs = header[1].trim().split(/\s+/).filter(Boolean);
+      // A package may name its major (`ai@5`): what is installed is checked by name.
+      const needs = header[1]
+        .trim()
+        .split(/\s+/)
+        .filter(Boolean)
+        .map((spec) => /^(@?[^@]+)/.exec(spec)?.[1] ?? spec);
       const missing = needs.filter((name) => !installed.has(name));
       const result = run(process.execPath, [file], { cwd: project, env });
       const output = result.stdout + result.stderr;
