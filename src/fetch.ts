@@ -69,8 +69,11 @@ export type KeycardFetch<Id extends string = SupportedProvider> = typeof globalT
  * @throws {KeycardError} when the provider is unknown or has no `fetch`.
  *
  * @example
+ * import { createOpenAI } from '@ai-sdk/openai';
+ * import { generateText } from 'ai';
+ * import { createFetch, keys } from 'keycard';
  * const fetch = await createFetch('openai', keys.env('OPENAI_API_KEY'), { workflow: 'summarize' });
- * const openai = createOpenAI({ apiKey: 'keycard', fetch }); // from '@ai-sdk/openai'
+ * const openai = createOpenAI({ apiKey: 'keycard', fetch }); // the placeholder keycard replaces
  * const { text } = await generateText({ model: openai('gpt-4o-mini'), prompt: 'Hello' });
  */
 export async function createFetch<P extends ProviderChoice>(
@@ -148,9 +151,16 @@ export async function createFetch<P extends ProviderChoice>(
  * keycard keeps these errors for a minute.
  *
  * @example
- * try { await generateText({ model, prompt }) } catch (error) {
- *   const problem = findKeycardError(error);
- *   if (isCredentialError(problem)) console.error(problem.reason, problem.hint);
+ * import { generateText, type LanguageModel } from 'ai';
+ * import { findKeycardError, isCredentialError } from 'keycard';
+ * async function summarize(model: LanguageModel, text: string) {
+ *   try {
+ *     return (await generateText({ model, prompt: `Summarize: ${text}` })).text;
+ *   } catch (error) {
+ *     const problem = findKeycardError(error);
+ *     if (isCredentialError(problem)) console.error(problem.reason, problem.hint);
+ *     throw error;
+ *   }
  * }
  */
 export function findKeycardError(error: unknown): KeycardError | undefined {
