@@ -7,7 +7,7 @@
 import { createAnthropic } from '@ai-sdk/anthropic';
 import { createGoogleGenerativeAI } from '@ai-sdk/google';
 import { createOpenAI } from '@ai-sdk/openai';
-import { APICallError, embed, generateText, streamText } from 'ai';
+import { APICallError, embed, generateText, RetryError, streamText } from 'ai';
 import { describe, expect, it } from 'vitest';
 import { isCredentialError } from '../../src/errors.js';
 import { findKeycardError } from '../../src/fetch.js';
@@ -218,6 +218,23 @@ describe('the Vercel AI SDK with createFetch', () => {
       expect(APICallError.isInstance(reported[0])).toBe(true);
       expect(findKeycardError(reported[0])).toMatchObject({ reason: 'unauthorized', provider: 'openai' });
       expectNoKey(fixture, reported[0]);
+    } finally {
+      await fixture.close();
+    }
+  });
+
+  it("OpenAI's out-of-credit 429: the AI SDK retries it as any 429, and keycard's error is behind the RetryError", async () => {
+    const fixture = await fetchFixture('openai');
+    try {
+      fixture.simulator.failNext('quota', { times: Infinity });
+      const openai = createOpenAI({ apiKey: 'keycard', baseURL: fixture.baseURL, fetch: fixture.fetch });
+      const once = await rejection(generateText({ model: openai('gpt-4o-mini'), prompt, maxRetries: 0 }));
+      expect(APICallError.isInstance(once)).toBe(true);
+      expect(findKeycardError(once)).toMatchObject({ reason: 'quota_exceeded' });
+      const retried = await rejection(generateText({ model: openai('gpt-4o-mini'), prompt, maxRetries: 1 }));
+      expect(RetryError.isInstance(retried)).toBe(true);
+      expect(findKeycardError(retried)).toMatchObject({ reason: 'quota_exceeded', provider: 'openai' });
+      expect(fixture.simulator.tally().total.requests).toBe(3);
     } finally {
       await fixture.close();
     }
