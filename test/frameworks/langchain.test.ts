@@ -10,7 +10,11 @@ import { ChatOpenAI } from '@langchain/openai';
 import { describe, expect, it } from 'vitest';
 import { isCredentialError } from '../../src/errors.js';
 import { findKeycardError } from '../../src/fetch.js';
+import { keys } from '../../src/keys/index.js';
+import type { KeySource } from '../../src/keys/types.js';
 import { BudgetExceededError } from '../../src/ledger/budget.js';
+import { Secret } from '../../src/secret.js';
+import { testKey } from '../helpers/keys.js';
 import { rejection } from '../helpers/rejections.js';
 import {
   builtInClient,
@@ -124,6 +128,51 @@ describe('LangChain.js with createFetch', () => {
       } finally {
         await fixture.close();
       }
+    }
+  });
+
+  it('a key pool fails over from an out-of-credit key to the next, and the ledger says which key served', async () => {
+    const first = testKey('openai', 'langchain-pool-1');
+    const second = testKey('openai', 'langchain-pool-2');
+    const fixture = await fetchFixture('openai', {
+      key: first,
+      source: keys.pool([keys.literal(first), keys.literal(second)]),
+    });
+    try {
+      fixture.simulator.addKey(second);
+      fixture.simulator.failNext('quota', { key: first, times: Infinity });
+      const answer = await chatOpenAI(fixture).invoke(prompt);
+      expect(String(answer.content).length).toBeGreaterThan(0);
+      const events = await fixture.events();
+      expect(events.map((event) => event.outcome)).toEqual(['quota_exceeded', 'ok']);
+      expect(fixture.fetch.pool()?.map((member) => member.state)).toEqual(['exhausted', 'ok']);
+      expect(events[1]?.keyFingerprint).toBe(fixture.fetch.pool()?.[1]?.fingerprint);
+      expectLedgerMatchesSimulator(events, fixture, 'openai');
+    } finally {
+      await fixture.close();
+    }
+  });
+
+  it('picks up a rotated key after a 401 and replays the request', async () => {
+    const oldKey = testKey('openai', 'langchain-old');
+    const newKey = testKey('openai', 'langchain-new');
+    let value = oldKey;
+    const source: KeySource = {
+      describe: () => 'custom:rotating',
+      resolve: async (options) =>
+        new Secret(value, { provider: options?.provider, source: 'custom:rotating' }),
+    };
+    const fixture = await fetchFixture('openai', { key: oldKey, source });
+    try {
+      fixture.simulator.addKey(newKey);
+      fixture.simulator.revokeKey(oldKey);
+      value = newKey;
+      const answer = await chatOpenAI(fixture).invoke(prompt);
+      expect(String(answer.content).length).toBeGreaterThan(0);
+      expect(fixture.fetch.maskedId).toBe(`sk-proj-****${newKey.slice(-4)}`);
+      expect((await fixture.events()).map((event) => event.outcome)).toEqual(['unauthorized', 'ok']);
+    } finally {
+      await fixture.close();
     }
   });
 

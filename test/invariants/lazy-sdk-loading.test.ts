@@ -1,6 +1,7 @@
 /**
  * Each client loads its own SDK and no other: creating (and using) a Slack client loads no AI
- * SDK. Checked on the built package, in a fresh process per provider.
+ * SDK; a fetch from createFetch loads none. Checked on the built package, in a fresh process per
+ * provider.
  */
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -28,5 +29,19 @@ describe.each(Object.keys(adapters))('a %s client', (provider) => {
     const sdks = SDK_PACKAGES.filter((name) => loaded.some((url) => url.includes(`/node_modules/${name}/`)));
     const own = adapters[provider as keyof typeof adapters].packageName;
     expect(sdks).toEqual([own]);
+  });
+});
+
+describe.each(['openai', 'anthropic', 'gemini'])('a %s fetch from createFetch', (provider) => {
+  it('loads no SDK', () => {
+    const output = execFileSync(process.execPath, [script, provider, 'fetch'], {
+      encoding: 'utf8',
+      env: { ...process.env, KEYCARD_TEST_KEY: testKey(provider as TestKeyKind, 'lazy-loading') },
+    });
+    const loaded = JSON.parse(output) as string[];
+    expect(loaded.some((url) => url.includes('/dist/index.'))).toBe(true);
+    expect(
+      SDK_PACKAGES.filter((name) => loaded.some((url) => url.includes(`/node_modules/${name}/`))),
+    ).toEqual([]);
   });
 });
