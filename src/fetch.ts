@@ -13,6 +13,7 @@ import { createInstrumentedFetch } from './instrument/fetch.js';
 import type { PoolMemberStatus } from './instrument/key-pool.js';
 import type { KeySource } from './keys/types.js';
 import { localizeError } from './messages/index.js';
+import type { ProviderId } from './providers/ids.js';
 import { providerIdFrom } from './providers/register.js';
 import type { ProviderChoice, ProviderIdOf, SupportedProvider } from './providers/registry.js';
 
@@ -27,7 +28,7 @@ export type FetchOptions = Omit<ClientOptions, 'sdk' | 'sdkOptions' | 'baseURL' 
  * the caller set), meters each answer into the ledger, checks budgets, redacts error bodies and
  * re-reads a rejected key once. Hand it to any HTTP client that takes a `fetch`.
  */
-export type KeycardFetch<Id extends string = SupportedProvider> = typeof globalThis.fetch & {
+export type KeycardFetch<Id extends string = ProviderId> = typeof globalThis.fetch & {
   /** The provider id. */
   readonly provider: Id;
   /** Where the key comes from, e.g. `env:OPENAI_API_KEY`. */
@@ -122,7 +123,7 @@ export async function createFetch<P extends ProviderChoice>(
     // The caller's `fetch(…)` calls the instrumented one; the properties live on a function of
     // keycard's own so that printing it shows only the summary.
     const keycardFetch = ((input: string | URL | Request, init?: RequestInit) =>
-      fetch(input, init)) as KeycardFetch<SupportedProvider>;
+      fetch(input, init)) as KeycardFetch<string>;
     const summary = () => ({ provider: id, source, maskedId: keys.current.maskedId });
     Object.defineProperties(keycardFetch, {
       provider: { value: id, enumerable: true },
