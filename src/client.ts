@@ -222,17 +222,17 @@ export interface KeycardClient<Sdk extends object = object> {
 type AnyAdapter = ProviderAdapter<object, unknown, unknown, unknown>;
 
 /** `createClient(p, process.env.UNSET)`: the caller meant a key, and got nothing. */
-function undefinedSource(provider: SupportedProvider): CredentialError {
+function undefinedSource(client: SupportedProvider, provider: ProviderId): CredentialError {
   const info = PROVIDERS[provider];
   return new CredentialError({
     reason: 'missing',
-    message: `createClient('${provider}'): the key source passed is undefined, so there is no ${info.label} ${info.keyNoun}.`,
+    message: `createClient('${client}'): the key source passed is undefined, so there is no ${info.label} ${info.keyNoun}.`,
     hint: `An unset variable read with process.env.NAME gives undefined: set it, pass keys.env('NAME') to get a clear error, or leave the argument out to read ${info.envVars.join(' or ')}.`,
     provider,
   });
 }
 
-function toSource(provider: SupportedProvider, keySource: KeySource | string | undefined): KeySource {
+function toSource(provider: ProviderId, keySource: KeySource | string | undefined): KeySource {
   if (keySource === undefined) return env(...PROVIDERS[provider].envVars);
   if (typeof keySource === 'string') return from(keySource);
   if (isKeySource(keySource)) return keySource;
@@ -312,6 +312,10 @@ async function buildClient<P extends SupportedProvider>(
       `createClient: unknown provider ${JSON.stringify(String(provider))}. Use one of: ${Object.keys(adapters).join(', ')}.`,
     );
   }
+  const adapter = adapters[provider] as unknown as AnyAdapter;
+  // The provider whose keys, prices, budgets and ledger rows these are: the adapter's. It differs
+  // from `provider` for a client of another SDK ('google-genai' is a 'gemini' client).
+  const keyProvider: ProviderId = adapter.id;
   // zod loads here, not with `import 'keycard'`.
   const { checkClientOptions } = await import('./options.js');
   checkClientOptions(provider, options);
@@ -325,17 +329,16 @@ async function buildClient<P extends SupportedProvider>(
   }
   // `createClient(p, process.env.UNSET)`: two arguments, the second undefined, is a mistake.
   // With options (`createClient(p, undefined, { … })`), undefined keeps meaning the defaults.
-  if (argumentCount === 2 && keySource === undefined) throw undefinedSource(provider);
+  if (argumentCount === 2 && keySource === undefined) throw undefinedSource(provider, keyProvider);
   const sdkOptions = (options.sdkOptions ?? {}) as Record<string, unknown>;
-  const adapter = adapters[provider] as unknown as AnyAdapter;
   // An SDK handed over is checked now, before the key is read; otherwise keycard imports it below.
   const givenSdk = options.sdk === undefined ? undefined : { module: adapter.fromUser(options.sdk) };
-  const source = toSource(provider, keySource);
+  const source = toSource(keyProvider, keySource);
   const describe = source.describe();
   const validateFrom = (label: string) => async (secret: Secret) => {
     if (options.checkKeyShape === false) return;
     const { checkKeyShape } = await import('./keys/check-shape.js');
-    await checkKeyShape(provider, secret, { source: label });
+    await checkKeyShape(keyProvider, secret, { source: label });
   };
 
   const maxKeyAgeDays = options.maxKeyAgeDays ?? DEFAULT_MAX_KEY_AGE_DAYS;
@@ -349,12 +352,12 @@ async function buildClient<P extends SupportedProvider>(
       ? undefined
       : (message: string) => logger.warn(message, { source: describe });
   const allowPlainHttp = options.dangerouslyAllowPlainHttp === true;
-  checkTransport(provider, options.baseURL, allowPlainHttp, { source: describe });
+  checkTransport(keyProvider, options.baseURL, allowPlainHttp, { source: describe });
   // A pool: every member is read and checked now, as a single key is.
   const members = isKeyPool(source) ? source.members : [source];
   const secrets: Secret[] = [];
   for (const member of members) {
-    const read = await resolveKey(member, provider, { onWarning });
+    const read = await resolveKey(member, keyProvider, { onWarning });
     await validateFrom(member.describe())(read);
     secrets.push(read);
   }
@@ -396,22 +399,29 @@ async function buildClient<P extends SupportedProvider>(
     );
   }
   // The price data takes a moment to load: start now, so that the first call need not wait.
-  if (ledger !== undefined && isPricedProvider(provider)) {
+  if (ledger !== undefined && isPricedProvider(keyProvider)) {
     void preloadPrices().catch(() => undefined);
   }
   const workflow = options.workflow ?? process.env['KEYCARD_WORKFLOW'] ?? null;
   const warnAge = keyAgeWarner(logger, maxKeyAgeDays);
   const holders = members.map((member, index) => {
     const read = secrets[index] as Secret;
-    const holder = new KeyHolder(read, member, provider, validateFrom(member.describe()), logger, onWarning);
+    const holder = new KeyHolder(
+      read,
+      member,
+      keyProvider,
+      validateFrom(member.describe()),
+      logger,
+      onWarning,
+    );
     holder.onKey = warnAge;
     warnAge(read);
     return { holder, source: member.describe() };
   });
-  const pool = isKeyPool(source) ? new KeyPoolHolder(holders, source, provider, logger) : undefined;
+  const pool = isKeyPool(source) ? new KeyPoolHolder(holders, source, keyProvider, logger) : undefined;
   pool?.useBudgets(budgets);
   const keys: ClientKeys = pool ?? (holders[0] as { holder: KeyHolder }).holder;
-  const gateOver = (open: BaseLedger) => new BudgetGate(budgets, open, provider, workflow, logger);
+  const gateOver = (open: BaseLedger) => new BudgetGate(budgets, open, keyProvider, workflow, logger);
   const gate =
     ledger instanceof BaseLedger
       ? gateOver(ledger)
@@ -421,7 +431,7 @@ async function buildClient<P extends SupportedProvider>(
   // Loaded in the background too: nothing after the key and the SDK keeps createClient waiting.
   const telemetry = options.telemetry === false ? undefined : startTelemetry();
   const recorder = new Recorder(
-    provider,
+    keyProvider,
     workflow,
     ledger,
     logger,
@@ -466,7 +476,7 @@ async function buildClient<P extends SupportedProvider>(
     logger: redactingLogger(sdkLogger(options.logger)),
     sdkOptions,
   });
-  const summary = () => ({ provider, source: describe, maskedId: keys.current.maskedId });
+  const summary = () => ({ provider: keyProvider, source: describe, maskedId: keys.current.maskedId });
   hideInternals(raw, summary);
   const messages = options.messages;
   const sdk = wrapSdk(raw, (error) =>
@@ -474,7 +484,7 @@ async function buildClient<P extends SupportedProvider>(
   ) as SdkFor<P>;
 
   const client: KeycardClient<SdkFor<P>> = {
-    provider,
+    provider: keyProvider,
     source: describe,
     get maskedId() {
       return keys.current.maskedId;
@@ -488,7 +498,7 @@ async function buildClient<P extends SupportedProvider>(
       const identity = await adapter.verify(sdk);
       return {
         ok: true,
-        provider,
+        provider: keyProvider,
         maskedId: keys.current.maskedId,
         fingerprint: keys.current.fingerprint,
         identity,
@@ -506,9 +516,9 @@ async function buildClient<P extends SupportedProvider>(
         throw localizeError(
           new CredentialError({
             reason: 'source_unavailable',
-            message: `Could not read the ${PROVIDERS[provider].label} ${PROVIDERS[provider].keyNoun} again from ${describe}.`,
+            message: `Could not read the ${PROVIDERS[keyProvider].label} ${PROVIDERS[keyProvider].keyNoun} again from ${describe}.`,
             hint: 'Check that the key source is reachable and configured, then try again.',
-            provider,
+            provider: keyProvider,
             source: describe,
             retryable: true,
             cause: error,

@@ -18,7 +18,6 @@ import { KeycardError } from './errors.js';
 import type { FileSourceOptions } from './keys/file.js';
 import type { Budget } from './ledger/budget.js';
 import type { OpenLedgerOptions } from './ledger/open.js';
-import type { ProviderId } from './providers/ids.js';
 
 /**
  * An option's schema, built the first time an option of that name is checked (building every
@@ -264,7 +263,7 @@ function check(where: string, root: string, fields: Fields, input: Record<string
  * Checks `createClient`'s options: the first unknown option (with a did-you-mean) or wrongly
  * typed one throws a `KeycardError` that names it; budgets and reserved `sdkOptions` too.
  */
-export function checkClientOptions(provider: ProviderId, options: unknown): void {
+export function checkClientOptions(provider: string, options: unknown): void {
   const where = `createClient('${provider}')`;
   if (typeof options !== 'object' || options === null || Array.isArray(options)) {
     throw new KeycardError(`${where}: options must be an object, not ${described(options, false)}.`);

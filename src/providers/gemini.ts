@@ -63,7 +63,7 @@ import { importOptional } from '../import-optional.js';
 import { redactError } from '../redact/redactor.js';
 import type { Secret } from '../secret.js';
 import { CallDeadline } from './call-deadline.js';
-import { bareModel, classifyGemini, geminiFailure, geminiUsage } from './gemini-usage.js';
+import { bareModel, classifyGemini, geminiFailure, geminiUsage, splitBaseURL } from './gemini-usage.js';
 import { asObject } from './json.js';
 import { isClassWith, sdkFromUser } from './load.js';
 import type { AdapterContext, KeyIdentity, ProviderAdapter, ResponseUsage } from './types.js';
@@ -163,8 +163,8 @@ function keySlot(target: object, property: string, forwarded: readonly string[] 
   };
 }
 
-/** The time limit of createClient's `timeout`, `undefined` for none. */
-function deadlineOf(timeout: number | undefined): number | undefined {
+/** The time limit of createClient's `timeout`, `undefined` for none; throws for a bad one. */
+export function deadlineOf(timeout: number | undefined): number | undefined {
   if (timeout === undefined || timeout === Number.POSITIVE_INFINITY) return undefined;
   if (typeof timeout !== 'number' || Number.isNaN(timeout) || timeout < 0) {
     throw new KeycardError(
@@ -172,15 +172,6 @@ function deadlineOf(timeout: number | undefined): number | undefined {
     );
   }
   return timeout > MAX_TIMER_MS ? undefined : Math.ceil(timeout);
-}
-
-/** `https://host/v1beta` → base `https://host`, version `v1beta`: the SDK adds the version itself. */
-function splitBaseURL(baseURL: string | undefined): { baseUrl?: string; apiVersion?: string } {
-  if (baseURL === undefined) return {};
-  const trimmed = baseURL.replace(/\/+$/, '');
-  const version = /\/(v\d+(?:alpha|beta)?)$/.exec(trimmed);
-  if (version === null) return { baseUrl: trimmed };
-  return { baseUrl: trimmed.slice(0, -version[0].length), apiVersion: version[1] as string };
 }
 
 /**

@@ -6,7 +6,9 @@
 import { anthropic } from './anthropic.js';
 import { deepseek } from './deepseek.js';
 import { gemini } from './gemini.js';
+import { googleGenAI } from './google-genai.js';
 import { groq } from './groq.js';
+import type { ProviderId } from './ids.js';
 import { openai } from './openai.js';
 import { openrouter } from './openrouter.js';
 import { slack } from './slack.js';
@@ -26,6 +28,9 @@ export const adapters = {
   openrouter,
   deepseek,
   together,
+  // A second Gemini client, on Google's current SDK (`@google/genai`): its keys, prices, budgets
+  // and ledger rows are `gemini`'s (the adapter's `id`).
+  'google-genai': googleGenAI,
 } as const;
 
 /** A provider `createClient` can build a client for. */
@@ -51,6 +56,14 @@ export type SdkSourceFor<P extends SupportedProvider> =
   (typeof adapters)[P] extends ProviderAdapter<infer _Sdk, infer _Module, infer _Options, infer Source>
     ? Source
     : never;
+
+/**
+ * The provider whose keys a client takes and under which its calls are recorded: the id itself,
+ * except for a client of another SDK (`'google-genai'` → `'gemini'`).
+ */
+export function providerOf(id: SupportedProvider): ProviderId {
+  return adapters[id].id;
+}
 
 /** Whether `value` names a provider `createClient` can build. */
 export function isSupportedProvider(value: unknown): value is SupportedProvider {

@@ -180,7 +180,16 @@ export interface ProviderAdapter<
   SdkOptions = never,
   SdkSource = SdkModule,
 > {
+  /**
+   * The provider whose keys this client takes, and under which its calls are recorded, priced
+   * and budgeted.
+   */
   readonly id: ProviderId;
+  /**
+   * The id `createClient` takes for this adapter when it is not `id`: a second client of the same
+   * provider on another SDK (`'google-genai'`, a Gemini client on `@google/genai`).
+   */
+  readonly clientId?: string | undefined;
   /** The npm package of the official SDK, for the install hint. */
   readonly packageName: string;
   /** Imports the SDK. Called once, on the first `createClient` for this provider. */

@@ -6,7 +6,7 @@
 import { inspect } from 'node:util';
 import { createClient } from '../../src/client.js';
 import { keys } from '../../src/keys/index.js';
-import type { SupportedProvider } from '../../src/providers/registry.js';
+import { providerOf, type SupportedProvider } from '../../src/providers/registry.js';
 import { testKey } from './keys.js';
 import type { StallMode } from './stall-server.js';
 
@@ -24,6 +24,7 @@ export const PROVIDERS: readonly SupportedProvider[] = [
   'openrouter',
   'deepseek',
   'together',
+  'google-genai',
 ];
 
 /** Providers whose SDK streams over server-sent events. */
@@ -36,6 +37,7 @@ export const STREAMING: ReadonlySet<SupportedProvider> = new Set([
   'openrouter',
   'deepseek',
   'together',
+  'google-genai',
 ]);
 
 /** Providers whose SDK takes a caller's AbortSignal (Slack's `WebClient` takes none). */
@@ -49,6 +51,7 @@ export const ABORTABLE: ReadonlySet<SupportedProvider> = new Set([
   'openrouter',
   'deepseek',
   'together',
+  'google-genai',
 ]);
 
 /** Providers reached through the `openai` SDK. */
@@ -65,7 +68,7 @@ const OPENAI_SDK: ReadonlySet<SupportedProvider> = new Set([
 export const STALL_TIMEOUT_MS = 400;
 
 export function stallKey(provider: SupportedProvider): string {
-  return testKey(provider, 'stall');
+  return testKey(providerOf(provider), 'stall');
 }
 
 function baseURL(provider: SupportedProvider, url: string): string {
@@ -130,6 +133,19 @@ export async function stallCall(
       const result = await model.generateContentStream('hi', options);
       for await (const _chunk of result.stream);
       await result.response;
+      return;
+    }
+    case 'google-genai': {
+      const request = {
+        model: 'gemini-2.0-flash',
+        contents: 'hi',
+        ...(signal === undefined ? {} : { config: { abortSignal: signal } }),
+      };
+      if (!stream) {
+        await sdk.models.generateContent(request);
+        return;
+      }
+      for await (const _chunk of await sdk.models.generateContentStream(request));
       return;
     }
     case 'slack':

@@ -2,6 +2,7 @@
 import type { SupportedProvider } from '../../../src/providers/registry.js';
 import { exerciseAnthropic } from './anthropic.js';
 import { exerciseGemini } from './gemini.js';
+import { exerciseGoogleGenAI } from './google-genai.js';
 import { exerciseOpenAI } from './openai.js';
 import { exerciseSlack } from './slack.js';
 import { exerciseTelegram } from './telegram.js';
@@ -19,4 +20,5 @@ export const EXERCISES: Record<SupportedProvider, Exercise<any>> = {
   openrouter: exerciseOpenAI,
   deepseek: exerciseOpenAI,
   together: exerciseOpenAI,
+  'google-genai': exerciseGoogleGenAI,
 };
