@@ -3,10 +3,10 @@
  * returns a `GoogleGenerativeAI`. Wire facts: shared/research/sdks.md §3.3.
  *
  * **Deprecated SDK.** Google marks `@google/generative-ai` deprecated (limited maintenance, then
- * end of support) in favour of `@google/genai`, whose current releases need Node 22; keycard
- * supports Node 20, so it wraps this one. Everything about the Gemini API itself (model names,
- * usage, error classification) is in `gemini-usage.ts`, so that a `@google/genai` adapter can
- * sit beside this one and share it.
+ * end of support) in favour of `@google/genai`, which keycard wraps as `createClient('google-genai')`
+ * (`google-genai.ts`; 2.x, the major that runs on Node 20): new code should use that one. This
+ * adapter stays for code written against the older SDK. Everything about the Gemini API itself
+ * (base URLs, model names, usage, error classification) is in `gemini-usage.ts`, shared by both.
  *
  * This SDK has no `fetch` option and reads the key from the object a call is made on
  * (`GenerativeModel.apiKey`, `ChatSession._apiKey`), so keycard meters it at the method level:

@@ -29,6 +29,7 @@ const NOT_BUNDLED = [
   'pg',
   '@opentelemetry/api',
   '@anthropic-ai/sdk',
+  '@google/genai',
   '@google/generative-ai',
   '@slack/web-api',
   'telegraf',

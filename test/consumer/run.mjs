@@ -62,7 +62,14 @@ const PROVIDER_VARIABLES = [
   'VAULT_TOKEN',
   'VAULT_ADDR',
 ];
-const OTHER_PACKAGES = ['@anthropic-ai/sdk', '@google/generative-ai', '@slack/web-api', 'telegraf', 'pino'];
+const OTHER_PACKAGES = [
+  '@anthropic-ai/sdk',
+  '@google/genai',
+  '@google/generative-ai',
+  '@slack/web-api',
+  'telegraf',
+  'pino',
+];
 
 const started = performance.now();
 let failures = 0;
@@ -317,7 +324,12 @@ try {
         fail(`${name} says what it needs on an "Install: npm i keycard …" line`);
         continue;
       }
-      const needs = header[1].trim().split(/\s+/).filter(Boolean);
+      // `@google/genai@2` needs the package `@google/genai` (a version range after its name).
+      const needs = header[1]
+        .trim()
+        .split(/\s+/)
+        .filter(Boolean)
+        .map((spec) => spec.replace(/(?<=.)@[^/@]*$/, ''));
       const missing = needs.filter((name) => !installed.has(name));
       const result = run(process.execPath, [file], { cwd: project, env });
       const output = result.stdout + result.stderr;
