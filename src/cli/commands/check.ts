@@ -159,12 +159,13 @@ function targets(
       2,
     );
   }
-  // 'google-genai' checks a Gemini key with that SDK.
+  // 'google-genai' checks a Gemini key with that SDK; 'gemini' with whichever Gemini SDK is installed.
   const provider = providerOf(providerArg);
+  const client = providerArg === provider ? undefined : providerArg;
   const source = sourceArg === undefined ? env(...PROVIDERS[provider].envVars) : from(sourceArg);
   // A pool: a row for each member.
   const sources = isKeyPool(source) ? source.members : [source];
-  return sources.map((member) => ({ provider, client: providerArg, source: member }));
+  return sources.map((member) => ({ provider, ...(client === undefined ? {} : { client }), source: member }));
 }
 
 export function registerCheck(program: Command): void {
