@@ -104,12 +104,14 @@ export interface ClientOptions<P extends SupportedProvider = SupportedProvider> 
    * bounds each silence of an event stream (the SDKs' own timeouts end with the headers): past
    * it the stream fails with a `TimeoutError` and its connection is closed.
    * @see docs/errors.md, "Timeouts and aborts"
-   * @default the SDK's (10 minutes for OpenAI and Anthropic), except Slack and Telegram: 60 s
+   * @default the SDK's (10 minutes for OpenAI and Anthropic; none for `@google/genai`), except
+   * Slack and Telegram: 60 s
    */
   timeout?: number | undefined;
   /**
    * Retries the SDK may make on connection errors, 408, 409, 429 and 5xx.
-   * @default the SDK's (2 for OpenAI and Anthropic), 2 for Slack; Telegram makes no retries
+   * @default the SDK's (2 for OpenAI and Anthropic), 2 for Slack; Telegram and both Gemini SDKs
+   * make no retries
    */
   maxRetries?: number | undefined;
   /**
@@ -120,9 +122,9 @@ export interface ClientOptions<P extends SupportedProvider = SupportedProvider> 
   sdkOptions?: SdkOptionsFor<P> | undefined;
   /**
    * The provider's SDK as you imported it, for keycard to use instead of importing it itself:
-   * the client class (OpenAI's default export → `{ sdk: OpenAI }`; `Anthropic`, Slack's
-   * `WebClient`, telegraf's `Telegram`) or the module namespace (which Gemini needs: its error
-   * classes are used too). Then keycard imports no optional package for this client, and a
+   * the client class (OpenAI's default export → `{ sdk: OpenAI }`; `Anthropic`, `GoogleGenAI`,
+   * Slack's `WebClient`, telegraf's `Telegram`) or the module namespace (which `'gemini'` needs:
+   * its error classes are used too). Then keycard imports no optional package for this client, and a
    * bundle of your code (esbuild, Rollup, webpack) needs no `external` list: see
    * docs/bundling.md. Something else is a `KeycardError` at creation.
    * @default keycard imports the SDK itself, from where keycard is installed
@@ -187,7 +189,10 @@ export interface VerifyResult {
 
 /** A client: the official SDK as `.sdk`, with the key kept out of sight and every call metered. */
 export interface KeycardClient<Sdk extends object = object> {
-  /** The provider id. */
+  /**
+   * The provider id: whose key this is and under which calls are recorded. A client of another
+   * SDK reports its provider: `createClient('google-genai')` gives `'gemini'`.
+   */
   readonly provider: ProviderId;
   /** Where the key comes from, e.g. `env:OPENAI_API_KEY`. */
   readonly source: string;
@@ -268,7 +273,8 @@ async function resolveKey(
  * official SDK as `.sdk`, fully typed. The key is read and its shape checked here, so a bad key
  * fails now rather than in the middle of a workflow.
  *
- * @param provider - `'openai'`
+ * @param provider - `'openai'`, … (`keycard providers` lists them); for Gemini, `'google-genai'`
+ *   (Google's current SDK, `@google/genai`) or `'gemini'` (the deprecated `@google/generative-ai`)
  * @param keySource - a `KeySource`, a spec string (`'env:OPENAI_API_KEY'`, `'file:./key.txt'`),
  *   or nothing for the provider's default environment variables (`undefined` when options
  *   follow). `createClient(p, undefined)` with no options is refused as a `missing` key: it is

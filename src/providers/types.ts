@@ -145,7 +145,7 @@ export interface SdkLogger {
  */
 /**
  * How an adapter meters an SDK through keycard's `fetch`: every HTTP request the SDK makes goes
- * through these hooks. Used by SDKs that accept a `fetch` (OpenAI, Anthropic, Slack).
+ * through these hooks. Used by SDKs that accept a `fetch` (OpenAI, Anthropic, Slack, `@google/genai`).
  */
 export interface HttpHooks {
   /** Puts the key on an outgoing request (a header, or the URL path). */
@@ -167,7 +167,7 @@ export interface HttpHooks {
  * One provider, wrapped around its official SDK.
  *
  * An adapter meters its SDK one of two ways: through keycard's `fetch` (it implements `http`),
- * or, for SDKs with no `fetch` option (Gemini, Telegram), by wrapping the SDK's call methods
+ * or, for SDKs with no `fetch` option (`@google/generative-ai`, Telegram), by wrapping the SDK's call methods
  * with `context.meter` in `create`.
  * @typeParam Sdk - the SDK client class instance `createClient` returns as `.sdk`.
  * @typeParam SdkModule - what `load()` resolves to.

@@ -248,6 +248,37 @@ describe('usage', () => {
     });
   });
 
+  it('sends every other REST call through keycard too: the key on the wire, a request in the ledger', async () => {
+    // The simulator serves none of these (404): what matters is what reached it, and the ledger.
+    const sdk = fixture.client.sdk;
+    const calls: Array<() => Promise<unknown>> = [
+      () => sdk.caches.list(),
+      () => sdk.files.list(),
+      () => sdk.batches.list(),
+      () => sdk.authTokens.create({ config: { uses: 1 } }),
+      () => sdk.interactions.create({ model: 'gemini-2.5-flash', input: 'hi' }),
+    ];
+    for (const call of calls) expect(await rejection(call())).toMatchObject({ status: 404 });
+    expect(
+      fixture.simulator.requests.map((request) => [request.method, request.path, request.keyAccepted]),
+    ).toEqual([
+      ['GET', '/gemini/v1beta/cachedContents', true],
+      ['GET', '/gemini/v1beta/files', true],
+      ['GET', '/gemini/v1beta/batches', true],
+      ['POST', '/gemini/v1beta/auth_tokens', true],
+      ['POST', '/gemini/v1beta/interactions', true],
+    ]);
+    expect((await fixture.events()).map((event) => [event.operation, event.outcome, event.provider])).toEqual(
+      [
+        ['cachedContents.list', 'error', 'gemini'],
+        ['files.list', 'error', 'gemini'],
+        ['batches.list', 'error', 'gemini'],
+        ['auth_tokens.create', 'error', 'gemini'],
+        ['interactions.create', 'error', 'gemini'],
+      ],
+    );
+  });
+
   it('names the operations of the other REST calls from their URL', () => {
     const at = (path: string, method = 'GET') => planOf(new URL(`https://g.test${path}`), method);
     expect(at('/v1beta/models/gemini-2.5-flash:streamGenerateContent?alt=sse', 'POST')).toEqual({
