@@ -43,6 +43,10 @@
  * clients anyway. A per-call `config.httpOptions.fetch` bypasses keycard: such a request carries
  * the placeholder, never the key, and fails as unauthorized.
  *
+ * Known limit: an error Google sends inside a stream that started well (a `data:` event holding
+ * `{"error":…}`) makes the SDK's iteration throw its `ApiError`, which keycard maps as any other;
+ * the ledger records that stream by its transport, as `ok`, with the usage seen before the error.
+ *
  * `timeout`: the SDK's `httpOptions.timeout` (per attempt, its timer unreferenced), and for
  * streams also the longest silence keycard's fetch waits for. `maxRetries`: the SDK's
  * `httpOptions.retryOptions.attempts` (retries + 1); the SDK makes no retries unless asked.
