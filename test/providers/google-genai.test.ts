@@ -337,6 +337,10 @@ describe('budgets', () => {
 });
 
 describe('requests', () => {
+  it('is served by the Gemini simulator, under either id', () => {
+    expect(fixture.simulator.baseURL('google-genai')).toBe(fixture.simulator.baseURL('gemini'));
+  });
+
   it('puts the key in x-goog-api-key only, under v1beta, with the SDK’s own headers', async () => {
     await fixture.client.sdk.models.generateContent({ model: 'gemini-2.0-flash', contents: 'hi' });
     const [request] = fixture.simulator.requests;
