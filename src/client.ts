@@ -30,9 +30,12 @@ import type { Ledger } from './ledger/types.js';
 import { hasMessages, localizeError, type MessageOptions, messageLanguages } from './messages/index.js';
 import { PROVIDERS, type ProviderId } from './providers/ids.js';
 import { loadSdk } from './providers/load.js';
+import { providerIdFrom } from './providers/register.js';
 import {
   adapters,
   isSupportedProvider,
+  type ProviderChoice,
+  type ProviderIdOf,
   type SdkFor,
   type SdkOptionsFor,
   type SdkSourceFor,
@@ -44,7 +47,7 @@ import type { Secret } from './secret.js';
 import { startTelemetry } from './telemetry/otel.js';
 
 /** Options of `createClient`. */
-export interface ClientOptions<P extends SupportedProvider = SupportedProvider> {
+export interface ClientOptions<P extends ProviderChoice = SupportedProvider> {
   /**
    * Workflow name recorded with every ledger event; groups usage (and, later, budgets).
    * @default process.env.KEYCARD_WORKFLOW, else unattributed
@@ -172,9 +175,9 @@ export interface RefreshResult {
 }
 
 /** What `verify()` found: the key works, and whose it is. */
-export interface VerifyResult {
+export interface VerifyResult<Id extends string = ProviderId> {
   ok: true;
-  provider: ProviderId;
+  provider: Id;
   maskedId: string;
   fingerprint: string;
   /** What the provider says about the key's owner (organisation, project, team, bot). */
@@ -188,12 +191,12 @@ export interface VerifyResult {
 }
 
 /** A client: the official SDK as `.sdk`, with the key kept out of sight and every call metered. */
-export interface KeycardClient<Sdk extends object = object> {
+export interface KeycardClient<Sdk extends object = object, Id extends string = ProviderId> {
   /**
    * The provider id: whose key this is and under which calls are recorded. A client of another
    * SDK reports its provider: `createClient('google-genai')` gives `'gemini'`.
    */
-  readonly provider: ProviderId;
+  readonly provider: Id;
   /** Where the key comes from, e.g. `env:OPENAI_API_KEY`. */
   readonly source: string;
   /** Masked id of the key in use (changes when a rotated key is picked up). */
@@ -206,7 +209,7 @@ export interface KeycardClient<Sdk extends object = object> {
    * A cheap live call that needs the key. Resolves with what the provider says about the key's
    * owner; rejects with a `CredentialError` when the key does not work.
    */
-  verify(): Promise<VerifyResult>;
+  verify(): Promise<VerifyResult<Id>>;
   /**
    * Reads the key again from its source now, bypassing any cache, and uses it from the next
    * request on if it changed. Rejects with a `CredentialError` when the source cannot be read or
@@ -273,8 +276,9 @@ async function resolveKey(
  * official SDK as `.sdk`, fully typed. The key is read and its shape checked here, so a bad key
  * fails now rather than in the middle of a workflow.
  *
- * @param provider - `'openai'`, … (`keycard providers` lists them); for Gemini, `'google-genai'`
- *   (Google's current SDK, `@google/genai`) or `'gemini'` (the deprecated `@google/generative-ai`)
+ * @param provider - `'openai'`, … (`keycard providers` lists them), or a provider from
+ *   `registerProvider()`; for Gemini, `'google-genai'` (Google's current SDK, `@google/genai`) or
+ *   `'gemini'` (the deprecated `@google/generative-ai`)
  * @param keySource - a `KeySource`, a spec string (`'env:OPENAI_API_KEY'`, `'file:./key.txt'`),
  *   or nothing for the provider's default environment variables (`undefined` when options
  *   follow). `createClient(p, undefined)` with no options is refused as a `missing` key: it is
@@ -288,14 +292,16 @@ async function resolveKey(
  * const openai = await createClient('openai', keys.env('OPENAI_API_KEY'), { workflow: 'summarize' });
  * const completion = await openai.sdk.chat.completions.create({ model: 'gpt-4o-mini', messages });
  */
-export async function createClient<P extends SupportedProvider>(
+export async function createClient<P extends ProviderChoice>(
   provider: P,
   keySource?: KeySource | string,
   options: ClientOptions<P> = {},
-): Promise<KeycardClient<SdkFor<P>>> {
+): Promise<KeycardClient<SdkFor<P>, ProviderIdOf<P>>> {
   try {
+    const id = providerIdFrom(provider) as SupportedProvider;
     // biome-ignore lint/complexity/noArguments: an explicit `undefined` differs from no argument
-    return await buildClient(provider, keySource, options, arguments.length);
+    const client = await buildClient(id, keySource, options as ClientOptions, arguments.length);
+    return client as unknown as KeycardClient<SdkFor<P>, ProviderIdOf<P>>;
   } catch (error) {
     throw localizeError(error, messageOptions(options));
   }
@@ -307,15 +313,15 @@ function messageOptions(options: unknown): MessageOptions | undefined {
   return typeof messages === 'object' && messages !== null ? (messages as MessageOptions) : undefined;
 }
 
-async function buildClient<P extends SupportedProvider>(
-  provider: P,
+async function buildClient(
+  provider: SupportedProvider,
   keySource: KeySource | string | undefined,
-  options: ClientOptions<P>,
+  options: ClientOptions,
   argumentCount: number,
-): Promise<KeycardClient<SdkFor<P>>> {
+): Promise<KeycardClient> {
   if (!isSupportedProvider(provider)) {
     throw new KeycardError(
-      `createClient: unknown provider ${JSON.stringify(String(provider))}. Use one of: ${Object.keys(adapters).join(', ')}.`,
+      `createClient: unknown provider ${JSON.stringify(String(provider))}. Use one of: ${Object.keys(adapters).join(', ')}, or add it with registerProvider().`,
     );
   }
   const adapter = adapters[provider] as unknown as AnyAdapter;
@@ -487,9 +493,9 @@ async function buildClient<P extends SupportedProvider>(
   const messages = options.messages;
   const sdk = wrapSdk(raw, (error) =>
     localizeError(mapSdkError(error, adapter, keys.current, describe), messages),
-  ) as SdkFor<P>;
+  ) as object;
 
-  const client: KeycardClient<SdkFor<P>> = {
+  const client: KeycardClient = {
     provider: keyProvider,
     source: describe,
     get maskedId() {

@@ -28,6 +28,8 @@ export type { PoolMemberState, PoolMemberStatus } from './instrument/key-pool.js
 export {
   type AppRoleOptions,
   type FileSourceOptions,
+  type GcpSecretManagerOptions,
+  type GcpServiceAccountKey,
   isKeyPool,
   type KeyPool,
   KeySpecError,
@@ -91,15 +93,49 @@ export {
   registerMessages,
 } from './messages/index.js';
 export {
+  type BuiltInProviderId,
   isProviderId,
   PROVIDER_IDS,
   PROVIDERS,
   type ProviderId,
   type ProviderInfo,
+  providerIds,
+  type RegisteredProviders,
 } from './providers/ids.js';
-export type { OpenAISdkOptions } from './providers/openai-compatible.js';
-export type { SdkFor, SdkOptionsFor, SdkSourceFor, SupportedProvider } from './providers/registry.js';
-export type { KeyIdentity } from './providers/types.js';
+export type { OpenAISdkOptions, OpenAISdkSource } from './providers/openai-compatible.js';
+export {
+  type CustomProviderAdapter,
+  type CustomProviderDefinition,
+  isRegisteredProvider,
+  type OpenAICompatibleProviderDefinition,
+  type ProviderDefinition,
+  type ProviderDefinitionBase,
+  type ProviderKeyShape,
+  type RegisteredProvider,
+  registerProvider,
+} from './providers/register.js';
+export type {
+  ProviderChoice,
+  ProviderIdOf,
+  SdkFor,
+  SdkOptionsFor,
+  SdkSourceFor,
+  SupportedProvider,
+} from './providers/registry.js';
+export type {
+  AdapterContext,
+  FailureClass,
+  HttpHooks,
+  KeyIdentity,
+  MeteredCall,
+  OutgoingRequest,
+  ProviderAdapter,
+  ProviderFailure,
+  RequestPlan,
+  ResponseUsage,
+  SdkLogger,
+  StreamUsageReader,
+} from './providers/types.js';
 export { installRedaction, type RedactionGuardOptions } from './redact/guard.js';
 export { type LoggerLike, redactingLogger } from './redact/logger.js';
 export { redactError, redactText, redactValue } from './redact/redactor.js';

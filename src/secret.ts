@@ -43,6 +43,19 @@ const MASK_PREFIXES = [
   'sk-',
 ];
 
+/**
+ * Adds a registered provider's key prefix to the readable prefixes. Tried first: a registered
+ * prefix is longer than the built-in one it may start with (`sk-my-` over `sk-`). @internal
+ */
+export function addMaskPrefix(prefix: string): void {
+  if (!MASK_PREFIXES.includes(prefix)) MASK_PREFIXES.unshift(prefix);
+}
+
+/** The prefixes masked ids keep (built in and registered). @internal */
+export function knownMaskPrefixes(): readonly string[] {
+  return MASK_PREFIXES;
+}
+
 /** Keys shorter than this show no trailing characters: 4 of 12 would be a third of the key. */
 const MIN_LENGTH_FOR_TAIL = 16;
 

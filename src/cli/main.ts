@@ -17,6 +17,7 @@ import { registerProviders } from './commands/providers.js';
 import { registerScan } from './commands/scan.js';
 import { registerUsage } from './commands/usage.js';
 import { CliError, colors, describeError, err } from './output.js';
+import { loadProviderModules } from './provider-modules.js';
 
 function version(): string {
   const packageJson = new URL('../../package.json', import.meta.url);
@@ -39,14 +40,17 @@ Start here: keycard demo   (offline, in a few seconds)
 NO_COLOR turns colours off. Docs: https://www.npmjs.com/package/keycard`,
   );
 
-registerDemo(program);
-registerCheck(program);
-registerUsage(program);
-registerScan(program);
-registerKeys(program);
-registerMask(program);
-registerProviders(program);
-for (const command of program.commands) command.exitOverride();
+/** Commands are set up after the project's providers are registered: their help lists them. */
+function registerCommands(): void {
+  registerDemo(program);
+  registerCheck(program);
+  registerUsage(program);
+  registerScan(program);
+  registerKeys(program);
+  registerMask(program);
+  registerProviders(program);
+  for (const command of program.commands) command.exitOverride();
+}
 
 // A reader that goes away early (`keycard mask | head`) ends the command quietly.
 for (const stream of [process.stdout, process.stderr]) {
@@ -57,6 +61,8 @@ for (const stream of [process.stdout, process.stderr]) {
 }
 
 try {
+  await loadProviderModules();
+  registerCommands();
   if (process.argv.length <= 2) program.outputHelp();
   else await program.parseAsync(process.argv);
 } catch (error) {

@@ -5,8 +5,8 @@
  * @module
  */
 import type { CredentialError } from '../errors.js';
+import { untilAborted } from '../keys/remote/single-flight.js';
 import type { KeySource } from '../keys/types.js';
-import { untilAborted } from '../keys/vault/single-flight.js';
 import type { BudgetExceededError } from '../ledger/budget.js';
 import type { ProviderId } from '../providers/ids.js';
 import type { FailureClass } from '../providers/types.js';

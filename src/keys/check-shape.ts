@@ -11,7 +11,7 @@
  */
 import { regex, string, type ZodMiniString } from 'zod/mini';
 import { CredentialError } from '../errors.js';
-import { PROVIDER_IDS, PROVIDERS, type ProviderId } from '../providers/ids.js';
+import { PROVIDERS, type ProviderId, providerIds } from '../providers/ids.js';
 import { Secret } from '../secret.js';
 import { describeKeyKind, detectProvider, KEY_SHAPES, keyLabel, withArticle } from './shapes.js';
 
@@ -56,7 +56,7 @@ export async function checkKeyShape(
 ): Promise<void> {
   const shape = KEY_SHAPES[provider];
   if (shape === undefined)
-    throw new TypeError(`checkKeyShape: unknown provider (expected one of ${PROVIDER_IDS.join(', ')})`);
+    throw new TypeError(`checkKeyShape: unknown provider (expected one of ${providerIds().join(', ')})`);
   const value: unknown = secret instanceof Secret ? secret.reveal() : secret;
   const source = context.source ?? (secret instanceof Secret ? secret.source : undefined);
   // For the error only: a key that fits needs no fingerprint yet (see Secret.fingerprint).

@@ -48,6 +48,11 @@ export interface KeyShape {
    * to use instead.
    */
   readonly unusable: readonly UnusableShape[];
+  /**
+   * The pattern is too broad to tell a key from a name (a registered provider's keys with no
+   * prefix): `looksLikeKey` does not use it.
+   */
+  readonly broad?: true | undefined;
 }
 
 /** A credential of the provider that its client cannot use, with what to say about it. */
@@ -284,7 +289,7 @@ export const KEY_SHAPES: Readonly<Record<ProviderId, KeyShape>> = {
  * The order markers are tried in. It matters where prefixes overlap: Anthropic's `sk-ant-` and
  * OpenRouter's `sk-or-v1-` must win over OpenAI's `sk-` family.
  */
-const DETECTION_ORDER: readonly ProviderId[] = [
+const DETECTION_ORDER: ProviderId[] = [
   'anthropic',
   'openrouter',
   'openai',
@@ -295,6 +300,16 @@ const DETECTION_ORDER: readonly ProviderId[] = [
   'groq',
   'together',
 ];
+
+/**
+ * Adds a registered provider's key shape. Its marker is tried before the built-in ones: a
+ * registered prefix is checked not to be one of theirs, and may be longer than a prefix it
+ * shares with them (`sk-my-` over OpenAI's plain `sk-`). @internal
+ */
+export function addKeyShape(shape: KeyShape): void {
+  (KEY_SHAPES as Record<string, KeyShape>)[shape.provider] = shape;
+  DETECTION_ORDER.unshift(shape.provider);
+}
 
 /**
  * Whose key `value` is, by its distinctive prefix; `undefined` when it carries none. A plain
@@ -352,6 +367,7 @@ export function looksLikeKey(text: string): boolean {
   const value = text.trim();
   if (detectProvider(value) !== undefined) return true;
   for (const shape of Object.values(KEY_SHAPES)) {
+    if (shape.broad === true) continue;
     if (shape.pattern.test(value) || shape.unusable.some((unusable) => unusable.marker.test(value)))
       return true;
   }

@@ -12,6 +12,7 @@ import { keystore } from './keystore.js';
 import { parsePoolSpec } from './pool.js';
 import { looksLikeKey } from './shapes.js';
 import { KeySpecError } from './spec-error.js';
+import { gcpSecretManager } from './stores/gcp-secret-manager.js';
 import { isKeySource, type KeySource } from './types.js';
 import { vault } from './vault/source.js';
 
@@ -99,6 +100,11 @@ export const SPEC_SCHEMES: readonly SpecScheme[] = [
     scheme: 'vault',
     forms: ['vault://HOST[:PORT]/MOUNT/PATH#field', 'vault:///MOUNT/PATH#field (VAULT_ADDR)'],
     parse: (rest) => vault(`vault:${rest}`),
+  },
+  {
+    scheme: 'gcp-sm',
+    forms: ['gcp-sm://PROJECT/SECRET[/VERSION]#field (Google Secret Manager)'],
+    parse: (rest) => gcpSecretManager(`gcp-sm:${rest}`),
   },
   {
     scheme: 'https',

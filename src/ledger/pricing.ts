@@ -29,16 +29,33 @@ const PRICED_PROVIDERS: Partial<Record<ProviderId, string>> = {
   together: 'together',
 };
 
+/** Registered providers with no price data: their calls' costs are unknown, not zero. */
+const UNPRICED: Set<ProviderId> = new Set();
+
 /** Whether `provider`'s calls are priced from the price data (Slack and Telegram are free). */
 export function isPricedProvider(provider: ProviderId): boolean {
   return PRICED_PROVIDERS[provider] !== undefined;
 }
 
 /**
+ * How a registered provider's calls are priced: under a genai-prices provider id, as free
+ * (`'free'`), or not at all (`undefined`: a call with tokens has an unknown cost). @internal
+ */
+export function addProviderPricing(
+  provider: ProviderId,
+  prices: string | undefined,
+  vendorPrefixedModels: boolean,
+): void {
+  if (prices === undefined) UNPRICED.add(provider);
+  else if (prices !== 'free') PRICED_PROVIDERS[provider] = prices;
+  if (vendorPrefixedModels) VENDOR_PREFIXED.add(provider);
+}
+
+/**
  * Providers that serve other vendors' models under the vendor's name: the prefix is part of the
  * model's id there (Groq's `openai/gpt-oss-120b`), not a routing prefix to remove.
  */
-const VENDOR_PREFIXED: ReadonlySet<ProviderId> = new Set(['groq', 'openrouter', 'together']);
+const VENDOR_PREFIXED: Set<ProviderId> = new Set(['groq', 'openrouter', 'together']);
 
 type PricesModule = typeof import('@pydantic/genai-prices');
 let loading: Promise<PricesModule> | undefined;
@@ -102,10 +119,11 @@ function priceWithoutData(call: PricingInput, options: PricingOptions): PricedCo
     return { costUsd: call.outcome === 'ok' ? options.requestPriceUsd : 0, pricing: 'per request' };
   }
   const providerId = PRICED_PROVIDERS[call.provider];
-  if (providerId === undefined) return { costUsd: 0, pricing: 'free' };
+  if (providerId === undefined && !UNPRICED.has(call.provider)) return { costUsd: 0, pricing: 'free' };
   const billed = (call.inputTokens ?? 0) + (call.outputTokens ?? 0);
   // A failed call, or one that used no tokens (listing models), bills nothing.
   if (call.outcome !== 'ok' || billed === 0) return { costUsd: 0, pricing: 'no usage' };
+  if (providerId === undefined) return { costUsd: null, pricing: null };
   if (call.model === null) return { costUsd: null, pricing: null };
   return undefined;
 }

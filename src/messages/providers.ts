@@ -72,6 +72,25 @@ const KOREAN_NOUNS: Record<ProviderId, string> = {
   together: 'API 키',
 };
 
+/**
+ * Adds a registered provider's words: its key page, billing page and what its key is called
+ * (in English; in Korean, a known noun's translation, else the English one). @internal
+ */
+export function addProviderWords(
+  provider: ProviderId,
+  words: { keys: string; billing: string | undefined; keyNoun: string },
+): void {
+  PAGES[provider] = { keys: words.keys, billing: words.billing };
+  ENGLISH_NOUNS[provider] = words.keyNoun;
+  const korean: Record<string, string> = {
+    'API key': 'API 키',
+    token: '토큰',
+    'bot token': '봇 토큰',
+    key: '키',
+  };
+  KOREAN_NOUNS[provider] = korean[words.keyNoun] ?? words.keyNoun;
+}
+
 export function englishWords(provider: ProviderId): ProviderWords {
   const pages = PAGES[provider];
   return {

@@ -18,8 +18,30 @@ export const PROVIDER_IDS = [
   'together',
 ] as const;
 
-/** A provider id: `'openai' | 'anthropic' | 'gemini' | 'slack' | 'telegram' | 'xai' | 'groq' | 'openrouter' | 'deepseek' | 'together'`. */
-export type ProviderId = (typeof PROVIDER_IDS)[number];
+/** The id of a provider built into keycard. */
+export type BuiltInProviderId = (typeof PROVIDER_IDS)[number];
+
+/**
+ * The providers you registered with `registerProvider()`, by id, for TypeScript: add yours with
+ * a declaration, and `createClient('my-llm')` is typed as the built-in providers are.
+ *
+ * @example
+ * const myLlm = registerProvider({ id: 'my-llm', … });
+ * declare module 'keycard' {
+ *   interface RegisteredProviders {
+ *     'my-llm': typeof myLlm;
+ *   }
+ * }
+ */
+// biome-ignore lint/suspicious/noEmptyInterface: filled by declaration merging in users' code
+export interface RegisteredProviders {}
+
+/**
+ * A provider id: a built-in one (`'openai'`, `'anthropic'`, `'gemini'`, `'slack'`, `'telegram'`,
+ * `'xai'`, `'groq'`, `'openrouter'`, `'deepseek'`, `'together'`, …) or one declared in
+ * {@link RegisteredProviders}.
+ */
+export type ProviderId = BuiltInProviderId | Extract<keyof RegisteredProviders, string>;
 
 /** Static facts about one provider. */
 export interface ProviderInfo {
@@ -51,7 +73,30 @@ export const PROVIDERS: Readonly<Record<ProviderId, ProviderInfo>> = {
   together: { id: 'together', label: 'Together AI', envVars: ['TOGETHER_API_KEY'], keyNoun: 'API key' },
 };
 
-/** Whether `value` is a provider id keycard knows. */
+/** Providers added with `registerProvider()`, in the order they were registered. */
+const registered: ProviderId[] = [];
+
+/**
+ * Every provider keycard knows now: the built-in ones, then those added with
+ * `registerProvider()`.
+ */
+export function providerIds(): readonly ProviderId[] {
+  return registered.length === 0 ? PROVIDER_IDS : [...PROVIDER_IDS, ...registered];
+}
+
+/** Whether `value` is a provider id keycard knows (built in, or added with `registerProvider()`). */
 export function isProviderId(value: unknown): value is ProviderId {
-  return typeof value === 'string' && (PROVIDER_IDS as readonly string[]).includes(value);
+  return (
+    typeof value === 'string' &&
+    ((PROVIDER_IDS as readonly string[]).includes(value) || (registered as string[]).includes(value))
+  );
+}
+
+/**
+ * Adds a provider's facts (`registerProvider()` calls it once the rest of the provider is in
+ * place). @internal
+ */
+export function addProviderInfo(info: ProviderInfo): void {
+  (PROVIDERS as Record<string, ProviderInfo>)[info.id] = info;
+  registered.push(info.id);
 }

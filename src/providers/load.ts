@@ -21,6 +21,11 @@ const SDK_EXAMPLE: Record<ProviderId | 'google-genai', string> = {
   telegram: 'Telegram',
 };
 
+/** Sets what a registered provider's not-installed message tells to pass as `sdk`. @internal */
+export function addSdkExample(provider: ProviderId, example: string): void {
+  SDK_EXAMPLE[provider] = example;
+}
+
 const loaded = new Map<string, Promise<unknown>>();
 /** The errors `loadSdk` threw because an SDK is not installed. */
 const notInstalled = new WeakSet<object>();

@@ -145,7 +145,7 @@ const BOT_ID_BEFORE = '(?<![0-9])[0-9]{5,16}';
  * than a few hundred backtracking entries: `test/redact/hostile.test.ts` holds the lines that
  * check it.
  */
-export const KEY_PATTERNS: readonly KeyPattern[] = [
+export const KEY_PATTERNS: KeyPattern[] = [
   {
     id: 'openai',
     label: 'openai',
@@ -351,6 +351,42 @@ export const KEY_PATTERNS: readonly KeyPattern[] = [
     minEntropy: 3,
   },
 ];
+
+let patternsVersion = 0;
+
+/** Bumped when a pattern is added, so that the redactor rebuilds its expressions. @internal */
+export function keyPatternsVersion(): number {
+  return patternsVersion;
+}
+
+/**
+ * The pattern of a registered provider's keys: its literal `prefix` (3 or more characters, which
+ * are also the trigger) and `length` key characters after it. @internal
+ */
+export function prefixPattern(
+  id: string,
+  label: string,
+  prefix: string,
+  length: readonly [number, number],
+): KeyPattern {
+  const first = escapeRegExp(prefix.charAt(0));
+  return {
+    id,
+    label,
+    triggers: [literalTrigger(prefix)],
+    source: `${start(first)}${escapeRegExp(prefix.slice(1))}${URLSAFE}{${length[0]},${length[1]}}${NA}`,
+    minEntropy: 3,
+  };
+}
+
+/**
+ * Adds a pattern after the built-in ones (after `header` too: a header's value is still tested
+ * against every shape, so a registered key after `Authorization:` keeps its own label). @internal
+ */
+export function addKeyPattern(pattern: KeyPattern): void {
+  KEY_PATTERNS.push(pattern);
+  patternsVersion += 1;
+}
 
 /** Counts of ASCII code units, reused by every call (and left at zero). */
 const ASCII_COUNTS = new Uint32Array(128);

@@ -16,7 +16,13 @@
 
 import { placeholderKind } from '../keys/placeholders.js';
 import { fingerprintKey, maskKey } from '../secret.js';
-import { escapeRegExp, KEY_PATTERNS, literalTrigger, shannonEntropy } from './patterns.js';
+import {
+  escapeRegExp,
+  KEY_PATTERNS,
+  keyPatternsVersion,
+  literalTrigger,
+  shannonEntropy,
+} from './patterns.js';
 import { secretRegistry } from './registry.js';
 import { type ByteTest, createTriggerScanner, type TriggerScanner } from './trigger-scan.js';
 
@@ -58,11 +64,17 @@ let matcher: Matcher | undefined;
 const HEADER_INDEX = KEY_PATTERNS.findIndex((pattern) => pattern.prefix !== undefined);
 
 /** The shapes' triggers, each once (`sk-` is both OpenAI's and Anthropic's). */
-const PATTERN_TRIGGERS = [
-  ...new Map(
-    KEY_PATTERNS.flatMap((pattern) => pattern.triggers).map((trigger) => [trigger.source, trigger]),
-  ).values(),
-];
+let PATTERN_TRIGGERS = uniqueTriggers();
+/** The patterns `PATTERN_TRIGGERS` and the matcher were built for (providers may add some). */
+let builtForPatterns = keyPatternsVersion();
+
+function uniqueTriggers() {
+  return [
+    ...new Map(
+      KEY_PATTERNS.flatMap((pattern) => pattern.triggers).map((trigger) => [trigger.source, trigger]),
+    ).values(),
+  ];
+}
 
 /**
  * Texts shorter than this are scanned with `search` alone: for a log line, copying it into
@@ -93,7 +105,11 @@ function compile(patterns: readonly number[], exact: readonly string[]): Compile
 function currentMatcher(): Matcher {
   const registry = secretRegistry();
   const version = registry.version();
-  if (matcher?.version === version) return matcher;
+  if (matcher?.version === version && builtForPatterns === keyPatternsVersion()) return matcher;
+  if (builtForPatterns !== keyPatternsVersion()) {
+    builtForPatterns = keyPatternsVersion();
+    PATTERN_TRIGGERS = uniqueTriggers();
+  }
   const replacements = new Map<string, string>();
   registry.forEach((value, replacement) => {
     replacements.set(value, replacement);

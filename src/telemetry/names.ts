@@ -50,6 +50,11 @@ export const GEN_AI_PROVIDER: Partial<Record<ProviderId, string>> = {
   deepseek: 'deepseek',
 };
 
+/** Sets a registered provider's `gen_ai.provider.name`. @internal */
+export function addTelemetryName(provider: ProviderId, name: string): void {
+  GEN_AI_PROVIDER[provider] = name;
+}
+
 /** keycard's operation names → `gen_ai.operation.name`. */
 export function genAiOperation(operation: string): string {
   if (/embed/i.test(operation)) return 'embeddings';

@@ -6,6 +6,12 @@
  */
 
 export { fakeKey } from './fake-keys.js';
+export {
+  type GcpSecretManagerFault,
+  type GcpSecretManagerRequest,
+  type GcpSecretManagerSimulator,
+  startGcpSecretManagerSimulator,
+} from './gcp-secret-manager.js';
 export { startSimulator } from './simulator.js';
 export type {
   FailNextOptions,

@@ -207,7 +207,7 @@ try {
   checkCheck();
   const examples = copyExamples();
   checkExamples(examples, withOnlyOpenAI);
-  await checkTypes(['openai.ts'], ['esm-nodenext', 'cjs-node16', 'cjs-node10', 'bundler']);
+  await checkTypes(['openai.ts', 'registered.ts'], ['esm-nodenext', 'cjs-node16', 'cjs-node10', 'bundler']);
 
   if (!flag('--openai-only')) {
     step(`install the other SDKs and pino: ${OTHER_PACKAGES.join(', ')}`);

@@ -14,6 +14,7 @@ const SDKS = [
   '@anthropic-ai/sdk',
   '@google/generative-ai',
   '@google/genai',
+  '@google-cloud/secret-manager',
   '@slack/web-api',
   'telegraf',
   'zod',

@@ -56,6 +56,7 @@ describe('keys.from', () => {
       'keystore',
       'pool',
       'vault',
+      'gcp-sm',
       'https',
       'http',
     ]);

@@ -12,7 +12,7 @@ import { env } from '../../keys/env.js';
 import { isKeyPool } from '../../keys/pool.js';
 import { from } from '../../keys/spec.js';
 import type { KeySource } from '../../keys/types.js';
-import { PROVIDER_IDS, PROVIDERS, type ProviderId } from '../../providers/ids.js';
+import { PROVIDERS, type ProviderId, providerIds } from '../../providers/ids.js';
 import { isSdkNotInstalled } from '../../providers/load.js';
 import {
   adapters,
@@ -146,7 +146,7 @@ function targets(
   sourceArg: string | undefined,
 ): Array<{ provider: ProviderId; client?: SupportedProvider; source: KeySource | undefined }> {
   if (providerArg === undefined) {
-    return PROVIDER_IDS.map((provider) => ({
+    return providerIds().map((provider) => ({
       provider,
       source: PROVIDERS[provider].envVars.some((name) => (process.env[name] ?? '').trim() !== '')
         ? env(...PROVIDERS[provider].envVars)

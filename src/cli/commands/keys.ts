@@ -5,7 +5,7 @@
  */
 import type { Command } from 'commander';
 import { type KeystoreEntryInfo, openKeystore } from '../../keys/keystore.js';
-import { isProviderId, PROVIDER_IDS } from '../../providers/ids.js';
+import { isProviderId, providerIds } from '../../providers/ids.js';
 import { CliError, colors, day, json, out, table } from '../output.js';
 import { readSecret } from '../prompt.js';
 
@@ -58,7 +58,7 @@ Use a stored key with: createClient('openai', 'keystore:openai')`,
   )
     .option(
       '--provider <provider>',
-      `the provider (${PROVIDER_IDS.join(', ')}); default: from the key's shape`,
+      `the provider (${providerIds().join(', ')}); default: from the key's shape`,
     )
     .option('--overwrite', 'replace an entry of that name')
     .action(async (name: string, options: StoreOptions & { provider?: string; overwrite?: boolean }) => {

@@ -8,15 +8,20 @@ import { readFile } from 'node:fs/promises';
 import { forAudience } from '../../audience.js';
 import { CredentialError } from '../../errors.js';
 import type { ProviderId } from '../../providers/ids.js';
-import { Secret } from '../../secret.js';
 import { cleanKeyValue } from '../clean.js';
-import type { KeySource, ResolveOptions } from '../types.js';
+import {
+  cachedRemoteSource,
+  DEFAULT_REMOTE_GRACE_MS,
+  DEFAULT_REMOTE_TIMEOUT_MS,
+  DEFAULT_REMOTE_TTL_MS,
+  milliseconds,
+} from '../remote/cached-source.js';
+import type { KeySource } from '../types.js';
 import { type AppRoleOptions, parseObject, VaultAuth, type VaultToken, vaultErrorsText } from './auth.js';
 import { addressFromEnvironment, readVaultVariable, vaultVariableName } from './environment.js';
 import { isLoopback, type VaultHttpResponse, VaultTransportError, vaultRequest } from './http.js';
 import { apiPath, type KvMount, mountFromFirstSegment, readMountAnswer, readSecretAnswer } from './kv.js';
 import { normaliseNamespace, parseVaultSpec, type VaultLocation } from './location.js';
-import { SingleFlight } from './single-flight.js';
 
 /** Options of `keys.vault()`. */
 export interface VaultSourceOptions {
@@ -74,12 +79,6 @@ export interface VaultSourceOptions {
   dangerouslyAllowPlainHttp?: boolean | undefined;
 }
 
-interface CacheEntry {
-  secret: Secret;
-  fetchedAt: number;
-  ttlMs: number;
-}
-
 interface Target {
   base: URL;
   namespace: string | undefined;
@@ -92,10 +91,6 @@ interface ReadResult {
   leaseSeconds: number | undefined;
 }
 
-const DEFAULT_TTL_MS = 5 * 60_000;
-const DEFAULT_GRACE_MS = 10 * 60_000;
-const DEFAULT_TIMEOUT_MS = 10_000;
-
 const TLS_CODES = new Set([
   'SELF_SIGNED_CERT_IN_CHAIN',
   'DEPTH_ZERO_SELF_SIGNED_CERT',
@@ -105,14 +100,6 @@ const TLS_CODES = new Set([
   'ERR_TLS_CERT_ALTNAME_INVALID',
   'EPROTO',
 ]);
-
-function positive(name: string, value: number | undefined, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
-    throw new TypeError(`keys.vault(): ${name} must be a number of milliseconds, 0 or more`);
-  }
-  return value;
-}
 
 /**
  * A key from Vault or OpenBao. `url` is `vault://HOST[:PORT]/MOUNT/PATH#field` (HTTPS, port 8200
@@ -153,16 +140,13 @@ export function vault(url: string, options: VaultSourceOptions = {}): KeySource 
     version: options.version ?? parsed.version,
     namespace: normaliseNamespace(options.namespace) ?? parsed.namespace,
   };
-  const ttlMs = positive('cacheTtlMs', options.cacheTtlMs, DEFAULT_TTL_MS);
-  const graceMs = positive('staleGraceMs', options.staleGraceMs, DEFAULT_GRACE_MS);
-  const timeoutMs = positive('timeoutMs', options.timeoutMs, DEFAULT_TIMEOUT_MS);
+  const ttlMs = milliseconds('keys.vault()', 'cacheTtlMs', options.cacheTtlMs, DEFAULT_REMOTE_TTL_MS);
+  const graceMs = milliseconds('keys.vault()', 'staleGraceMs', options.staleGraceMs, DEFAULT_REMOTE_GRACE_MS);
+  const timeoutMs = milliseconds('keys.vault()', 'timeoutMs', options.timeoutMs, DEFAULT_REMOTE_TIMEOUT_MS);
   const described = location.describe;
 
   let target: Target | undefined;
   let mount: KvMount | undefined;
-  let cache: CacheEntry | undefined;
-  // One read for every concurrent resolve; a caller's signal ends only its own wait.
-  const reads = new SingleFlight<CacheEntry>();
 
   const fail = (
     reason: 'missing' | 'malformed' | 'source_unavailable' | 'insecure_source',
@@ -456,69 +440,23 @@ export function vault(url: string, options: VaultSourceOptions = {}): KeySource 
     return { value, changedAt: read.createdAt, leaseSeconds: read.leaseSeconds };
   }
 
-  async function load(
-    provider: ProviderId | undefined,
-    signal: AbortSignal | undefined,
-  ): Promise<CacheEntry> {
-    const result = await readFromVault(provider, signal);
-    const previous = cache;
-    const secret =
-      previous !== undefined &&
-      previous.secret.provider === provider &&
-      previous.secret.reveal() === result.value
-        ? previous.secret
-        : new Secret(result.value, { provider, source: described, changedAt: result.changedAt });
-    const entryTtl = result.leaseSeconds === undefined ? ttlMs : Math.min(ttlMs, result.leaseSeconds * 1000);
-    const entry = { secret, fetchedAt: Date.now(), ttlMs: entryTtl };
-    cache = entry;
-    return entry;
-  }
-
-  return {
-    describe: () => described,
-    async resolve(resolveOptions: ResolveOptions = {}): Promise<Secret> {
-      const { provider, signal, fresh = false } = resolveOptions;
-      signal?.throwIfAborted();
-      const cached = cache;
-      if (!fresh && cached !== undefined && Date.now() - cached.fetchedAt < cached.ttlMs) {
-        return relabel(cached.secret, provider, described);
-      }
-      try {
-        const entry = await reads.run((shared) => load(provider, shared), signal);
-        return relabel(entry.secret, provider, described);
-      } catch (error) {
-        const age = cached === undefined ? Number.POSITIVE_INFINITY : Date.now() - cached.fetchedAt;
-        if (
-          !fresh &&
-          cached !== undefined &&
-          age < cached.ttlMs + graceMs &&
-          CredentialError.is(error) &&
-          error.retryable
-        ) {
-          warn(
-            resolveOptions,
-            `keycard: ${described} could not be read (${error.message}); using the key read ${Math.round(age / 1000)} s ago until Vault answers again.`,
-          );
-          return relabel(cached.secret, provider, described);
-        }
-        throw error;
-      }
+  return cachedRemoteSource({
+    describe: described,
+    store: 'Vault',
+    ttlMs,
+    graceMs,
+    async read(provider, signal) {
+      const read = await readFromVault(provider, signal);
+      return {
+        value: read.value,
+        changedAt: read.changedAt,
+        ttlMs: read.leaseSeconds === undefined ? undefined : read.leaseSeconds * 1000,
+      };
     },
-  };
-}
-
-/** The cached secret, labelled for `provider` when it was read for another. */
-function relabel(secret: Secret, provider: ProviderId | undefined, source: string): Secret {
-  if (provider === undefined || secret.provider === provider) return secret;
-  return new Secret(secret.reveal(), { provider, source, changedAt: secret.changedAt });
+  });
 }
 
 function listNames(names: readonly string[]): string {
   const shown = names.slice(0, 8).map((name) => JSON.stringify(name.slice(0, 40)));
   return names.length > 8 ? `${shown.join(', ')}, …` : shown.join(', ');
-}
-
-function warn(options: ResolveOptions, message: string): void {
-  if (options.onWarning !== undefined) options.onWarning(message);
-  else process.emitWarning(message, { code: 'KEYCARD_STALE_KEY' });
 }
