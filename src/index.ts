@@ -27,6 +27,8 @@ export {
 export type { PoolMemberState, PoolMemberStatus } from './instrument/key-pool.js';
 export {
   type AppRoleOptions,
+  type AzureKeyVaultOptions,
+  type AzureTokenCredential,
   type FileSourceOptions,
   type GcpSecretManagerOptions,
   type GcpServiceAccountKey,

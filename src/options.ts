@@ -161,8 +161,12 @@ const RESERVED_SDK_OPTIONS: Record<string, string> = {
   baseURL: 'Use options.baseURL',
   slackApiUrl: 'Use options.baseURL',
   apiRoot: 'Use options.baseURL',
+  api: 'Use options.baseURL',
+  makeRequest: 'Use options.fetch for the transport',
+  authPrefix: 'keycard sends the key as a bot token (Authorization: Bot)',
   timeout: 'Use options.timeout',
   maxRetries: 'Use options.maxRetries',
+  retries: 'Use options.maxRetries',
   logger: "Use options.logger: keycard redacts the SDK's log lines through it",
 };
 

@@ -65,6 +65,9 @@ export function maskKey(value: string): string {
   // Telegram: the bot id before the colon is public (it is the bot's user id).
   const telegram = /^(\d{5,16}:)/.exec(value);
   if (prefix === '' && telegram?.[1] !== undefined) prefix = telegram[1];
+  // Discord: the first part is the base64 of the bot's user id, public as Telegram's bot id is.
+  const discord = /^([MNO][A-Za-z0-9_-]{22,26}\.)[A-Za-z0-9_-]{6,7}\.[A-Za-z0-9_-]{27,}$/.exec(value);
+  if (prefix === '' && discord?.[1] !== undefined) prefix = discord[1];
   const tail = value.length >= MIN_LENGTH_FOR_TAIL ? value.slice(-4) : '';
   return `${prefix}****${tail}`;
 }

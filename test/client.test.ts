@@ -108,7 +108,7 @@ describe('createClient', () => {
 
   it('refuses unknown providers, bad sources and reserved sdkOptions with a clear KeycardError', async () => {
     const key = testKey('openai', 'options');
-    const unknown = await rejection(createClient('mistral' as 'openai', keys.literal(key)));
+    const unknown = await rejection(createClient('cohere' as 'openai', keys.literal(key)));
     expect(isKeycardError(unknown)).toBe(true);
     expect((unknown as Error).message).toContain('Use one of: openai');
     const badSource = await rejection(createClient('openai', 42 as unknown as string));

@@ -72,6 +72,13 @@ describe('Secret', () => {
     expect(maskKey(value)).toBe(`${botId}:****${value.slice(-4)}`);
   });
 
+  it("keeps a Discord token's first part (the bot's user id in base64, public) and hides the rest", () => {
+    const value = testKey('discord', 'prefix');
+    const [botId] = value.split('.');
+    expect(maskKey(value)).toBe(`${botId}.****${value.slice(-4)}`);
+    expect(Buffer.from(botId ?? '', 'base64url').toString()).toMatch(/^\d{17,20}$/);
+  });
+
   it('shows no tail for short values', () => {
     expect(maskKey('abcdefghijkl')).toBe('****');
   });

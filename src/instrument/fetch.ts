@@ -174,6 +174,17 @@ function makeServedPrototype(): object {
     Object.defineProperty(prototype, name, { configurable: true, writable: true, value: readers[name] });
   }
   Object.defineProperties(prototype, {
+    // The native `clone()` would find the body read already (@discordjs/rest clones each answer
+    // for its `response` event): a copy with the served body instead.
+    clone: {
+      configurable: true,
+      writable: true,
+      value(this: Response) {
+        const body = servedBodies.get(this) as ServedBody;
+        if (body.used) throw new TypeError('Response.clone: Body has already been consumed.');
+        return serveText(rebuild(this, body.text), body.text, body.json);
+      },
+    },
     bodyUsed: {
       configurable: true,
       get(this: Response) {

@@ -2,7 +2,7 @@
  * Cleaning a key value the way people really store keys, and refusing what cannot be a key.
  *
  * Cleaned silently: surrounding whitespace and line breaks, a byte-order mark, and one pair of
- * matching surrounding quotes. Everything else that is wrong (an inner space or line break, a
+ * matching surrounding quotes; for a Discord bot token, the `Bot ` of its header. Everything else that is wrong (an inner space or line break, a
  * control or non-ASCII character, a placeholder, a masked or shortened key, a value too short)
  * is a `CredentialError` that names the source and says what to do, and never contains the
  * value or any part of it.
@@ -72,7 +72,9 @@ export function cleanKeyValue(raw: string, context: CleanContext): string {
     if (raw === undefined || raw === null) throw missingError(context);
     throw fail(context, 'malformed', `is a ${typeof raw}, not a string.`, 'Pass the key as a string.');
   }
-  const value = stripKeyValue(raw);
+  let value = stripKeyValue(raw);
+  // Discord: the header's `Bot ` prefix, pasted with the token (`Authorization: Bot <token>`).
+  if (context.provider === 'discord') value = value.replace(/^Bot[ \t]+(?=\S+$)/i, '');
   if (value === '') throw missingError(context);
 
   const assignment = /^(?:export\s+)?[A-Za-z_][A-Za-z0-9_]*\s*=\s*[^=\s]/.test(value);

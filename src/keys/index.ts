@@ -12,6 +12,7 @@ import { keystore } from './keystore.js';
 import { literal } from './literal.js';
 import { pool } from './pool.js';
 import { from } from './spec.js';
+import { azureKeyVault } from './stores/azure-key-vault.js';
 import { gcpSecretManager } from './stores/gcp-secret-manager.js';
 import { vault } from './vault/source.js';
 
@@ -21,7 +22,18 @@ import { vault } from './vault/source.js';
  * @example
  * const source = keys.chain(keys.env('OPENAI_API_KEY'), keys.file('./secrets/openai.key'));
  */
-export const keys = { env, file, literal, chain, pool, from, vault, gcpSecretManager, keystore } as const;
+export const keys = {
+  env,
+  file,
+  literal,
+  chain,
+  pool,
+  from,
+  vault,
+  gcpSecretManager,
+  azureKeyVault,
+  keystore,
+} as const;
 
 export type { CleanContext } from './clean.js';
 export type { FileSourceOptions } from './file.js';
@@ -45,6 +57,7 @@ export {
 export type { KeyShape, UnusableShape } from './shapes.js';
 export type { SpecScheme } from './spec.js';
 export { KeySpecError } from './spec.js';
+export type { AzureKeyVaultOptions, AzureTokenCredential } from './stores/azure-key-vault.js';
 export type { GcpSecretManagerOptions, GcpServiceAccountKey } from './stores/gcp-secret-manager.js';
 export type { KeySource, ResolveOptions } from './types.js';
 export type { AppRoleOptions } from './vault/auth.js';

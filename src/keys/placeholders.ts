@@ -106,6 +106,7 @@ const PLACEHOLDER_WORDS = [
   'google',
   'slack',
   'telegram',
+  'discord',
   'grok',
   'id',
   'env',

@@ -58,6 +58,11 @@ export const DeepSeekKeySchema: KeySchema = schemaFor('deepseek');
 /** Together AI keys: `tgp_v1_…`, or older keys of 64 hex digits. */
 export const TogetherKeySchema: KeySchema = schemaFor('together');
 
+/** Mistral AI keys: 32 letters and digits, no prefix. */
+export const MistralKeySchema: KeySchema = schemaFor('mistral');
+/** Discord bot tokens: `<base64 bot id>.<timestamp>.<HMAC>`. */
+export const DiscordKeySchema: KeySchema = schemaFor('discord');
+
 /**
  * Every provider's key schema, by provider id.
  *
@@ -75,4 +80,6 @@ export const keySchemas: Readonly<Record<ProviderId, KeySchema>> = {
   openrouter: OpenRouterKeySchema,
   deepseek: DeepSeekKeySchema,
   together: TogetherKeySchema,
+  mistral: MistralKeySchema,
+  discord: DiscordKeySchema,
 };

@@ -271,6 +271,50 @@ const together: KeyShape = {
   unusable: [],
 };
 
+const mistral: KeyShape = {
+  provider: 'mistral',
+  label: 'Mistral AI API key',
+  examples: '… of 32 letters and digits, no prefix',
+  // Mistral documents no shape; the keys seen are 32 letters (both cases) and digits with no
+  // prefix (trufflehog's detector: `[A-Za-z0-9]{32}`, and only near the word "mistral"). With no
+  // prefix the length is all that tells a key from another opaque value, so it is pinned: a
+  // Together key of 64 hex digits, or any longer token, is not a Mistral key.
+  pattern: /^[A-Za-z0-9]{32}$/,
+  // Nothing marks a bare 32-character string as Mistral's (hashes, ids and other vendors' tokens
+  // look the same): never detected by shape. The client still accepts it, and names another
+  // provider's key (by its marker) as wrong_provider.
+  marker: /^(?!)/,
+  hint: 'Use a Mistral AI API key (32 letters and digits) from https://console.mistral.ai/api-keys.',
+  keyNoun: 'key',
+  keyFrom: 'https://console.mistral.ai/api-keys',
+  unusable: [],
+  // 32 letters and digits fit names too (a variable or keystore name without `_`): `looksLikeKey`
+  // keeps to its own rule (mixed case and digits) for them.
+  broad: true,
+};
+
+const discord: KeyShape = {
+  provider: 'discord',
+  label: 'Discord bot token',
+  examples: '<base64 bot id>.<6 characters>.<38 characters>, e.g. MTI…',
+  // Three dot-separated URL-safe base64 parts: the bot's user id (a snowflake of 17–20 digits,
+  // so 23–27 characters that start with M, N or O, the base64 of a digit), a timestamp of 6
+  // (older tokens: 7) characters, and an HMAC of 27 (older) or 38 characters (since 2022). Discord
+  // documents no shape: the HMAC is given a minimum of 27, as gitleaks and trufflehog match it.
+  pattern: /^[MNO][A-Za-z0-9_-]{22,26}\.[A-Za-z0-9_-]{6,7}\.[A-Za-z0-9_-]{27,}$/,
+  marker: /^[MNO][A-Za-z0-9_-]{22,26}\.[A-Za-z0-9_-]{6,7}\./,
+  hint: "Use the bot token from your application's Bot page at https://discord.com/developers/applications (Reset Token shows a new one), without the `Bot ` prefix.",
+  keyNoun: 'bot token',
+  keyFrom: "your application's Bot page at https://discord.com/developers/applications",
+  unusable: [
+    {
+      marker: /^https?:\/\/(?:(?:ptb|canary)\.)?discord(?:app)?\.com\/api\/(?:v\d+\/)?webhooks\//,
+      what: 'a Discord webhook URL, not a bot token',
+      hint: "Use the bot token from your application's Bot page at https://discord.com/developers/applications; a webhook URL is posted to with fetch, or with REST's webhook routes (auth: false).",
+    },
+  ],
+};
+
 /** Every provider's key shape, by provider id. */
 export const KEY_SHAPES: Readonly<Record<ProviderId, KeyShape>> = {
   openai,
@@ -283,6 +327,8 @@ export const KEY_SHAPES: Readonly<Record<ProviderId, KeyShape>> = {
   openrouter,
   deepseek,
   together,
+  mistral,
+  discord,
 };
 
 /**
@@ -299,6 +345,7 @@ const DETECTION_ORDER: ProviderId[] = [
   'xai',
   'groq',
   'together',
+  'discord',
 ];
 
 /**
@@ -330,6 +377,8 @@ export function describeKeyKind(value: string): string | undefined {
   const provider = detectProvider(value);
   if (provider === undefined) return undefined;
   if (provider === 'telegram') return '<bot id>:…';
+  // Never a part of the key, not even the bot id's base64.
+  if (provider === 'discord') return '<bot id>.<timestamp>.<HMAC>';
   const prefix = KEY_SHAPES[provider].marker.exec(value)?.[0] ?? '';
   return `${prefix}…`;
 }

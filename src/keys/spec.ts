@@ -12,6 +12,7 @@ import { keystore } from './keystore.js';
 import { parsePoolSpec } from './pool.js';
 import { looksLikeKey } from './shapes.js';
 import { KeySpecError } from './spec-error.js';
+import { azureKeyVault } from './stores/azure-key-vault.js';
 import { gcpSecretManager } from './stores/gcp-secret-manager.js';
 import { isKeySource, type KeySource } from './types.js';
 import { vault } from './vault/source.js';
@@ -105,6 +106,11 @@ export const SPEC_SCHEMES: readonly SpecScheme[] = [
     scheme: 'gcp-sm',
     forms: ['gcp-sm://PROJECT/SECRET[/VERSION]#field (Google Secret Manager)'],
     parse: (rest) => gcpSecretManager(`gcp-sm:${rest}`),
+  },
+  {
+    scheme: 'azure-kv',
+    forms: ['azure-kv://VAULT_NAME/SECRET[/VERSION]#field (Azure Key Vault)'],
+    parse: (rest) => azureKeyVault(`azure-kv:${rest}`),
   },
   {
     scheme: 'https',

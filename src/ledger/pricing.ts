@@ -27,6 +27,8 @@ const PRICED_PROVIDERS: Partial<Record<ProviderId, string>> = {
   openrouter: 'openrouter',
   deepseek: 'deepseek',
   together: 'together',
+  // Mistral's own model ids (`mistral-small-latest`, `codestral-2508`): no vendor prefix.
+  mistral: 'mistral',
 };
 
 /** Registered providers with no price data: their calls' costs are unknown, not zero. */

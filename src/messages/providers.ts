@@ -44,6 +44,11 @@ const PAGES: Record<ProviderId, { keys: string; billing: string | undefined }> =
     keys: 'https://api.together.ai/settings/api-keys',
     billing: 'https://api.together.ai/settings/billing',
   },
+  // Mistral's docs send billing to the Admin Console (Admin Panel, Subscriptions, Billing); the
+  // page's own address is not in the docs, so the console's root.
+  mistral: { keys: 'https://console.mistral.ai/api-keys', billing: 'https://admin.mistral.ai' },
+  // The bot's page of the application in the Developer Portal (Bot, Reset Token); no billing.
+  discord: { keys: 'https://discord.com/developers/applications', billing: undefined },
 };
 
 const ENGLISH_NOUNS: Record<ProviderId, string> = {
@@ -57,6 +62,8 @@ const ENGLISH_NOUNS: Record<ProviderId, string> = {
   openrouter: 'API key',
   deepseek: 'API key',
   together: 'API key',
+  mistral: 'API key',
+  discord: 'bot token',
 };
 
 const KOREAN_NOUNS: Record<ProviderId, string> = {
@@ -70,6 +77,8 @@ const KOREAN_NOUNS: Record<ProviderId, string> = {
   openrouter: 'API 키',
   deepseek: 'API 키',
   together: 'API 키',
+  mistral: 'API 키',
+  discord: '봇 토큰',
 };
 
 /**

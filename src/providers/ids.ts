@@ -16,6 +16,8 @@ export const PROVIDER_IDS = [
   'openrouter',
   'deepseek',
   'together',
+  'mistral',
+  'discord',
 ] as const;
 
 /** The id of a provider built into keycard. */
@@ -38,7 +40,7 @@ export interface RegisteredProviders {}
 
 /**
  * A provider id: a built-in one (`'openai'`, `'anthropic'`, `'gemini'`, `'slack'`, `'telegram'`,
- * `'xai'`, `'groq'`, `'openrouter'`, `'deepseek'`, `'together'`, …) or one declared in
+ * `'xai'`, `'groq'`, `'openrouter'`, `'deepseek'`, `'together'`, `'mistral'`, `'discord'`, …) or one declared in
  * {@link RegisteredProviders}.
  */
 export type ProviderId = BuiltInProviderId | Extract<keyof RegisteredProviders, string>;
@@ -71,6 +73,13 @@ export const PROVIDERS: Readonly<Record<ProviderId, ProviderInfo>> = {
   openrouter: { id: 'openrouter', label: 'OpenRouter', envVars: ['OPENROUTER_API_KEY'], keyNoun: 'API key' },
   deepseek: { id: 'deepseek', label: 'DeepSeek', envVars: ['DEEPSEEK_API_KEY'], keyNoun: 'API key' },
   together: { id: 'together', label: 'Together AI', envVars: ['TOGETHER_API_KEY'], keyNoun: 'API key' },
+  mistral: { id: 'mistral', label: 'Mistral AI', envVars: ['MISTRAL_API_KEY'], keyNoun: 'API key' },
+  discord: {
+    id: 'discord',
+    label: 'Discord',
+    envVars: ['DISCORD_BOT_TOKEN', 'DISCORD_TOKEN'],
+    keyNoun: 'bot token',
+  },
 };
 
 /** Providers added with `registerProvider()`, in the order they were registered. */

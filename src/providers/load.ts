@@ -14,11 +14,13 @@ const SDK_EXAMPLE: Record<ProviderId | 'google-genai', string> = {
   openrouter: 'OpenAI',
   deepseek: 'OpenAI',
   together: 'OpenAI',
+  mistral: 'OpenAI',
   anthropic: 'Anthropic',
   gemini: "await import('@google/generative-ai')",
   'google-genai': 'GoogleGenAI',
   slack: 'WebClient',
   telegram: 'Telegram',
+  discord: 'REST',
 };
 
 /** Sets what a registered provider's not-installed message tells to pass as `sdk`. @internal */

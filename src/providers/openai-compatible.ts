@@ -147,17 +147,74 @@ export interface OpenAICompatibleSpec {
   classify?: (failure: ProviderFailure, hints: OpenAICompatibleSpec['hints']) => FailureClass | undefined;
   /** The `verify()` call, when it is not `GET /models`. */
   verify?: (sdk: OpenAI) => Promise<KeyIdentity>;
+  /**
+   * Whether the service takes `stream_options` (OpenAI's way to ask for usage in a chat stream).
+   * `false` for a service that refuses the field and sends usage in a stream's last chunk unasked
+   * (Mistral): keycard then sends the request as given and reads that chunk.
+   * @default true
+   */
+  streamOptions?: boolean;
+  /**
+   * Whether the service's error bodies are flat (`{ message, type, code }` at the top, Mistral)
+   * instead of OpenAI's `{ error: { … } }`. The OpenAI SDK reads only the latter (its error would
+   * say "401 status code (no body)"), so keycard hands it the body inside OpenAI's envelope:
+   * `{ error: <the service's body> }`, every field kept.
+   * @default false
+   */
+  flatErrors?: boolean;
 }
 
-/** The error body's inner `error`: OpenAI sends an object, some compatible vendors a string. */
+/** `value` when it is a string. */
+function textOf(value: unknown): string | undefined {
+  return typeof value === 'string' ? value : undefined;
+}
+
+/**
+ * `fetch`, with every flat error body (an object without `error`) wrapped in OpenAI's envelope
+ * for the SDK. Runs after keycard's own fetch: the body is already redacted and recorded.
+ */
+function withOpenAIErrorEnvelope(fetch: typeof globalThis.fetch): typeof globalThis.fetch {
+  return async (input, init) => {
+    const response = await fetch(input, init);
+    if (response.ok || !(response.headers.get('content-type') ?? '').includes('json')) return response;
+    const text = await response.text();
+    let body: unknown;
+    try {
+      body = JSON.parse(text);
+    } catch {
+      body = undefined;
+    }
+    const flat = asObject(body) !== undefined && asObject(body)?.['error'] === undefined;
+    const headers = new Headers(response.headers);
+    headers.delete('content-length');
+    const wrapped = new Response(flat ? JSON.stringify({ error: body }) : text, {
+      status: response.status,
+      statusText: response.statusText,
+      headers,
+    });
+    Object.defineProperty(wrapped, 'url', { value: response.url });
+    return wrapped;
+  };
+}
+
+/**
+ * The error body's inner `error`: OpenAI sends an object, some compatible vendors a string; and
+ * Mistral no envelope at all (`{ object: 'error', message, type, code }` at the top, or
+ * `{ detail }`), read from `body` when `error` is absent. A message that is not text (Mistral's
+ * validation errors carry an object) is left out.
+ */
 function innerError(error: unknown, body?: unknown): ProviderFailure {
   const inner = asObject(error);
-  const top = asObject(body);
-  const text = (value: unknown) => (typeof value === 'string' ? value : undefined);
+  const top = error === undefined ? asObject(body) : undefined;
   return {
-    code: text(inner?.['code']) ?? text(top?.['code']),
-    type: text(inner?.['type']),
-    message: text(inner?.['message']) ?? text(error),
+    code: textOf(inner?.['code']) ?? textOf(asObject(body)?.['code']),
+    type: textOf(inner?.['type']) ?? textOf(top?.['type']),
+    message:
+      textOf(inner?.['message']) ??
+      textOf(inner?.['detail']) ??
+      textOf(error) ??
+      textOf(top?.['message']) ??
+      textOf(top?.['detail']),
   };
 }
 
@@ -178,7 +235,10 @@ function failureFromSdkError(error: unknown): ProviderFailure | undefined {
     status: fields.status,
     code: typeof fields.code === 'string' ? fields.code : inner.code,
     type: typeof fields.type === 'string' ? fields.type : inner.type,
-    requestId: typeof fields.requestID === 'string' ? fields.requestID : undefined,
+    requestId:
+      typeof fields.requestID === 'string'
+        ? fields.requestID
+        : textOf(asObject(fields.error)?.['request_id']),
   };
 }
 
@@ -237,7 +297,7 @@ export function openAICompatible(
         defaultHeaders: { ...nulled, ...user.defaultHeaders },
         apiKey: SDK_KEY_PLACEHOLDER,
         baseURL: context.baseURL ?? spec.defaultBaseURL,
-        fetch: context.fetch,
+        fetch: spec.flatErrors === true ? withOpenAIErrorEnvelope(context.fetch) : context.fetch,
         ...(context.timeout === undefined ? {} : { timeout: context.timeout }),
         ...(context.maxRetries === undefined ? {} : { maxRetries: context.maxRetries }),
       });
@@ -259,7 +319,8 @@ export function openAICompatible(
         // Chat streams carry usage only when asked. keycard asks, and hides the extra chunk from
         // the SDK, so the caller sees the stream it asked for. An explicit choice is respected.
         const streamOptions = asObject(body['stream_options']);
-        if (streamOptions?.['include_usage'] !== undefined) {
+        // A service that refuses `stream_options` and sends usage unasked: nothing to add or hide.
+        if (spec.streamOptions === false || streamOptions?.['include_usage'] !== undefined) {
           return { operation, model, stream: chatStreamReader(model, false) };
         }
         const bodyText = JSON.stringify({
@@ -279,7 +340,8 @@ export function openAICompatible(
         return {
           ...innerError(asObject(body)?.['error'], body),
           status,
-          requestId: headers.get('x-request-id') ?? undefined,
+          // Mistral names the request in the body (`request_id`) rather than in a header.
+          requestId: headers.get('x-request-id') ?? textOf(asObject(body)?.['request_id']),
         };
       },
     },

@@ -5,10 +5,12 @@
  */
 import { anthropic } from './anthropic.js';
 import { deepseek } from './deepseek.js';
+import { discord } from './discord.js';
 import { gemini } from './gemini.js';
 import { googleGenAI } from './google-genai.js';
 import { groq } from './groq.js';
 import type { ProviderId, RegisteredProviders } from './ids.js';
+import { mistral } from './mistral.js';
 import { openai } from './openai.js';
 import { openrouter } from './openrouter.js';
 import type { RegisteredProvider } from './register.js';
@@ -29,6 +31,8 @@ export const adapters = {
   openrouter,
   deepseek,
   together,
+  mistral,
+  discord,
   // A second Gemini client, on Google's current SDK (`@google/genai`): its keys, prices, budgets
   // and ledger rows are `gemini`'s (the adapter's `id`).
   'google-genai': googleGenAI,

@@ -145,7 +145,8 @@ export interface SdkLogger {
  */
 /**
  * How an adapter meters an SDK through keycard's `fetch`: every HTTP request the SDK makes goes
- * through these hooks. Used by SDKs that accept a `fetch` (OpenAI, Anthropic, Slack, `@google/genai`).
+ * through these hooks. Used by SDKs that accept a `fetch` (OpenAI, Anthropic, Slack, `@google/genai`;
+ * Discord's REST takes it as its `makeRequest`).
  */
 export interface HttpHooks {
   /** Puts the key on an outgoing request (a header, or the URL path). */

@@ -1,8 +1,9 @@
 /**
  * The key shapes the redactor (and the scanner) finds whether or not keycard ever resolved the
  * key: the six providers' keys in all their forms, Slack webhook URLs and app/config tokens,
- * Telegram bot tokens in and out of URLs, Discord bot tokens, Vault tokens, and credentials after
- * `Authorization:` or an API-key header. Each pattern is anchored on a literal prefix where the
+ * Telegram bot tokens in and out of URLs, Discord bot tokens, Vault tokens, credentials after
+ * `Authorization:` or an API-key header, and Mistral keys (which have no prefix) after their
+ * variable's name. Each pattern is anchored on a literal prefix where the
  * format has one, and names its triggers: what any of its matches contains, looked for first by a
  * byte scan over the whole text (`trigger-scan.ts`), so that a line without any costs nothing
  * more.
@@ -28,7 +29,7 @@ export interface KeyPattern {
    * after that character, so that the engine skips every position that cannot start a key.
    */
   readonly source: string;
-  /** Context that must come right before the key and is not part of it (a header name). */
+  /** Context that must come right before the key and is not part of it (a header or variable name). */
   readonly prefix?: string;
   /** The key starts with the digits right before the match (Telegram's bot id before `:A…`). */
   readonly leadingDigits?: true;
@@ -128,6 +129,19 @@ const HEADER_NAME = [
   `[Aa](?:(?<![A-Za-z0-9][Aa])(?:uthorization|UTHORIZATION)|(?<![A-Za-z0-9-][Aa])pi[-_][Kk]ey)`,
   `${start('[Xx]', 'A-Za-z0-9-')}-(?:[Aa][Pp][Ii]-[Kk][Ee][Yy]|[Gg]oog-[Aa]pi-[Kk]ey)`,
 ].join('|');
+
+/**
+ * `i-k` of `api-key`, `api_key`, `x-api-key`, `MISTRAL_API_KEY` and the like, in any case: a
+ * trigger of the header credential and of the Mistral key's context.
+ */
+const API_KEY_TRIGGER: Trigger = {
+  source: '[Ii][-_][Kk](?<=[Aa][Pp][Ii][-_][Kk])[Ee][Yy]',
+  bytes: [
+    [0, 'Ii'],
+    [1, '-_'],
+    [2, 'Kk'],
+  ],
+};
 
 /**
  * The digits of a Telegram bot id (5 to 16, not more) right before the `:` or `%3A` at which the
@@ -291,6 +305,29 @@ export const KEY_PATTERNS: KeyPattern[] = [
     minEntropy: 3.5,
   },
   {
+    id: 'discord-webhook',
+    label: 'discord',
+    // At the webhook's id, right after `/webhooks/`: the id and the token are the match, so that
+    // `https://discord.com/api/webhooks/[REDACTED discord ****abcd]` still says what it was.
+    triggers: [
+      {
+        source: '[0-9](?<=/webhooks/[0-9])',
+        bytes: [
+          [-3, 'k'],
+          [-2, 's'],
+          [-1, '/'],
+          [0, DIGITS],
+        ],
+      },
+    ],
+    // Webhook URLs of discord.com, discordapp.com and their ptb. and canary. hosts, versioned
+    // (`/api/v10/webhooks/…`) or not, and the same path under any other host (a proxy, a
+    // simulator, @discordjs/rest's request URLs with another API root): the id, a snowflake,
+    // then a token of 68 URL-safe characters in the URLs seen (Discord documents no length).
+    source: `[0-9](?<=/api(?:/v[0-9]{1,2})?/webhooks/[0-9])[0-9]{16,19}/${URLSAFE}{60,100}${NA}`,
+    minEntropy: 3,
+  },
+  {
     id: 'vault',
     label: 'vault',
     triggers: [
@@ -320,6 +357,20 @@ export const KEY_PATTERNS: KeyPattern[] = [
     minEntropy: 3.5,
   },
   {
+    // A Mistral key has no shape of its own (32 letters and digits, like many hashes and ids): it
+    // is recognised only where its variable names it, `MISTRAL_API_KEY=…`, `"MISTRAL_API_KEY":
+    // "…"`, `mistral_api_key: …` (the value after `Authorization: Bearer` is the header pattern's).
+    // A key keycard read is found anywhere, registered by value. The trigger is the header's: it
+    // costs the byte scan nothing.
+    id: 'mistral',
+    label: 'mistral',
+    triggers: [API_KEY_TRIGGER],
+    prefix: `(?:MISTRAL_API_KEY|[Mm]istral_api_key)["']?[ \\t]{0,16}[:=][ \\t]{0,16}["']?`,
+    // 32 in every key seen; a longer value in that place is the key all the same.
+    source: `[A-Za-z0-9]{32,128}${NA}`,
+    minEntropy: 3,
+  },
+  {
     id: 'header',
     label: 'credential',
     // `riz` of `authorization` (in either case), and `i-k` of `api-key`, `api_key`, `x-api-key`
@@ -333,14 +384,7 @@ export const KEY_PATTERNS: KeyPattern[] = [
           [2, 'zZ'],
         ],
       },
-      {
-        source: '[Ii][-_][Kk](?<=[Aa][Pp][Ii][-_][Kk])[Ee][Yy]',
-        bytes: [
-          [0, 'Ii'],
-          [1, '-_'],
-          [2, 'Kk'],
-        ],
-      },
+      API_KEY_TRIGGER,
     ],
     // The value after `Authorization: Bearer`, `x-api-key:`, `x-goog-api-key=` and the like, in
     // logs, curl commands and JSON. Spaces around the separator are bounded: a credential is

@@ -60,8 +60,8 @@ interface Compiled {
 
 let matcher: Matcher | undefined;
 
-/** The index in KEY_PATTERNS of the header credential (the one with a prefix). */
-const HEADER_INDEX = KEY_PATTERNS.findIndex((pattern) => pattern.prefix !== undefined);
+/** The index in KEY_PATTERNS of the header credential. */
+const HEADER_INDEX = KEY_PATTERNS.findIndex((pattern) => pattern.id === 'header');
 
 /** The shapes' triggers, each once (`sk-` is both OpenAI's and Anthropic's). */
 let PATTERN_TRIGGERS = uniqueTriggers();

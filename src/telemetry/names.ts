@@ -48,6 +48,7 @@ export const GEN_AI_PROVIDER: Partial<Record<ProviderId, string>> = {
   xai: 'x_ai',
   groq: 'groq',
   deepseek: 'deepseek',
+  mistral: 'mistral_ai',
 };
 
 /** Sets a registered provider's `gen_ai.provider.name`. @internal */

@@ -49,5 +49,13 @@ export function fakeKey(provider: ProviderId): string {
       return ['sk', random(32, '0123456789abcdef')].join('-');
     case 'together':
       return `${['tg', 'p'].join('')}_v1_${random(43, urlsafe)}`;
+    case 'mistral':
+      // No prefix: 32 letters and digits.
+      return random(32);
+    case 'discord':
+      // The bot's user id (a snowflake) in base64, a timestamp, an HMAC.
+      return [Buffer.from(digits(19)).toString('base64url'), random(6, urlsafe), random(38, urlsafe)].join(
+        '.',
+      );
   }
 }

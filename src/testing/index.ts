@@ -5,6 +5,14 @@
  * @module
  */
 
+export {
+  type AzureKeyVaultFault,
+  type AzureKeyVaultRequest,
+  type AzureKeyVaultSimulator,
+  type AzureKeyVaultSimulatorOptions,
+  type AzureSimulatedApplication,
+  startAzureKeyVaultSimulator,
+} from './azure-key-vault.js';
 export { fakeKey } from './fake-keys.js';
 export {
   type GcpSecretManagerFault,

@@ -5,8 +5,10 @@
  */
 import { anthropicSimulator } from './anthropic.js';
 import { deepseekSimulator } from './deepseek.js';
+import { discordSimulator } from './discord.js';
 import { geminiSimulator } from './gemini.js';
 import { groqSimulator } from './groq.js';
+import { mistralSimulator } from './mistral.js';
 import { openaiSimulator } from './openai.js';
 import { openrouterSimulator } from './openrouter.js';
 import { slackSimulator } from './slack.js';
@@ -26,4 +28,6 @@ export const PROVIDER_SIMULATORS: readonly ProviderSimulator[] = [
   openrouterSimulator,
   deepseekSimulator,
   togetherSimulator,
+  mistralSimulator,
+  discordSimulator,
 ];

@@ -12,7 +12,7 @@ import type { ProviderId } from '../providers/ids.js';
  * - `forbidden`: the provider's 403 (no access to the model or the endpoint);
  * - `quota`: the provider's "out of credit" answer (OpenAI: 429 `insufficient_quota`; Anthropic: the
  *   400 "credit balance is too low"; xAI: a 403; Gemini: a daily quota's 429); Slack and Telegram
- *   have no quota and answer their rate limit;
+ *   have no quota and answer their rate limit, Discord its global rate limit;
  * - `rate_limit`: a transient rate limit (429 with `retry-after` and `x-ratelimit-*` headers);
  * - `server_error`: the provider's 500;
  * - `reset`: the connection is destroyed without an answer;
@@ -91,8 +91,9 @@ export interface FailNextOptions {
    * - the transient ones (`rate_limit`, `server_error`, `reset`, `hang`, and `quota` for Slack and
    *   Telegram, which have no quota and answer a rate limit) are retried by the SDKs that retry:
    *   OpenAI, xAI, Anthropic and (through keycard, by default) Slack make 2 retries, so one fault
-   *   is retried away and `times: 3` fails the call; Gemini and Telegram make none. A client made
-   *   with `maxRetries: 0` fails on the first.
+   *   is retried away and `times: 3` fails the call; Gemini and Telegram make none; Discord's
+   *   REST waits out every 429 (it takes no `times` to outlast) and retries a 5xx or a reset
+   *   3 times. A client made with `maxRetries: 0` fails on the first.
    * @default 1
    */
   times?: number;

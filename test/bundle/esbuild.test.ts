@@ -33,6 +33,7 @@ const NOT_BUNDLED = [
   '@google/generative-ai',
   '@slack/web-api',
   'telegraf',
+  '@discordjs/rest',
 ];
 
 let project: string;

@@ -4,6 +4,7 @@
  */
 
 import Anthropic from '@anthropic-ai/sdk';
+import * as discordModule from '@discordjs/rest';
 import * as genai from '@google/generative-ai';
 import * as slackModule from '@slack/web-api';
 import OpenAI, * as openaiModule from 'openai';
@@ -49,6 +50,8 @@ describe('createClient sdk option', () => {
       ['slack', slackModule, testKey('slack', 'ns')],
       ['telegram', telegraf.Telegram, testKey('telegram', 'cls')],
       ['telegram', telegraf, testKey('telegram', 'ns')],
+      ['discord', discordModule.REST, testKey('discord', 'cls')],
+      ['discord', discordModule, testKey('discord', 'ns')],
     ] as const;
     for (const [provider, sdk, key] of cases) {
       const client = await createClient(provider, keys.literal(key), { sdk: sdk as never, ledger: false });

@@ -11,6 +11,7 @@ import { testKey } from '../helpers/keys.js';
 
 const good = testKey('openai', 'cli-check');
 const revoked = testKey('openai', 'cli-check-revoked');
+const bot = testKey('discord', 'cli-check');
 let simulator: Simulator;
 /** No provider variable of the developer's shell leaks into these runs. */
 const clean = {
@@ -22,10 +23,12 @@ const clean = {
   SLACK_TOKEN: undefined,
   TELEGRAM_BOT_TOKEN: undefined,
   XAI_API_KEY: undefined,
+  DISCORD_BOT_TOKEN: undefined,
+  DISCORD_TOKEN: undefined,
 };
 
 beforeAll(async () => {
-  simulator = await startSimulator({ keys: [good] });
+  simulator = await startSimulator({ keys: [good, bot] });
 });
 afterAll(async () => {
   await simulator.close();
@@ -41,6 +44,17 @@ describe('keycard check', () => {
     expect(result.stdout).toContain(`sk-proj-****${good.slice(-4)}`);
     expect(result.stdout).toMatch(/│ ok\s+│/);
     expect(result.stdout).toContain('organization=org-simulated');
+    expect(result.stdout).not.toMatch(CLEAR_KEY);
+  });
+
+  it('verifies a Discord bot token live, naming the bot and its application', async () => {
+    const result = await keycard(['check', 'discord', '--base-url', simulator.baseURL('discord')], {
+      env: { ...clean, DISCORD_BOT_TOKEN: bot },
+    });
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain('env:DISCORD_BOT_TOKEN|DISCORD_TOKEN');
+    expect(result.stdout).toContain(`${bot.split('.')[0]}.****${bot.slice(-4)}`);
+    expect(result.stdout).toMatch(/│ ok\s+│ bot=keycard-bot botId=\d+ application=keycard-bot/);
     expect(result.stdout).not.toMatch(CLEAR_KEY);
   });
 

@@ -16,7 +16,13 @@ const hide = (...packages: string[]) => ({
 describe('keycard demo without some SDKs', () => {
   it('runs the OpenAI steps when only openai is installed, and names what to install for the rest', async () => {
     const { code, stdout, stderr } = await keycard(['demo'], {
-      env: hide('@anthropic-ai/sdk', '@google/generative-ai', '@slack/web-api', 'telegraf'),
+      env: hide(
+        '@anthropic-ai/sdk',
+        '@google/generative-ai',
+        '@slack/web-api',
+        'telegraf',
+        '@discordjs/rest',
+      ),
     });
     expect(stderr).toBe('');
     expect(code).toBe(0);
@@ -25,13 +31,14 @@ describe('keycard demo without some SDKs', () => {
     expect(stdout).toContain('Gemini translated:    skipped: npm i @google/generative-ai');
     expect(stdout).toContain('Slack posted:         skipped: npm i @slack/web-api');
     expect(stdout).toContain('Telegram notified:    skipped: npm i telegraf');
+    expect(stdout).toContain('Discord posted:       skipped: npm i @discordjs/rest');
     // The bad-key step still shows both kinds: a shape caught offline, a key the provider rejected.
     expect(stdout).toContain('CredentialError (wrong_provider)');
     expect(stdout).toContain('CredentialError (unauthorized)');
     expect(stdout).toContain('is at 100 % this day');
     expect(stdout).toContain('BudgetExceededError');
     expect(stdout).toContain(
-      'Skipped Anthropic, Google Gemini, Slack, Telegram: their SDKs are not installed. To see every step: npm i @anthropic-ai/sdk @google/generative-ai @slack/web-api telegraf',
+      'Skipped Anthropic, Google Gemini, Slack, Telegram, Discord: their SDKs are not installed. To see every step: npm i @anthropic-ai/sdk @google/generative-ai @slack/web-api telegraf @discordjs/rest',
     );
     expect(stdout).not.toMatch(CLEAR_KEY);
   });
@@ -44,6 +51,7 @@ describe('keycard demo without some SDKs', () => {
     expect(stdout).toMatch(/Anthropic classified: \S/);
     expect(stdout).not.toContain('Anthropic classified: skipped');
     expect(stdout).toContain('Telegram notified:    message');
+    expect(stdout).toContain('Discord posted:       message');
     expect(stdout).toContain('CredentialError (unauthorized)');
     expect(stdout).toContain('Skipped OpenAI: its SDK is not installed. To see every step: npm i openai');
     expect(stdout).not.toMatch(CLEAR_KEY);

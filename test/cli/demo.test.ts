@@ -22,6 +22,8 @@ describe('keycard demo', () => {
       'Gemini translated:',
       'Slack posted:',
       'Telegram notified:',
+      'Discord posted:       message ',
+      'env:DEMO_DISCORD_BOT_TOKEN',
       'CredentialError (wrong_provider)',
       'CredentialError (unauthorized)',
       'BudgetExceededError',
@@ -50,12 +52,8 @@ describe('keycard demo', () => {
     const usage = await keycard(['usage', '--by', 'provider', '--json'], { env: { KEYCARD_HOME: home } });
     expect(usage.code).toBe(0);
     const rows = JSON.parse(usage.stdout) as Array<{ provider: string; requests: number }>;
-    expect(rows.map((row) => row.provider).sort()).toEqual([
-      'anthropic',
-      'gemini',
-      'openai',
-      'slack',
-      'telegram',
-    ]);
+    expect(rows.map((row) => row.provider).sort()).toEqual(
+      ['anthropic', 'gemini', 'openai', 'slack', 'telegram', 'discord'].sort(),
+    );
   });
 });

@@ -107,7 +107,12 @@ describe('keycard providers and help', () => {
       ['openrouter', 'openai'],
       ['deepseek', 'openai'],
       ['together', 'openai'],
+      ['mistral', 'openai'],
+      ['discord', '@discordjs/rest'],
     ]);
+    expect(table.stdout).toMatch(
+      /discord\s.*Discord\s.*@discordjs\/rest\s.*DISCORD_BOT_TOKEN, DISCORD_TOKEN/,
+    );
   });
 
   it.each(['demo', 'check', 'usage', 'scan', 'keys', 'mask', 'providers'])(

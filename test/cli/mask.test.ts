@@ -53,6 +53,36 @@ describe('keycard mask', () => {
     );
   });
 
+  it('masks a Mistral key (no prefix) where its variable names it, and leaves a bare one alone', () => {
+    const key = testKey('mistral', 'mask-context');
+    const masked = spawnSync(process.execPath, [cli, 'mask', '--no-env'], {
+      input: `MISTRAL_API_KEY=${key}\n{"MISTRAL_API_KEY": "${key}"}\nid ${key}\n`,
+      encoding: 'utf8',
+    });
+    const label = `[REDACTED mistral ****${key.slice(-4)}]`;
+    expect(masked.stdout).toBe(`MISTRAL_API_KEY=${label}\n{"MISTRAL_API_KEY": "${label}"}\nid ${key}\n`);
+    // In this shell's MISTRAL_API_KEY, it is masked wherever it is.
+    const fromEnv = spawnSync(process.execPath, [cli, 'mask'], {
+      input: `id ${key}\n`,
+      encoding: 'utf8',
+      env: { ...process.env, MISTRAL_API_KEY: key },
+    });
+    expect(fromEnv.stdout).toBe(`id [REDACTED key ****${key.slice(-4)}]\n`);
+  });
+
+  it("masks Discord bot tokens and webhook URLs' tokens, keeping the bot id's part and the webhook's address", () => {
+    const token = testKey('discord', 'mask');
+    const [botId] = token.split('.');
+    const hook = `https://discord.com/api/webhooks/1100000000000000042/${testKey('discord', 'mask-hook').replace(/\./g, '_')}`;
+    const masked = spawnSync(process.execPath, [cli, 'mask', '--no-env'], {
+      input: `Authorization: Bot ${token}\nposting to ${hook}\n`,
+      encoding: 'utf8',
+    });
+    expect(masked.stdout).toBe(
+      `Authorization: Bot [REDACTED discord ${botId}.****${token.slice(-4)}]\nposting to https://discord.com/api/webhooks/[REDACTED discord ****${hook.slice(-4)}]\n`,
+    );
+  });
+
   it('streams: a line comes out before the input ends', async () => {
     const child = spawn(process.execPath, [cli, 'mask', '--no-env']);
     const key = testKey('xai', 'mask-stream');

@@ -58,6 +58,8 @@ const PROVIDER_VARIABLES = [
   'SLACK_TOKEN',
   'TELEGRAM_BOT_TOKEN',
   'XAI_API_KEY',
+  'DISCORD_BOT_TOKEN',
+  'DISCORD_TOKEN',
   'KEYCARD_PASSPHRASE',
   'VAULT_TOKEN',
   'VAULT_ADDR',
@@ -68,6 +70,7 @@ const OTHER_PACKAGES = [
   '@google/generative-ai',
   '@slack/web-api',
   'telegraf',
+  '@discordjs/rest',
   'pino',
 ];
 
@@ -234,6 +237,7 @@ try {
       '@google/generative-ai': 'Gemini',
       '@slack/web-api': 'Slack',
       telegraf: 'Telegram',
+      '@discordjs/rest': 'Discord',
     };
     for (const [name, label] of Object.entries(sdks)) {
       const skipped = demo.stdout.includes(`npm i ${name}`);

@@ -28,6 +28,7 @@ const made = {
   xai: fakeKey('xai'),
   slack: fakeKey('slack'),
   telegram: fakeKey('telegram'),
+  discord: fakeKey('discord'),
 };
 
 beforeAll(async () => {
@@ -46,6 +47,7 @@ describe('workflow nodes', () => {
     ['xai-answer', 'xai', 'XAI_API_KEY', {}, 'answer'],
     ['slack-post', 'slack', 'SLACK_BOT_TOKEN', { channel: 'C0GENERAL' }, 'ts'],
     ['telegram-notify', 'telegram', 'TELEGRAM_BOT_TOKEN', { chatId: 42 }, 'messageId'],
+    ['discord-post', 'discord', 'DISCORD_BOT_TOKEN', { channelId: '1100000000000000009' }, 'messageId'],
   ] as const)(
     '%s returns its output and records its call',
     async (name, provider, variable, extra, field) => {
@@ -83,6 +85,7 @@ describe('workflow nodes run as scripts', () => {
       'XAI_API_KEY',
       'SLACK_BOT_TOKEN',
       'TELEGRAM_BOT_TOKEN',
+      'DISCORD_BOT_TOKEN',
     ].map((name) => [name, '']),
   );
   it.each([
@@ -92,6 +95,7 @@ describe('workflow nodes run as scripts', () => {
     ['xai-answer', 'answer'],
     ['slack-post', 'ts'],
     ['telegram-notify', 'messageId'],
+    ['discord-post', 'messageId'],
   ])('%s runs offline on the simulator when no key is set', async (name, field) => {
     const { stdout, stderr } = await run(process.execPath, [`examples/nodes/${name}.mjs`], {
       cwd: root,

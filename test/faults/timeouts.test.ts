@@ -47,6 +47,7 @@ const EXPECTED: Record<SupportedProvider, Record<string, Expected>> = {
   openrouter: STAINLESS,
   deepseek: STAINLESS,
   together: STAINLESS,
+  mistral: STAINLESS,
   gemini: {
     'call:silent': { className: 'GoogleGenerativeAIAbortError' },
     'call:json': { className: 'GoogleGenerativeAIAbortError' },
@@ -66,6 +67,13 @@ const EXPECTED: Record<SupportedProvider, Record<string, Expected>> = {
   slack: {
     'call:silent': { className: 'WebAPIRequestError' },
     'call:json': { className: 'WebAPIRequestError' },
+  },
+  // @discordjs/rest aborts its own request at `timeout`: the fetch's AbortError, as for a caller's.
+  discord: {
+    'call:silent': { className: 'DOMException', name: 'AbortError' },
+    'call:json': { className: 'DOMException', name: 'AbortError' },
+    'abort:silent': { className: 'DOMException', name: 'AbortError' },
+    'abort:json': { className: 'DOMException', name: 'AbortError' },
   },
   telegram: {
     'call:silent': { className: 'Error', name: 'TimeoutError' },

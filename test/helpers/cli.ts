@@ -46,6 +46,9 @@ export function keycard(
   });
 }
 
-/** A clear key of any provider in `text`: a known prefix followed by eight key characters. */
+/**
+ * A clear key of any provider in `text`: a known prefix followed by eight key characters. A Mistral
+ * key has no prefix: it is found only after its variable's name.
+ */
 export const CLEAR_KEY =
-  /(?:sk-(?:proj|ant-api03|svcacct|admin)-|AIzaSy|xox[bp]-\d+-|xai-|gsk_|sk-or-v1-|tgp_v1_)[A-Za-z0-9_-]{8}|\d{8,10}:AA[A-Za-z0-9_-]{8}/;
+  /(?:sk-(?:proj|ant-api03|svcacct|admin)-|AIzaSy|xox[bp]-\d+-|xai-|gsk_|sk-or-v1-|tgp_v1_)[A-Za-z0-9_-]{8}|\d{8,10}:AA[A-Za-z0-9_-]{8}|MISTRAL_API_KEY["']?\s*[:=]\s*["']?[A-Za-z0-9]{8}|[MNO][A-Za-z0-9_-]{22,26}\.[A-Za-z0-9_-]{6,7}\.[A-Za-z0-9_-]{8}/;

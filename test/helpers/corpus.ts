@@ -124,6 +124,12 @@ export const SHAPES: readonly ShapeGenerator[] = [
     make: (r) =>
       `${['M', 'N', 'O'][Math.floor(r() * 3)]}${s(r, 25, URLSAFE)}.${s(r, 6, URLSAFE)}.${s(r, 38, URLSAFE)}`,
   },
+  {
+    id: 'discord-webhook',
+    label: 'discord',
+    make: (r) =>
+      `https://${['', 'ptb.', 'canary.'][Math.floor(r() * 3)]}${['discord', 'discordapp'][Math.floor(r() * 2)]}.com/api/${r() < 0.5 ? '' : 'v10/'}webhooks/${digits(r, 19)}/${s(r, 68, URLSAFE)}`,
+  },
   { id: 'vault', label: 'vault', make: (r) => `${'hvs'}.${s(r, 95, URLSAFE)}` },
   { id: 'vault', label: 'vault', make: (r) => `${'hvb'}.${s(r, 150, URLSAFE)}` },
   {
@@ -137,6 +143,8 @@ export const SHAPES: readonly ShapeGenerator[] = [
     },
   },
   { id: 'header', label: 'credential', make: (r) => s(r, 40, `${ALNUM}._~+/`) },
+  // No prefix: planted only after its variable's name (a bare one is a decoy, see makeDecoys).
+  { id: 'mistral', label: 'mistral', make: (r) => s(r, 32) },
 ];
 
 /** How a planted key sits in its line: next to a keyword, bare, or inside a URL. */
@@ -149,6 +157,15 @@ function plant(random: () => number, shape: ShapeGenerator, key: string): string
       `curl -H 'x-goog-api-key: ${key}'`,
     ];
     return `${stamp(random)} INFO request headers ${forms[Math.floor(random() * forms.length)]}`;
+  }
+  if (shape.id === 'mistral') {
+    const forms = [
+      `DEBUG config MISTRAL_API_KEY=${key} loaded`,
+      `{"env":{"MISTRAL_API_KEY": "${key}"}}`,
+      `export MISTRAL_API_KEY='${key}'`,
+      `  mistral_api_key: ${key}`,
+    ];
+    return `${stamp(random)} ${forms[Math.floor(random() * forms.length)]}`;
   }
   const choice = random();
   if (shape.id === 'telegram' && choice < 0.3) {
@@ -196,6 +213,8 @@ export function makeDecoys(random: () => number): string[] {
     'hooks.slack.com/services/YOUR/WEBHOOK/URL',
     'getOpenAIClientForTheCurrentWorkspace',
     `AQ.${'x'.repeat(8)}`,
+    // 32 letters and digits, as a Mistral key, but with nothing naming it one: an id, not a key.
+    `id=${s(random, 32)}`,
   ];
 }
 
@@ -354,6 +373,7 @@ function jsonLine(random: () => number, planted?: { key: string; shape: ShapeGen
     if (planted.shape.id === 'header') headers['authorization'] = `Bearer ${planted.key}`;
     else if (planted.shape.id === 'telegram')
       entry['webhook'] = `https://api.telegram.org/bot${planted.key}/sendMessage`;
+    else if (planted.shape.id === 'mistral') entry['env'] = { MISTRAL_API_KEY: planted.key };
     else entry['config'] = { [`${planted.shape.label}Token`]: planted.key };
   }
   return JSON.stringify(entry);

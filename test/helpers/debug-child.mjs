@@ -85,12 +85,20 @@ const calls = {
   deepseek: (sdk) => sdk.chat.completions.create({ model: 'deepseek-chat', messages }),
   together: (sdk) =>
     sdk.chat.completions.create({ model: 'meta-llama/Llama-3.3-70B-Instruct-Turbo', messages }),
+  mistral: (sdk) => sdk.chat.completions.create({ model: 'mistral-small-latest', messages }),
   anthropic: (sdk) => sdk.messages.create({ model: 'claude-haiku-4-5', max_tokens: 16, messages }),
   gemini: (sdk) => sdk.getGenerativeModel({ model: 'gemini-2.5-flash' }).startChat().sendMessage('hi'),
   'google-genai': (sdk) => sdk.chats.create({ model: 'gemini-2.5-flash' }).sendMessage({ message: 'hi' }),
   slack: (sdk) => sdk.chat.postMessage({ channel: 'C1', text: 'hi' }),
   telegram: (sdk) => sdk.sendMessage(42, 'hi'),
+  discord: (sdk) => sdk.post('/channels/1100000000000000009/messages', { body: { content: 'hi' } }),
 };
+// @discordjs/rest has no debug switch: its debug channel is the `restDebug` event (and
+// `response`, which hands the request as the SDK built it).
+if (provider === 'discord') {
+  client.sdk.on('restDebug', (line) => console.error(`[restDebug] ${line}`));
+  client.sdk.on('response', (request, response) => console.error('[response]', request, response.status));
+}
 const call = () => calls[provider](client.sdk);
 await call();
 for (const fault of ['unauthorized', 'forbidden', 'server_error']) {

@@ -38,11 +38,13 @@ if (mode === 'guard') {
     openrouter: (sdk) => sdk.models.list(),
     deepseek: (sdk) => sdk.models.list(),
     together: (sdk) => sdk.models.list(),
+    mistral: (sdk) => sdk.models.list(),
     anthropic: (sdk) => sdk.models.list(),
     gemini: (sdk) => sdk.getGenerativeModel({ model: 'gemini-2.0-flash' }).generateContent('hi'),
     'google-genai': (sdk) => sdk.models.generateContent({ model: 'gemini-2.0-flash', contents: 'hi' }),
     slack: (sdk) => sdk.auth.test(),
     telegram: (sdk) => sdk.getMe(),
+    discord: (sdk) => sdk.get('/users/@me'),
   };
   calls[provider](client.sdk);
   setTimeout(() => {}, 5000);

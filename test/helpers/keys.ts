@@ -108,6 +108,16 @@ export function testKey(kind: TestKeyKind, seed = 'default', marker = ''): strin
       return ['sk', body(32, '0123456789abcdef')].join(dash);
     case 'together':
       return `${['tg', 'p'].join('')}_v1_${body(43, URLSAFE)}`;
+    case 'mistral':
+      // No prefix: 32 letters and digits.
+      return body(32);
+    case 'discord':
+      // base64 of the bot's user id (a snowflake), a timestamp, then the HMAC (with the marker).
+      return [
+        Buffer.from(digits(19)).toString('base64url'),
+        randomString(random, 6, URLSAFE),
+        body(38, URLSAFE),
+      ].join('.');
   }
 }
 

@@ -6,6 +6,8 @@
  * JavaScript code.
  */
 
+import { types } from 'node:util';
+
 const BUILT_IN_PROTOTYPES = new Set<unknown>([
   Object.prototype,
   Function.prototype,
@@ -41,7 +43,9 @@ export function pathsTo(root: unknown, needles: readonly string[], limit = 300_0
       continue;
     }
     if (value instanceof URL || value instanceof URLSearchParams) check(String(value), path);
-    if (value instanceof Map) {
+    // The prototype of a Map or Set subclass (discord.js's Collection) is `instanceof Map` but
+    // holds no entries: iterating it throws.
+    if (value instanceof Map && types.isMap(value)) {
       let index = 0;
       for (const [key, item] of value) {
         push(key, `<map key ${index}>`);
@@ -49,7 +53,7 @@ export function pathsTo(root: unknown, needles: readonly string[], limit = 300_0
         index += 1;
       }
     }
-    if (value instanceof Set) {
+    if (value instanceof Set && types.isSet(value)) {
       let index = 0;
       for (const item of value) push(item, `<set ${index++}>`);
     }

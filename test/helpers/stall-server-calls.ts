@@ -24,6 +24,8 @@ export const PROVIDERS: readonly SupportedProvider[] = [
   'openrouter',
   'deepseek',
   'together',
+  'mistral',
+  'discord',
   'google-genai',
 ];
 
@@ -37,10 +39,11 @@ export const STREAMING: ReadonlySet<SupportedProvider> = new Set([
   'openrouter',
   'deepseek',
   'together',
+  'mistral',
   'google-genai',
 ]);
 
-/** Providers whose SDK takes a caller's AbortSignal (Slack's `WebClient` takes none). */
+/** Providers whose SDK takes a caller's AbortSignal (Slack's `WebClient` takes none; Discord's `REST` takes `signal` per request). */
 export const ABORTABLE: ReadonlySet<SupportedProvider> = new Set([
   'openai',
   'anthropic',
@@ -51,6 +54,8 @@ export const ABORTABLE: ReadonlySet<SupportedProvider> = new Set([
   'openrouter',
   'deepseek',
   'together',
+  'mistral',
+  'discord',
   'google-genai',
 ]);
 
@@ -62,6 +67,7 @@ const OPENAI_SDK: ReadonlySet<SupportedProvider> = new Set([
   'openrouter',
   'deepseek',
   'together',
+  'mistral',
 ]);
 
 /** The timeout every client gets, in milliseconds. */
@@ -108,7 +114,8 @@ export async function stallCall(
     case 'groq':
     case 'openrouter':
     case 'deepseek':
-    case 'together': {
+    case 'together':
+    case 'mistral': {
       const result = await sdk.chat.completions.create(
         { model: 'gpt-4o-mini', messages, ...(stream ? { stream: true } : {}) },
         options,
@@ -154,6 +161,9 @@ export async function stallCall(
     case 'telegram':
       if (signal === undefined) await sdk.getMe();
       else await sdk.callApi('getMe', {}, { signal });
+      return;
+    case 'discord':
+      await sdk.get('/users/@me', options);
       return;
   }
 }

@@ -6,6 +6,7 @@
  */
 import { inspect } from 'node:util';
 import Anthropic from '@anthropic-ai/sdk';
+import { DiscordAPIError } from '@discordjs/rest';
 import { ApiError } from '@google/genai';
 import { GoogleGenerativeAIFetchError } from '@google/generative-ai';
 import { ErrorCode } from '@slack/web-api';
@@ -37,12 +38,16 @@ const calls: Record<SupportedProvider, Call> = {
   deepseek: (fixture) => sdk(fixture).models.list(),
   together: (fixture) =>
     sdk(fixture).chat.completions.create({ model: 'x', messages: [{ role: 'user', content: 'hi' }] }),
+  mistral: (fixture) =>
+    sdk(fixture).chat.completions.create({ model: 'x', messages: [{ role: 'user', content: 'hi' }] }),
   anthropic: (fixture) => sdk(fixture).models.list(),
   gemini: (fixture) => sdk(fixture).getGenerativeModel({ model: 'gemini-2.0-flash' }).generateContent('hi'),
   'google-genai': (fixture) =>
     sdk(fixture).models.generateContent({ model: 'gemini-2.0-flash', contents: 'hi' }),
   slack: (fixture) => sdk(fixture).chat.postMessage({ channel: 'C0GENERAL', text: 'x' }),
   telegram: (fixture) => sdk(fixture).getMe(),
+  discord: (fixture) =>
+    sdk(fixture).post('/channels/1100000000000000009/messages', { body: { content: 'x' } }),
 };
 
 type ErrorClass = abstract new (...args: never[]) => Error;
@@ -70,6 +75,14 @@ const anthropicFields = (error: unknown, fixture: AnyFixture) => {
 const slackFields = (error: unknown) => {
   expect((error as { code?: string }).code).toBe(ErrorCode.PlatformError);
   expect((error as { data?: { ok?: boolean } }).data?.ok).toBe(false);
+};
+
+const discordFields = (code: number) => (error: unknown) => {
+  const apiError = error as InstanceType<typeof DiscordAPIError>;
+  expect(apiError.code).toBe(code);
+  expect(apiError.name).toBe(`DiscordAPIError[${code}]`);
+  expect(apiError.method).toBe('POST');
+  expect(apiError.rawError).toMatchObject({ code });
 };
 
 const cases: Case[] = [
@@ -135,6 +148,20 @@ const cases: Case[] = [
   { provider: 'slack', fault: 'unauthorized', reason: 'unauthorized', classes: [Error], fields: slackFields },
   { provider: 'slack', fault: 'forbidden', reason: 'forbidden', classes: [Error], fields: slackFields },
   { provider: 'telegram', fault: 'unauthorized', reason: 'unauthorized', classes: [TelegramError] },
+  {
+    provider: 'discord',
+    fault: 'unauthorized',
+    reason: 'unauthorized',
+    classes: [DiscordAPIError],
+    fields: discordFields(0),
+  },
+  {
+    provider: 'discord',
+    fault: 'forbidden',
+    reason: 'forbidden',
+    classes: [DiscordAPIError],
+    fields: discordFields(50013),
+  },
 ];
 
 describe.each(cases)('$provider $fault', ({ provider, fault, reason, classes, fields }) => {

@@ -15,8 +15,11 @@ const SDKS = [
   '@google/generative-ai',
   '@google/genai',
   '@google-cloud/secret-manager',
+  '@azure/keyvault-secrets',
+  '@azure/identity',
   '@slack/web-api',
   'telegraf',
+  '@discordjs/rest',
   'zod',
 ];
 

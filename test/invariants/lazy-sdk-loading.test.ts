@@ -16,6 +16,7 @@ const SDK_PACKAGES = [
   '@google/genai',
   '@slack/web-api',
   'telegraf',
+  '@discordjs/rest',
 ];
 
 describe.each(Object.keys(adapters))('a %s client', (provider) => {

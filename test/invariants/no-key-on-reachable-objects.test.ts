@@ -41,6 +41,10 @@ const START: Record<SupportedProvider, (sdk: AnySdk) => Started> = {
     pending: sdk.chat.completions.create({ model: 'meta-llama/Llama-3.3-70B-Instruct-Turbo', messages }),
     handedOut: [],
   }),
+  mistral: (sdk) => ({
+    pending: sdk.chat.completions.create({ model: 'mistral-small-latest', messages }),
+    handedOut: [],
+  }),
   deepseek: (sdk) => ({
     pending: sdk.chat.completions.create({ model: 'deepseek-chat', messages }),
     handedOut: [],
@@ -71,6 +75,10 @@ const START: Record<SupportedProvider, (sdk: AnySdk) => Started> = {
   },
   slack: (sdk) => ({ pending: sdk.chat.postMessage({ channel: 'C1', text: 'hi' }), handedOut: [sdk.chat] }),
   telegram: (sdk) => ({ pending: sdk.sendMessage(42, 'hi'), handedOut: [] }),
+  discord: (sdk) => ({
+    pending: sdk.post('/channels/1100000000000000009/messages', { body: { content: 'hi' } }),
+    handedOut: [sdk.handlers, sdk.options],
+  }),
 };
 
 let certificates: TestCertificates;

@@ -25,10 +25,12 @@ const EVIDENCE: Record<SupportedProvider, RegExp> = {
   openrouter: /sending request/,
   deepseek: /sending request/,
   together: /sending request/,
+  mistral: /sending request/,
   anthropic: /sending request/,
   slack: /\[web-api:WebClient\] http request url/,
   telegram: /telegraf:client API call failed/,
   gemini: /debug child done/, // the SDK has no debug channel
+  discord: /\[restDebug\] \[REST [^\]]+\] Received bucket hash update/,
   'google-genai': /debug child done/, // nor has this one
 };
 

@@ -19,6 +19,7 @@ const ALL_KINDS: readonly [TestKeyKind, ProviderId][] = [
   ['slack-app', 'slack'],
   ['telegram', 'telegram'],
   ['xai', 'xai'],
+  ['discord', 'discord'],
 ];
 
 const context = { source: 'env:OPENAI_API_KEY', provider: 'openai' } as const;
@@ -49,6 +50,15 @@ describe('stripKeyValue / cleanKeyValue: what people paste', () => {
     ['tabs around', `\t${key}\t`],
   ])('removes %s', (_name, raw) => {
     expect(cleanKeyValue(raw, context)).toBe(key);
+  });
+
+  it("removes the `Bot ` of a Discord token's header, for Discord only", () => {
+    const token = testKey('discord', 'clean');
+    const discord = { source: 'env:DISCORD_BOT_TOKEN', provider: 'discord' } as const;
+    expect(cleanKeyValue(`Bot ${token}`, discord)).toBe(token);
+    expect(cleanKeyValue(` "bot\t${token}"\n`, discord)).toBe(token);
+    expect(caught(() => cleanKeyValue(`Bot ${key}`, context)).reason).toBe('malformed');
+    expect(caught(() => cleanKeyValue(`Bot ${token} more`, discord)).reason).toBe('malformed');
   });
 
   it('removes one pair of quotes only, and only matching ones', () => {

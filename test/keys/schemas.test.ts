@@ -4,9 +4,11 @@ import {
   AnthropicKeySchema,
   checkKeyShape,
   DeepSeekKeySchema,
+  DiscordKeySchema,
   GeminiKeySchema,
   GroqKeySchema,
   keySchemas,
+  MistralKeySchema,
   OpenAIKeySchema,
   OpenRouterKeySchema,
   SlackKeySchema,
@@ -31,6 +33,8 @@ const KIND_OF: Record<ProviderId, TestKeyKind[]> = {
   openrouter: ['openrouter'],
   deepseek: ['deepseek'],
   together: ['together'],
+  mistral: ['mistral'],
+  discord: ['discord'],
 };
 
 /** No 8-character window of the key's secret part (after its first 8 characters) appears. */
@@ -55,6 +59,8 @@ describe('key schemas', () => {
       openrouter: OpenRouterKeySchema,
       deepseek: DeepSeekKeySchema,
       together: TogetherKeySchema,
+      mistral: MistralKeySchema,
+      discord: DiscordKeySchema,
     });
     for (const provider of PROVIDER_IDS) {
       for (const kind of KIND_OF[provider]) {
@@ -99,8 +105,9 @@ describe('checkKeyShape', () => {
     // An OpenRouter key (sk-or-v1-…) fits the openai client's plain sk- form on purpose: many use
     // the openai client with OpenRouter's baseURL (tested below).
     const fits = (client: string, owner: string) => client === 'openai' && owner === 'openrouter';
-    // A DeepSeek key (plain sk-) is nobody's by its shape: another client calls it malformed.
-    const unrecognisable = (owner: string) => owner === 'deepseek';
+    // A DeepSeek key (plain sk-) and a Mistral key (no prefix) are nobody's by their shape:
+    // another client calls them malformed.
+    const unrecognisable = (owner: string) => owner === 'deepseek' || owner === 'mistral';
     const cases = PROVIDER_IDS.flatMap((client) =>
       PROVIDER_IDS.filter(
         (owner) => owner !== client && !fits(client, owner) && !unrecognisable(owner),

@@ -34,6 +34,9 @@ const KINDS: readonly {
   { kind: 'slack-app', provider: 'slack', detected: 'slack', accepted: false },
   { kind: 'telegram', provider: 'telegram', detected: 'telegram', accepted: true },
   { kind: 'xai', provider: 'xai', detected: 'xai', accepted: true },
+  // 32 letters and digits, no prefix: accepted by the mistral client, claimed by nobody, and no
+  // other provider's shape (every one of the kinds above is checked against mistral's too).
+  { kind: 'mistral', provider: 'mistral', detected: undefined, accepted: true },
 ];
 
 describe('KEY_SHAPES', () => {
@@ -76,6 +79,14 @@ describe('KEY_SHAPES', () => {
     const telegram = testKey('telegram', 'length');
     expect(KEY_SHAPES.telegram.pattern.test(telegram.slice(0, -1))).toBe(false);
     expect(KEY_SHAPES.telegram.pattern.test(`${telegram}a`)).toBe(false);
+  });
+
+  it('pins the length of Mistral keys, which have no prefix', () => {
+    const mistral = testKey('mistral', 'length');
+    expect(KEY_SHAPES.mistral.pattern.test(mistral)).toBe(true);
+    expect(KEY_SHAPES.mistral.pattern.test(mistral.slice(0, -1))).toBe(false);
+    expect(KEY_SHAPES.mistral.pattern.test(`${mistral}a`)).toBe(false);
+    expect(KEY_SHAPES.mistral.pattern.test(`${mistral.slice(0, -1)}-`)).toBe(false);
   });
 
   it('does not pin OpenAI or xAI lengths, but requires a minimum', () => {

@@ -57,6 +57,7 @@ describe('keys.from', () => {
       'pool',
       'vault',
       'gcp-sm',
+      'azure-kv',
       'https',
       'http',
     ]);

@@ -41,7 +41,7 @@ describe('installRedaction()', () => {
 });
 
 describe('without the guard', () => {
-  it.each(['openai', 'anthropic', 'gemini', 'google-genai', 'slack', 'telegram', 'xai'] as const)(
+  it.each(['openai', 'anthropic', 'gemini', 'google-genai', 'slack', 'telegram', 'xai', 'discord'] as const)(
     "leaves no %s key in Node's own print of an unhandled rejected SDK call",
     (provider) => {
       const canary = testKey(providerOf(provider), 'unhandled', CANARY_MARKER);

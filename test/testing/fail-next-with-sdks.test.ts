@@ -23,11 +23,13 @@ const CALLS: { [P in SupportedProvider]: (sdk: SdkFor<P>) => Promise<unknown> } 
   deepseek: (sdk) => sdk.chat.completions.create({ model: 'deepseek-chat', messages }),
   together: (sdk) =>
     sdk.chat.completions.create({ model: 'meta-llama/Llama-3.3-70B-Instruct-Turbo', messages }),
+  mistral: (sdk) => sdk.chat.completions.create({ model: 'mistral-small-latest', messages }),
   anthropic: (sdk) => sdk.messages.create({ model: 'claude-haiku-4-5', max_tokens: 16, messages }),
   gemini: (sdk) => sdk.getGenerativeModel({ model: 'gemini-2.5-flash' }).generateContent('hi'),
   'google-genai': (sdk) => sdk.models.generateContent({ model: 'gemini-2.5-flash', contents: 'hi' }),
   slack: (sdk) => sdk.auth.test(),
   telegram: (sdk) => sdk.getMe(),
+  discord: (sdk) => sdk.get('/users/@me'),
 };
 
 let fixture: AnyFixture | undefined;

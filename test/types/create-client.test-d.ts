@@ -21,6 +21,6 @@ describe('createClient types', () => {
     // @ts-expect-error the key is keycard's to set
     createClient('openai', 'env:OPENAI_API_KEY', { sdkOptions: { apiKey: 'x' } });
     // @ts-expect-error only supported providers
-    createClient('mistral');
+    createClient('cohere');
   });
 });

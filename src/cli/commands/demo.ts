@@ -1,7 +1,7 @@
 /**
  * `keycard demo`: keycard in a few seconds, offline. The provider and Vault simulators start on
  * loopback; a small workflow summarises with OpenAI, classifies with Anthropic, translates with
- * Gemini, posts to Slack and notifies on Telegram, with keys from an environment variable, a
+ * Gemini, posts to Slack, notifies on Telegram and posts to Discord, with keys from an environment variable, a
  * file, Vault and the encrypted keystore; then a bad key is caught, a budget alerts and blocks,
  * a debug line shows redaction, and the ledger prints what each key used.
  *
@@ -82,6 +82,7 @@ const DEMO_PROVIDERS = [
   'gemini',
   'slack',
   'telegram',
+  'discord',
 ] as const satisfies readonly ProviderId[];
 type DemoProvider = (typeof DEMO_PROVIDERS)[number];
 
@@ -113,6 +114,7 @@ export function registerDemo(program: Command): void {
         gemini: fakeKey('gemini'),
         slack: fakeKey('slack'),
         telegram: fakeKey('telegram'),
+        discord: fakeKey('discord'),
       };
       const simulator = await startSimulator({ keys: Object.values(demoKeys), latencyMs: 5 });
       const vault = await startVaultSimulator();
@@ -121,7 +123,7 @@ export function registerDemo(program: Command): void {
       try {
         out(
           colors.bold(
-            'keycard demo: offline, made-up keys, local simulators of OpenAI, Anthropic, Gemini, Slack, Telegram and Vault.',
+            'keycard demo: offline, made-up keys, local simulators of OpenAI, Anthropic, Gemini, Slack, Telegram, Discord and Vault.',
           ),
         );
         out(colors.dim(`KEYCARD_HOME=${home}`));
@@ -147,12 +149,15 @@ export function registerDemo(program: Command): void {
         process.env['KEYCARD_PASSPHRASE'] = `demo ${random(16)}`;
         await openKeystore({ kdf: { N: 2 ** 14 } }).add('slack', demoKeys.slack);
         process.env['DEMO_TELEGRAM_BOT_TOKEN'] = demoKeys.telegram;
+        // As copied from a header: the `Bot ` prefix is cleaned off.
+        process.env['DEMO_DISCORD_BOT_TOKEN'] = `Bot ${demoKeys.discord}`;
         const sources = {
           openai: keys.env('DEMO_OPENAI_API_KEY'),
           anthropic: keys.file(anthropicFile),
           gemini: keys.vault(`${vault.address}/v1/secret/data/gemini#api_key`, { token: vaultToken }),
           slack: keys.keystore('slack'),
           telegram: keys.env('DEMO_TELEGRAM_BOT_TOKEN'),
+          discord: keys.env('DEMO_DISCORD_BOT_TOKEN'),
         };
         for (const [provider, source] of Object.entries(sources))
           out(`  ${provider.padEnd(10)} ${source.describe()}`);
@@ -184,13 +189,21 @@ export function registerDemo(program: Command): void {
               baseURL: simulator.baseURL('telegram'),
             })
           : undefined;
-        const clients = [openai, anthropic, gemini, slack, telegram].filter((client) => client !== undefined);
+        const discord = has('discord')
+          ? await createClient('discord', sources.discord, {
+              ...common,
+              baseURL: simulator.baseURL('discord'),
+            })
+          : undefined;
+        const clients = [openai, anthropic, gemini, slack, telegram, discord].filter(
+          (client) => client !== undefined,
+        );
         const alerts: string[] = [];
         ledger.on('alert', (alert) => alerts.push(alert.message));
         if (clients[0] !== undefined)
           out(`  clients print only masked ids: ${colors.dim(String(JSON.stringify(clients[0])))}`);
 
-        step('2. A workflow across five providers (the official SDKs, unchanged)');
+        step('2. A workflow across six providers (the official SDKs, unchanged)');
         const email =
           'Hi team, the Q3 launch moves to 14 October; please update the checklist and tell the customers.';
         let summaryText = skipped('openai');
@@ -235,6 +248,15 @@ export function registerDemo(program: Command): void {
           sentText = `message ${sent.message_id} to chat 1234567`;
         }
         out(`  Telegram notified:    ${sentText}`);
+        let discordText = skipped(adapters.discord.packageName);
+        if (discord !== undefined) {
+          const channel = '1100000000000000009';
+          const message = (await discord.sdk.post(`/channels/${channel}/messages`, {
+            body: { content: 'Launch moved to 14 October.' },
+          })) as { id: string };
+          discordText = `message ${message.id} in channel ${channel}`;
+        }
+        out(`  Discord posted:       ${discordText}`);
 
         step('3. A bad key is caught with one error type and a hint, whatever the provider');
         // The shape check runs before the SDK is loaded: this needs no Anthropic SDK.

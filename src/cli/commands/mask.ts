@@ -87,7 +87,8 @@ export function registerMask(program: Command): void {
       'after',
       `
 Finds every key shape keycard knows (OpenAI, Anthropic, Gemini, xAI, Slack, Telegram, Discord,
-Vault, credentials after Authorization:) and the values of the key variables set in this shell.
+Vault, credentials after Authorization:), Mistral keys after MISTRAL_API_KEY= (they have no
+shape of their own), and the values of the key variables set in this shell.
 Lines are written as soon as they are complete.
 
 Example:

@@ -10,19 +10,13 @@
  * @module
  */
 import { CredentialError } from '../../errors.js';
-import { importOptional } from '../../import-optional.js';
 import type { ProviderId } from '../../providers/ids.js';
 import { redactText } from '../../redact/redactor.js';
 import { registerSecret } from '../../redact/registry.js';
 import { cleanKeyValue } from '../clean.js';
-import {
-  cachedRemoteSource,
-  DEFAULT_REMOTE_GRACE_MS,
-  DEFAULT_REMOTE_TIMEOUT_MS,
-  DEFAULT_REMOTE_TTL_MS,
-  milliseconds,
-} from '../remote/cached-source.js';
+import { cachedRemoteSource } from '../remote/cached-source.js';
 import { keyInSecret } from '../remote/field.js';
+import { importStoreClient, storeFailure, storeSettings } from '../remote/store-source.js';
 import { KeySpecError } from '../spec-error.js';
 import type { KeySource } from '../types.js';
 import { isLoopback } from '../vault/http.js';
@@ -179,15 +173,7 @@ function endpointOptions(endpoint: string | undefined): Record<string, unknown> 
  */
 export function gcpSecretManager(spec: string, options: GcpSecretManagerOptions = {}): KeySource {
   const location = parseGcpSecretSpec(spec);
-  if (options.field !== undefined && (typeof options.field !== 'string' || options.field.trim() === '')) {
-    throw new TypeError(`${WHERE}: field must be a non-empty string`);
-  }
-  const field = options.field?.trim() ?? location.field;
-  const described =
-    field === location.field ? location.describe : `${location.describe.replace(/#.*$/, '')}#${field}`;
-  const ttlMs = milliseconds(WHERE, 'cacheTtlMs', options.cacheTtlMs, DEFAULT_REMOTE_TTL_MS);
-  const graceMs = milliseconds(WHERE, 'staleGraceMs', options.staleGraceMs, DEFAULT_REMOTE_GRACE_MS);
-  const timeoutMs = milliseconds(WHERE, 'timeoutMs', options.timeoutMs, DEFAULT_REMOTE_TIMEOUT_MS);
+  const { field, described, ttlMs, graceMs, timeoutMs } = storeSettings(WHERE, location, options);
   const endpoint = endpointOptions(options.endpoint);
   const credentials = options.credentials;
   if (credentials !== undefined) {
@@ -202,28 +188,17 @@ export function gcpSecretManager(spec: string, options: GcpSecretManagerOptions 
   const what = `the secret ${location.secret} (version ${location.version}) of project ${location.project} in Google Secret Manager`;
   let client: SecretManagerClient | undefined;
 
-  const fail = (
-    reason: 'missing' | 'malformed' | 'source_unavailable',
-    message: string,
-    hint: string,
-    provider: ProviderId | undefined,
-    extra: { retryable?: boolean; status?: number | undefined; cause?: unknown } = {},
-  ) => new CredentialError({ reason, message, hint, source: described, provider, ...extra });
+  const fail = storeFailure(described);
 
   async function clientFor(provider: ProviderId | undefined): Promise<SecretManagerClient> {
     if (client !== undefined) return client;
-    let module: SecretManagerModule;
-    try {
-      module = await importOptional<SecretManagerModule>(PACKAGE);
-    } catch (error) {
-      throw fail(
-        'source_unavailable',
-        `${described} needs the Google Secret Manager client, which is not installed.`,
-        `Run \`npm i ${PACKAGE}@6\` (an optional peer dependency of keycard).`,
-        provider,
-        { cause: error },
-      );
-    }
+    const module = await importStoreClient<SecretManagerModule>(
+      PACKAGE,
+      `${PACKAGE}@6`,
+      fail,
+      described,
+      provider,
+    );
     client = new module.SecretManagerServiceClient({
       fallback: true,
       projectId: location.project,

@@ -1,6 +1,7 @@
 /** Every provider's exercise for the canary invariant test. */
 import type { SupportedProvider } from '../../../src/providers/registry.js';
 import { exerciseAnthropic } from './anthropic.js';
+import { exerciseDiscord } from './discord.js';
 import { exerciseGemini } from './gemini.js';
 import { exerciseGoogleGenAI } from './google-genai.js';
 import { exerciseOpenAI } from './openai.js';
@@ -20,5 +21,7 @@ export const EXERCISES: Record<SupportedProvider, Exercise<any>> = {
   openrouter: exerciseOpenAI,
   deepseek: exerciseOpenAI,
   together: exerciseOpenAI,
+  mistral: exerciseOpenAI,
+  discord: exerciseDiscord,
   'google-genai': exerciseGoogleGenAI,
 };

@@ -15,6 +15,7 @@ const MODEL: Record<string, string> = {
   openrouter: 'openai/o3-mini',
   deepseek: 'deepseek-chat',
   together: 'meta-llama/Llama-3.3-70B-Instruct-Turbo',
+  mistral: 'mistral-small-latest',
 };
 
 export const exerciseOpenAI: Exercise<KeycardClient<OpenAI>> = async (

@@ -1,0 +1,97 @@
+/**
+ * What the cloud secret store sources share around their one read: options checked the same way
+ * (`field`, `cacheTtlMs`, `staleGraceMs`, `timeoutMs`), errors built for the source, and the
+ * store's client imported on first use with an install hint when it is missing.
+ * @module
+ */
+import { CredentialError } from '../../errors.js';
+import { importOptional } from '../../import-optional.js';
+import type { ProviderId } from '../../providers/ids.js';
+import {
+  DEFAULT_REMOTE_GRACE_MS,
+  DEFAULT_REMOTE_TIMEOUT_MS,
+  DEFAULT_REMOTE_TTL_MS,
+  milliseconds,
+} from './cached-source.js';
+
+/** The options every store source takes. */
+export interface StoreSourceOptions {
+  field?: string | undefined;
+  cacheTtlMs?: number | undefined;
+  staleGraceMs?: number | undefined;
+  timeoutMs?: number | undefined;
+}
+
+/** A spec parsed by a store: its field, and `describe()` as written. */
+export interface StoreLocation {
+  field: string | undefined;
+  describe: string;
+}
+
+/** The checked options: the field (option over spec), `describe()` and the timings. */
+export interface StoreSettings {
+  field: string | undefined;
+  described: string;
+  ttlMs: number;
+  graceMs: number;
+  timeoutMs: number;
+}
+
+/** Checks the shared options of `where` (`keys.gcpSecretManager()`); a wrong one is a `TypeError`. */
+export function storeSettings(
+  where: string,
+  location: StoreLocation,
+  options: StoreSourceOptions,
+): StoreSettings {
+  if (options.field !== undefined && (typeof options.field !== 'string' || options.field.trim() === '')) {
+    throw new TypeError(`${where}: field must be a non-empty string`);
+  }
+  const field = options.field?.trim() ?? location.field;
+  return {
+    field,
+    described:
+      field === location.field ? location.describe : `${location.describe.replace(/#.*$/, '')}#${field}`,
+    ttlMs: milliseconds(where, 'cacheTtlMs', options.cacheTtlMs, DEFAULT_REMOTE_TTL_MS),
+    graceMs: milliseconds(where, 'staleGraceMs', options.staleGraceMs, DEFAULT_REMOTE_GRACE_MS),
+    timeoutMs: milliseconds(where, 'timeoutMs', options.timeoutMs, DEFAULT_REMOTE_TIMEOUT_MS),
+  };
+}
+
+/** Builds a store source's `CredentialError`s. */
+export type StoreFailure = (
+  reason: 'missing' | 'malformed' | 'source_unavailable',
+  message: string,
+  hint: string,
+  provider: ProviderId | undefined,
+  extra?: { retryable?: boolean; status?: number | undefined; cause?: unknown },
+) => CredentialError;
+
+/** The `CredentialError` builder of the source `described`. */
+export function storeFailure(described: string): StoreFailure {
+  return (reason, message, hint, provider, extra = {}) =>
+    new CredentialError({ reason, message, hint, source: described, provider, ...extra });
+}
+
+/**
+ * Imports a store's client package; a missing one is `source_unavailable` with `install` (the
+ * `npm i …` to run), not a crash.
+ */
+export async function importStoreClient<Module>(
+  name: string,
+  install: string,
+  fail: StoreFailure,
+  described: string,
+  provider: ProviderId | undefined,
+): Promise<Module> {
+  try {
+    return await importOptional<Module>(name);
+  } catch (error) {
+    throw fail(
+      'source_unavailable',
+      `${described} needs ${name}, which is not installed.`,
+      `Run \`npm i ${install}\` (optional peer dependencies of keycard).`,
+      provider,
+      { cause: error },
+    );
+  }
+}
