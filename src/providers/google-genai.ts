@@ -123,8 +123,11 @@ const RENAMED: Readonly<Record<string, string>> = {
   batchEmbedContents: 'embedContent',
 };
 
-/** `/v1beta/models/gemini-2.5-flash:generateContent` → the part after the API version. */
-const AFTER_VERSION = /\/v\d+(?:alpha|beta)?\/(.*)$/;
+/**
+ * `/v1beta/models/gemini-2.5-flash:generateContent` → the part after the (last) API version, so
+ * that a proxy's own `/v1/` earlier in the base URL does not count.
+ */
+const AFTER_VERSION = /^.*\/v\d+(?:alpha|beta)?\/(.*)$/;
 /** A model's method: `models/<id>:<method>` or `tunedModels/<id>:<method>`. */
 const MODEL_CALL = /^((?:models|tunedModels)\/[^/:]+):([A-Za-z]+)$/;
 

@@ -292,6 +292,10 @@ describe('usage', () => {
     expect(at('/v1beta/models/gemini-2.5-flash:batchGenerateContent', 'POST').operation).toBe(
       'batchGenerateContent',
     );
+    expect(at('/proxy/v1/gemini/v1beta/models/gemini-2.5-flash:countTokens', 'POST')).toEqual({
+      operation: 'countTokens',
+      model: 'gemini-2.5-flash',
+    });
     expect(at('/v1beta/models').operation).toBe('models.list');
     expect(at('/v1beta/models/gemini-2.5-flash').operation).toBe('models.get');
     expect(at('/v1beta/files/abc').operation).toBe('files.get');
