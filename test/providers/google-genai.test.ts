@@ -4,6 +4,7 @@
  * through keycard's (the key on the wire only, metering, redaction, rotation); its keys, prices,
  * budgets and ledger rows are Gemini's.
  */
+import { spawnSync } from 'node:child_process';
 import { chmod, mkdtemp, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -705,6 +706,35 @@ describe('failures', () => {
     } finally {
       await stale.close();
     }
+  });
+});
+
+describe('loading', () => {
+  it('says which package to install when @google/genai is missing, and loads it for no other client', () => {
+    const dist = join(import.meta.dirname, '../../dist/index.js');
+    const script = [
+      `const { createClient, keys } = await import(${JSON.stringify(dist)});`,
+      `const other = await createClient('gemini', keys.literal(process.env.GENAI_TEST_KEY), { ledger: false });`,
+      'console.log(other.provider);',
+      `await createClient('google-genai', keys.literal(process.env.GENAI_TEST_KEY), { ledger: false })`,
+      '  .catch((error) => console.log(error.name, error.message));',
+    ].join('\n');
+    const result = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
+      encoding: 'utf8',
+      env: {
+        ...process.env,
+        NODE_OPTIONS: `--import=${join(import.meta.dirname, '../helpers/hide-packages.mjs')}`,
+        KEYCARD_TEST_HIDE_PACKAGES: '@google/genai',
+        GENAI_TEST_KEY: fixture.key,
+      },
+    });
+    expect(result.stderr).toBe('');
+    const [provider, missing] = result.stdout.trim().split('\n');
+    expect(provider).toBe('gemini');
+    expect(missing).toBe(
+      "KeycardError The Google Gemini SDK is not installed. Run `npm i @google/genai` (it is an optional peer dependency of keycard), or, in a bundle, hand keycard the SDK you imported: createClient('google-genai', source, { sdk: GoogleGenAI }).",
+    );
+    expect(result.stdout).not.toContain(fixture.key);
   });
 });
 
