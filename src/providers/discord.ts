@@ -38,7 +38,7 @@
 import type { REST, RESTOptions } from '@discordjs/rest';
 import { KeycardError } from '../errors.js';
 import { importOptional } from '../import-optional.js';
-import { asObject } from './json.js';
+import { asObject, noUsage } from './json.js';
 import { isClassWith, sdkFromUser } from './load.js';
 import type {
   FailureClass,
@@ -269,16 +269,7 @@ export const discord: ProviderAdapter<REST, DiscordModule, DiscordSdkOptions, Di
       return { operation, model: null };
     },
 
-    usage() {
-      return {
-        model: null,
-        inputTokens: null,
-        cachedInputTokens: null,
-        cacheWriteTokens: null,
-        outputTokens: null,
-        reasoningTokens: null,
-      };
-    },
+    usage: noUsage,
 
     failureFromResponse(status, body, headers) {
       const error = asObject(body);

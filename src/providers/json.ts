@@ -2,6 +2,7 @@
  * Reading provider JSON without trusting its shape.
  * @module
  */
+import type { ResponseUsage } from './types.js';
 
 /** A JSON object. */
 export type Json = Record<string, unknown>;
@@ -50,4 +51,16 @@ export function lazyModelPlan(
 /** Whether a JSON request body may ask for a stream (holds a `"stream"` key somewhere). */
 export function mayStream(bodyText: string | undefined): boolean {
   return bodyText?.includes('"stream"') === true;
+}
+
+/** The usage of a call that uses no tokens and names no model (a messaging API's request). */
+export function noUsage(): ResponseUsage {
+  return {
+    model: null,
+    inputTokens: null,
+    cachedInputTokens: null,
+    cacheWriteTokens: null,
+    outputTokens: null,
+    reasoningTokens: null,
+  };
 }

@@ -49,7 +49,7 @@ import { inspect } from 'node:util';
 import type { Logger, LogLevel, WebClient, WebClientOptions } from '@slack/web-api';
 import { KeycardError } from '../errors.js';
 import { importOptional } from '../import-optional.js';
-import { asObject } from './json.js';
+import { asObject, noUsage } from './json.js';
 import { isClassWith, sdkFromUser } from './load.js';
 import type {
   FailureClass,
@@ -373,16 +373,7 @@ export const slack: ProviderAdapter<
       return { operation, model: null };
     },
 
-    usage() {
-      return {
-        model: null,
-        inputTokens: null,
-        cachedInputTokens: null,
-        cacheWriteTokens: null,
-        outputTokens: null,
-        reasoningTokens: null,
-      };
-    },
+    usage: noUsage,
 
     failureFromResponse(status, body, headers) {
       const requestId = headers.get('x-slack-req-id') ?? undefined;
