@@ -157,6 +157,8 @@ function describeFailure(error: unknown): {
  * secret (Azure RBAC), or a `Get` secret permission in the vault's access policy.
  *
  * @example
+ * import { ManagedIdentityCredential } from '@azure/identity';
+ * import { createClient, keys } from 'keycard';
  * const openai = await createClient('openai', 'azure-kv://team-vault/openai-key');
  * keys.azureKeyVault('azure-kv://team-vault/openai-key', { credential: new ManagedIdentityCredential() });
  */
