@@ -27,6 +27,9 @@ export {
 export type { PoolMemberState, PoolMemberStatus } from './instrument/key-pool.js';
 export {
   type AppRoleOptions,
+  type AwsCredentials,
+  type AwsCredentialsProvider,
+  type AwsSecretsManagerOptions,
   type FileSourceOptions,
   isKeyPool,
   type KeyPool,
@@ -37,6 +40,7 @@ export {
   type KeystoreOptions,
   keys,
   type LiteralOptions,
+  type OnePasswordOptions,
   type OpenKeystoreOptions,
   openKeystore,
   type PoolMember,

@@ -5,8 +5,26 @@
  * @module
  */
 
+export {
+  type AwsSecretsManagerFault,
+  type AwsSecretsManagerRequestRecord,
+  type AwsSecretsManagerSimulator,
+  type AwsSecretsManagerSimulatorOptions,
+  type SimulatedAwsCredentials,
+  startAwsSecretsManagerSimulator,
+} from './aws-secrets-manager.js';
 export { fakeKey } from './fake-keys.js';
+export {
+  type OnePasswordConnectFault,
+  type OnePasswordConnectRequestRecord,
+  type OnePasswordConnectSimulator,
+  type OnePasswordConnectSimulatorOptions,
+  type SimulatedOnePasswordField,
+  type SimulatedOnePasswordItem,
+  startOnePasswordConnectSimulator,
+} from './onepassword-connect.js';
 export { startSimulator } from './simulator.js';
+export type { CommonStoreFault } from './store-server.js';
 export type {
   FailNextOptions,
   SimulatedRequest,

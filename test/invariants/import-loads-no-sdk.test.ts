@@ -17,6 +17,8 @@ const SDKS = [
   '@slack/web-api',
   'telegraf',
   'zod',
+  '@aws-sdk/client-secrets-manager',
+  '@1password/connect',
 ];
 
 function loadedBy(mode: 'esm' | 'cjs', file: string): string[] {

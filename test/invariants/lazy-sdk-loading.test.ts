@@ -9,7 +9,15 @@ import { adapters } from '../../src/providers/registry.js';
 import { type TestKeyKind, testKey } from '../helpers/keys.js';
 
 const script = fileURLToPath(new URL('../helpers/create-client-modules.mjs', import.meta.url));
-const SDK_PACKAGES = ['openai', '@anthropic-ai/sdk', '@google/generative-ai', '@slack/web-api', 'telegraf'];
+const SDK_PACKAGES = [
+  'openai',
+  '@anthropic-ai/sdk',
+  '@google/generative-ai',
+  '@slack/web-api',
+  'telegraf',
+  '@aws-sdk/client-secrets-manager',
+  '@1password/connect',
+];
 
 describe.each(Object.keys(adapters))('a %s client', (provider) => {
   it('loads its own SDK and no other', () => {

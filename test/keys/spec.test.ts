@@ -58,6 +58,8 @@ describe('keys.from', () => {
       'vault',
       'https',
       'http',
+      'aws-sm',
+      'op',
     ]);
     for (const scheme of SPEC_SCHEMES) expect(scheme.forms.length).toBeGreaterThan(0);
   });
