@@ -84,14 +84,12 @@ describe('reading secrets', () => {
     expect((await source('aws-sm://us-east-1/plain').resolve()).reveal()).toBe(key);
     aws.putSecretValue('single', JSON.stringify({ token: key }));
     expect((await source('aws-sm://us-east-1/single').resolve()).reveal()).toBe(key);
+    // By ARN, its region taken from the ARN.
     const arn = aws.arn('plain');
-    expect(
-      (
-        await keys
-          .awsSecretsManager({ region: 'us-east-1', secretId: arn, endpoint: aws.endpoint, credentials })
-          .resolve()
-      ).reveal(),
-    ).toBe(key);
+    const byArn = keys.awsSecretsManager({ secretId: arn, endpoint: aws.endpoint, credentials });
+    expect(byArn.describe()).toBe(`aws-sm://us-east-1/${arn}`);
+    expect((await byArn.resolve()).reveal()).toBe(key);
+    expect(aws.requests.at(-1)).toMatchObject({ secretId: arn, region: 'us-east-1' });
   });
 
   it('reads a version by staging label or version id', async () => {

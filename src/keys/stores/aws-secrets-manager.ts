@@ -46,7 +46,8 @@ export interface AwsSecretsManagerOptions {
   secretId?: string | undefined;
   /**
    * The AWS region, e.g. `eu-west-1`.
-   * @default the region of the spec, else the AWS SDK's (`AWS_REGION`, the profile's region)
+   * @default the region of the spec, else that of an ARN, else the AWS SDK's (`AWS_REGION`, the
+   *   profile's region)
    */
   region?: string | undefined;
   /** The field of a JSON secret that holds the key, instead of `#field` in the spec. */
@@ -246,7 +247,11 @@ export function awsSecretsManager(
   if (looksLikeKey(secretId)) throw new TypeError(`${WHERE}: secretId looks like a key, not a secret name`);
   const location: AwsSecretLocation = {
     secretId,
-    region: text('region', given.region?.toLowerCase(), REGION) ?? parsed?.region,
+    // An ARN names its region: it serves when neither the options nor the spec do.
+    region:
+      text('region', given.region?.toLowerCase(), REGION) ??
+      parsed?.region ??
+      /^arn:aws[a-z-]*:secretsmanager:([a-z0-9-]+):/.exec(secretId)?.[1],
     field: text('field', given.field, /^.{1,256}$/s) ?? parsed?.field,
     versionStage: text('versionStage', given.versionStage, STAGE) ?? parsed?.versionStage,
     versionId: text('versionId', given.versionId, VERSION_ID) ?? parsed?.versionId,
