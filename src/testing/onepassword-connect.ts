@@ -31,6 +31,8 @@ export interface OnePasswordConnectSimulatorOptions {
    * @default 0 (a free port chosen by the system; read it from `url`)
    */
   port?: number | undefined;
+  /** A PEM private key and certificate: serve HTTPS instead of HTTP. */
+  tls?: { key: string | Buffer; cert: string | Buffer } | undefined;
 }
 
 /**
@@ -89,7 +91,7 @@ export interface SimulatedOnePasswordItem {
 
 /** A running 1Password Connect simulator. */
 export interface OnePasswordConnectSimulator {
-  /** `http://127.0.0.1:PORT`: what `OP_CONNECT_HOST` would hold. */
+  /** `http://127.0.0.1:PORT` (`https://` with `tls`): what `OP_CONNECT_HOST` would hold. */
   readonly url: string;
   /** Creates a vault (or returns the id of the one with that name). */
   addVault(name: string): string;
@@ -285,6 +287,7 @@ export async function startOnePasswordConnectSimulator(
 
   const server = await startStoreServer<OnePasswordConnectFault>({
     port: options.port,
+    tls: options.tls,
     faults,
     tookFault(request, kind) {
       recordOf(request).fault = kind;
@@ -305,7 +308,7 @@ export async function startOnePasswordConnectSimulator(
   });
 
   return {
-    url: `http://127.0.0.1:${server.port}`,
+    url: `${options.tls === undefined ? 'http' : 'https'}://127.0.0.1:${server.port}`,
     addVault: (name) => vaultNamed(name).id,
     putItem(vaultName, item, putOptions = {}) {
       const vault = vaultNamed(vaultName);

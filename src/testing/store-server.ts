@@ -6,6 +6,7 @@
  */
 import { setMaxListeners } from 'node:events';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 
@@ -62,6 +63,8 @@ export interface StoreServer {
  */
 export async function startStoreServer<Fault extends object>(options: {
   port?: number | undefined;
+  /** A PEM private key and certificate: serve HTTPS instead of HTTP. */
+  tls?: { key: string | Buffer; cert: string | Buffer } | undefined;
   faults: QueuedFault<Fault>[];
   /** Called when a fault is taken, with its kind (for the request log). */
   tookFault(request: StoreRequest, kind: string): void;
@@ -134,14 +137,18 @@ export async function startStoreServer<Fault extends object>(options: {
     send(options.route(request));
   }
 
-  const server = createServer((req, res) => {
+  const listener = (req: IncomingMessage, res: ServerResponse) => {
     handle(req, res).catch(() => {
       // Never the error itself: it could quote a request.
       if (!res.headersSent && !res.destroyed) {
         res.writeHead(500, { 'content-type': 'application/json' }).end('{"message":"internal error"}');
       }
     });
-  });
+  };
+  const server =
+    options.tls === undefined
+      ? createServer(listener)
+      : createHttpsServer({ key: options.tls.key, cert: options.tls.cert }, listener);
   server.on('connection', (socket: Socket) => {
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));

@@ -3,6 +3,8 @@
  * store is read through the environment a deployment would have (AWS_* variables, OP_CONNECT_*),
  * the key verified live, and neither the key nor the store's credentials printed.
  */
+
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   type AwsSecretsManagerSimulator,
@@ -15,6 +17,7 @@ import {
 } from '../../src/testing/index.js';
 import { CLEAR_KEY, keycard } from '../helpers/cli.js';
 import { testKey } from '../helpers/keys.js';
+import { makeTestCertificates } from '../helpers/tls.js';
 
 const key = testKey('openai', 'cli-check-stores');
 let simulator: Simulator;
@@ -93,6 +96,30 @@ describe('keycard check with a store spec', () => {
     expect(result.stdout).toContain('op://Production/OpenAI/credential');
     expect(result.stdout).toContain(`sk-proj-****${key.slice(-4)}`);
     expectNothingSecret(result.stdout + result.stderr);
+  });
+
+  it('reads op:// over HTTPS from a Connect server whose CA is in NODE_EXTRA_CA_CERTS', async () => {
+    const tls = await makeTestCertificates();
+    const secure = await startOnePasswordConnectSimulator({ tls: { key: tls.key, cert: tls.cert } });
+    try {
+      secure.putItem('Production', { title: 'OpenAI', fields: [{ label: 'credential', value: key }] });
+      const result = await keycard(
+        ['check', 'openai', 'op://Production/OpenAI/credential', '--base-url', simulator.baseURL('openai')],
+        {
+          env: {
+            OPENAI_API_KEY: undefined,
+            OP_CONNECT_HOST: secure.url,
+            OP_CONNECT_TOKEN: secure.createToken(),
+            NODE_EXTRA_CA_CERTS: join(tls.dir, 'ca.pem'),
+          },
+        },
+      );
+      expect(result.code).toBe(0);
+      expect(result.stdout).toContain(`sk-proj-****${key.slice(-4)}`);
+      expect(secure.count()).toBe(3);
+    } finally {
+      await secure.close();
+    }
   });
 
   it('fails with the reason and hint when access is denied, without the credentials', async () => {

@@ -18,6 +18,7 @@ import {
 } from '../../src/testing/index.js';
 import { testKey } from '../helpers/keys.js';
 import { credentialRejection, thrownBy } from '../helpers/rejections.js';
+import { makeTestCertificates } from '../helpers/tls.js';
 
 let connect: OnePasswordConnectSimulator;
 let token: string;
@@ -201,6 +202,22 @@ describe('when Connect fails', () => {
       reason: 'source_unavailable',
       retryable: true,
     });
+  });
+
+  it('reports a certificate it does not trust, not retryable, with a hint about the CA', async () => {
+    const tls = await makeTestCertificates();
+    const secure = await startOnePasswordConnectSimulator({ tls: { key: tls.key, cert: tls.cert } });
+    try {
+      expect(secure.url).toMatch(/^https:/);
+      const error = await credentialRejection(
+        source('op://A/B/C', { host: secure.url, token: secure.createToken() }).resolve(),
+      );
+      expect(error).toMatchObject({ reason: 'source_unavailable', retryable: false });
+      expect(error.message).toContain('TLS certificate');
+      expect(error.hint).toContain('NODE_EXTRA_CA_CERTS');
+    } finally {
+      await secure.close();
+    }
   });
 
   it('reports a refused connection as retryable', async () => {

@@ -469,13 +469,21 @@ export function onePassword(
         { status, retryable: true },
       );
     }
-    if (NETWORK_CODES.has(code) || code === 'ERR_NETWORK' || code === 'ECONNABORTED') {
+    if (code !== '' && /CERT|SELF_SIGNED|VERIFY|ISSUER|ALTNAME|TLS|SSL|EPROTO/.test(code)) {
+      return fail(
+        'source_unavailable',
+        `The TLS certificate of the Connect server was not accepted (${code}) while reading ${itemWords}.`,
+        'Serve Connect with a certificate this machine trusts, or add its CA with NODE_EXTRA_CA_CERTS; check that the address matches the certificate.',
+        provider,
+      );
+    }
+    if (code !== '') {
       return fail(
         'source_unavailable',
         `${STORE} could not be reached (${code}) while reading ${itemWords}.`,
         'Check that the Connect server is up and reachable from here (OP_CONNECT_HOST), then try again.',
         provider,
-        { retryable: true },
+        { retryable: NETWORK_CODES.has(code) },
       );
     }
     if (status === undefined) {
