@@ -282,6 +282,15 @@ describe('credentials', () => {
   });
 });
 
+describe('the SDK', () => {
+  it('can be handed over (a bundle), and must be the Secrets Manager module', async () => {
+    const sdk = await import('@aws-sdk/client-secrets-manager');
+    const reader = source('aws-sm://us-east-1/prod/openai#api_key', { sdk });
+    expect((await reader.resolve()).reveal()).toBe(openaiKey);
+    expect(() => source('aws-sm://us-east-1/prod/openai', { sdk: {} })).toThrow(/SecretsManagerClient/);
+  });
+});
+
 describe('spec strings', () => {
   it('are read by keys.from', () => {
     expect(keys.from('aws-sm://eu-west-1/prod/openai?stage=AWSPREVIOUS#api_key').describe()).toBe(

@@ -257,6 +257,14 @@ describe('cache, grace and single flight', () => {
   });
 });
 
+describe('the SDK', () => {
+  it('can be handed over (a bundle), and must be the Connect module', async () => {
+    const sdk = await import('@1password/connect');
+    expect((await source('op://Production/OpenAI/credential', { sdk }).resolve()).reveal()).toBe(openaiKey);
+    expect(() => source('op://Production/OpenAI/credential', { sdk: {} })).toThrow(/OnePasswordConnect/);
+  });
+});
+
 describe('references', () => {
   it.each([
     'op://Production/OpenAI',

@@ -90,6 +90,12 @@ export interface AwsSecretsManagerOptions {
    * @default 10000
    */
   timeoutMs?: number | undefined;
+  /**
+   * The SDK module, for a bundle that does not ship `node_modules`: the namespace of
+   * `@aws-sdk/client-secrets-manager` (`import * as`), or `{ SecretsManagerClient, GetSecretValueCommand }`.
+   * @default imported by keycard on the first read
+   */
+  sdk?: object | undefined;
 }
 
 /** Where the key is, read from `aws-sm://REGION/SECRET_ID[?stage=…|?versionId=…][#FIELD]`. */
@@ -288,10 +294,22 @@ export function awsSecretsManager(
     // A copy: the caller's object is not kept on anything keycard returns.
     credentials = { ...fixed };
   }
+  let module: SecretsManagerModule | undefined;
+  if (given.sdk !== undefined) {
+    const candidate = given.sdk as Partial<SecretsManagerModule>;
+    if (
+      typeof candidate.SecretsManagerClient !== 'function' ||
+      typeof candidate.GetSecretValueCommand !== 'function'
+    ) {
+      throw new TypeError(
+        `${WHERE}: sdk must be the @aws-sdk/client-secrets-manager module (with SecretsManagerClient and GetSecretValueCommand)`,
+      );
+    }
+    module = candidate as SecretsManagerModule;
+  }
   const described = describeLocation(location);
   const where = `the secret ${location.secretId}${versionWords(location)}${location.region === undefined ? '' : ` in ${location.region}`}`;
   let client: SecretsManagerClientLike | undefined;
-  let module: SecretsManagerModule | undefined;
 
   const fail = (
     reason: 'missing' | 'malformed' | 'source_unavailable',

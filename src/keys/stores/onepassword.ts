@@ -73,6 +73,12 @@ export interface OnePasswordOptions {
    * @default 10000
    */
   timeoutMs?: number | undefined;
+  /**
+   * The SDK module, for a bundle that does not ship `node_modules`: the namespace of
+   * `@1password/connect` (`import * as`), or `{ OnePasswordConnect }`.
+   * @default imported by keycard on the first read
+   */
+  sdk?: object | undefined;
 }
 
 /** Where the key is, read from `op://VAULT/ITEM/[SECTION/]FIELD`. */
@@ -287,10 +293,18 @@ export function onePassword(
     }
     registerSecret(tokenOption.trim(), TOKEN_LABEL);
   }
+  let sdk: ConnectModule | undefined;
+  if (given.sdk !== undefined) {
+    const candidate = given.sdk as Partial<ConnectModule> & { default?: Partial<ConnectModule> };
+    const create = candidate.OnePasswordConnect ?? candidate.default?.OnePasswordConnect;
+    if (typeof create !== 'function') {
+      throw new TypeError(`${WHERE}: sdk must be the @1password/connect module (with OnePasswordConnect)`);
+    }
+    sdk = { OnePasswordConnect: create };
+  }
   const described = describeReference(location);
   const itemWords = `the item "${location.item}" in the vault "${location.vault}"`;
   const fieldWords = `field "${location.field}"${location.section === undefined ? '' : ` in the section "${location.section}"`}`;
-  let sdk: ConnectModule | undefined;
 
   const fail = (
     reason: 'missing' | 'malformed' | 'source_unavailable' | 'insecure_source',
