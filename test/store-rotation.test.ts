@@ -15,6 +15,7 @@ import {
   startOnePasswordConnectSimulator,
   startSimulator,
 } from '../src/testing/index.js';
+import { CapturingLogger } from './helpers/fixture.js';
 import { testKey } from './helpers/keys.js';
 
 let provider: Simulator;
@@ -35,7 +36,7 @@ afterAll(async () => {
 
 interface Store {
   source(): KeySource;
-  write(key: string): void;
+  write(key: string, changedAt?: Date): void;
   reads(): number;
 }
 
@@ -48,8 +49,8 @@ const stores: Record<string, () => Store> = {
           endpoint: aws.endpoint,
           credentials,
         }),
-      write: (key) => {
-        aws.putSecretValue('rotation/openai', JSON.stringify({ api_key: key }));
+      write: (key, changedAt) => {
+        aws.putSecretValue('rotation/openai', JSON.stringify({ api_key: key }), { createdAt: changedAt });
       },
       reads: () => aws.count({ secretId: 'rotation/openai' }),
     };
@@ -58,8 +59,12 @@ const stores: Record<string, () => Store> = {
     const token = connect.createToken();
     return {
       source: () => keys.onePassword('op://Rotation/OpenAI/credential', { host: connect.url, token }),
-      write: (key) => {
-        connect.putItem('Rotation', { title: 'OpenAI', fields: [{ label: 'credential', value: key }] });
+      write: (key, changedAt) => {
+        connect.putItem(
+          'Rotation',
+          { title: 'OpenAI', fields: [{ label: 'credential', value: key }] },
+          { updatedAt: changedAt },
+        );
       },
       reads: () => connect.count({ path: /\/items\/[a-z0-9]{26}$/ }),
     };
@@ -98,6 +103,25 @@ describe.each(Object.keys(stores))('a key in %s', (name) => {
     expect(store.reads()).toBe(readsBefore + 1);
     await ask();
     expect(store.reads()).toBe(readsBefore + 1);
+    await client.close();
+  });
+
+  it("takes the key's age from the store, for verify() and the age warning", async () => {
+    const store = (stores[name] as () => Store)();
+    const key = testKey('openai', `age-${name}`);
+    store.write(key, new Date(Date.now() - 100 * 86_400_000));
+    provider.addKey(key);
+    const logger = new CapturingLogger();
+    const client = await createClient('openai', store.source(), {
+      baseURL: provider.baseURL('openai'),
+      ledger: false,
+      maxRetries: 0,
+      logger,
+    });
+    expect((await client.verify()).keyAgeDays).toBe(100);
+    const warnings = logger.lines.filter((line) => line.startsWith('warn') && line.includes('100 days'));
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).not.toContain(key);
     await client.close();
   });
 });
