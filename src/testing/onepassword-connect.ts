@@ -37,7 +37,8 @@ export interface OnePasswordConnectSimulatorOptions {
 
 /**
  * A fault for the next request(s), queued by `fail()`:
- * - `{ status }`: that status with Connect's `{"status", "message"}` body (401, 403, 500, 503…);
+ * - `{ status }`: that status with Connect's `{"status", "message"}` body: 401 (token refused),
+ *   403 (access to the vault denied), 429 (throttled), 500, 503…;
  * - `{ hang: true }`: no answer at all; `{ garbage: true }`: a 200 that is not JSON;
  * - `{ delayMs }`: the normal answer, that much later.
  */
@@ -143,6 +144,7 @@ type MutableRecord = {
 const ID_ALPHABET = 'abcdefghijklmnopqrstuvwxyz0123456789';
 const STATUS_TEXT: Record<number, string> = {
   400: 'Invalid request',
+  429: 'Too many requests',
   401: 'Invalid token signature',
   403: 'Authorization: token does not have access to this vault',
   404: 'Not found',

@@ -180,7 +180,7 @@ describe('tokens', () => {
 });
 
 describe('when Connect fails', () => {
-  it('marks 5xx, a hang and garbage as retryable source_unavailable', async () => {
+  it('marks 5xx, throttling (429), a hang and garbage as retryable source_unavailable', async () => {
     const reference = 'op://Production/OpenAI/credential';
     connect.fail({ status: 500 });
     expect(await credentialRejection(source(reference).resolve())).toMatchObject({
@@ -193,6 +193,10 @@ describe('when Connect fails', () => {
     const unavailable = await credentialRejection(source(reference).resolve());
     expect(unavailable).toMatchObject({ status: 503, retryable: true });
     expect(connect.count()).toBe(3);
+    connect.fail({ status: 429, message: 'Too many requests' });
+    const throttled = await credentialRejection(source(reference).resolve());
+    expect(throttled).toMatchObject({ reason: 'source_unavailable', status: 429, retryable: true });
+    expect(throttled.message).toContain('Too many requests');
     connect.fail({ hang: true });
     const hang = await credentialRejection(source(reference, { timeoutMs: 300 }).resolve());
     expect(hang).toMatchObject({ reason: 'source_unavailable', retryable: true });
