@@ -126,8 +126,10 @@ export interface AwsSecretsManagerSimulator {
   createCredentials(options?: {
     /** Issue temporary credentials with a session token. @default false */
     session?: boolean | undefined;
-    /** The secrets (names) these credentials may read. @default every secret */
+    /** The secrets (names) these credentials may read (and write). @default every secret */
     secrets?: string[] | undefined;
+    /** Refuse `PutSecretValue` and `CreateSecret` (`AccessDeniedException`). @default false */
+    readOnly?: boolean | undefined;
   }): SimulatedAwsCredentials;
   /** Makes credentials invalid at once (`UnrecognizedClientException`). */
   revokeCredentials(accessKeyId: string): void;
@@ -160,6 +162,7 @@ interface Identity {
   secretAccessKey: string;
   sessionToken: string | undefined;
   secrets: Set<string> | undefined;
+  readOnly: boolean;
 }
 
 type MutableRecord = {
@@ -241,7 +244,7 @@ export async function startAwsSecretsManagerSimulator(
     const identity = scope === null ? undefined : identities.get(scope[1] ?? '');
     const record: MutableRecord = {
       operation: target.replace(/^secretsmanager\./, ''),
-      secretId: text(body['SecretId']),
+      secretId: text(body['SecretId']) ?? text(body['Name']),
       versionStage: text(body['VersionStage']),
       versionId: text(body['VersionId']),
       region: scope?.[2],
@@ -256,6 +259,84 @@ export async function startAwsSecretsManagerSimulator(
     records.set(request, record);
     log.push(record);
     return record;
+  }
+
+  function putVersion(
+    name: string,
+    value: string | Uint8Array,
+    putOptions: { stages?: string[] | undefined; createdAt?: Date | undefined },
+  ): Version {
+    let secret = secrets.get(name);
+    if (secret === undefined) {
+      secret = { name, arn: arnOf(name), versions: [] };
+      secrets.set(name, secret);
+    }
+    const stages = new Set(putOptions.stages ?? ['AWSCURRENT']);
+    const wasCurrent = stages.has('AWSCURRENT')
+      ? secret.versions.find((version) => version.stages.has('AWSCURRENT'))
+      : undefined;
+    for (const version of secret.versions) {
+      for (const stage of stages) version.stages.delete(stage);
+    }
+    if (wasCurrent !== undefined) {
+      for (const version of secret.versions) version.stages.delete('AWSPREVIOUS');
+      wasCurrent.stages.add('AWSPREVIOUS');
+    }
+    const version: Version = {
+      id: randomUUID(),
+      value: typeof value === 'string' ? value : new Uint8Array(value),
+      stages,
+      createdAt: putOptions.createdAt ?? new Date(),
+    };
+    secret.versions.push(version);
+    return version;
+  }
+
+  /** `PutSecretValue` (a new version of a secret that exists) and `CreateSecret` (a new secret). */
+  function writeSecretValue(
+    record: MutableRecord,
+    identity: Identity,
+    body: Record<string, unknown>,
+  ): StoreReply {
+    const name = record.secretId;
+    const value = body['SecretString'];
+    if (name === undefined || name === '' || typeof value !== 'string') {
+      return awsError('InvalidParameterException', 400, 'You must provide a secret id and a SecretString.');
+    }
+    const existing = find(name);
+    const action = `secretsmanager:${record.operation}`;
+    if (
+      identity.readOnly ||
+      (identity.secrets !== undefined && !identity.secrets.has(existing?.name ?? name))
+    ) {
+      return awsError(
+        'AccessDeniedException',
+        400,
+        `User: arn:aws:iam::${accountId}:user/keycard-test is not authorized to perform: ${action} on resource: ${existing?.arn ?? name} because no identity-based policy allows the ${action} action`,
+      );
+    }
+    if (record.operation === 'CreateSecret' && existing !== undefined) {
+      return awsError(
+        'ResourceExistsException',
+        400,
+        `The operation failed because the secret ${name} already exists.`,
+      );
+    }
+    if (record.operation === 'PutSecretValue' && existing === undefined) {
+      return awsError('ResourceNotFoundException', 400, MESSAGES['ResourceNotFoundException'] ?? '');
+    }
+    const version = putVersion(existing?.name ?? name, value, {});
+    const secret = find(existing?.name ?? name) as StoredSecret;
+    return {
+      status: 200,
+      headers: { 'content-type': JSON_TYPE, 'x-amzn-requestid': randomUUID() },
+      text: JSON.stringify({
+        ARN: secret.arn,
+        Name: secret.name,
+        VersionId: version.id,
+        ...(record.operation === 'PutSecretValue' ? { VersionStages: [...version.stages] } : {}),
+      }),
+    };
   }
 
   function getSecretValue(record: MutableRecord, identity: Identity): StoreReply {
@@ -382,6 +463,9 @@ export async function startAwsSecretsManagerSimulator(
           'The security token included in the request is invalid.',
         );
       }
+      if (record.operation === 'PutSecretValue' || record.operation === 'CreateSecret') {
+        return writeSecretValue(record, identity, parseBody(request) ?? {});
+      }
       if (record.operation !== 'GetSecretValue') {
         return awsError('UnknownOperationException', 400, `Unknown operation ${record.operation}`);
       }
@@ -397,32 +481,7 @@ export async function startAwsSecretsManagerSimulator(
 
   return {
     endpoint: `http://127.0.0.1:${server.port}`,
-    putSecretValue(name, value, putOptions = {}) {
-      let secret = secrets.get(name);
-      if (secret === undefined) {
-        secret = { name, arn: arnOf(name), versions: [] };
-        secrets.set(name, secret);
-      }
-      const stages = new Set(putOptions.stages ?? ['AWSCURRENT']);
-      const wasCurrent = stages.has('AWSCURRENT')
-        ? secret.versions.find((version) => version.stages.has('AWSCURRENT'))
-        : undefined;
-      for (const version of secret.versions) {
-        for (const stage of stages) version.stages.delete(stage);
-      }
-      if (wasCurrent !== undefined) {
-        for (const version of secret.versions) version.stages.delete('AWSPREVIOUS');
-        wasCurrent.stages.add('AWSPREVIOUS');
-      }
-      const version: Version = {
-        id: randomUUID(),
-        value: typeof value === 'string' ? value : new Uint8Array(value),
-        stages,
-        createdAt: putOptions.createdAt ?? new Date(),
-      };
-      secret.versions.push(version);
-      return version.id;
-    },
+    putSecretValue: (name, value, putOptions = {}) => putVersion(name, value, putOptions).id,
     deleteSecret(name) {
       secrets.delete(name);
     },
@@ -440,6 +499,7 @@ export async function startAwsSecretsManagerSimulator(
         secretAccessKey,
         sessionToken,
         secrets: credentialOptions.secrets === undefined ? undefined : new Set(credentialOptions.secrets),
+        readOnly: credentialOptions.readOnly === true,
       });
       return sessionToken === undefined
         ? { accessKeyId, secretAccessKey }

@@ -199,6 +199,33 @@ interface SecretsManagerClientLike {
 interface SecretsManagerModule {
   SecretsManagerClient: new (config: Record<string, unknown>) => SecretsManagerClientLike;
   GetSecretValueCommand: new (input: Record<string, unknown>) => unknown;
+  PutSecretValueCommand?: new (input: Record<string, unknown>) => unknown;
+  CreateSecretCommand?: new (input: Record<string, unknown>) => unknown;
+}
+
+/**
+ * A Secrets Manager client: `credentials`, else the SDK's standard chain, whose credentials are
+ * registered with the redactor as the SDK resolves them (it reads `config.credentials`, its
+ * memoised identity provider, per request).
+ */
+function newClient(
+  module: SecretsManagerModule,
+  region: string | undefined,
+  endpoint: URL | undefined,
+  credentials: AwsCredentials | AwsCredentialsProvider | undefined,
+  maxAttempts: number | undefined,
+): SecretsManagerClientLike {
+  const created = new module.SecretsManagerClient({
+    ...(region === undefined ? {} : { region }),
+    ...(endpoint === undefined ? {} : { endpoint: endpoint.href.replace(/\/$/, '') }),
+    ...(credentials === undefined ? {} : { credentials }),
+    ...(maxAttempts === undefined ? {} : { maxAttempts }),
+  });
+  const chain = created.config.credentials;
+  if (credentials === undefined && typeof chain === 'function') {
+    created.config.credentials = registering(chain as AwsCredentialsProvider);
+  }
+  return created;
 }
 
 /** What the SDK throws: a service exception, a credential provider error, a network or abort error. */
@@ -329,21 +356,7 @@ export function awsSecretsManager(
       described,
       provider,
     );
-    if (client === undefined) {
-      const created = new module.SecretsManagerClient({
-        ...(location.region === undefined ? {} : { region: location.region }),
-        ...(endpoint === undefined ? {} : { endpoint: endpoint.href.replace(/\/$/, '') }),
-        ...(credentials === undefined ? {} : { credentials }),
-        ...(given.maxAttempts === undefined ? {} : { maxAttempts: given.maxAttempts }),
-      });
-      // The standard chain's credentials, registered with the redactor as the SDK resolves
-      // them: the SDK reads `config.credentials` (its memoised identity provider) per request.
-      const chain = created.config.credentials;
-      if (credentials === undefined && typeof chain === 'function') {
-        created.config.credentials = registering(chain as AwsCredentialsProvider);
-      }
-      client = created;
-    }
+    client ??= newClient(module, location.region, endpoint, credentials, given.maxAttempts);
     return [client, module];
   }
 
@@ -523,4 +536,112 @@ export function awsSecretsManager(
 
 function capitalise(text: string): string {
   return text.charAt(0).toUpperCase() + text.slice(1);
+}
+
+/** What `copyToAwsSecretsManager()` did. @internal */
+export interface AwsCopyResult {
+  /** Whether the secret was created (else a new version was added). */
+  created: boolean;
+  /** The id of the new version. */
+  versionId: string | undefined;
+}
+
+/**
+ * Writes `value` into AWS Secrets Manager at `spec` (`aws-sm://REGION/SECRET_ID[#field]`), for
+ * `keycard keys copy`: a new version of the secret (`PutSecretValue`), or a new secret
+ * (`CreateSecret`) when there is none. With `#field`, the field is set in the secret's JSON object
+ * (read first with `GetSecretValue`; other fields are kept). Credentials from the standard chain.
+ * Never puts the value in a message.
+ * @internal
+ */
+export async function copyToAwsSecretsManager(
+  spec: string,
+  value: string,
+  options: { timeoutMs?: number | undefined } = {},
+): Promise<AwsCopyResult> {
+  const location = parseAwsSecretSpec(spec);
+  if (location.versionStage !== undefined || location.versionId !== undefined) {
+    throw new KeySpecError('A copy writes a new current version: leave ?stage= and ?versionId= out.', FORMS);
+  }
+  const described = describeLocation(location);
+  const timeoutMs = milliseconds('keycard keys copy', 'timeoutMs', options.timeoutMs, 30_000);
+  const module = await loadStoreSdk<SecretsManagerModule>(
+    PACKAGE,
+    `${PACKAGE}@3`,
+    'the AWS SDK for Secrets Manager',
+    described,
+    undefined,
+  );
+  const { PutSecretValueCommand, CreateSecretCommand, GetSecretValueCommand } = module;
+  if (PutSecretValueCommand === undefined || CreateSecretCommand === undefined) {
+    throw new TypeError('keycard keys copy: the AWS SDK has no PutSecretValueCommand or CreateSecretCommand');
+  }
+  const client = newClient(module, location.region, undefined, undefined, undefined);
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(new Error('timeout')), timeoutMs);
+  const send = (command: unknown) => client.send(command, { abortSignal: controller.signal });
+  const fail = (error: unknown): CredentialError => {
+    if (CredentialError.is(error)) return error;
+    const sdk = (typeof error === 'object' && error !== null ? error : {}) as SdkError;
+    const name = typeof sdk.name === 'string' ? sdk.name : 'Error';
+    const said = storeText(sdk.message);
+    const denied = name === 'AccessDeniedException';
+    return new CredentialError({
+      reason: 'source_unavailable',
+      message: `${STORE} did not take the key for the secret ${location.secretId} (${controller.signal.aborted ? `no answer within ${timeoutMs} ms` : `${name}${said === '' ? '' : `: ${said}`}`}).`,
+      hint: denied
+        ? 'Allow secretsmanager:PutSecretValue on the secret (CreateSecret for a new one, GetSecretValue to set a #field), and kms:GenerateDataKey on a customer managed KMS key.'
+        : 'Check the region, the secret id and the AWS credentials (aws sts get-caller-identity), then try again.',
+      source: described,
+    });
+  };
+  try {
+    let text = value;
+    let exists = true;
+    if (location.field !== undefined) {
+      let current: string | undefined;
+      try {
+        current = (await send(new GetSecretValueCommand({ SecretId: location.secretId }))).SecretString;
+      } catch (error) {
+        if ((error as SdkError)?.name !== 'ResourceNotFoundException') throw error;
+        exists = false;
+      }
+      let object: Record<string, unknown> = {};
+      if (current !== undefined) {
+        let parsed: unknown;
+        try {
+          parsed = JSON.parse(current);
+        } catch {
+          parsed = undefined;
+        }
+        if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+          throw new CredentialError({
+            reason: 'malformed',
+            message: `The secret ${location.secretId} in ${STORE} is not a JSON object, so keycard cannot set its field "${location.field}".`,
+            hint: 'Copy to the whole secret (leave #field out), or to another secret.',
+            source: described,
+          });
+        }
+        object = parsed as Record<string, unknown>;
+      }
+      object[location.field] = value;
+      text = JSON.stringify(object);
+    }
+    if (exists) {
+      try {
+        const answer = await send(
+          new PutSecretValueCommand({ SecretId: location.secretId, SecretString: text }),
+        );
+        return { created: false, versionId: answer.VersionId };
+      } catch (error) {
+        if ((error as SdkError)?.name !== 'ResourceNotFoundException') throw error;
+      }
+    }
+    const answer = await send(new CreateSecretCommand({ Name: location.secretId, SecretString: text }));
+    return { created: true, versionId: answer.VersionId };
+  } catch (error) {
+    throw fail(error);
+  } finally {
+    clearTimeout(timer);
+  }
 }
