@@ -103,6 +103,10 @@ describe('keycard keys copy', () => {
     const refused = await copy('aws-sm://eu-west-1/plain-text#api_key');
     expect(refused.code).toBe(1);
     expect(refused.stderr).toContain('not a JSON object');
+    aws.putSecretValue('binary', new Uint8Array([1, 2, 3]));
+    const binary = await copy('aws-sm://eu-west-1/binary#api_key');
+    expect(binary.code).toBe(1);
+    expect(binary.stderr).toContain('binary data');
   });
 
   it('says which permissions to grant when access is denied, and refuses other stores', async () => {

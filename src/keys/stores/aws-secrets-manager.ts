@@ -606,6 +606,14 @@ export async function copyToAwsSecretsManager(
         if ((error as SdkError)?.name !== 'ResourceNotFoundException') throw error;
         exists = false;
       }
+      if (exists && current === undefined) {
+        throw new CredentialError({
+          reason: 'malformed',
+          message: `The secret ${location.secretId} in ${STORE} holds binary data, so keycard cannot set its field "${location.field}".`,
+          hint: 'Copy to the whole secret (leave #field out), or to another secret.',
+          source: described,
+        });
+      }
       let object: Record<string, unknown> = {};
       if (current !== undefined) {
         let parsed: unknown;
