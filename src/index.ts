@@ -27,6 +27,9 @@ export {
 export type { PoolMemberState, PoolMemberStatus } from './instrument/key-pool.js';
 export {
   type AppRoleOptions,
+  type AwsCredentials,
+  type AwsCredentialsProvider,
+  type AwsSecretsManagerOptions,
   type AzureKeyVaultOptions,
   type AzureTokenCredential,
   type FileSourceOptions,
@@ -41,6 +44,7 @@ export {
   type KeystoreOptions,
   keys,
   type LiteralOptions,
+  type OnePasswordOptions,
   type OpenKeystoreOptions,
   openKeystore,
   type PoolMember,

@@ -21,6 +21,8 @@ const SDKS = [
   'telegraf',
   '@discordjs/rest',
   'zod',
+  '@aws-sdk/client-secrets-manager',
+  '@1password/connect',
 ];
 
 function loadedBy(mode: 'esm' | 'cjs', file: string): string[] {

@@ -17,6 +17,8 @@ const SDK_PACKAGES = [
   '@slack/web-api',
   'telegraf',
   '@discordjs/rest',
+  '@aws-sdk/client-secrets-manager',
+  '@1password/connect',
 ];
 
 describe.each(Object.keys(adapters))('a %s client', (provider) => {
