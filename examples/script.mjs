@@ -1,6 +1,6 @@
 // A plain Node script: triage an email across providers with keycard's workflow nodes (the files
 // in ./nodes beside it: copy the folder).
-// Install: npm i keycard openai @anthropic-ai/sdk @google/generative-ai @slack/web-api
+// Install: npm i keycard openai @anthropic-ai/sdk @google/genai@2 @slack/web-api
 //
 //   node examples/script.mjs            real services when OPENAI_API_KEY, ANTHROPIC_API_KEY,
 //                                       GEMINI_API_KEY and SLACK_BOT_TOKEN (+ SLACK_CHANNEL) are set;

@@ -107,12 +107,14 @@ export interface ClientOptions<P extends ProviderChoice = SupportedProvider> {
    * bounds each silence of an event stream (the SDKs' own timeouts end with the headers): past
    * it the stream fails with a `TimeoutError` and its connection is closed.
    * @see docs/errors.md, "Timeouts and aborts"
-   * @default the SDK's (10 minutes for OpenAI and Anthropic), except Slack and Telegram: 60 s
+   * @default the SDK's (10 minutes for OpenAI and Anthropic; none for `@google/genai`), except
+   * Slack and Telegram: 60 s
    */
   timeout?: number | undefined;
   /**
    * Retries the SDK may make on connection errors, 408, 409, 429 and 5xx.
-   * @default the SDK's (2 for OpenAI and Anthropic), 2 for Slack; Telegram makes no retries
+   * @default the SDK's (2 for OpenAI and Anthropic), 2 for Slack; Telegram and both Gemini SDKs
+   * make no retries
    */
   maxRetries?: number | undefined;
   /**
@@ -123,9 +125,9 @@ export interface ClientOptions<P extends ProviderChoice = SupportedProvider> {
   sdkOptions?: SdkOptionsFor<P> | undefined;
   /**
    * The provider's SDK as you imported it, for keycard to use instead of importing it itself:
-   * the client class (OpenAI's default export → `{ sdk: OpenAI }`; `Anthropic`, Slack's
-   * `WebClient`, telegraf's `Telegram`) or the module namespace (which Gemini needs: its error
-   * classes are used too). Then keycard imports no optional package for this client, and a
+   * the client class (OpenAI's default export → `{ sdk: OpenAI }`; `Anthropic`, `GoogleGenAI`,
+   * Slack's `WebClient`, telegraf's `Telegram`) or the module namespace (which `'gemini'` needs:
+   * its error classes are used too). Then keycard imports no optional package for this client, and a
    * bundle of your code (esbuild, Rollup, webpack) needs no `external` list: see
    * docs/bundling.md. Something else is a `KeycardError` at creation.
    * @default keycard imports the SDK itself, from where keycard is installed
@@ -190,7 +192,10 @@ export interface VerifyResult<Id extends string = ProviderId> {
 
 /** A client: the official SDK as `.sdk`, with the key kept out of sight and every call metered. */
 export interface KeycardClient<Sdk extends object = object, Id extends string = ProviderId> {
-  /** The provider id. */
+  /**
+   * The provider id: whose key this is and under which calls are recorded. A client of another
+   * SDK reports its provider: `createClient('google-genai')` gives `'gemini'`.
+   */
   readonly provider: Id;
   /** Where the key comes from, e.g. `env:OPENAI_API_KEY`. */
   readonly source: string;
@@ -225,18 +230,18 @@ export interface KeycardClient<Sdk extends object = object, Id extends string = 
 type AnyAdapter = ProviderAdapter<object, unknown, unknown, unknown>;
 
 /** `createClient(p, process.env.UNSET)`: the caller meant a key, and got nothing. */
-function undefinedSource(provider: SupportedProvider, api: ClientApi): CredentialError {
+function undefinedSource(client: SupportedProvider, provider: ProviderId, api: ClientApi): CredentialError {
   const info = PROVIDERS[provider];
   return new CredentialError({
     reason: 'missing',
-    message: `${api}('${provider}'): the key source passed is undefined, so there is no ${info.label} ${info.keyNoun}.`,
+    message: `${api}('${client}'): the key source passed is undefined, so there is no ${info.label} ${info.keyNoun}.`,
     hint: `An unset variable read with process.env.NAME gives undefined: set it, pass keys.env('NAME') to get a clear error, or leave the argument out to read ${info.envVars.join(' or ')}.`,
     provider,
   });
 }
 
 function toSource(
-  provider: SupportedProvider,
+  provider: ProviderId,
   keySource: KeySource | string | undefined,
   api: ClientApi,
 ): KeySource {
@@ -275,7 +280,9 @@ async function resolveKey(
  * official SDK as `.sdk`, fully typed. The key is read and its shape checked here, so a bad key
  * fails now rather than in the middle of a workflow.
  *
- * @param provider - `'openai'`, or a provider from `registerProvider()`
+ * @param provider - `'openai'`, … (`keycard providers` lists them), or a provider from
+ *   `registerProvider()`; for Gemini, `'google-genai'` (Google's current SDK, `@google/genai`) or
+ *   `'gemini'` (the deprecated `@google/generative-ai`)
  * @param keySource - a `KeySource`, a spec string (`'env:OPENAI_API_KEY'`, `'file:./key.txt'`),
  *   or nothing for the provider's default environment variables (`undefined` when options
  *   follow). `createClient(p, undefined)` with no options is refused as a `missing` key: it is
@@ -319,7 +326,10 @@ type ClientApi = 'createClient' | 'createFetch';
  * @internal
  */
 export interface ClientCore<Prepared> {
+  /** The provider asked for (`'google-genai'`). */
   provider: SupportedProvider;
+  /** The provider whose keys, prices, budgets and ledger rows these are (`'gemini'`). */
+  keyProvider: ProviderId;
   adapter: AnyAdapter;
   /** The key source's `describe()`. */
   source: string;
@@ -355,6 +365,10 @@ export async function setupClient<Prepared>(
       `${api}: unknown provider ${JSON.stringify(String(provider))}. Use one of: ${Object.keys(adapters).join(', ')}, or add it with registerProvider().`,
     );
   }
+  const adapter = adapters[provider] as unknown as AnyAdapter;
+  // The provider whose keys, prices, budgets and ledger rows these are: the adapter's. It differs
+  // from `provider` for a client of another SDK ('google-genai' is a 'gemini' client).
+  const keyProvider: ProviderId = adapter.id;
   // zod loads here, not with `import 'keycard'`.
   const { checkClientOptions } = await import('./options.js');
   checkClientOptions(provider, options, api);
@@ -368,15 +382,14 @@ export async function setupClient<Prepared>(
   }
   // `createClient(p, process.env.UNSET)`: two arguments, the second undefined, is a mistake.
   // With options (`createClient(p, undefined, { … })`), undefined keeps meaning the defaults.
-  if (argumentCount === 2 && keySource === undefined) throw undefinedSource(provider, api);
-  const adapter = adapters[provider] as unknown as AnyAdapter;
+  if (argumentCount === 2 && keySource === undefined) throw undefinedSource(provider, keyProvider, api);
   const afterKeys = prepare(adapter);
-  const source = toSource(provider, keySource, api);
+  const source = toSource(keyProvider, keySource, api);
   const describe = source.describe();
   const validateFrom = (label: string) => async (secret: Secret) => {
     if (options.checkKeyShape === false) return;
     const { checkKeyShape } = await import('./keys/check-shape.js');
-    await checkKeyShape(provider, secret, { source: label });
+    await checkKeyShape(keyProvider, secret, { source: label });
   };
 
   const maxKeyAgeDays = options.maxKeyAgeDays ?? DEFAULT_MAX_KEY_AGE_DAYS;
@@ -390,12 +403,12 @@ export async function setupClient<Prepared>(
       ? undefined
       : (message: string) => logger.warn(message, { source: describe });
   const allowPlainHttp = options.dangerouslyAllowPlainHttp === true;
-  checkTransport(provider, options.baseURL, allowPlainHttp, { source: describe });
+  checkTransport(keyProvider, options.baseURL, allowPlainHttp, { source: describe });
   // A pool: every member is read and checked now, as a single key is.
   const members = isKeyPool(source) ? source.members : [source];
   const secrets: Secret[] = [];
   for (const member of members) {
-    const read = await resolveKey(member, provider, { onWarning });
+    const read = await resolveKey(member, keyProvider, { onWarning });
     await validateFrom(member.describe())(read);
     secrets.push(read);
   }
@@ -437,22 +450,29 @@ export async function setupClient<Prepared>(
     );
   }
   // The price data takes a moment to load: start now, so that the first call need not wait.
-  if (ledger !== undefined && isPricedProvider(provider)) {
+  if (ledger !== undefined && isPricedProvider(keyProvider)) {
     void preloadPrices().catch(() => undefined);
   }
   const workflow = options.workflow ?? process.env['KEYCARD_WORKFLOW'] ?? null;
   const warnAge = keyAgeWarner(logger, maxKeyAgeDays);
   const holders = members.map((member, index) => {
     const read = secrets[index] as Secret;
-    const holder = new KeyHolder(read, member, provider, validateFrom(member.describe()), logger, onWarning);
+    const holder = new KeyHolder(
+      read,
+      member,
+      keyProvider,
+      validateFrom(member.describe()),
+      logger,
+      onWarning,
+    );
     holder.onKey = warnAge;
     warnAge(read);
     return { holder, source: member.describe() };
   });
-  const pool = isKeyPool(source) ? new KeyPoolHolder(holders, source, provider, logger) : undefined;
+  const pool = isKeyPool(source) ? new KeyPoolHolder(holders, source, keyProvider, logger) : undefined;
   pool?.useBudgets(budgets);
   const keys: ClientKeys = pool ?? (holders[0] as { holder: KeyHolder }).holder;
-  const gateOver = (open: BaseLedger) => new BudgetGate(budgets, open, provider, workflow, logger);
+  const gateOver = (open: BaseLedger) => new BudgetGate(budgets, open, keyProvider, workflow, logger);
   const gate =
     ledger instanceof BaseLedger
       ? gateOver(ledger)
@@ -462,7 +482,7 @@ export async function setupClient<Prepared>(
   // Loaded in the background too: nothing after the key and the SDK keeps createClient waiting.
   const telemetry = options.telemetry === false ? undefined : startTelemetry();
   const recorder = new Recorder(
-    provider,
+    keyProvider,
     workflow,
     ledger,
     logger,
@@ -484,6 +504,7 @@ export async function setupClient<Prepared>(
   const messages = options.messages;
   return {
     provider,
+    keyProvider,
     adapter,
     source: describe,
     keys,
@@ -502,9 +523,9 @@ export async function setupClient<Prepared>(
         throw localizeError(
           new CredentialError({
             reason: 'source_unavailable',
-            message: `Could not read the ${PROVIDERS[provider].label} ${PROVIDERS[provider].keyNoun} again from ${describe}.`,
+            message: `Could not read the ${PROVIDERS[keyProvider].label} ${PROVIDERS[keyProvider].keyNoun} again from ${describe}.`,
             hint: 'Check that the key source is reachable and configured, then try again.',
-            provider,
+            provider: keyProvider,
             source: describe,
             retryable: true,
             cause: error,
@@ -546,7 +567,7 @@ async function buildClient(
     const given = options.sdk === undefined ? undefined : adapter.fromUser(options.sdk);
     return () => (given === undefined ? loadSdk(adapter) : Promise.resolve(given));
   });
-  const { adapter, keys, pool, recorder, isClosed, allowPlainHttp, source: describe } = core;
+  const { keyProvider, adapter, keys, pool, recorder, isClosed, allowPlainHttp, source: describe } = core;
   const module = core.prepared;
   const sdkOptions = (options.sdkOptions ?? {}) as Record<string, unknown>;
 
@@ -576,7 +597,7 @@ async function buildClient(
     logger: redactingLogger(sdkLogger(options.logger)),
     sdkOptions,
   });
-  const summary = () => ({ provider, source: describe, maskedId: keys.current.maskedId });
+  const summary = () => ({ provider: keyProvider, source: describe, maskedId: keys.current.maskedId });
   hideInternals(raw, summary);
   const messages = options.messages;
   const sdk = wrapSdk(raw, (error) =>
@@ -584,7 +605,7 @@ async function buildClient(
   ) as object;
 
   const client: KeycardClient = {
-    provider,
+    provider: keyProvider,
     source: describe,
     get maskedId() {
       return keys.current.maskedId;
@@ -598,7 +619,7 @@ async function buildClient(
       const identity = await adapter.verify(sdk);
       return {
         ok: true,
-        provider,
+        provider: keyProvider,
         maskedId: keys.current.maskedId,
         fingerprint: keys.current.fingerprint,
         identity,

@@ -15,7 +15,13 @@ import type { KeySource } from './keys/types.js';
 import { localizeError } from './messages/index.js';
 import type { ProviderId } from './providers/ids.js';
 import { providerIdFrom } from './providers/register.js';
-import type { ProviderChoice, ProviderIdOf, SupportedProvider } from './providers/registry.js';
+import {
+  adapters,
+  type ProviderChoice,
+  type ProviderIdOf,
+  type SupportedProvider,
+} from './providers/registry.js';
+import type { HttpHooks } from './providers/types.js';
 
 /**
  * Options of `createFetch`: those of `createClient` but the ones about an SDK keycard would build
@@ -58,7 +64,8 @@ export type KeycardFetch<Id extends string = ProviderId> = typeof globalThis.fet
  * error class: get keycard's error back with `findKeycardError(error)`.
  *
  * Offered for every provider keycard meters over HTTP: OpenAI, Anthropic, Gemini (the
- * Generative Language API's REST wire, as `@ai-sdk/google` speaks it), xAI, Groq, OpenRouter,
+ * Generative Language API's REST wire, as `@ai-sdk/google` and `@google/genai` speak it: the
+ * hooks of the `'google-genai'` client, for `'gemini'` too), xAI, Groq, OpenRouter,
  * DeepSeek, Together, Mistral, Slack and Discord. Not Telegram (telegraf takes no `fetch`, and
  * its key is in the URL path): a `KeycardError`.
  *
@@ -94,18 +101,19 @@ export async function createFetch<P extends ProviderChoice>(
       options as ClientOptions,
       count,
       (adapter) => {
-        if (adapter.http === undefined) {
+        const http = httpHooksOf(adapter);
+        if (http === undefined) {
           throw new KeycardError(
             `createFetch('${id}'): keycard meters ${id} through its SDK's calls, not over HTTP, so it has no fetch for it. Use createClient('${id}') instead.`,
           );
         }
-        return async () => undefined;
+        return async () => http;
       },
     );
     const { adapter, keys, source } = core;
     const fetch = createInstrumentedFetch({
       adapter,
-      http: adapter.http as NonNullable<typeof adapter.http>,
+      http: core.prepared,
       keys,
       recorder: core.recorder,
       baseFetch: options.fetch,
@@ -139,6 +147,19 @@ export async function createFetch<P extends ProviderChoice>(
   } catch (error) {
     throw localizeError(error, messages);
   }
+}
+
+/**
+ * The fetch hooks for `adapter`'s provider: its own, else those of another client of the same
+ * provider (`'gemini'` wraps `@google/generative-ai`, which takes no fetch; `'google-genai'`
+ * speaks the same REST API through keycard's fetch).
+ */
+function httpHooksOf(adapter: { id: string; http?: HttpHooks | undefined }): HttpHooks | undefined {
+  if (adapter.http !== undefined) return adapter.http;
+  const sibling = Object.values(adapters).find(
+    (other) => other.id === adapter.id && (other as { http?: HttpHooks }).http !== undefined,
+  ) as { http?: HttpHooks } | undefined;
+  return sibling?.http;
 }
 
 /**

@@ -28,6 +28,9 @@ export { createFetch, type FetchOptions, findKeycardError, type KeycardFetch } f
 export type { PoolMemberState, PoolMemberStatus } from './instrument/key-pool.js';
 export {
   type AppRoleOptions,
+  type AwsCredentials,
+  type AwsCredentialsProvider,
+  type AwsSecretsManagerOptions,
   type AzureKeyVaultOptions,
   type AzureTokenCredential,
   type FileSourceOptions,
@@ -42,6 +45,7 @@ export {
   type KeystoreOptions,
   keys,
   type LiteralOptions,
+  type OnePasswordOptions,
   type OpenKeystoreOptions,
   openKeystore,
   type PoolMember,

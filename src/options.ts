@@ -18,7 +18,6 @@ import { KeycardError } from './errors.js';
 import type { FileSourceOptions } from './keys/file.js';
 import type { Budget } from './ledger/budget.js';
 import type { OpenLedgerOptions } from './ledger/open.js';
-import type { ProviderId } from './providers/ids.js';
 
 /**
  * An option's schema, built the first time an option of that name is checked (building every
@@ -285,7 +284,7 @@ function check(where: string, root: string, fields: Fields, input: Record<string
  * typed one throws a `KeycardError` that names it; budgets and reserved `sdkOptions` too.
  */
 export function checkClientOptions(
-  provider: ProviderId,
+  provider: string,
   options: unknown,
   api: 'createClient' | 'createFetch' = 'createClient',
 ): void {

@@ -1,6 +1,6 @@
 /**
  * Key sources: where a key comes from (`keys.env`, `keys.file`, `keys.literal`, `keys.chain`, `keys.pool`,
- * `keys.from`, `keys.vault`, `keys.keystore`), never what it is. No module here imports zod
+ * `keys.from`, `keys.vault`, `keys.keystore`, `keys.awsSecretsManager`, `keys.onePassword`), never what it is. No module here imports zod
  * except `check-shape.ts` (`zod/mini`, which keycard loads lazily) and `schemas.ts` (zod's full
  * build, for `keycard/shapes`).
  * @module
@@ -12,8 +12,10 @@ import { keystore } from './keystore.js';
 import { literal } from './literal.js';
 import { pool } from './pool.js';
 import { from } from './spec.js';
+import { awsSecretsManager } from './stores/aws-secrets-manager.js';
 import { azureKeyVault } from './stores/azure-key-vault.js';
 import { gcpSecretManager } from './stores/gcp-secret-manager.js';
+import { onePassword } from './stores/onepassword.js';
 import { vault } from './vault/source.js';
 
 /**
@@ -33,6 +35,8 @@ export const keys = {
   gcpSecretManager,
   azureKeyVault,
   keystore,
+  awsSecretsManager,
+  onePassword,
 } as const;
 
 export type { CleanContext } from './clean.js';
@@ -57,8 +61,14 @@ export {
 export type { KeyShape, UnusableShape } from './shapes.js';
 export type { SpecScheme } from './spec.js';
 export { KeySpecError } from './spec.js';
+export type {
+  AwsCredentials,
+  AwsCredentialsProvider,
+  AwsSecretsManagerOptions,
+} from './stores/aws-secrets-manager.js';
 export type { AzureKeyVaultOptions, AzureTokenCredential } from './stores/azure-key-vault.js';
 export type { GcpSecretManagerOptions, GcpServiceAccountKey } from './stores/gcp-secret-manager.js';
+export type { OnePasswordOptions } from './stores/onepassword.js';
 export type { KeySource, ResolveOptions } from './types.js';
 export type { AppRoleOptions } from './vault/auth.js';
 export type { VaultSourceOptions } from './vault/source.js';

@@ -12,8 +12,10 @@ import { keystore } from './keystore.js';
 import { parsePoolSpec } from './pool.js';
 import { looksLikeKey } from './shapes.js';
 import { KeySpecError } from './spec-error.js';
+import { awsSecretsManager } from './stores/aws-secrets-manager.js';
 import { azureKeyVault } from './stores/azure-key-vault.js';
 import { gcpSecretManager } from './stores/gcp-secret-manager.js';
+import { onePassword } from './stores/onepassword.js';
 import { isKeySource, type KeySource } from './types.js';
 import { vault } from './vault/source.js';
 
@@ -122,6 +124,16 @@ export const SPEC_SCHEMES: readonly SpecScheme[] = [
     forms: ['http://127.0.0.1:8200/v1/… (Vault on this machine)'],
     parse: (rest) => vault(`http:${rest}`),
   },
+  {
+    scheme: 'aws-sm',
+    forms: ['aws-sm://REGION/SECRET_ID#field (AWS Secrets Manager; ?stage=LABEL or ?versionId=ID)'],
+    parse: (rest) => awsSecretsManager(`aws-sm:${rest}`),
+  },
+  {
+    scheme: 'op',
+    forms: ['op://VAULT/ITEM/[SECTION/]FIELD (1Password Connect)'],
+    parse: (rest) => onePassword(`op:${rest}`),
+  },
 ];
 
 /** The accepted forms, for hints: every scheme's forms, then a KeySource. */
@@ -138,7 +150,8 @@ const SCHEME = /^([A-Za-z][A-Za-z0-9+.-]*):(.*)$/s;
  * `file:PATH#field`, and Vault URLs (`vault://HOST/MOUNT/PATH#field`, `vault:///MOUNT/PATH#field`,
  * `https://HOST:8200/v1/MOUNT/data/PATH#field`; see `keys.vault()`) and `keystore:NAME` (see
  * `keys.keystore()`), and `pool:` for several keys (`pool:env:PREFIX*`, `pool:SPEC,SPEC`; see
- * `keys.pool()`). Anything else throws a `KeySpecError` listing the accepted forms; a key
+ * `keys.pool()`), `aws-sm://REGION/SECRET_ID#field` (see `keys.awsSecretsManager()`) and
+ * `op://VAULT/ITEM/FIELD` (see `keys.onePassword()`). Anything else throws a `KeySpecError` listing the accepted forms; a key
  * passed by mistake throws a `CredentialError` (`malformed`) that does not show it.
  *
  * @example

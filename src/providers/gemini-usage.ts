@@ -1,14 +1,24 @@
 /**
  * Facts about the Gemini API (the Generative Language API) that hold whatever SDK talks to it:
- * model names, usage from `usageMetadata`, and the classification of Google's error answers. The
- * `@google/generative-ai` adapter (`gemini.ts`) uses them; a `@google/genai` adapter (that SDK
- * needs Node 22) can sit beside it and import the same: it only has to hand
+ * base URLs and API versions, model names, usage from `usageMetadata`, and the classification of
+ * Google's error answers. Both Gemini adapters use them: `gemini.ts` (`@google/generative-ai`,
+ * metered per method) and `google-genai.ts` (`@google/genai`, metered through keycard's fetch),
+ * so a call is read, priced and classified the same whichever SDK made it. Each hands
  * {@link geminiFailure} the HTTP status, the message and the `error.details` array of the body.
  * @module
  */
 
 import { asObject, count } from './json.js';
 import type { FailureClass, ProviderFailure, ResponseUsage } from './types.js';
+
+/** `https://host/v1beta` → base `https://host`, version `v1beta`: the SDKs add the version themselves. */
+export function splitBaseURL(baseURL: string | undefined): { baseUrl?: string; apiVersion?: string } {
+  if (baseURL === undefined) return {};
+  const trimmed = baseURL.replace(/\/+$/, '');
+  const version = /\/(v\d+(?:alpha|beta)?)$/.exec(trimmed);
+  if (version === null) return { baseUrl: trimmed };
+  return { baseUrl: trimmed.slice(0, -version[0].length), apiVersion: version[1] as string };
+}
 
 /** `models/gemini-2.5-flash` → `gemini-2.5-flash`: the ledger (and price data) use bare names. */
 export function bareModel(model: string | null | undefined): string | null {

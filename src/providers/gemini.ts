@@ -3,10 +3,10 @@
  * returns a `GoogleGenerativeAI`. Wire facts: shared/research/sdks.md §3.3.
  *
  * **Deprecated SDK.** Google marks `@google/generative-ai` deprecated (limited maintenance, then
- * end of support) in favour of `@google/genai`, whose current releases need Node 22; keycard
- * supports Node 20, so it wraps this one. Everything about the Gemini API itself (model names,
- * usage, error classification) is in `gemini-usage.ts`, so that a `@google/genai` adapter can
- * sit beside this one and share it.
+ * end of support) in favour of `@google/genai`, which keycard wraps as `createClient('google-genai')`
+ * (`google-genai.ts`; 2.x, the major that runs on Node 20): new code should use that one. This
+ * adapter stays for code written against the older SDK. Everything about the Gemini API itself
+ * (base URLs, model names, usage, error classification) is in `gemini-usage.ts`, shared by both.
  *
  * This SDK has no `fetch` option and reads the key from the object a call is made on
  * (`GenerativeModel.apiKey`, `ChatSession._apiKey`), so keycard meters it at the method level:
@@ -63,8 +63,7 @@ import { importOptional } from '../import-optional.js';
 import { redactError } from '../redact/redactor.js';
 import type { Secret } from '../secret.js';
 import { CallDeadline } from './call-deadline.js';
-import { geminiHttp } from './gemini-http.js';
-import { bareModel, classifyGemini, geminiFailure, geminiUsage } from './gemini-usage.js';
+import { bareModel, classifyGemini, geminiFailure, geminiUsage, splitBaseURL } from './gemini-usage.js';
 import { asObject } from './json.js';
 import { isClassWith, sdkFromUser } from './load.js';
 import type { AdapterContext, KeyIdentity, ProviderAdapter, ResponseUsage } from './types.js';
@@ -164,8 +163,8 @@ function keySlot(target: object, property: string, forwarded: readonly string[] 
   };
 }
 
-/** The time limit of createClient's `timeout`, `undefined` for none. */
-function deadlineOf(timeout: number | undefined): number | undefined {
+/** The time limit of createClient's `timeout`, `undefined` for none; throws for a bad one. */
+export function deadlineOf(timeout: number | undefined): number | undefined {
   if (timeout === undefined || timeout === Number.POSITIVE_INFINITY) return undefined;
   if (typeof timeout !== 'number' || Number.isNaN(timeout) || timeout < 0) {
     throw new KeycardError(
@@ -173,15 +172,6 @@ function deadlineOf(timeout: number | undefined): number | undefined {
     );
   }
   return timeout > MAX_TIMER_MS ? undefined : Math.ceil(timeout);
-}
-
-/** `https://host/v1beta` → base `https://host`, version `v1beta`: the SDK adds the version itself. */
-function splitBaseURL(baseURL: string | undefined): { baseUrl?: string; apiVersion?: string } {
-  if (baseURL === undefined) return {};
-  const trimmed = baseURL.replace(/\/+$/, '');
-  const version = /\/(v\d+(?:alpha|beta)?)$/.exec(trimmed);
-  if (version === null) return { baseUrl: trimmed };
-  return { baseUrl: trimmed.slice(0, -version[0].length), apiVersion: version[1] as string };
 }
 
 /**
@@ -469,9 +459,6 @@ export const gemini: ProviderAdapter<
   },
 
   classify: classifyGemini,
-
-  // The SDK takes no fetch (its calls are metered in `create`): these serve `createFetch('gemini')`.
-  http: geminiHttp,
 
   async verify(sdk): Promise<KeyIdentity> {
     // Gemini keys name no owner: what verify learns is that the key may call the model.

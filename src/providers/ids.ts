@@ -25,15 +25,16 @@ export type BuiltInProviderId = (typeof PROVIDER_IDS)[number];
 
 /**
  * The providers you registered with `registerProvider()`, by id, for TypeScript: add yours with
- * a declaration, and `createClient('my-llm')` is typed as the built-in providers are.
+ * a declaration, and `createClient('my-llm')` is typed as the built-in providers are:
  *
- * @example
- * const myLlm = registerProvider({ id: 'my-llm', … });
+ * ```ts
+ * export const myLlm = registerProvider({ id: 'my-llm', … });
  * declare module 'keycard' {
  *   interface RegisteredProviders {
  *     'my-llm': typeof myLlm;
  *   }
  * }
+ * ```
  */
 // biome-ignore lint/suspicious/noEmptyInterface: filled by declaration merging in users' code
 export interface RegisteredProviders {}

@@ -6,8 +6,8 @@ import { KeycardError } from '../errors.js';
 import { PROVIDERS, type ProviderId } from './ids.js';
 import type { ProviderAdapter } from './types.js';
 
-/** What to pass as `sdk`, per provider, for the not-installed message. */
-const SDK_EXAMPLE: Record<ProviderId, string> = {
+/** What to pass as `sdk`, per provider (and per client id of another SDK), for the not-installed message. */
+const SDK_EXAMPLE: Record<ProviderId | 'google-genai', string> = {
   openai: 'OpenAI',
   xai: 'OpenAI',
   groq: 'OpenAI',
@@ -17,6 +17,7 @@ const SDK_EXAMPLE: Record<ProviderId, string> = {
   mistral: 'OpenAI',
   anthropic: 'Anthropic',
   gemini: "await import('@google/generative-ai')",
+  'google-genai': 'GoogleGenAI',
   slack: 'WebClient',
   telegram: 'Telegram',
   discord: 'REST',
@@ -41,14 +42,18 @@ function isModuleNotFound(error: unknown, packageName: string): boolean {
 }
 
 /** Imports the adapter's SDK (cached); a missing package becomes a `KeycardError` saying `npm i …`. */
-export function loadSdk(adapter: Pick<ProviderAdapter, 'id' | 'packageName' | 'load'>): Promise<unknown> {
-  let pending = loaded.get(adapter.id);
+export function loadSdk(
+  adapter: Pick<ProviderAdapter, 'id' | 'clientId' | 'packageName' | 'load'>,
+): Promise<unknown> {
+  // By package: two clients of one provider may use two SDKs ('gemini', 'google-genai').
+  let pending = loaded.get(adapter.packageName);
   if (pending === undefined) {
     pending = adapter.load().catch((error: unknown) => {
-      loaded.delete(adapter.id);
+      loaded.delete(adapter.packageName);
       if (isModuleNotFound(error, adapter.packageName)) {
+        const client = (adapter.clientId ?? adapter.id) as keyof typeof SDK_EXAMPLE;
         const missing = new KeycardError(
-          `The ${PROVIDERS[adapter.id].label} SDK is not installed. Run \`npm i ${adapter.packageName}\` (it is an optional peer dependency of keycard), or, in a bundle, hand keycard the SDK you imported: createClient('${adapter.id}', source, { sdk: ${SDK_EXAMPLE[adapter.id]} }).`,
+          `The ${PROVIDERS[adapter.id].label} SDK is not installed. Run \`npm i ${adapter.packageName}\` (it is an optional peer dependency of keycard), or, in a bundle, hand keycard the SDK you imported: createClient('${client}', source, { sdk: ${SDK_EXAMPLE[client] ?? 'sdk'} }).`,
           { cause: error },
         );
         notInstalled.add(missing);
@@ -71,7 +76,7 @@ export function isSdkNotInstalled(error: unknown): error is KeycardError {
  * Other failures to load it (a broken install) are thrown.
  */
 export async function isSdkInstalled(
-  adapter: Pick<ProviderAdapter, 'id' | 'packageName' | 'load'>,
+  adapter: Pick<ProviderAdapter, 'id' | 'clientId' | 'packageName' | 'load'>,
 ): Promise<boolean> {
   try {
     await loadSdk(adapter);
@@ -85,6 +90,8 @@ export async function isSdkInstalled(
 /** How `sdkFromUser` recognises an SDK handed to `createClient` (its `sdk` option). */
 export interface UserSdkSpec<SdkModule> {
   provider: ProviderId;
+  /** The id `createClient` takes, when it is not `provider` (the adapter's `clientId`). */
+  clientId?: string;
   packageName: string;
   /** The export `create()` uses, e.g. `OpenAI`. */
   exportName: string;
@@ -125,8 +132,9 @@ function describeGiven(value: unknown): string {
  */
 export function sdkFromUser<SdkModule>(given: unknown, spec: UserSdkSpec<SdkModule>): SdkModule {
   const label = PROVIDERS[spec.provider].label;
-  const where = `createClient('${spec.provider}')`;
-  const asModule = `import * as sdk from '${spec.packageName}'; createClient('${spec.provider}', source, { sdk })`;
+  const client = spec.clientId ?? spec.provider;
+  const where = `createClient('${client}')`;
+  const asModule = `import * as sdk from '${spec.packageName}'; createClient('${client}', source, { sdk })`;
   if (spec.isExport(given)) {
     if (spec.fromExport !== undefined) return spec.fromExport(given);
     throw new KeycardError(

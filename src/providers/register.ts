@@ -21,7 +21,7 @@ import { addTelemetryName } from '../telemetry/names.js';
 import { addProviderInfo, PROVIDER_IDS, type ProviderId } from './ids.js';
 import { addSdkExample } from './load.js';
 import { type OpenAISdkOptions, type OpenAISdkSource, openAICompatible } from './openai-compatible.js';
-import { addAdapter } from './registry.js';
+import { addAdapter, isBuiltInClient } from './registry.js';
 import type { ProviderAdapter } from './types.js';
 
 /** What a registered provider's keys look like. */
@@ -200,7 +200,7 @@ function checkDefinition(definition: unknown): asserts definition is ProviderDef
   if (typeof id !== 'string' || !/^[a-z][a-z0-9-]{1,39}$/.test(id)) {
     refuse(undefined, 'id must be 2 to 40 lower-case letters, digits or "-", starting with a letter.');
   }
-  if ((PROVIDER_IDS as readonly string[]).includes(id)) {
+  if ((PROVIDER_IDS as readonly string[]).includes(id) || isBuiltInClient(id)) {
     refuse(id, `'${id}' is built into keycard: use createClient('${id}') as it is.`);
   }
   if (!isText(given['label'])) refuse(id, 'label must be a name, such as "My LLM".');

@@ -7,6 +7,7 @@ import { anthropic } from './anthropic.js';
 import { deepseek } from './deepseek.js';
 import { discord } from './discord.js';
 import { gemini } from './gemini.js';
+import { googleGenAI } from './google-genai.js';
 import { groq } from './groq.js';
 import type { ProviderId, RegisteredProviders } from './ids.js';
 import { mistral } from './mistral.js';
@@ -32,6 +33,9 @@ export const adapters = {
   together,
   mistral,
   discord,
+  // A second Gemini client, on Google's current SDK (`@google/genai`): its keys, prices, budgets
+  // and ledger rows are `gemini`'s (the adapter's `id`).
+  'google-genai': googleGenAI,
 } as const;
 
 /** A provider `createClient` can build a client for: a built-in one, or one you registered. */
@@ -72,6 +76,23 @@ export type SdkSourceFor<P extends ProviderChoice> =
 
 /** `client.provider`'s type: a registered provider's `id`, else any provider id. */
 export type ProviderIdOf<P extends ProviderChoice> = P extends RegisteredProvider<infer Id> ? Id : ProviderId;
+
+/**
+ * The provider whose keys a client takes and under which its calls are recorded: the id itself,
+ * except for a client of another SDK (`'google-genai'` → `'gemini'`).
+ */
+export function providerOf(id: SupportedProvider): ProviderId {
+  const adapter = (adapters as Readonly<Record<string, { readonly id: ProviderId } | undefined>>)[id];
+  return adapter?.id ?? (id as ProviderId);
+}
+
+/** The ids `createClient` takes for the built-in clients (before any `registerProvider()`). */
+const BUILT_IN_CLIENTS: ReadonlySet<string> = new Set(Object.keys(adapters));
+
+/** Whether `id` is a built-in client id: a provider's, or another SDK's (`'google-genai'`). @internal */
+export function isBuiltInClient(id: string): boolean {
+  return BUILT_IN_CLIENTS.has(id);
+}
 
 /** Whether `value` names a provider `createClient` can build. */
 export function isSupportedProvider(value: unknown): value is SupportedProvider {

@@ -145,8 +145,8 @@ export interface SdkLogger {
  */
 /**
  * How an adapter meters an SDK through keycard's `fetch`: every HTTP request the SDK makes goes
- * through these hooks. Used by SDKs that accept a `fetch` (OpenAI, Anthropic, Slack; Discord's
- * REST takes it as its `makeRequest`).
+ * through these hooks. Used by SDKs that accept a `fetch` (OpenAI, Anthropic, Slack, `@google/genai`;
+ * Discord's REST takes it as its `makeRequest`).
  */
 export interface HttpHooks {
   /** Puts the key on an outgoing request (a header, or the URL path). */
@@ -168,7 +168,7 @@ export interface HttpHooks {
  * One provider, wrapped around its official SDK.
  *
  * An adapter meters its SDK one of two ways: through keycard's `fetch` (it implements `http`),
- * or, for SDKs with no `fetch` option (Gemini, Telegram), by wrapping the SDK's call methods
+ * or, for SDKs with no `fetch` option (`@google/generative-ai`, Telegram), by wrapping the SDK's call methods
  * with `context.meter` in `create`.
  * @typeParam Sdk - the SDK client class instance `createClient` returns as `.sdk`.
  * @typeParam SdkModule - what `load()` resolves to.
@@ -181,7 +181,16 @@ export interface ProviderAdapter<
   SdkOptions = never,
   SdkSource = SdkModule,
 > {
+  /**
+   * The provider whose keys this client takes, and under which its calls are recorded, priced
+   * and budgeted.
+   */
   readonly id: ProviderId;
+  /**
+   * The id `createClient` takes for this adapter when it is not `id`: a second client of the same
+   * provider on another SDK (`'google-genai'`, a Gemini client on `@google/genai`).
+   */
+  readonly clientId?: string | undefined;
   /** The npm package of the official SDK, for the install hint. */
   readonly packageName: string;
   /** Imports the SDK. Called once, on the first `createClient` for this provider. */

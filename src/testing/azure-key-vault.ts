@@ -10,6 +10,9 @@
  * HTTPS with the certificate and key it is given (trust the CA with the source's `ca` option).
  *
  * @example
+ * import { ClientSecretCredential } from '@azure/identity';
+ * import { keys } from 'keycard';
+ * import { startAzureKeyVaultSimulator } from 'keycard/testing';
  * const azure = await startAzureKeyVaultSimulator({ tls: { key, cert } });
  * azure.setSecret('openai-key', key);
  * const app = azure.application();

@@ -1,6 +1,9 @@
 /**
  * The Gemini simulator: the Generative Language API under `/gemini` (the SDK's `baseUrl`; it adds
- * `/v1beta/models/<model>:<method>` itself, so `apiPath` is empty). It serves
+ * `/v1beta/models/<model>:<method>` itself, so `apiPath` is empty), for both Gemini clients:
+ * `@google/generative-ai` (`'gemini'`) and `@google/genai` (`'google-genai'`, whose
+ * `models.embedContent` sends `:batchEmbedContents` and `models.list` `GET …/models?pageSize=…`;
+ * its files, caches, batches and other resources get the 404 below). It serves
  * - `POST …/models/<model>:generateContent` and `:streamGenerateContent?alt=sse` (server-sent
  *   events, one `data:` line per partial `GenerateContentResponse`, no `[DONE]`);
  * - `POST …:countTokens`, `:embedContent`, `:batchEmbedContents`;

@@ -6,6 +6,14 @@
  */
 
 export {
+  type AwsSecretsManagerFault,
+  type AwsSecretsManagerRequestRecord,
+  type AwsSecretsManagerSimulator,
+  type AwsSecretsManagerSimulatorOptions,
+  type SimulatedAwsCredentials,
+  startAwsSecretsManagerSimulator,
+} from './aws-secrets-manager.js';
+export {
   type AzureKeyVaultFault,
   type AzureKeyVaultRequest,
   type AzureKeyVaultSimulator,
@@ -20,7 +28,17 @@ export {
   type GcpSecretManagerSimulator,
   startGcpSecretManagerSimulator,
 } from './gcp-secret-manager.js';
+export {
+  type OnePasswordConnectFault,
+  type OnePasswordConnectRequestRecord,
+  type OnePasswordConnectSimulator,
+  type OnePasswordConnectSimulatorOptions,
+  type SimulatedOnePasswordField,
+  type SimulatedOnePasswordItem,
+  startOnePasswordConnectSimulator,
+} from './onepassword-connect.js';
 export { startSimulator } from './simulator.js';
+export type { CommonStoreFault } from './store-server.js';
 export type {
   FailNextOptions,
   SimulatedRequest,

@@ -298,8 +298,9 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
 
   return {
     url,
-    baseURL(id: ProviderId): string {
-      const provider = providers.get(id);
+    baseURL(id: ProviderId | 'google-genai'): string {
+      // A client id of another SDK serves from its provider's simulator.
+      const provider = providers.get(id === 'google-genai' ? 'gemini' : id);
       if (provider === undefined) {
         throw new Error(`keycard simulator: provider '${id}' is not served (see the \`providers\` option)`);
       }

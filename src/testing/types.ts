@@ -184,8 +184,11 @@ export interface SimulatedRequest {
 export interface Simulator {
   /** `http://127.0.0.1:PORT`. */
   readonly url: string;
-  /** The base URL to give the provider's SDK, e.g. `http://127.0.0.1:PORT/openai/v1` for OpenAI. */
-  baseURL(provider: ProviderId): string;
+  /**
+   * The base URL to give the provider's SDK, e.g. `http://127.0.0.1:PORT/openai/v1` for OpenAI.
+   * `'google-genai'` (a Gemini client on `@google/genai`) gets Gemini's.
+   */
+  baseURL(provider: ProviderId | 'google-genai'): string;
   /** Accepts `key` from now on, for every provider. */
   addKey(key: string): void;
   /** Rejects `key` from now on: the provider's 401. */

@@ -21,14 +21,15 @@ import { testKey } from '../helpers/keys.js';
 
 const repo = fileURLToPath(new URL('../../', import.meta.url));
 const fixtures = fileURLToPath(new URL('./fixtures/', import.meta.url));
-/** keycard's dependencies that the library's entry loads, and the one SDK the node uses. */
-const INSTALLED = ['zod', '@pydantic/genai-prices', 'openai'];
+/** keycard's dependencies that the library's entry loads, and the SDK each node uses. */
+const INSTALLED = ['zod', '@pydantic/genai-prices', 'openai', '@google/genai'];
 /** What keycard loads only on demand: none may be in the bundle, or be required by it. */
 const NOT_BUNDLED = [
   'better-sqlite3',
   'pg',
   '@opentelemetry/api',
   '@anthropic-ai/sdk',
+  '@google/genai',
   '@google/generative-ai',
   '@slack/web-api',
   'telegraf',
@@ -182,6 +183,67 @@ describe('a node with keycard and openai, bundled by esbuild with no external li
       "hand keycard the SDK you imported: createClient('openai', source, { sdk: OpenAI })",
     );
     expect(result.stderr).not.toContain(key);
+  });
+});
+
+describe('a node with keycard and @google/genai, bundled by esbuild with no external list', () => {
+  it('bundles (cjs) with no warning, and runs from a folder with no node_modules and no file-system access', async () => {
+    const outfile = join(project, 'genai-bundle.cjs');
+    const result = await build({
+      entryPoints: [join(project, 'src', 'genai-main.ts')],
+      absWorkingDir: project,
+      bundle: true,
+      platform: 'node',
+      format: 'cjs',
+      target: 'node20',
+      outfile,
+      metafile: true,
+      logLevel: 'silent',
+    });
+    expect(result.errors).toEqual([]);
+    expect(result.warnings).toEqual([]);
+    const inputs = Object.keys(result.metafile.inputs);
+    expect(inputs.some((input) => input.includes('node_modules/@google/genai/'))).toBe(true);
+    const text = readFileSync(outfile, 'utf8');
+    for (const name of NOT_BUNDLED.filter((other) => other !== '@google/genai')) {
+      expect(inputs.filter((input) => input.includes(`node_modules/${name}/`))).toEqual([]);
+      expect(text).not.toContain(`require("${name}")`);
+    }
+    expect(inputs.filter((input) => input.includes('node_modules/openai/'))).toEqual([]);
+
+    const bundle = join(runDir, 'genai-node.cjs');
+    cpSync(outfile, bundle);
+    expect(nodeModulesAbove(runDir)).toBeUndefined();
+    const key = testKey('gemini', 'bundle');
+    const simulator = await startSimulator({ keys: [key], providers: ['gemini'] });
+    try {
+      const permission = process.allowedNodeEnvironmentFlags.has('--permission')
+        ? '--permission'
+        : '--experimental-permission';
+      const ran = await run(bundle, [simulator.baseURL('gemini')], key, runDir, [
+        permission,
+        `--allow-fs-read=${bundle}`,
+      ]);
+      const stderr = ran.stderr
+        .split('\n')
+        .filter((line) => line !== '' && !/ExperimentalWarning: Permission|--trace-warnings/.test(line));
+      expect(stderr).toEqual([]);
+      expect(ran.code).toBe(0);
+      expect(ran.stdout).not.toContain(key);
+      expect(JSON.parse(ran.stdout)).toEqual({
+        reply: expect.stringMatching(/^Simulated reply/),
+        recorded: [
+          {
+            provider: 'gemini',
+            operation: 'generateContent',
+            outcome: 'ok',
+            inputTokens: expect.any(Number),
+          },
+        ],
+      });
+    } finally {
+      await simulator.close();
+    }
   });
 });
 

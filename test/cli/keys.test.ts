@@ -99,6 +99,7 @@ describe('keycard providers and help', () => {
       ['openai', 'openai'],
       ['anthropic', '@anthropic-ai/sdk'],
       ['gemini', '@google/generative-ai'],
+      ['google-genai', '@google/genai'],
       ['slack', '@slack/web-api'],
       ['telegram', 'telegraf'],
       ['xai', 'openai'],

@@ -66,6 +66,7 @@ const PROVIDER_VARIABLES = [
 ];
 const OTHER_PACKAGES = [
   '@anthropic-ai/sdk',
+  '@google/genai',
   '@google/generative-ai',
   '@slack/web-api',
   'telegraf',
@@ -330,12 +331,12 @@ try {
         fail(`${name} says what it needs on an "Install: npm i keycard …" line`);
         continue;
       }
-      // A package may name its major (`ai@5`): what is installed is checked by name.
+      // `@google/genai@2` needs the package `@google/genai` (a version range after its name).
       const needs = header[1]
         .trim()
         .split(/\s+/)
         .filter(Boolean)
-        .map((spec) => /^(@?[^@]+)/.exec(spec)?.[1] ?? spec);
+        .map((spec) => spec.replace(/(?<=.)@[^/@]*$/, ''));
       const missing = needs.filter((name) => !installed.has(name));
       const result = run(process.execPath, [file], { cwd: project, env });
       const output = result.stdout + result.stderr;

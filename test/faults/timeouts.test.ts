@@ -55,6 +55,15 @@ const EXPECTED: Record<SupportedProvider, Record<string, Expected>> = {
     'abort:silent': { className: 'GoogleGenerativeAIAbortError' },
     'abort:json': { className: 'DOMException', name: 'AbortError' },
   },
+  // The SDK's own timeout (httpOptions.timeout) aborts the fetch, body and stream included; it
+  // starts before keycard's stream-silence timer, so it ends a stalled stream first.
+  'google-genai': {
+    'call:silent': { className: 'DOMException', name: 'AbortError' },
+    'call:json': { className: 'DOMException', name: 'AbortError' },
+    'stream:sse': { className: 'DOMException', name: 'AbortError' },
+    'abort:silent': { className: 'DOMException', name: 'AbortError' },
+    'abort:json': { className: 'DOMException', name: 'AbortError' },
+  },
   slack: {
     'call:silent': { className: 'WebAPIRequestError' },
     'call:json': { className: 'WebAPIRequestError' },

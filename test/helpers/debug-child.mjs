@@ -9,11 +9,13 @@ import { createClient, installRedaction, keys, Secret } from '../../dist/index.j
 import { startSimulator } from '../../dist/testing/index.js';
 
 const provider = process.argv[2];
+// A client of another SDK takes its provider's keys and simulator.
+const keyProvider = provider === 'google-genai' ? 'gemini' : provider;
 const key = process.env.CANARY_KEY;
 if (process.argv[3] === 'guard') {
   installRedaction();
   // Registered before the simulator reads it: the guard redacts what it knows.
-  new Secret(key, { provider });
+  new Secret(key, { provider: keyProvider });
 }
 const simulator = await startSimulator({ keys: [key] });
 
@@ -66,7 +68,7 @@ const echo = createServer((req, res) => {
   });
 });
 await new Promise((resolve) => echo.listen(0, '127.0.0.1', resolve));
-const base = simulator.baseURL(provider).replace(simulator.url, `http://127.0.0.1:${echo.address().port}`);
+const base = simulator.baseURL(keyProvider).replace(simulator.url, `http://127.0.0.1:${echo.address().port}`);
 
 const client = await createClient(provider, keys.literal(key), {
   baseURL: base,
@@ -86,6 +88,7 @@ const calls = {
   mistral: (sdk) => sdk.chat.completions.create({ model: 'mistral-small-latest', messages }),
   anthropic: (sdk) => sdk.messages.create({ model: 'claude-haiku-4-5', max_tokens: 16, messages }),
   gemini: (sdk) => sdk.getGenerativeModel({ model: 'gemini-2.5-flash' }).startChat().sendMessage('hi'),
+  'google-genai': (sdk) => sdk.chats.create({ model: 'gemini-2.5-flash' }).sendMessage({ message: 'hi' }),
   slack: (sdk) => sdk.chat.postMessage({ channel: 'C1', text: 'hi' }),
   telegram: (sdk) => sdk.sendMessage(42, 'hi'),
   discord: (sdk) => sdk.post('/channels/1100000000000000009/messages', { body: { content: 'hi' } }),

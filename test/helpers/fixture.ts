@@ -8,7 +8,7 @@ import { keys } from '../../src/keys/index.js';
 import type { KeySource } from '../../src/keys/types.js';
 import { MemoryLedger } from '../../src/ledger/memory.js';
 import type { UsageEvent } from '../../src/ledger/types.js';
-import type { SdkFor, SupportedProvider } from '../../src/providers/registry.js';
+import { providerOf, type SdkFor, type SupportedProvider } from '../../src/providers/registry.js';
 import { type Simulator, startSimulator } from '../../src/testing/index.js';
 import { type TestKeyKind, testKey } from './keys.js';
 
@@ -53,12 +53,14 @@ export async function clientFixture<P extends SupportedProvider>(
   provider: P,
   options: FixtureOptions<P> = {},
 ): Promise<ClientFixture<P>> {
-  const key = options.key ?? testKey(provider as TestKeyKind, 'fixture');
+  // A client of another SDK ('google-genai') takes its provider's keys and simulator ('gemini').
+  const keyProvider = providerOf(provider);
+  const key = options.key ?? testKey(keyProvider as TestKeyKind, 'fixture');
   const simulator = await startSimulator({ keys: [key] });
   const ledger = new MemoryLedger();
   const logger = new CapturingLogger();
   const client = await createClient(provider, options.source ?? keys.literal(key), {
-    baseURL: simulator.baseURL(provider),
+    baseURL: simulator.baseURL(keyProvider),
     maxRetries: 0,
     ledger,
     logger,

@@ -24,7 +24,8 @@ if (mode === 'guard') {
   const provider = process.argv[3];
   const simulator = await startSimulator({ keys: [] });
   const client = await createClient(provider, keys.literal(key), {
-    baseURL: simulator.baseURL(provider),
+    // A client of another SDK takes its provider's simulator.
+    baseURL: simulator.baseURL(provider === 'google-genai' ? 'gemini' : provider),
     maxRetries: 0,
     ledger: false,
     checkKeyShape: false,
@@ -40,6 +41,7 @@ if (mode === 'guard') {
     mistral: (sdk) => sdk.models.list(),
     anthropic: (sdk) => sdk.models.list(),
     gemini: (sdk) => sdk.getGenerativeModel({ model: 'gemini-2.0-flash' }).generateContent('hi'),
+    'google-genai': (sdk) => sdk.models.generateContent({ model: 'gemini-2.0-flash', contents: 'hi' }),
     slack: (sdk) => sdk.auth.test(),
     telegram: (sdk) => sdk.getMe(),
     discord: (sdk) => sdk.get('/users/@me'),

@@ -6,7 +6,7 @@
 import { inspect } from 'node:util';
 import { createClient } from '../../src/client.js';
 import { keys } from '../../src/keys/index.js';
-import type { SupportedProvider } from '../../src/providers/registry.js';
+import { providerOf, type SupportedProvider } from '../../src/providers/registry.js';
 import { testKey } from './keys.js';
 import type { StallMode } from './stall-server.js';
 
@@ -26,6 +26,7 @@ export const PROVIDERS: readonly SupportedProvider[] = [
   'together',
   'mistral',
   'discord',
+  'google-genai',
 ];
 
 /** Providers whose SDK streams over server-sent events. */
@@ -39,6 +40,7 @@ export const STREAMING: ReadonlySet<SupportedProvider> = new Set([
   'deepseek',
   'together',
   'mistral',
+  'google-genai',
 ]);
 
 /** Providers whose SDK takes a caller's AbortSignal (Slack's `WebClient` takes none; Discord's `REST` takes `signal` per request). */
@@ -54,6 +56,7 @@ export const ABORTABLE: ReadonlySet<SupportedProvider> = new Set([
   'together',
   'mistral',
   'discord',
+  'google-genai',
 ]);
 
 /** Providers reached through the `openai` SDK. */
@@ -71,7 +74,7 @@ const OPENAI_SDK: ReadonlySet<SupportedProvider> = new Set([
 export const STALL_TIMEOUT_MS = 400;
 
 export function stallKey(provider: SupportedProvider): string {
-  return testKey(provider, 'stall');
+  return testKey(providerOf(provider), 'stall');
 }
 
 function baseURL(provider: SupportedProvider, url: string): string {
@@ -137,6 +140,19 @@ export async function stallCall(
       const result = await model.generateContentStream('hi', options);
       for await (const _chunk of result.stream);
       await result.response;
+      return;
+    }
+    case 'google-genai': {
+      const request = {
+        model: 'gemini-2.0-flash',
+        contents: 'hi',
+        ...(signal === undefined ? {} : { config: { abortSignal: signal } }),
+      };
+      if (!stream) {
+        await sdk.models.generateContent(request);
+        return;
+      }
+      for await (const _chunk of await sdk.models.generateContentStream(request));
       return;
     }
     case 'slack':

@@ -7,6 +7,7 @@
 import { inspect } from 'node:util';
 import Anthropic from '@anthropic-ai/sdk';
 import { DiscordAPIError } from '@discordjs/rest';
+import { ApiError } from '@google/genai';
 import { GoogleGenerativeAIFetchError } from '@google/generative-ai';
 import { ErrorCode } from '@slack/web-api';
 import OpenAI from 'openai';
@@ -19,7 +20,7 @@ import {
   KeycardError,
   type SdkCredentialError,
 } from '../../src/errors.js';
-import type { SupportedProvider } from '../../src/providers/registry.js';
+import { providerOf, type SupportedProvider } from '../../src/providers/registry.js';
 import type { SimulatorFault } from '../../src/testing/types.js';
 import { type ClientFixture, clientFixture } from '../helpers/fixture.js';
 import { rejection } from '../helpers/rejections.js';
@@ -41,6 +42,8 @@ const calls: Record<SupportedProvider, Call> = {
     sdk(fixture).chat.completions.create({ model: 'x', messages: [{ role: 'user', content: 'hi' }] }),
   anthropic: (fixture) => sdk(fixture).models.list(),
   gemini: (fixture) => sdk(fixture).getGenerativeModel({ model: 'gemini-2.0-flash' }).generateContent('hi'),
+  'google-genai': (fixture) =>
+    sdk(fixture).models.generateContent({ model: 'gemini-2.0-flash', contents: 'hi' }),
   slack: (fixture) => sdk(fixture).chat.postMessage({ channel: 'C0GENERAL', text: 'x' }),
   telegram: (fixture) => sdk(fixture).getMe(),
   discord: (fixture) =>
@@ -139,6 +142,9 @@ const cases: Case[] = [
   },
   { provider: 'gemini', fault: 'forbidden', reason: 'forbidden', classes: [GoogleGenerativeAIFetchError] },
   { provider: 'gemini', fault: 'quota', reason: 'quota_exceeded', classes: [GoogleGenerativeAIFetchError] },
+  { provider: 'google-genai', fault: 'unauthorized', reason: 'unauthorized', classes: [ApiError] },
+  { provider: 'google-genai', fault: 'forbidden', reason: 'forbidden', classes: [ApiError] },
+  { provider: 'google-genai', fault: 'quota', reason: 'quota_exceeded', classes: [ApiError] },
   { provider: 'slack', fault: 'unauthorized', reason: 'unauthorized', classes: [Error], fields: slackFields },
   { provider: 'slack', fault: 'forbidden', reason: 'forbidden', classes: [Error], fields: slackFields },
   { provider: 'telegram', fault: 'unauthorized', reason: 'unauthorized', classes: [TelegramError] },
@@ -173,7 +179,8 @@ describe.each(cases)('$provider $fault', ({ provider, fault, reason, classes, fi
       expect(error instanceof KeycardError).toBe(true);
       expect(error).toMatchObject({
         reason,
-        provider,
+        // A client of another SDK reports its provider ('google-genai' → 'gemini').
+        provider: providerOf(provider),
         source: 'literal',
         maskedId: fixture.client.maskedId,
         fingerprint: fixture.client.fingerprint,
@@ -199,7 +206,7 @@ describe.each(cases)('$provider $fault', ({ provider, fault, reason, classes, fi
         JSON.stringify((error as { error?: unknown }).error ?? null),
       ].join('\n');
       expect(printed.includes(secret)).toBe(false);
-      expect(JSON.parse(JSON.stringify(error))).toMatchObject({ reason, provider });
+      expect(JSON.parse(JSON.stringify(error))).toMatchObject({ reason, provider: providerOf(provider) });
     } finally {
       await fixture.close();
     }

@@ -21,6 +21,8 @@ const SDKS = [
   'telegraf',
   '@discordjs/rest',
   'zod',
+  '@aws-sdk/client-secrets-manager',
+  '@1password/connect',
   // The frameworks createFetch serves are the user's: keycard never imports them.
   'ai',
   '@ai-sdk/openai',

@@ -6,7 +6,7 @@
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { adapters } from '../../src/providers/registry.js';
+import { adapters, providerOf, type SupportedProvider } from '../../src/providers/registry.js';
 import { type TestKeyKind, testKey } from '../helpers/keys.js';
 
 const script = fileURLToPath(new URL('../helpers/create-client-modules.mjs', import.meta.url));
@@ -14,16 +14,21 @@ const SDK_PACKAGES = [
   'openai',
   '@anthropic-ai/sdk',
   '@google/generative-ai',
+  '@google/genai',
   '@slack/web-api',
   'telegraf',
   '@discordjs/rest',
+  '@aws-sdk/client-secrets-manager',
+  '@1password/connect',
 ];
 
 describe.each(Object.keys(adapters))('a %s client', (provider) => {
   it('loads its own SDK and no other', () => {
-    const output = execFileSync(process.execPath, [script, provider], {
+    // A client of another SDK ('google-genai') takes its provider's keys and simulator ('gemini').
+    const keyProvider = providerOf(provider as SupportedProvider);
+    const output = execFileSync(process.execPath, [script, provider, keyProvider], {
       encoding: 'utf8',
-      env: { ...process.env, KEYCARD_TEST_KEY: testKey(provider as TestKeyKind, 'lazy-loading') },
+      env: { ...process.env, KEYCARD_TEST_KEY: testKey(keyProvider as TestKeyKind, 'lazy-loading') },
     });
     const loaded = JSON.parse(output) as string[];
     const sdks = SDK_PACKAGES.filter((name) => loaded.some((url) => url.includes(`/node_modules/${name}/`)));
@@ -34,9 +39,13 @@ describe.each(Object.keys(adapters))('a %s client', (provider) => {
 
 describe.each(['openai', 'anthropic', 'gemini'])('a %s fetch from createFetch', (provider) => {
   it('loads no SDK', () => {
-    const output = execFileSync(process.execPath, [script, provider, 'fetch'], {
+    const output = execFileSync(process.execPath, [script, provider], {
       encoding: 'utf8',
-      env: { ...process.env, KEYCARD_TEST_KEY: testKey(provider as TestKeyKind, 'lazy-loading') },
+      env: {
+        ...process.env,
+        KEYCARD_TEST_KEY: testKey(provider as TestKeyKind, 'lazy-loading'),
+        KEYCARD_TEST_CREATE: 'fetch',
+      },
     });
     const loaded = JSON.parse(output) as string[];
     expect(loaded.some((url) => url.includes('/dist/index.'))).toBe(true);

@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createClient, type KeycardClient } from '../../src/client.js';
 import { keys } from '../../src/keys/index.js';
 import { MemoryLedger } from '../../src/ledger/memory.js';
-import type { SupportedProvider } from '../../src/providers/registry.js';
+import { providerOf, type SupportedProvider } from '../../src/providers/registry.js';
 import { startSimulator } from '../../src/testing/index.js';
 import { startHoldingProxy } from '../helpers/holding-proxy.js';
 import { CANARY_MARKER, type TestKeyKind, testKey } from '../helpers/keys.js';
@@ -66,6 +66,13 @@ const START: Record<SupportedProvider, (sdk: AnySdk) => Started> = {
     const chat = model.startChat();
     return { pending: chat.sendMessage('hi'), handedOut: [model, chat] };
   },
+  'google-genai': (sdk) => {
+    const chat = sdk.chats.create({ model: 'gemini-2.5-flash' });
+    return {
+      pending: chat.sendMessage({ message: 'hi' }),
+      handedOut: [sdk.models, sdk.chats, chat, sdk.live],
+    };
+  },
   slack: (sdk) => ({ pending: sdk.chat.postMessage({ channel: 'C1', text: 'hi' }), handedOut: [sdk.chat] }),
   telegram: (sdk) => ({ pending: sdk.sendMessage(42, 'hi'), handedOut: [] }),
   discord: (sdk) => ({
@@ -104,9 +111,11 @@ async function checkInFlight(
   start: (sdk: AnySdk) => Started,
   pooled = false,
 ): Promise<void> {
-  const canary = testKey(provider as TestKeyKind, 'reach', CANARY_MARKER);
+  // A client of another SDK ('google-genai') takes its provider's keys and simulator ('gemini').
+  const keyProvider = providerOf(provider);
+  const canary = testKey(keyProvider as TestKeyKind, 'reach', CANARY_MARKER);
   // A pool: a second member, whose key must not be reachable either.
-  const second = testKey(provider as TestKeyKind, 'reach-second', CANARY_MARKER);
+  const second = testKey(keyProvider as TestKeyKind, 'reach-second', CANARY_MARKER);
   const canaries = pooled ? [canary, second] : [canary];
   const needles = [
     CANARY_MARKER,
@@ -121,7 +130,7 @@ async function checkInFlight(
   try {
     const source = pooled ? keys.pool(canaries.map((key) => keys.literal(key))) : keys.literal(canary);
     client = (await createClient(provider, source, {
-      baseURL: simulator.baseURL(provider).replace(simulator.url, proxy.url),
+      baseURL: simulator.baseURL(keyProvider).replace(simulator.url, proxy.url),
       maxRetries: 0,
       ledger: new MemoryLedger(),
       ...(agent === undefined ? {} : { sdkOptions: { agent } }),
@@ -169,6 +178,20 @@ describe('Gemini streams', () => {
     await checkInFlight('gemini', (sdk) => {
       const model = sdk.getGenerativeModel({ model: 'gemini-2.5-flash' });
       return { pending: model.generateContentStream('hi'), handedOut: [model] };
+    });
+  });
+
+  it('a @google/genai model stream and chat stream lead to no clear key in flight or after', async () => {
+    const drain = async (pending: Promise<AsyncIterable<unknown>>) => {
+      for await (const _chunk of await pending);
+    };
+    await checkInFlight('google-genai', (sdk) => ({
+      pending: drain(sdk.models.generateContentStream({ model: 'gemini-2.5-flash', contents: 'hi' })),
+      handedOut: [sdk.models],
+    }));
+    await checkInFlight('google-genai', (sdk) => {
+      const chat = sdk.chats.create({ model: 'gemini-2.5-flash' });
+      return { pending: drain(chat.sendMessageStream({ message: 'hi' })), handedOut: [chat] };
     });
   });
 });

@@ -10,7 +10,7 @@
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { SupportedProvider } from '../../src/providers/registry.js';
+import { providerOf, type SupportedProvider } from '../../src/providers/registry.js';
 import { maskKey } from '../../src/secret.js';
 import { leaksOf } from '../helpers/capture.js';
 import { CANARY_MARKER, type TestKeyKind, testKey } from '../helpers/keys.js';
@@ -31,10 +31,11 @@ const EVIDENCE: Record<SupportedProvider, RegExp> = {
   telegram: /telegraf:client API call failed/,
   gemini: /debug child done/, // the SDK has no debug channel
   discord: /\[restDebug\] \[REST [^\]]+\] Received bucket hash update/,
+  'google-genai': /debug child done/, // nor has this one
 };
 
 function run(provider: SupportedProvider, env: Record<string, string>, guard = false) {
-  const key = testKey(provider as TestKeyKind, 'debug-output', CANARY_MARKER);
+  const key = testKey(providerOf(provider) as TestKeyKind, 'debug-output', CANARY_MARKER);
   const result = spawnSync(process.execPath, [child, provider, ...(guard ? ['guard'] : [])], {
     env: { ...process.env, CANARY_KEY: key, ...env },
     encoding: 'utf8',
@@ -64,11 +65,14 @@ describe.each(Object.keys(EVIDENCE) as SupportedProvider[])('%s with every debug
   });
 });
 
-describe.each(['telegram', 'gemini'] as const)('%s with NODE_DEBUG and the output guard', (provider) => {
-  it("redacts Node's own debug lines (request options, paths, headers)", () => {
-    const { key, status, output } = run(provider, { NODE_DEBUG: 'http,https,net,tls,fetch,undici' }, true);
-    expect(status).toBe(0);
-    expect(output).toMatch(/^(HTTP|NET|FETCH|UNDICI) \d+:/m);
-    expect(leaksOf([output], key)).toEqual([]);
-  });
-});
+describe.each(['telegram', 'gemini', 'google-genai'] as const)(
+  '%s with NODE_DEBUG and the output guard',
+  (provider) => {
+    it("redacts Node's own debug lines (request options, paths, headers)", () => {
+      const { key, status, output } = run(provider, { NODE_DEBUG: 'http,https,net,tls,fetch,undici' }, true);
+      expect(status).toBe(0);
+      expect(output).toMatch(/^(HTTP|NET|FETCH|UNDICI) \d+:/m);
+      expect(leaksOf([output], key)).toEqual([]);
+    });
+  },
+);

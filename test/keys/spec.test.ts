@@ -60,6 +60,8 @@ describe('keys.from', () => {
       'azure-kv',
       'https',
       'http',
+      'aws-sm',
+      'op',
     ]);
     for (const scheme of SPEC_SCHEMES) expect(scheme.forms.length).toBeGreaterThan(0);
   });

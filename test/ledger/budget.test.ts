@@ -49,7 +49,7 @@ describe('a request quota', () => {
     }
   });
 
-  it.each(['anthropic', 'gemini', 'slack', 'telegram', 'xai'] as const)(
+  it.each(['anthropic', 'gemini', 'google-genai', 'slack', 'telegram', 'xai'] as const)(
     'blocks a %s call the same way',
     async (provider) => {
       const fixture = await clientFixture(provider, { client: { budget: { requests: 0 } } });
@@ -64,6 +64,7 @@ describe('a request quota', () => {
               messages: [{ role: 'user', content: 'hi' }],
             }),
           gemini: () => sdk['getGenerativeModel']({ model: 'gemini-2.0-flash' }).generateContent('hi'),
+          'google-genai': () => sdk['models'].generateContent({ model: 'gemini-2.0-flash', contents: 'hi' }),
           slack: () => sdk['auth'].test(),
           telegram: () => sdk['getMe'](),
           xai: () => sdk['models'].list(),

@@ -223,10 +223,14 @@ describe('discord client', () => {
     ]);
     // A wrong webhook token is Discord's 401 50027: about the webhook, not the bot token.
     const bad = await rejection(
-      client.sdk.post(`/webhooks/${hook.id}/${hook.token.slice(0, -1)}x`, {
-        body: { content: 'x' },
-        auth: false,
-      }),
+      // Another last character (the token is random: it may end in x already).
+      client.sdk.post(
+        `/webhooks/${hook.id}/${hook.token.slice(0, -1)}${hook.token.endsWith('x') ? 'y' : 'x'}`,
+        {
+          body: { content: 'x' },
+          auth: false,
+        },
+      ),
     );
     expect(bad).toBeInstanceOf(DiscordAPIError);
     expect(isCredentialError(bad)).toBe(false);

@@ -140,6 +140,7 @@ describe('registerProvider', () => {
     };
     expect(message({ ...base, id: 'Bad Id' })).toContain('id must be');
     expect(message({ ...base, id: 'openai' })).toContain('built into keycard');
+    expect(message({ ...base, id: 'google-genai' })).toContain('built into keycard');
     expect(message({ ...base, id: 'acme-llm' })).toContain('already registered');
     expect(message({ ...base, envVar: ['X'] })).toContain('did you mean envVars?');
     expect(message({ ...base, envVars: [] })).toContain('envVars must list');

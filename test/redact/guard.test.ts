@@ -6,6 +6,7 @@
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { providerOf } from '../../src/providers/registry.js';
 import { CANARY_MARKER, testKey } from '../helpers/keys.js';
 
 const script = join(import.meta.dirname, '../helpers/guard-child.mjs');
@@ -40,10 +41,10 @@ describe('installRedaction()', () => {
 });
 
 describe('without the guard', () => {
-  it.each(['openai', 'anthropic', 'gemini', 'slack', 'telegram', 'xai', 'discord'] as const)(
+  it.each(['openai', 'anthropic', 'gemini', 'google-genai', 'slack', 'telegram', 'xai', 'discord'] as const)(
     "leaves no %s key in Node's own print of an unhandled rejected SDK call",
     (provider) => {
-      const canary = testKey(provider, 'unhandled', CANARY_MARKER);
+      const canary = testKey(providerOf(provider), 'unhandled', CANARY_MARKER);
       const { status, output } = run('unhandled', provider, canary);
       expect(status).toBe(1);
       expect(output).toMatch(/Error/);

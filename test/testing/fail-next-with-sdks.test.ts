@@ -26,6 +26,7 @@ const CALLS: { [P in SupportedProvider]: (sdk: SdkFor<P>) => Promise<unknown> } 
   mistral: (sdk) => sdk.chat.completions.create({ model: 'mistral-small-latest', messages }),
   anthropic: (sdk) => sdk.messages.create({ model: 'claude-haiku-4-5', max_tokens: 16, messages }),
   gemini: (sdk) => sdk.getGenerativeModel({ model: 'gemini-2.5-flash' }).generateContent('hi'),
+  'google-genai': (sdk) => sdk.models.generateContent({ model: 'gemini-2.5-flash', contents: 'hi' }),
   slack: (sdk) => sdk.auth.test(),
   telegram: (sdk) => sdk.getMe(),
   discord: (sdk) => sdk.get('/users/@me'),
@@ -51,33 +52,36 @@ const requestsSeen = (current: AnyFixture) => {
   return total.requests + total.unanswered;
 };
 
-describe.each(['openai', 'xai', 'anthropic', 'gemini'] as const)('%s at default retries', (provider) => {
-  it("failNext('quota') is a quota_exceeded CredentialError from the first and only request", async () => {
-    const current = await defaultRetries(provider);
-    current.simulator.failNext('quota');
-    const started = performance.now();
-    const error = await rejection(call(provider, current));
-    const elapsed = performance.now() - started;
-    expect(isCredentialError(error) && error.reason).toBe('quota_exceeded');
-    expect(requestsSeen(current)).toBe(1);
-    // The SDKs' first retry waits at least half a second; no retry, no wait. A generous bound.
-    expect(elapsed).toBeLessThan(2_000);
-    // The next call is served: the fault was used up by that one request.
-    await expect(call(provider, current)).resolves.toBeDefined();
-    expect(requestsSeen(current)).toBe(2);
-  });
+describe.each(['openai', 'xai', 'anthropic', 'gemini', 'google-genai'] as const)(
+  '%s at default retries',
+  (provider) => {
+    it("failNext('quota') is a quota_exceeded CredentialError from the first and only request", async () => {
+      const current = await defaultRetries(provider);
+      current.simulator.failNext('quota');
+      const started = performance.now();
+      const error = await rejection(call(provider, current));
+      const elapsed = performance.now() - started;
+      expect(isCredentialError(error) && error.reason).toBe('quota_exceeded');
+      expect(requestsSeen(current)).toBe(1);
+      // The SDKs' first retry waits at least half a second; no retry, no wait. A generous bound.
+      expect(elapsed).toBeLessThan(2_000);
+      // The next call is served: the fault was used up by that one request.
+      await expect(call(provider, current)).resolves.toBeDefined();
+      expect(requestsSeen(current)).toBe(2);
+    });
 
-  it("failNext('unauthorized') and failNext('forbidden') are answered by one request each", async () => {
-    const current = await defaultRetries(provider);
-    current.simulator.failNext('unauthorized');
-    const unauthorized = await rejection(call(provider, current));
-    expect(isCredentialError(unauthorized) && unauthorized.reason).toBe('unauthorized');
-    current.simulator.failNext('forbidden');
-    const forbidden = await rejection(call(provider, current));
-    expect(isCredentialError(forbidden) && forbidden.reason).toBe('forbidden');
-    expect(requestsSeen(current)).toBe(2);
-  });
-});
+    it("failNext('unauthorized') and failNext('forbidden') are answered by one request each", async () => {
+      const current = await defaultRetries(provider);
+      current.simulator.failNext('unauthorized');
+      const unauthorized = await rejection(call(provider, current));
+      expect(isCredentialError(unauthorized) && unauthorized.reason).toBe('unauthorized');
+      current.simulator.failNext('forbidden');
+      const forbidden = await rejection(call(provider, current));
+      expect(isCredentialError(forbidden) && forbidden.reason).toBe('forbidden');
+      expect(requestsSeen(current)).toBe(2);
+    });
+  },
+);
 
 describe.each(['openai', 'anthropic', 'slack'] as const)(
   '%s: transient faults count requests',
@@ -98,7 +102,7 @@ describe.each(['openai', 'anthropic', 'slack'] as const)(
   },
 );
 
-describe.each(['gemini', 'telegram'] as const)('%s makes no retries', (provider) => {
+describe.each(['gemini', 'google-genai', 'telegram'] as const)('%s makes no retries', (provider) => {
   it('one rate_limit fault is one failed call', async () => {
     const current = await defaultRetries(provider);
     current.simulator.failNext('rate_limit');

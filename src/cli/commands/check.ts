@@ -14,7 +14,12 @@ import { from } from '../../keys/spec.js';
 import type { KeySource } from '../../keys/types.js';
 import { PROVIDERS, type ProviderId, providerIds } from '../../providers/ids.js';
 import { isSdkNotInstalled } from '../../providers/load.js';
-import { adapters, isSupportedProvider } from '../../providers/registry.js';
+import {
+  adapters,
+  isSupportedProvider,
+  providerOf,
+  type SupportedProvider,
+} from '../../providers/registry.js';
 import type { Secret } from '../../secret.js';
 import { CliError, colors, json, out, table } from '../output.js';
 import { plain } from '../sanitize.js';
@@ -48,8 +53,22 @@ function identityText(identity: Record<string, unknown>): string {
     .join(' ');
 }
 
-async function checkOne(provider: ProviderId, source: KeySource, options: CheckOptions): Promise<CheckRow> {
+/**
+ * The clients that can verify a key of `provider`, in order: a provider with clients on two SDKs
+ * (Gemini: `@google/generative-ai`, `@google/genai`) is verified with the first one installed.
+ */
+function clientsOf(provider: ProviderId): SupportedProvider[] {
+  return (Object.keys(adapters) as SupportedProvider[]).filter((id) => providerOf(id) === provider);
+}
+
+async function checkOne(
+  provider: ProviderId,
+  source: KeySource,
+  options: CheckOptions,
+  clients: readonly SupportedProvider[] = clientsOf(provider),
+): Promise<CheckRow> {
   const row: CheckRow = { provider, source: source.describe(), status: 'ok' };
+  const [clientId = provider, ...others] = clients;
   try {
     let secret: Secret;
     if (options.offline === true) {
@@ -58,7 +77,7 @@ async function checkOne(provider: ProviderId, source: KeySource, options: CheckO
       await checkKeyShape(provider, secret, { source: source.describe() });
       row.keyAgeDays = keyAgeDays(secret);
     } else {
-      const client = await createClient(provider as Parameters<typeof createClient>[0], source, {
+      const client = await createClient(clientId, source, {
         ledger: false,
         telemetry: false,
         maxRetries: 0,
@@ -82,7 +101,11 @@ async function checkOne(provider: ProviderId, source: KeySource, options: CheckO
     row.fingerprint = secret.fingerprint;
     return row;
   } catch (error) {
-    if (options.offline !== true && isSdkNotInstalled(error)) return withoutSdk(provider, source, options);
+    if (options.offline !== true && isSdkNotInstalled(error)) {
+      return others.length > 0
+        ? checkOne(provider, source, options, others)
+        : withoutSdk(provider, source, options, clientId);
+    }
     if (CredentialError.is(error)) {
       return {
         ...row,
@@ -101,10 +124,15 @@ async function checkOne(provider: ProviderId, source: KeySource, options: CheckO
  * A live check whose SDK is not installed: the key is still read and its shape checked (that
  * needs no SDK), and the row says what to install to verify it live.
  */
-async function withoutSdk(provider: ProviderId, source: KeySource, options: CheckOptions): Promise<CheckRow> {
+async function withoutSdk(
+  provider: ProviderId,
+  source: KeySource,
+  options: CheckOptions,
+  clientId: SupportedProvider,
+): Promise<CheckRow> {
   const row = await checkOne(provider, source, { ...options, offline: true });
   if (row.status !== 'ok') return row;
-  const packageName = adapters[provider].packageName;
+  const packageName = adapters[clientId].packageName;
   return {
     ...row,
     status: 'error',
@@ -116,7 +144,7 @@ async function withoutSdk(provider: ProviderId, source: KeySource, options: Chec
 function targets(
   providerArg: string | undefined,
   sourceArg: string | undefined,
-): Array<{ provider: ProviderId; source: KeySource | undefined }> {
+): Array<{ provider: ProviderId; client?: SupportedProvider; source: KeySource | undefined }> {
   if (providerArg === undefined) {
     return providerIds().map((provider) => ({
       provider,
@@ -131,10 +159,13 @@ function targets(
       2,
     );
   }
-  const source = sourceArg === undefined ? env(...PROVIDERS[providerArg].envVars) : from(sourceArg);
+  // 'google-genai' checks a Gemini key with that SDK; 'gemini' with whichever Gemini SDK is installed.
+  const provider = providerOf(providerArg);
+  const client = providerArg === provider ? undefined : providerArg;
+  const source = sourceArg === undefined ? env(...PROVIDERS[provider].envVars) : from(sourceArg);
   // A pool: a row for each member.
   const sources = isKeyPool(source) ? source.members : [source];
-  return sources.map((member) => ({ provider: providerArg, source: member }));
+  return sources.map((member) => ({ provider, ...(client === undefined ? {} : { client }), source: member }));
 }
 
 export function registerCheck(program: Command): void {
@@ -142,7 +173,7 @@ export function registerCheck(program: Command): void {
     .command('check')
     .argument(
       '[provider]',
-      `one provider (${providerIds().join(', ')}); default: every provider whose key variables are set`,
+      `one provider (${Object.keys(adapters).join(', ')}); default: every provider whose key variables are set`,
     )
     .argument(
       '[source]',
@@ -171,7 +202,7 @@ Examples:
   keycard check openai vault://vault.internal/secret/openai#api_key --json`,
     )
     .action(async (providerArg: string | undefined, sourceArg: string | undefined, options: CheckOptions) => {
-      let planned: Array<{ provider: ProviderId; source: KeySource | undefined }>;
+      let planned: Array<{ provider: ProviderId; client?: SupportedProvider; source: KeySource | undefined }>;
       try {
         planned = targets(providerArg, sourceArg);
       } catch (error) {
@@ -180,12 +211,12 @@ Examples:
         throw new CliError(error instanceof Error ? error.message : String(error), 2);
       }
       const rows: CheckRow[] = [];
-      for (const { provider, source } of planned) {
+      for (const { provider, client, source } of planned) {
         if (source === undefined) {
           rows.push({ provider, source: `env:${PROVIDERS[provider].envVars.join('|')}`, status: 'not set' });
           continue;
         }
-        rows.push(await checkOne(provider, source, options));
+        rows.push(await checkOne(provider, source, options, client === undefined ? undefined : [client]));
       }
       const checked = rows.filter((row) => row.status !== 'not set');
       const failed = checked.filter((row) => row.status !== 'ok');

@@ -5,6 +5,7 @@
  */
 import type { Command } from 'commander';
 import { type KeystoreEntryInfo, openKeystore } from '../../keys/keystore.js';
+import { copyToAwsSecretsManager } from '../../keys/stores/aws-secrets-manager.js';
 import { isProviderId, providerIds } from '../../providers/ids.js';
 import { CliError, colors, day, json, out, table } from '../output.js';
 import { readSecret } from '../prompt.js';
@@ -47,6 +48,7 @@ Examples:
   keycard keys list
   keycard keys rotate openai
   keycard keys rm openai
+  keycard keys copy openai aws-sm://eu-west-1/prod/openai#api_key
 Use a stored key with: createClient('openai', 'keystore:openai')`,
     );
 
@@ -124,5 +126,25 @@ Use a stored key with: createClient('openai', 'keystore:openai')`,
     const removed = await store(options).remove(name);
     if (!removed) throw new CliError(`keycard keys rm: there is no entry "${name}".`, 1);
     out(`${colors.green('Removed')} ${name}. Revoke the key at its provider if it is no longer used.`);
+  });
+
+  common(
+    keysCommand
+      .command('copy')
+      .argument('<name>', 'the entry name')
+      .argument('<spec>', 'where to: aws-sm://REGION/SECRET_ID[#field]')
+      .description('copy a key into AWS Secrets Manager (a new version, or a new secret)'),
+  ).action(async (name: string, spec: string, options: StoreOptions) => {
+    if (!/^aws-sm:/i.test(spec.trim())) {
+      throw new CliError(
+        'keycard keys copy: keys are copied into AWS Secrets Manager only (aws-sm://REGION/SECRET_ID[#field]); for 1Password, Vault or another store, use its own tools.',
+        2,
+      );
+    }
+    const secret = await store(options).get(name);
+    const result = await copyToAwsSecretsManager(spec.trim(), secret.reveal());
+    out(
+      `${colors.green('Copied')} ${name} (${secret.maskedId}) to ${spec.trim()}: ${result.created ? 'a new secret' : 'a new current version'}${result.versionId === undefined ? '' : ` ${result.versionId}`}. Read it with ${spec.trim()}.`,
+    );
   });
 }

@@ -1,11 +1,10 @@
 /**
  * What the cloud secret store sources share around their one read: options checked the same way
- * (`field`, `cacheTtlMs`, `staleGraceMs`, `timeoutMs`), errors built for the source, and the
- * store's client imported on first use with an install hint when it is missing.
+ * (`field`, `cacheTtlMs`, `staleGraceMs`, `timeoutMs`) and errors built for the source. Loading
+ * the store's client is `../stores/store-sdk.ts`.
  * @module
  */
 import { CredentialError } from '../../errors.js';
-import { importOptional } from '../../import-optional.js';
 import type { ProviderId } from '../../providers/ids.js';
 import {
   DEFAULT_REMOTE_GRACE_MS,
@@ -70,28 +69,4 @@ export type StoreFailure = (
 export function storeFailure(described: string): StoreFailure {
   return (reason, message, hint, provider, extra = {}) =>
     new CredentialError({ reason, message, hint, source: described, provider, ...extra });
-}
-
-/**
- * Imports a store's client package; a missing one is `source_unavailable` with `install` (the
- * `npm i …` to run), not a crash.
- */
-export async function importStoreClient<Module>(
-  name: string,
-  install: string,
-  fail: StoreFailure,
-  described: string,
-  provider: ProviderId | undefined,
-): Promise<Module> {
-  try {
-    return await importOptional<Module>(name);
-  } catch (error) {
-    throw fail(
-      'source_unavailable',
-      `${described} needs ${name}, which is not installed.`,
-      `Run \`npm i ${install}\` (optional peer dependencies of keycard).`,
-      provider,
-      { cause: error },
-    );
-  }
 }

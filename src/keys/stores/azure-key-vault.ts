@@ -13,9 +13,10 @@ import { registerSecret } from '../../redact/registry.js';
 import { cleanKeyValue } from '../clean.js';
 import { cachedRemoteSource } from '../remote/cached-source.js';
 import { keyInSecret } from '../remote/field.js';
-import { importStoreClient, storeFailure, storeSettings } from '../remote/store-source.js';
+import { storeFailure, storeSettings } from '../remote/store-source.js';
 import { KeySpecError } from '../spec-error.js';
 import type { KeySource } from '../types.js';
+import { loadStoreSdk } from './store-sdk.js';
 
 const WHERE = 'keys.azureKeyVault()';
 
@@ -157,6 +158,8 @@ function describeFailure(error: unknown): {
  * secret (Azure RBAC), or a `Get` secret permission in the vault's access policy.
  *
  * @example
+ * import { ManagedIdentityCredential } from '@azure/identity';
+ * import { createClient, keys } from 'keycard';
  * const openai = await createClient('openai', 'azure-kv://team-vault/openai-key');
  * keys.azureKeyVault('azure-kv://team-vault/openai-key', { credential: new ManagedIdentityCredential() });
  */
@@ -182,7 +185,7 @@ export function azureKeyVault(spec: string, options: AzureKeyVaultOptions = {}):
   async function clientFor(provider: ProviderId | undefined): Promise<SecretClient> {
     if (client !== undefined) return client;
     const install = '@azure/keyvault-secrets@4.10 @azure/identity@4.10';
-    const load = <T>(name: string) => importStoreClient<T>(name, install, fail, described, provider);
+    const load = <T>(name: string) => loadStoreSdk<T>(name, install, name, described, provider);
     const { SecretClient } = await load<{ SecretClient: SecretClientClass }>('@azure/keyvault-secrets');
     let credential = options.credential;
     if (credential === undefined) {

@@ -16,10 +16,11 @@ import { registerSecret } from '../../redact/registry.js';
 import { cleanKeyValue } from '../clean.js';
 import { cachedRemoteSource } from '../remote/cached-source.js';
 import { keyInSecret } from '../remote/field.js';
-import { importStoreClient, storeFailure, storeSettings } from '../remote/store-source.js';
+import { storeFailure, storeSettings } from '../remote/store-source.js';
 import { KeySpecError } from '../spec-error.js';
 import type { KeySource } from '../types.js';
 import { isLoopback } from '../vault/http.js';
+import { loadStoreSdk } from './store-sdk.js';
 
 const PACKAGE = '@google-cloud/secret-manager';
 const WHERE = 'keys.gcpSecretManager()';
@@ -192,10 +193,10 @@ export function gcpSecretManager(spec: string, options: GcpSecretManagerOptions 
 
   async function clientFor(provider: ProviderId | undefined): Promise<SecretManagerClient> {
     if (client !== undefined) return client;
-    const module = await importStoreClient<SecretManagerModule>(
+    const module = await loadStoreSdk<SecretManagerModule>(
       PACKAGE,
       `${PACKAGE}@6`,
-      fail,
+      'the Google Secret Manager client',
       described,
       provider,
     );

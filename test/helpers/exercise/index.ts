@@ -3,6 +3,7 @@ import type { SupportedProvider } from '../../../src/providers/registry.js';
 import { exerciseAnthropic } from './anthropic.js';
 import { exerciseDiscord } from './discord.js';
 import { exerciseGemini } from './gemini.js';
+import { exerciseGoogleGenAI } from './google-genai.js';
 import { exerciseOpenAI } from './openai.js';
 import { exerciseSlack } from './slack.js';
 import { exerciseTelegram } from './telegram.js';
@@ -22,4 +23,5 @@ export const EXERCISES: Record<SupportedProvider, Exercise<any>> = {
   together: exerciseOpenAI,
   mistral: exerciseOpenAI,
   discord: exerciseDiscord,
+  'google-genai': exerciseGoogleGenAI,
 };
