@@ -658,8 +658,11 @@ function sdkLogger(
  * Gives `target` an `util.inspect` and `JSON.stringify` form that shows only `summary()`: every
  * official SDK prints its whole options (key included) otherwise.
  */
-export function hideInternals(target: object, summary: () => Record<string, unknown>): void {
-  const name = target.constructor === Object ? 'KeycardClient' : target.constructor.name;
+export function hideInternals(
+  target: object,
+  summary: () => Record<string, unknown>,
+  name = target.constructor === Object ? 'KeycardClient' : target.constructor.name,
+): void {
   Object.defineProperties(target, {
     [inspect.custom]: {
       value: (_depth: number, options: Parameters<typeof inspect>[1]) =>

@@ -132,9 +132,12 @@ export async function createFetch<P extends ProviderChoice>(
     // keycard's own so that printing it shows only the summary.
     const keycardFetch = ((input: string | URL | Request, init?: RequestInit) =>
       fetch(input, init)) as KeycardFetch<string>;
-    const summary = () => ({ provider: id, source, maskedId: keys.current.maskedId });
+    // The provider whose keys and ledger rows these are, as a client's (`'gemini'` for
+    // `createFetch('google-genai')`).
+    const keyProvider = core.keyProvider;
+    const summary = () => ({ provider: keyProvider, source, maskedId: keys.current.maskedId });
     Object.defineProperties(keycardFetch, {
-      provider: { value: id, enumerable: true },
+      provider: { value: keyProvider, enumerable: true },
       source: { value: source, enumerable: true },
       maskedId: { get: () => keys.current.maskedId, enumerable: true },
       fingerprint: { get: () => keys.current.fingerprint, enumerable: true },
@@ -142,7 +145,11 @@ export async function createFetch<P extends ProviderChoice>(
       pool: { value: () => core.pool?.status() },
       close: { value: core.close },
     });
-    hideInternals(keycardFetch, () => ({ ...summary(), fingerprint: keys.current.fingerprint }));
+    hideInternals(
+      keycardFetch,
+      () => ({ ...summary(), fingerprint: keys.current.fingerprint }),
+      'KeycardFetch',
+    );
     return keycardFetch as unknown as KeycardFetch<ProviderIdOf<P>>;
   } catch (error) {
     throw localizeError(error, messages);

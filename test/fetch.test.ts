@@ -43,7 +43,7 @@ describe('createFetch', () => {
     const fixture = await fetchFixture('openai', { fetch: { workflow: 'plain' } });
     try {
       const printed = inspect(fixture.fetch);
-      expect(printed).toContain("provider: 'openai'");
+      expect(printed).toMatch(/^KeycardFetch \{\s+provider: 'openai'/);
       expect(printed).toContain(fixture.fetch.maskedId);
       expect(JSON.parse(JSON.stringify(fixture.fetch))).toEqual({
         provider: 'openai',
