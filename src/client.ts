@@ -311,8 +311,11 @@ export async function createClient<P extends ProviderChoice>(
   }
 }
 
-/** `options.messages`, when it is an object (options are checked later, in `buildClient`). */
-function messageOptions(options: unknown): MessageOptions | undefined {
+/**
+ * `options.messages`, when it is an object (options are checked later, in `setupClient`).
+ * @internal
+ */
+export function messageOptions(options: unknown): MessageOptions | undefined {
   const messages = (options as { messages?: unknown } | null | undefined)?.messages;
   return typeof messages === 'object' && messages !== null ? (messages as MessageOptions) : undefined;
 }

@@ -5,7 +5,7 @@
  * @module
  */
 import type { ClientOptions, RefreshResult } from './client.js';
-import { hideInternals, setupClient } from './client.js';
+import { hideInternals, messageOptions, setupClient } from './client.js';
 import { CredentialError, KeycardError } from './errors.js';
 import { findBlocked, rememberBlocked } from './instrument/budget-gate.js';
 import { credentialFailure } from './instrument/error-map.js';
@@ -89,7 +89,7 @@ export async function createFetch<P extends ProviderChoice>(
   keySource?: KeySource | string,
   options: FetchOptions = {},
 ): Promise<KeycardFetch<ProviderIdOf<P>>> {
-  const messages = (options as { messages?: ClientOptions['messages'] } | null | undefined)?.messages;
+  const messages = messageOptions(options);
   try {
     const id = providerIdFrom(provider) as SupportedProvider;
     // biome-ignore lint/complexity/noArguments: an explicit `undefined` differs from no argument
