@@ -176,6 +176,25 @@ describe('LangChain.js with createFetch', () => {
     }
   });
 
+  it("keycard's refusal before the call (the key over plain http to another host) is not retried", async () => {
+    const fixture = await fetchFixture('openai');
+    try {
+      const model = new ChatOpenAI({
+        model: 'gpt-4o-mini',
+        apiKey: 'keycard',
+        configuration: { baseURL: 'http://api.example.invalid/v1', fetch: fixture.fetch },
+      });
+      const started = Date.now();
+      const error = await rejection(model.invoke(prompt));
+      expect(Date.now() - started).toBeLessThan(900);
+      expect((error as { status?: number }).status).toBe(402);
+      expect(findKeycardError(error)).toMatchObject({ reason: 'insecure_source', provider: 'openai' });
+      expectNoKey(fixture, error);
+    } finally {
+      await fixture.close();
+    }
+  });
+
   it('a budget blocks the call, not retried, with the BudgetExceededError behind the error', async () => {
     const fixture = await fetchFixture('openai', { fetch: { budget: { requests: 1, period: 'day' } } });
     try {

@@ -240,6 +240,24 @@ describe('the Vercel AI SDK with createFetch', () => {
     }
   });
 
+  it("keycard's refusal before the call (the key over plain http to another host) is an APICallError, not retried", async () => {
+    const fixture = await fetchFixture('openai');
+    try {
+      const openai = createOpenAI({
+        apiKey: 'keycard',
+        baseURL: 'http://api.example.invalid/v1',
+        fetch: fixture.fetch,
+      });
+      const error = await rejection(generateText({ model: openai('gpt-4o-mini'), prompt }));
+      expect(APICallError.isInstance(error)).toBe(true);
+      expect((error as APICallError).statusCode).toBe(402);
+      expect(findKeycardError(error)).toMatchObject({ reason: 'insecure_source', provider: 'openai' });
+      expectNoKey(fixture, error);
+    } finally {
+      await fixture.close();
+    }
+  });
+
   it('picks up a rotated key after a 401 and replays the request', async () => {
     const oldKey = testKey('openai', 'vercel-old');
     const newKey = testKey('openai', 'vercel-new');
