@@ -69,6 +69,26 @@ describe('LangChain.js with createFetch', () => {
     }
   });
 
+  it('with streamUsage off, keycard asks for the usage itself and LangChain sees no usage chunk', async () => {
+    const fixture = await fetchFixture('openai');
+    try {
+      const model = new ChatOpenAI({
+        model: 'gpt-4o-mini',
+        apiKey: 'keycard',
+        streamUsage: false,
+        configuration: { baseURL: fixture.baseURL, fetch: fixture.fetch },
+      });
+      const chunks = [];
+      for await (const chunk of await model.stream(prompt)) chunks.push(chunk);
+      expect(chunks.every((chunk) => chunk.usage_metadata === undefined)).toBe(true);
+      const events = await fixture.events();
+      expect(events[0]?.inputTokens).toBeGreaterThan(0);
+      expectLedgerMatchesSimulator(events, fixture, 'openai');
+    } finally {
+      await fixture.close();
+    }
+  });
+
   it('meters ChatAnthropic invoke and stream', async () => {
     const fixture = await fetchFixture('anthropic');
     try {
