@@ -258,8 +258,8 @@ function axisLabels(days: string[], columnOf: (index: number) => number, width: 
 
 /**
  * The terminal chart: one symbol per series and day (dotted between days), in the series' colour;
- * a cost axis on the left, dates below (as many as fit), and a legend naming each series' symbol.
- * With colours off, the symbols alone tell the series apart.
+ * a cost axis on the left, dates below (as many as fit), and a legend naming each series' symbol
+ * and cost. Series go costliest first. With colours off, the symbols alone tell the series apart.
  */
 export function renderChart(
   title: string,
@@ -268,7 +268,12 @@ export function renderChart(
   options: { width: number; height?: number; colors: Colors },
 ): string {
   if (days.length === 0 || input.length === 0) return 'No usage in this range.';
-  const series = topSeries(input, CHART_SYMBOLS.length);
+  const total = (values: number[]) => values.reduce((sum, value) => sum + value, 0);
+  // Costliest first: they get the first symbols and colours, and draw over the others.
+  const series = topSeries(
+    [...input].sort((a, b) => total(b.values) - total(a.values)),
+    CHART_SYMBOLS.length,
+  );
   const { colors } = options;
   const height = options.height ?? 12;
   const max = Math.max(0, ...series.flatMap((item) => item.values));
@@ -295,7 +300,7 @@ export function renderChart(
       }
     }
   });
-  series.forEach((item, seriesIndex) => {
+  [...series.entries()].reverse().forEach(([seriesIndex, item]) => {
     item.values.forEach((value, index) => {
       const row = cells[rowOf(value)];
       if (row !== undefined)
@@ -320,11 +325,10 @@ export function renderChart(
   }
   lines.push(`${' '.repeat(gutter - 1)}└${'─'.repeat(plotWidth)}`);
   lines.push(`${' '.repeat(gutter)}${axisLabels(days, columnOf, plotWidth)}`);
-  // The legend: each series' symbol in its colour, and its name; wrapped at the width.
-  const items = series.map(
-    (item, index) => `${paint(CHART_SYMBOLS[index] ?? '?', index)} ${plain(item.name)}`,
-  );
-  const widths = series.map((item) => plain(item.name).length + 2);
+  // The legend: each series' symbol in its colour, its name and its cost; wrapped at the width.
+  const names = series.map((item) => `${plain(item.name)} ${formatUsd(total(item.values))}`);
+  const items = names.map((name, index) => `${paint(CHART_SYMBOLS[index] ?? '?', index)} ${name}`);
+  const widths = names.map((name) => name.length + 2);
   let current = '';
   let used = 0;
   for (const [index, entry] of items.entries()) {

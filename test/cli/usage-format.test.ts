@@ -21,6 +21,17 @@ import {
 } from '../../src/cli/usage-format.js';
 import type { TotalsRow } from '../../src/ledger/types.js';
 
+/** A chart's parts: the plot's lines, the dates under the axis, and the legend (one or more lines). */
+function chartParts(text: string): { plot: string; dates: string; legend: string } {
+  const lines = text.trimEnd().split('\n');
+  const axis = lines.findIndex((line) => line.includes('└'));
+  return {
+    plot: lines.slice(1, axis).join('\n'),
+    dates: lines[axis + 1] ?? '',
+    legend: lines.slice(axis + 2).join('\n'),
+  };
+}
+
 const row = (fields: Partial<TotalsRow>): TotalsRow => ({
   requests: 1,
   errors: 0,
@@ -146,12 +157,11 @@ describe('the terminal chart', () => {
       colors: pc.createColors(false),
     });
     expect(text).not.toContain('\u001b[');
-    const lines = text.split('\n');
-    const plot = lines.slice(1, 13).join('\n');
+    const { plot, legend } = chartParts(text);
     for (const [index, item] of series.entries()) {
       const symbol = CHART_SYMBOLS[index] ?? '';
       expect(plot, item.name).toContain(symbol);
-      expect(text).toContain(`${symbol} ${item.name}`);
+      expect(legend).toContain(`${symbol} ${item.name} $`);
     }
     expect(new Set(CHART_SYMBOLS).size).toBe(CHART_SYMBOLS.length);
     expect(text).toContain('$0.1000');
@@ -162,9 +172,8 @@ describe('the terminal chart', () => {
     const text = renderChart('Daily cost per key', days, series, { width: 80, colors });
     for (const [index, item] of series.entries()) {
       const painted = colors[seriesColor(index)](CHART_SYMBOLS[index] ?? '');
-      const legendLine = text.split('\n').at(-1) ?? '';
+      const { legend: legendLine, plot } = chartParts(text);
       expect(legendLine).toContain(`${painted} ${item.name}`);
-      const plot = text.split('\n').slice(1, 13).join('\n');
       expect(plot).toContain(painted);
     }
     expect(seriesColor(0)).not.toBe(seriesColor(1));

@@ -17,6 +17,17 @@ import type { UsageEvent } from '../../src/ledger/types.js';
 import { keycard } from '../helpers/cli.js';
 import { usageEvent } from '../helpers/ledgers.js';
 
+/** A chart's parts: the plot's lines, the dates under the axis, and the legend (one or more lines). */
+function chartParts(text: string): { plot: string; dates: string; legend: string } {
+  const lines = text.trimEnd().split('\n');
+  const axis = lines.findIndex((line) => line.includes('└'));
+  return {
+    plot: lines.slice(1, axis).join('\n'),
+    dates: lines[axis + 1] ?? '',
+    legend: lines.slice(axis + 2).join('\n'),
+  };
+}
+
 let url: string;
 /** Six weeks of three providers and three workflows: the screenshot's data. */
 let monthUrl: string;
@@ -162,17 +173,18 @@ describe('keycard usage', () => {
     expect(lines[0]).toMatch(/^Daily cost per key, \d{4}-\d\d-\d\d to \d{4}-\d\d-\d\d \(UTC\)$/);
     expect(Math.max(...lines.map((line) => line.length))).toBeLessThanOrEqual(80);
     expect(Math.max(...lines.map((line) => line.length))).toBeGreaterThan(70);
-    const legend = lines.at(-1) ?? '';
+    const { plot, dates, legend } = chartParts(stdout);
     expect(legend).toContain('● sk-proj-****aaaa');
     expect(legend).toContain('▲ sk-ant-api03-****bbAA');
     expect(legend).toContain('■ AIza****cccc');
-    const plot = lines.slice(1, -3).join('\n');
     for (const symbol of ['●', '▲', '■']) expect(plot).toContain(symbol);
     const today = new Date().toISOString().slice(5, 10);
-    expect(lines.at(-2)).toContain(today);
+    expect(dates).toContain(today);
     const byProvider = await keycard(['usage', '--ledger', url, '--chart', '--by', 'provider']);
     expect(byProvider.stdout).toContain('Daily cost per provider');
-    expect(byProvider.stdout.trimEnd().split('\n').at(-1)).toBe('● openai   ▲ anthropic   ■ gemini');
+    expect(chartParts(byProvider.stdout).legend).toBe(
+      '● openai $0.1500   ▲ anthropic $0.1000   ■ gemini $0.000024',
+    );
   });
 
   it('colours the chart with FORCE_COLOR, the legend as the plot', async () => {
@@ -182,9 +194,11 @@ describe('keycard usage', () => {
     const blue = '\u001b[34m●\u001b[39m';
     const yellow = '\u001b[33m▲\u001b[39m';
     const lines = stdout.trimEnd().split('\n');
-    expect(lines.at(-1)).toContain(`${blue} sk-proj-****aaaa`);
-    expect(lines.at(-1)).toContain(`${yellow} sk-ant-api03-****bbAA`);
-    expect(lines.slice(1, -3).join('\n')).toContain(blue);
+    const parts = chartParts(stdout);
+    expect(parts.legend).toContain(`${blue} sk-proj-****aaaa`);
+    expect(parts.legend).toContain(`${yellow} sk-ant-api03-****bbAA`);
+    expect(parts.plot).toContain(blue);
+    expect(parts.plot).toContain(yellow);
   });
 
   it('refuses a bad --by or --since with exit 2', async () => {
