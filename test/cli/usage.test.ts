@@ -193,7 +193,6 @@ describe('keycard usage', () => {
     });
     const blue = '\u001b[34m●\u001b[39m';
     const yellow = '\u001b[33m▲\u001b[39m';
-    const lines = stdout.trimEnd().split('\n');
     const parts = chartParts(stdout);
     expect(parts.legend).toContain(`${blue} sk-proj-****aaaa`);
     expect(parts.legend).toContain(`${yellow} sk-ant-api03-****bbAA`);
