@@ -27,12 +27,6 @@ export function formatUsd(value: number | null | undefined): string {
   return `${value < 0 ? '-' : ''}$${size.toFixed(decimals)}`;
 }
 
-/** `$24 per million` for a cost of `$0.000024`: tiny costs read better scaled. */
-export function formatPerMillion(value: number | null | undefined): string {
-  if (value === null || value === undefined || !Number.isFinite(value)) return '–';
-  return `${formatUsd(value * 1_000_000)} per million`;
-}
-
 /** One `--by` dimension: what the user typed and what the ledger groups by. */
 export interface ByDimension {
   /** As typed: `key`, `provider`, `model`, … (a future `tag:team` keeps its argument). */
@@ -209,7 +203,10 @@ export function seriesColor(index: number): (typeof PALETTE)[number] {
   return PALETTE[index % PALETTE.length] as (typeof PALETTE)[number];
 }
 
-/** The chart's width: the terminal's, or 80 when output is not a terminal; between 40 and 200. */
+/**
+ * The chart's width: the terminal's (or `COLUMNS` when output is not a terminal), else 80;
+ * between 40 and 200.
+ */
 export function chartWidth(columns: number | undefined): number {
   if (columns === undefined || !Number.isFinite(columns) || columns <= 0) return 80;
   return Math.max(40, Math.min(200, Math.floor(columns)));

@@ -10,7 +10,6 @@ import {
   CHART_SYMBOLS,
   chartWidth,
   dayRange,
-  formatPerMillion,
   formatUsd,
   parseBy,
   queryDimensions,
@@ -63,10 +62,6 @@ describe('formatUsd', () => {
       const text = formatUsd(3 * 10 ** exponent);
       expect(text, String(exponent)).toMatch(/[1-9]/);
     }
-  });
-
-  it('has a per-million form for tiny costs', () => {
-    expect(formatPerMillion(0.000024)).toBe('$24.0000 per million');
   });
 });
 

@@ -164,8 +164,10 @@ describe('keycard usage', () => {
     ).toBe(true);
   });
 
-  it('draws the daily cost per key in the terminal: symbols, legend, dates, 80 columns when not a terminal', async () => {
-    const { code, stdout } = await keycard(['usage', '--ledger', url, '--chart']);
+  it('draws the daily cost per key in the terminal: symbols, legend, dates, 80 columns when not a terminal (or COLUMNS)', async () => {
+    const { code, stdout } = await keycard(['usage', '--ledger', url, '--chart'], {
+      env: { COLUMNS: undefined },
+    });
     expect(code).toBe(0);
     // NO_COLOR (set by the helper): no escape sequence; the symbols tell the series apart.
     expect(stdout).not.toContain('\u001b[');
@@ -180,6 +182,11 @@ describe('keycard usage', () => {
     for (const symbol of ['●', '▲', '■']) expect(plot).toContain(symbol);
     const today = new Date().toISOString().slice(5, 10);
     expect(dates).toContain(today);
+    // COLUMNS, when the output is not a terminal.
+    const wide = await keycard(['usage', '--ledger', url, '--chart'], { env: { COLUMNS: '150' } });
+    const wideLines = wide.stdout.trimEnd().split('\n');
+    expect(Math.max(...wideLines.map((line) => line.length))).toBeLessThanOrEqual(150);
+    expect(Math.max(...wideLines.map((line) => line.length))).toBeGreaterThan(140);
     const byProvider = await keycard(['usage', '--ledger', url, '--chart', '--by', 'provider']);
     expect(byProvider.stdout).toContain('Daily cost per provider');
     expect(chartParts(byProvider.stdout).legend).toBe(

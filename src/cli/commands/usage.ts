@@ -98,7 +98,12 @@ function chartOf(
     `Daily cost per ${names}, ${days[0]} to ${days.at(-1)} (UTC)`,
     days,
     [...series].map(([name, values]) => ({ name, values })),
-    { width: chartWidth(process.stdout.isTTY ? process.stdout.columns : undefined), colors },
+    {
+      width: chartWidth(
+        process.stdout.isTTY ? process.stdout.columns : Number(process.env['COLUMNS']) || undefined,
+      ),
+      colors,
+    },
   );
 }
 
