@@ -207,11 +207,14 @@ describe('keycard usage', () => {
     expect(parts.plot).toContain(yellow);
   });
 
-  it('refuses a bad --by or --since with exit 2', async () => {
+  it('refuses a bad --by or --since, or --home with --ledger, with exit 2', async () => {
     expect((await keycard(['usage', '--ledger', url, '--by', 'colour'])).code).toBe(2);
     const twice = await keycard(['usage', '--ledger', url, '--by', 'model,model']);
     expect(twice.code).toBe(2);
     expect(twice.stderr).toContain('twice');
+    const both = await keycard(['usage', '--ledger', url, '--home', tmpdir()]);
+    expect(both.code).toBe(2);
+    expect(both.stderr).toContain('--home or a ledger');
     const bad = await keycard(['usage', '--ledger', url, '--since', 'yesterday-ish']);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('--since takes a date');

@@ -1,6 +1,7 @@
 /**
- * `keycard usage`: totals from the ledger as a table, JSON or CSV; a terminal chart of daily cost
- * per key; a self-contained HTML report with charts.
+ * `keycard usage`: totals from the ledger by one or more dimensions, as a table with a totals row,
+ * JSON or CSV (each row with its provider); a terminal chart of daily cost; a self-contained HTML
+ * report with tables and charts. The formatting is in `../usage-format.ts` and `../report.ts`.
  * @module
  */
 import { writeFile } from 'node:fs/promises';
