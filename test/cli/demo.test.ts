@@ -41,6 +41,12 @@ describe('keycard demo', () => {
     const home = /KEYCARD_HOME=(\S+)/.exec(stdout)?.[1] ?? '';
     expect(home).not.toBe('');
     expect(existsSync(home)).toBe(false);
+    // Its temporary ledger is gone: the last step says how to keep one, and shows no command that
+    // would open the user's own, empty ledger.
+    const next = stdout.slice(stdout.lastIndexOf('Next:'));
+    expect(next).toContain('keycard demo --home ./keycard-demo');
+    expect(next).toContain('keycard usage --home ./keycard-demo --chart');
+    expect(next).not.toMatch(/keycard usage(?! --home)/);
   });
 
   it('keeps its ledger in --home, readable by keycard usage', async () => {
@@ -48,7 +54,27 @@ describe('keycard demo', () => {
     const { tmpdir } = await import('node:os');
     const { join } = await import('node:path');
     const home = await mkdtemp(join(tmpdir(), 'keycard-demo-home-'));
-    expect((await keycard(['demo', '--home', home])).code).toBe(0);
+    const demo = await keycard(['demo', '--home', home]);
+    expect(demo.code).toBe(0);
+    // The last step's commands keep --home: run as printed, they show this demo's ledger.
+    const next = demo.stdout.slice(demo.stdout.lastIndexOf('Next:'));
+    const suggested = [...next.matchAll(/^ {2}keycard (usage .+?)(?: {3}|$)/gm)].map(
+      (match) => match[1] ?? '',
+    );
+    expect(suggested).toHaveLength(3);
+    for (const command of suggested) expect(command).toContain(`--home ${home}`);
+    const chartCommand = suggested.find((command) => command.endsWith('--chart')) ?? '';
+    // Not run with KEYCARD_HOME: the flag alone must find the demo's ledger.
+    const chart = await keycard(chartCommand.split(' '), { env: { KEYCARD_HOME: undefined } });
+    expect(chart.code).toBe(0);
+    expect(chart.stdout).toContain('Daily cost per key');
+    expect(chart.stdout).not.toContain('No usage in this range');
+    for (const masked of ['sk-proj-****', 'sk-ant-api03-****', 'AIza'])
+      expect(chart.stdout).toContain(masked);
+    const totals = suggested.find((command) => command.includes('--by provider,model')) ?? '';
+    const table = await keycard(totals.split(' '), { env: { KEYCARD_HOME: undefined } });
+    expect(table.stdout).toMatch(/│ openai\s+│ gpt-4o-mini\s+│/);
+    expect(table.stdout).toContain('total (');
     const usage = await keycard(['usage', '--by', 'provider', '--json'], { env: { KEYCARD_HOME: home } });
     expect(usage.code).toBe(0);
     const rows = JSON.parse(usage.stdout) as Array<{ provider: string; requests: number }>;

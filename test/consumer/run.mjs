@@ -227,7 +227,9 @@ try {
     const everything = new Set(['openai', ...OTHER_PACKAGES]);
     checkDemo(everything);
     checkExamples(examples, everything);
-    await checkTypes(['openai.ts', 'all-sdks.ts'], ['esm-nodenext', 'cjs-node16']);
+    // @google/genai's declarations name the DOM's fetch and WebSocket types (RequestInfo,
+    // HeadersInit, CloseEvent): a project that installs it needs the DOM lib, with keycard or not.
+    await checkTypes(['openai.ts', 'all-sdks.ts'], ['esm-nodenext', 'cjs-node16'], ['ES2023', 'DOM']);
   }
 
   function checkDemo(installed) {
@@ -355,14 +357,14 @@ try {
   }
 
   // The setups are checked at once (tsc is single-threaded), and reported in order.
-  async function checkTypes(files, setups) {
+  async function checkTypes(files, setups, lib = ['ES2023']) {
     step(`tsc --noEmit, skipLibCheck false: ${files.join(', ')}`);
     const compilerOptions = {
       strict: true,
       skipLibCheck: false,
       noEmit: true,
       target: 'ES2022',
-      lib: ['ES2023'],
+      lib,
       types: ['node'],
       esModuleInterop: true,
     };

@@ -99,6 +99,38 @@ function skipped(packageName: string): string {
   return colors.yellow(`skipped: npm i ${packageName}`);
 }
 
+/** `path` as one shell word: as is when it is plain, else in single quotes. */
+function shellWord(path: string): string {
+  return /^[\w@%+=:,./~-]+$/.test(path) ? path : `'${path.replaceAll("'", `'\\''`)}'`;
+}
+
+/**
+ * The last lines: commands that show this demo's ledger (its KEYCARD_HOME given with --home),
+ * never the user's own, empty one. A temporary home is gone by then: how to keep one instead.
+ */
+export function nextSteps(home: string | undefined, hasLedger: boolean): string {
+  const lines: Array<[string, string]> = [];
+  if (home !== undefined && hasLedger) {
+    const flag = `--home ${shellWord(home)}`;
+    lines.push(
+      [`keycard usage ${flag} --chart`, "this demo's daily cost per key"],
+      [`keycard usage ${flag} --by provider,model`, 'its totals, with a totals row'],
+      [`keycard usage ${flag} --html report.html`, 'its report: tables and charts'],
+    );
+  } else if (hasLedger) {
+    lines.push(
+      ['keycard demo --home ./keycard-demo', "keeps the demo's ledger (this run's is removed); then"],
+      ['keycard usage --home ./keycard-demo --chart', "the demo's daily cost per key"],
+    );
+  }
+  const width = Math.max(0, ...lines.map(([command]) => command.length));
+  return [
+    'Next:',
+    ...lines.map(([command, what]) => `  ${command.padEnd(width)}   ${what}`),
+    '  keycard check, keycard scan, and the README.',
+  ].join('\n');
+}
+
 export function registerDemo(program: Command): void {
   program
     .command('demo')
@@ -346,9 +378,8 @@ export function registerDemo(program: Command): void {
             ),
           );
         }
-        out(
-          `Done in ${((performance.now() - started) / 1000).toFixed(1)} s. Next: keycard check, keycard usage --chart, keycard scan, and the README.`,
-        );
+        out(`Done in ${((performance.now() - started) / 1000).toFixed(1)} s.`);
+        out(nextSteps(options.home, opened.unavailable === undefined));
       } finally {
         await ledger?.close();
         await Promise.all([simulator.close(), vault.close()]);

@@ -1,18 +1,32 @@
 /**
- * `keycard usage`: totals from the ledger as a table, JSON or CSV; a terminal chart of daily cost
- * per key; a self-contained HTML report with charts.
+ * `keycard usage`: totals from the ledger by one or more dimensions, as a table with a totals row,
+ * JSON or CSV (each row with its provider); a terminal chart of daily cost; a self-contained HTML
+ * report with tables and charts. The formatting is in `../usage-format.ts` and `../report.ts`.
  * @module
  */
 import { writeFile } from 'node:fs/promises';
-import asciichart from 'asciichart';
 import type { Command } from 'commander';
 import { KeycardError } from '../../errors.js';
 import { defaultLedger } from '../../ledger/default.js';
 import { openLedger } from '../../ledger/open.js';
-import type { Ledger, TotalsDimension, TotalsRow } from '../../ledger/types.js';
-import { CliError, colors, describeError, err, hideUrlPasswords, json, out, table, usd } from '../output.js';
+import { dayOf } from '../../ledger/totals.js';
+import type { Ledger, TotalsRow } from '../../ledger/types.js';
+import { CliError, colors, describeError, err, hideUrlPasswords, json, out, table } from '../output.js';
 import { renderReport } from '../report.js';
 import { csvCell, plain } from '../sanitize.js';
+import {
+  attachProviders,
+  type ByDimension,
+  chartWidth,
+  dayRange,
+  labelOf,
+  parseBy,
+  queryDimensions,
+  rawValue,
+  renderChart,
+  SUM_COLUMNS,
+  tableRows,
+} from '../usage-format.js';
 
 interface UsageOptions {
   by?: string;
@@ -25,17 +39,8 @@ interface UsageOptions {
   chart?: boolean;
   html?: string;
   budgetUsd?: string;
+  home?: string;
 }
-
-const BY: Record<string, TotalsDimension> = {
-  key: 'fingerprint',
-  provider: 'provider',
-  model: 'model',
-  workflow: 'workflow',
-  day: 'day',
-  hour: 'hour',
-  operation: 'operation',
-};
 
 /** `2026-11-01`, an ISO time, or `7d` / `12h` ago. */
 export function parseTime(text: string, option: string): Date {
@@ -54,62 +59,53 @@ export function parseTime(text: string, option: string): Date {
   return date;
 }
 
-/** A row's label for the terminal; ledger values may come from a provider or another process. */
-function label(row: TotalsRow, by: TotalsDimension): string {
-  return plain(rawLabel(row, by));
-}
-
-function rawLabel(row: TotalsRow, by: TotalsDimension): string {
-  switch (by) {
-    case 'fingerprint':
-      return `${row.maskedId ?? ''} (${row.fingerprint ?? ''})`;
-    case 'provider':
-      return row.provider ?? '';
-    case 'model':
-      return row.model ?? '(none)';
-    case 'workflow':
-      return row.workflow ?? '(none)';
-    case 'day':
-      return row.day ?? '';
-    case 'hour':
-      return row.hour ?? '';
-    case 'operation':
-      return row.operation ?? '';
+/** The chart's series for `dims` (without day and hour): one per key by default. */
+function chartOf(
+  rows: TotalsRow[],
+  dims: readonly ByDimension[],
+  range: { since?: Date; until?: Date },
+): string {
+  const names = dims.length === 0 ? 'key' : dims.map((dim) => dim.name).join(', ');
+  const seriesName = (row: TotalsRow) =>
+    dims.length === 0
+      ? plain(row.maskedId ?? row.fingerprint ?? 'key')
+      : dims
+          .map((dim) =>
+            dim.dimension === 'fingerprint' ? plain(row.maskedId ?? '') : labelOf(row, dim.dimension),
+          )
+          .join(' · ');
+  const present = rows
+    .map((row) => row.day ?? '')
+    .filter((day) => day !== '')
+    .sort();
+  if (present.length === 0) return 'No usage in this range.';
+  const last = present.at(-1) ?? '';
+  // From --since when given (up to a quarter back), else from the first day with usage; and a first
+  // day alone is not a chart: at least the week ending with the last day.
+  const quarterBack = dayOf(new Date(Date.parse(`${last}T00:00:00Z`) - 91 * 86_400_000));
+  const wanted = range.since === undefined ? (present[0] ?? last) : dayOf(range.since);
+  const from = [wanted, quarterBack].sort()[1] ?? wanted;
+  const first = [present[0] ?? last, from].sort()[0] ?? last;
+  const days = dayRange(first, last, 7);
+  const series = new Map<string, number[]>();
+  for (const row of rows) {
+    const name = seriesName(row);
+    const values = series.get(name) ?? days.map(() => 0);
+    const index = days.indexOf(row.day ?? '');
+    if (index >= 0) values[index] = (values[index] ?? 0) + (row.costUsd ?? 0);
+    series.set(name, values);
   }
-}
-
-/** Daily cost per key, as lines in the terminal. */
-function chart(rows: TotalsRow[]): string {
-  const days = [...new Set(rows.map((row) => row.day ?? ''))].sort();
-  const keys = [...new Set(rows.map((row) => plain(row.maskedId ?? row.fingerprint ?? 'key')))];
-  if (days.length === 0) return 'No usage in this range.';
-  const series = keys.map((key) =>
-    days.map((day) =>
-      rows
-        .filter((row) => row.day === day && plain(row.maskedId ?? row.fingerprint ?? 'key') === key)
-        .reduce((sum, row) => sum + (row.costUsd ?? 0), 0),
-    ),
+  return renderChart(
+    `Daily cost per ${names}, ${days[0]} to ${days.at(-1)} (UTC)`,
+    days,
+    [...series].map(([name, values]) => ({ name, values })),
+    {
+      width: chartWidth(
+        process.stdout.isTTY ? process.stdout.columns : Number(process.env['COLUMNS']) || undefined,
+      ),
+      colors,
+    },
   );
-  const palette = [
-    asciichart.blue,
-    asciichart.yellow,
-    asciichart.green,
-    asciichart.red,
-    asciichart.magenta,
-    asciichart.cyan,
-  ];
-  const useColor = colors.isColorSupported;
-  // asciichart needs two points to draw a line.
-  const padded = series.map((values) => (values.length === 1 ? [values[0] ?? 0, values[0] ?? 0] : values));
-  const plot = asciichart.plot(padded, {
-    height: 10,
-    format: (value: number) => `$${value.toFixed(4)}`.padStart(10),
-    ...(useColor ? { colors: keys.map((_, index) => palette[index % palette.length] as string) } : {}),
-  });
-  const legend = keys
-    .map((key, index) => `${useColor ? colors.bold(`■ ${key}`) : `${'*#+o@%'[index % 6]} ${key}`}`)
-    .join('   ');
-  return `Daily cost per key, ${days[0]} to ${days.at(-1)}\n${plot}\n${legend}`;
 }
 
 /**
@@ -159,7 +155,10 @@ export function registerUsage(program: Command): void {
   program
     .command('usage')
     .description('show what each key, provider, model and workflow used and cost, from the ledger')
-    .option('--by <dimension>', 'group by key, provider, model, workflow, day, hour or operation', 'key')
+    .option(
+      '--by <dimensions>',
+      'group by key, provider, model, workflow, operation, day or hour; several, comma-separated (provider,model)',
+    )
     .option('--since <when>', 'from this date, time or age (2026-11-01, 7d, 12h)')
     .option('--until <when>', 'before this date, time or age')
     .option(
@@ -170,34 +169,42 @@ export function registerUsage(program: Command): void {
       '--ledger-env <name>',
       'read the ledger URL from this environment variable (keeps a password out of ps)',
     )
+    .option(
+      '--home <dir>',
+      'read the default ledger of this KEYCARD_HOME (as keycard demo --home DIR keeps it)',
+    )
     .option('--json', 'print JSON')
     .option('--csv', 'print CSV')
-    .option('--chart', 'draw the daily cost per key in the terminal')
-    .option('--html <file>', 'write a self-contained HTML report with charts')
+    .option('--chart', 'draw the daily cost per key (or per --by) in the terminal')
+    .option('--html <file>', 'write a self-contained HTML report: tables and charts, no script')
     .option('--budget-usd <usd>', 'in the HTML report, show each key against this monthly budget')
     .addHelpText(
       'after',
       `
 Examples:
   keycard usage
-  keycard usage --by workflow --since 7d
+  keycard usage --by provider,model --since 7d
   keycard usage --by day --csv > usage.csv
   keycard usage --chart --since 30d
+  keycard usage --chart --by provider
   keycard usage --html report.html --budget-usd 50
+  keycard usage --home ./keycard-demo --chart
   keycard usage --ledger postgres://keycard@db/usage?schema=keycard --json
   PGPASSWORD=… keycard usage --ledger postgres://keycard@db/usage
   keycard usage --ledger-env KEYCARD_LEDGER_URL`,
     )
     .action(async (options: UsageOptions) => {
-      const by = BY[options.by ?? 'key'];
-      if (by === undefined) {
-        throw new CliError(`keycard usage: --by takes one of ${Object.keys(BY).join(', ')}.`, 2);
-      }
+      const dims = parseBy(options.by ?? 'key');
       const since = options.since === undefined ? undefined : parseTime(options.since, '--since');
       const until = options.until === undefined ? undefined : parseTime(options.until, '--until');
       const budget = options.budgetUsd === undefined ? undefined : Number(options.budgetUsd);
       if (budget !== undefined && !(budget > 0))
         throw new CliError('keycard usage: --budget-usd takes an amount in USD.', 2);
+      if (options.home !== undefined) {
+        if (options.ledger !== undefined || options.ledgerEnv !== undefined)
+          throw new CliError('keycard usage: give --home or a ledger (--ledger, --ledger-env), not both.', 2);
+        process.env['KEYCARD_HOME'] = options.home;
+      }
       const range = { ...(since === undefined ? {} : { since }), ...(until === undefined ? {} : { until }) };
       const ledger = await openFor(options);
       try {
@@ -210,6 +217,11 @@ Examples:
             generatedAt: new Date().toISOString(),
             since: since?.toISOString() ?? null,
             until: until?.toISOString() ?? null,
+            byProvider: await ledger.totals({ ...range, by: ['provider'] }),
+            byModel: await ledger.totals({ ...range, by: ['provider', 'model'] }),
+            byKey: await ledger.totals({ ...range, by: ['provider', 'fingerprint'] }),
+            byWorkflow: await ledger.totals({ ...range, by: ['workflow'] }),
+            byDayProvider: await ledger.totals({ ...range, by: ['day', 'provider'] }),
             byDayKey: await ledger.totals({ ...range, by: ['day', 'fingerprint'] }),
             byDayWorkflow: await ledger.totals({ ...range, by: ['day', 'workflow'] }),
             budget:
@@ -226,30 +238,43 @@ Examples:
           return;
         }
         if (options.chart === true) {
-          out(chart(await ledger.totals({ ...range, by: ['day', 'fingerprint'] })));
+          // The series: --by's dimensions but day and hour (the axis); by key when none is left.
+          const series =
+            options.by === undefined
+              ? []
+              : dims.filter((dim) => dim.dimension !== 'day' && dim.dimension !== 'hour');
+          const query = series.length === 0 ? ['fingerprint' as const] : series.map((dim) => dim.dimension);
+          out(chartOf(await ledger.totals({ ...range, by: ['day', ...query] }), series, range));
           return;
         }
-        const rows = await ledger.totals({ ...range, by: [by] });
+        const query = queryDimensions(dims);
+        const rows = await ledger.totals({ ...range, by: query });
+        // Every row names its provider: when the query is not by provider, the providers of each group.
+        const withProvider = query.includes('provider')
+          ? rows
+          : attachProviders(rows, await ledger.totals({ ...range, by: [...query, 'provider'] }), query);
         if (options.json === true) {
-          json(rows);
+          json(withProvider);
           return;
         }
-        const columns = [
-          'requests',
-          'errors',
-          'inputTokens',
-          'cachedInputTokens',
-          'outputTokens',
-          'reasoningTokens',
-          'costUsd',
-          'unpricedRequests',
-        ] as const;
         if (options.csv === true) {
-          const head = [options.by ?? 'key', ...(by === 'fingerprint' ? ['maskedId'] : []), ...columns];
+          const head = [
+            ...dims.flatMap((dim) => (dim.dimension === 'fingerprint' ? ['key', 'maskedId'] : [dim.name])),
+            ...(dims.some((dim) => dim.dimension === 'provider') ? [] : ['provider']),
+            ...SUM_COLUMNS,
+          ];
           out(head.join(','));
-          for (const row of rows) {
-            const first = by === 'fingerprint' ? [row.fingerprint, row.maskedId] : [rawLabel(row, by)];
-            out([...first, ...columns.map((column) => row[column])].map(csvCell).join(','));
+          for (const row of withProvider) {
+            const cells = [
+              ...dims.flatMap((dim) =>
+                dim.dimension === 'fingerprint'
+                  ? [row.fingerprint, row.maskedId]
+                  : [rawValue(row as TotalsRow, dim.dimension)],
+              ),
+              ...(dims.some((dim) => dim.dimension === 'provider') ? [] : [row.provider]),
+              ...SUM_COLUMNS.map((column) => row[column]),
+            ];
+            out(cells.map(csvCell).join(','));
           }
           return;
         }
@@ -257,20 +282,9 @@ Examples:
           out('No usage recorded in this range.');
           return;
         }
-        out(
-          table(
-            [options.by ?? 'key', 'requests', 'errors', 'input', 'cached', 'output', 'cost'],
-            rows.map((row) => [
-              label(row, by),
-              row.requests,
-              row.errors,
-              row.inputTokens,
-              row.cachedInputTokens,
-              row.outputTokens,
-              `${usd(row.costUsd)}${row.unpricedRequests > 0 ? ` (+${row.unpricedRequests} unpriced)` : ''}`,
-            ]),
-          ),
-        );
+        const [total] = await ledger.totals(range);
+        const { head, body } = tableRows(withProvider as TotalsRow[], total, dims);
+        out(table(head, body));
       } finally {
         await ledger.close();
       }
