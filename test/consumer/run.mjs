@@ -229,7 +229,11 @@ try {
     checkExamples(examples, everything);
     // @google/genai's declarations name the DOM's fetch and WebSocket types (RequestInfo,
     // HeadersInit, CloseEvent): a project that installs it needs the DOM lib, with keycard or not.
-    await checkTypes(['openai.ts', 'all-sdks.ts'], ['esm-nodenext', 'cjs-node16'], ['ES2023', 'DOM']);
+    await checkTypes(
+      ['openai.ts', 'all-sdks.ts', 'genai-type.ts'],
+      ['esm-nodenext', 'cjs-node16'],
+      ['ES2023', 'DOM'],
+    );
   }
 
   function checkDemo(installed) {
