@@ -17,7 +17,7 @@ import { Bench } from 'tinybench';
 import { keys, openLedger } from '../dist/index.js';
 import { fakeKey, startSimulator, startVaultSimulator } from '../dist/testing/index.js';
 import { findSecrets, redactText } from '../src/redact/redactor.js';
-import { generateCorpus, generateJsonCorpus } from '../test/helpers/corpus.js';
+import { generateCorpus, generateJsonCorpus, secretRange } from '../test/helpers/corpus.js';
 import { HOSTILE_LINES, measureLine } from '../test/redact/hostile-lines.js';
 import { GITLEAKS_RULES } from './gitleaks-rules.js';
 
@@ -480,10 +480,7 @@ async function redaction(): Promise<void> {
   const corpus = generateCorpus({ seed: 2026, bytes, perShape: quick ? 4 : 16 });
   const { text } = corpus;
   const mib = text.length / 1024 / 1024;
-  const positions = corpus.planted.map(({ key }) => {
-    const start = text.indexOf(key);
-    return { start, end: start + key.length };
-  });
+  const positions = corpus.planted.map((planted) => secretRange(text, planted));
   const decoyPositions = corpus.decoys.map((decoy) => {
     const start = text.indexOf(decoy);
     return { start, end: start + decoy.length };
@@ -580,9 +577,9 @@ async function redaction(): Promise<void> {
   const jsonRuns = await redactionRuns(json.text, rounds);
   const jsonSpeed = jsonMib / (median(jsonRuns.keycard) / 1000);
   const jsonSecretlint = jsonMib / (median(jsonRuns.secretlint) / 1000);
-  const jsonFound = json.planted.filter(({ key }) => {
-    const start = json.text.indexOf(key);
-    return covers(jsonRuns.keycardRanges, start, start + key.length) === 'whole';
+  const jsonFound = json.planted.filter((planted) => {
+    const { start, end } = secretRange(json.text, planted);
+    return covers(jsonRuns.keycardRanges, start, end) === 'whole';
   }).length;
   rows.push({
     subject: `redaction: ${fixed(jsonMib, 0)} MiB JSON log corpus (1.5 KB lines, URLs, base64), vs secretlint`,

@@ -21,6 +21,21 @@ export interface ShapeGenerator {
   /** The label the replacement carries. */
   label: string;
   make(random: () => number): string;
+  /**
+   * The part of a made key that is secret, when the redactor keeps the rest readable (a Discord
+   * webhook URL keeps its address; its id and token are replaced). Default: the whole key.
+   */
+  secret?(key: string): string;
+}
+
+/** Where the secret part of a planted key is in `text`: what a redactor must cover whole. */
+export function secretRange(
+  text: string,
+  planted: { key: string; shape: ShapeGenerator },
+): { start: number; end: number } {
+  const secret = planted.shape.secret?.(planted.key) ?? planted.key;
+  const start = text.indexOf(planted.key) + planted.key.indexOf(secret);
+  return { start, end: start + secret.length };
 }
 
 const s = (random: () => number, length: number, alphabet = ALNUM) => randomString(random, length, alphabet);
@@ -129,6 +144,7 @@ export const SHAPES: readonly ShapeGenerator[] = [
     label: 'discord',
     make: (r) =>
       `https://${['', 'ptb.', 'canary.'][Math.floor(r() * 3)]}${['discord', 'discordapp'][Math.floor(r() * 2)]}.com/api/${r() < 0.5 ? '' : 'v10/'}webhooks/${digits(r, 19)}/${s(r, 68, URLSAFE)}`,
+    secret: (key) => key.slice(key.indexOf('/webhooks/') + '/webhooks/'.length),
   },
   { id: 'vault', label: 'vault', make: (r) => `${'hvs'}.${s(r, 95, URLSAFE)}` },
   { id: 'vault', label: 'vault', make: (r) => `${'hvb'}.${s(r, 150, URLSAFE)}` },
