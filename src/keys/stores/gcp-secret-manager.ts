@@ -16,10 +16,10 @@ import { registerSecret } from '../../redact/registry.js';
 import { cleanKeyValue } from '../clean.js';
 import { cachedRemoteSource } from '../remote/cached-source.js';
 import { keyInSecret } from '../remote/field.js';
-import { storeFailure, storeSettings } from '../remote/store-source.js';
 import { KeySpecError } from '../spec-error.js';
 import type { KeySource } from '../types.js';
 import { isLoopback } from '../vault/http.js';
+import { storeFailure, storeSettings } from './store-options.js';
 import { loadStoreSdk } from './store-sdk.js';
 
 const PACKAGE = '@google-cloud/secret-manager';

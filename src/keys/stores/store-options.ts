@@ -1,7 +1,7 @@
 /**
  * What the cloud secret store sources share around their one read: options checked the same way
  * (`field`, `cacheTtlMs`, `staleGraceMs`, `timeoutMs`) and errors built for the source. Loading
- * the store's client is `../stores/store-sdk.ts`.
+ * the store's client is `store-sdk.ts`.
  * @module
  */
 import { CredentialError } from '../../errors.js';
@@ -11,7 +11,7 @@ import {
   DEFAULT_REMOTE_TIMEOUT_MS,
   DEFAULT_REMOTE_TTL_MS,
   milliseconds,
-} from './cached-source.js';
+} from '../remote/cached-source.js';
 
 /** The options every store source takes. */
 export interface StoreSourceOptions {
