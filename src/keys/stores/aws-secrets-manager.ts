@@ -10,17 +10,12 @@ import { CredentialError } from '../../errors.js';
 import type { ProviderId } from '../../providers/ids.js';
 import { registerSecret } from '../../redact/registry.js';
 import { cleanKeyValue } from '../clean.js';
-import {
-  cachedRemoteSource,
-  DEFAULT_REMOTE_GRACE_MS,
-  DEFAULT_REMOTE_TIMEOUT_MS,
-  DEFAULT_REMOTE_TTL_MS,
-  milliseconds,
-} from '../remote/cached-source.js';
+import { cachedRemoteSource, milliseconds } from '../remote/cached-source.js';
 import { keyInSecret } from '../remote/field.js';
 import { looksLikeKey } from '../shapes.js';
 import { KeySpecError } from '../spec-error.js';
 import type { KeySource } from '../types.js';
+import { storeFailure, storeTimings } from './store-options.js';
 import { deadline, loadStoreSdk, NETWORK_CODES, storeEndpoint, storeText } from './store-sdk.js';
 
 const PACKAGE = '@aws-sdk/client-secrets-manager';
@@ -289,9 +284,7 @@ export function awsSecretsManager(
     versionStage: text('versionStage', given.versionStage, STAGE) ?? parsed?.versionStage,
     versionId: text('versionId', given.versionId, VERSION_ID) ?? parsed?.versionId,
   };
-  const ttlMs = milliseconds(WHERE, 'cacheTtlMs', given.cacheTtlMs, DEFAULT_REMOTE_TTL_MS);
-  const graceMs = milliseconds(WHERE, 'staleGraceMs', given.staleGraceMs, DEFAULT_REMOTE_GRACE_MS);
-  const timeoutMs = milliseconds(WHERE, 'timeoutMs', given.timeoutMs, DEFAULT_REMOTE_TIMEOUT_MS);
+  const { ttlMs, graceMs, timeoutMs } = storeTimings(WHERE, given);
   if (
     given.maxAttempts !== undefined &&
     !(Number.isSafeInteger(given.maxAttempts) && given.maxAttempts >= 1 && given.maxAttempts <= 10)
@@ -338,13 +331,7 @@ export function awsSecretsManager(
   const where = `the secret ${location.secretId}${versionWords(location)}${location.region === undefined ? '' : ` in ${location.region}`}`;
   let client: SecretsManagerClientLike | undefined;
 
-  const fail = (
-    reason: 'missing' | 'malformed' | 'source_unavailable',
-    message: string,
-    hint: string,
-    provider: ProviderId | undefined,
-    extra: { retryable?: boolean; status?: number | undefined; requestId?: string | undefined } = {},
-  ) => new CredentialError({ reason, message, hint, source: described, provider, ...extra });
+  const fail = storeFailure(described);
 
   async function clientFor(
     provider: ProviderId | undefined,

@@ -10,17 +10,12 @@ import { CredentialError } from '../../errors.js';
 import type { ProviderId } from '../../providers/ids.js';
 import { registerSecret } from '../../redact/registry.js';
 import { cleanKeyValue } from '../clean.js';
-import {
-  cachedRemoteSource,
-  DEFAULT_REMOTE_GRACE_MS,
-  DEFAULT_REMOTE_TIMEOUT_MS,
-  DEFAULT_REMOTE_TTL_MS,
-  milliseconds,
-} from '../remote/cached-source.js';
+import { cachedRemoteSource } from '../remote/cached-source.js';
 import { looksLikeKey } from '../shapes.js';
 import { KeySpecError } from '../spec-error.js';
 import { isKeySource, type KeySource } from '../types.js';
 import { isLoopback } from '../vault/http.js';
+import { storeFailure, storeTimings } from './store-options.js';
 import { deadline, loadStoreSdk, NETWORK_CODES, storeText } from './store-sdk.js';
 
 const PACKAGE = '@1password/connect';
@@ -283,9 +278,7 @@ export function onePassword(
     section: name('section', given.section) ?? parsed?.section,
     field: fieldName,
   };
-  const ttlMs = milliseconds(WHERE, 'cacheTtlMs', given.cacheTtlMs, DEFAULT_REMOTE_TTL_MS);
-  const graceMs = milliseconds(WHERE, 'staleGraceMs', given.staleGraceMs, DEFAULT_REMOTE_GRACE_MS);
-  const timeoutMs = milliseconds(WHERE, 'timeoutMs', given.timeoutMs, DEFAULT_REMOTE_TIMEOUT_MS);
+  const { ttlMs, graceMs, timeoutMs } = storeTimings(WHERE, given);
   const tokenOption = given.token;
   if (tokenOption !== undefined && !isKeySource(tokenOption)) {
     if (typeof tokenOption !== 'string' || tokenOption.trim() === '') {
@@ -306,13 +299,7 @@ export function onePassword(
   const itemWords = `the item "${location.item}" in the vault "${location.vault}"`;
   const fieldWords = `field "${location.field}"${location.section === undefined ? '' : ` in the section "${location.section}"`}`;
 
-  const fail = (
-    reason: 'missing' | 'malformed' | 'source_unavailable' | 'insecure_source',
-    message: string,
-    hint: string,
-    provider: ProviderId | undefined,
-    extra: { retryable?: boolean; status?: number | undefined } = {},
-  ) => new CredentialError({ reason, message, hint, source: described, provider, ...extra });
+  const fail = storeFailure(described);
 
   function hostUrl(provider: ProviderId | undefined): URL {
     const fromOption = given.host !== undefined;

@@ -36,6 +36,18 @@ export interface StoreSettings {
   timeoutMs: number;
 }
 
+/** The cache life, grace window and time limit of a store source; a wrong one is a `TypeError`. */
+export function storeTimings(
+  where: string,
+  options: Omit<StoreSourceOptions, 'field'>,
+): { ttlMs: number; graceMs: number; timeoutMs: number } {
+  return {
+    ttlMs: milliseconds(where, 'cacheTtlMs', options.cacheTtlMs, DEFAULT_REMOTE_TTL_MS),
+    graceMs: milliseconds(where, 'staleGraceMs', options.staleGraceMs, DEFAULT_REMOTE_GRACE_MS),
+    timeoutMs: milliseconds(where, 'timeoutMs', options.timeoutMs, DEFAULT_REMOTE_TIMEOUT_MS),
+  };
+}
+
 /** Checks the shared options of `where` (`keys.gcpSecretManager()`); a wrong one is a `TypeError`. */
 export function storeSettings(
   where: string,
@@ -50,19 +62,22 @@ export function storeSettings(
     field,
     described:
       field === location.field ? location.describe : `${location.describe.replace(/#.*$/, '')}#${field}`,
-    ttlMs: milliseconds(where, 'cacheTtlMs', options.cacheTtlMs, DEFAULT_REMOTE_TTL_MS),
-    graceMs: milliseconds(where, 'staleGraceMs', options.staleGraceMs, DEFAULT_REMOTE_GRACE_MS),
-    timeoutMs: milliseconds(where, 'timeoutMs', options.timeoutMs, DEFAULT_REMOTE_TIMEOUT_MS),
+    ...storeTimings(where, options),
   };
 }
 
 /** Builds a store source's `CredentialError`s. */
 export type StoreFailure = (
-  reason: 'missing' | 'malformed' | 'source_unavailable',
+  reason: 'missing' | 'malformed' | 'source_unavailable' | 'insecure_source',
   message: string,
   hint: string,
   provider: ProviderId | undefined,
-  extra?: { retryable?: boolean; status?: number | undefined; cause?: unknown },
+  extra?: {
+    retryable?: boolean;
+    status?: number | undefined;
+    requestId?: string | undefined;
+    cause?: unknown;
+  },
 ) => CredentialError;
 
 /** The `CredentialError` builder of the source `described`. */
