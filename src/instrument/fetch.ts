@@ -430,9 +430,11 @@ export function createInstrumentedFetch(options: InstrumentedFetchOptions): Fetc
       // Error bodies are redacted before the SDK copies them into an error message. An answer about
       // the key (rejected, refused, out of credit) is one no retry can fix: the OpenAI and
       // Anthropic SDKs retry every 429 unless the answer says otherwise, so it says so.
+      const served =
+        json === undefined || http.errorBody === undefined ? text : JSON.stringify(http.errorBody(json));
       return rebuild(
         response,
-        redactText(text),
+        redactText(served),
         verdict.reason === undefined
           ? {}
           : { ...NO_RETRY, ...options.markKeyFailure?.(failure, verdict, used) },

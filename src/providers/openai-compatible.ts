@@ -170,34 +170,6 @@ function textOf(value: unknown): string | undefined {
 }
 
 /**
- * `fetch`, with every flat error body (an object without `error`) wrapped in OpenAI's envelope
- * for the SDK. Runs after keycard's own fetch: the body is already redacted and recorded.
- */
-function withOpenAIErrorEnvelope(fetch: typeof globalThis.fetch): typeof globalThis.fetch {
-  return async (input, init) => {
-    const response = await fetch(input, init);
-    if (response.ok || !(response.headers.get('content-type') ?? '').includes('json')) return response;
-    const text = await response.text();
-    let body: unknown;
-    try {
-      body = JSON.parse(text);
-    } catch {
-      body = undefined;
-    }
-    const flat = asObject(body) !== undefined && asObject(body)?.['error'] === undefined;
-    const headers = new Headers(response.headers);
-    headers.delete('content-length');
-    const wrapped = new Response(flat ? JSON.stringify({ error: body }) : text, {
-      status: response.status,
-      statusText: response.statusText,
-      headers,
-    });
-    Object.defineProperty(wrapped, 'url', { value: response.url });
-    return wrapped;
-  };
-}
-
-/**
  * The error body's inner `error`: OpenAI sends an object, some compatible vendors a string; and
  * Mistral no envelope at all (`{ object: 'error', message, type, code }` at the top, or
  * `{ detail }`), read from `body` when `error` is absent. A message that is not text (Mistral's
@@ -297,7 +269,7 @@ export function openAICompatible(
         defaultHeaders: { ...nulled, ...user.defaultHeaders },
         apiKey: SDK_KEY_PLACEHOLDER,
         baseURL: context.baseURL ?? spec.defaultBaseURL,
-        fetch: spec.flatErrors === true ? withOpenAIErrorEnvelope(context.fetch) : context.fetch,
+        fetch: context.fetch,
         ...(context.timeout === undefined ? {} : { timeout: context.timeout }),
         ...(context.maxRetries === undefined ? {} : { maxRetries: context.maxRetries }),
       });
@@ -335,6 +307,16 @@ export function openAICompatible(
         const model = typeof json?.['model'] === 'string' ? json['model'] : plan.model;
         return openAIUsage(json?.['usage'], model);
       },
+
+      // A flat error body (no `error` inside) is handed to the SDK in OpenAI's envelope.
+      ...(spec.flatErrors === true
+        ? {
+            errorBody: (body: unknown) =>
+              asObject(body) !== undefined && asObject(body)?.['error'] === undefined
+                ? { error: body }
+                : body,
+          }
+        : {}),
 
       failureFromResponse(status, body, headers) {
         return {

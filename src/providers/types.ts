@@ -162,6 +162,12 @@ export interface HttpHooks {
    * (Slack's `ok: false`). `undefined` when the answer is a success.
    */
   failureInBody?(body: unknown, headers: Headers): ProviderFailure | undefined;
+  /**
+   * The JSON body a failed answer is handed to the SDK with, when the SDK reads another shape
+   * than the service sends (Mistral's flat errors, which the OpenAI SDK reads only inside
+   * `{ error: … }`). Default: the body as sent. It is redacted after this.
+   */
+  errorBody?(body: unknown): unknown;
 }
 
 /**
