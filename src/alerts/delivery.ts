@@ -230,8 +230,6 @@ export class AlertDelivery {
   readonly #giveUp = new AbortController();
   readonly #report: (undelivered: UndeliveredAlert) => void;
   #closed = false;
-  /** Alerts delivered to a channel (a count of channel deliveries), for tests. */
-  delivered = 0;
 
   constructor(option: AlertsOption, report: (undelivered: UndeliveredAlert) => void) {
     const settings = Array.isArray(option)
@@ -263,7 +261,6 @@ export class AlertDelivery {
     for (let attempt = 0; ; attempt += 1) {
       try {
         await untilAborted(sender.send(alert, signal), signal);
-        this.delivered += 1;
         return;
       } catch (error) {
         const last = signal.aborted || attempt >= this.#maxRetries || !isRetryable(error);

@@ -40,21 +40,24 @@ const day = (date: Date) => date.toISOString().slice(0, 10);
 export function alertText(alert: BudgetAlert): string {
   const scope = describeScope(alert);
   if (alert.kind === 'anomaly') {
-    const detail = alert.message.replace(/^keycard:\s*/, '');
+    // The event's message says how unusual: keep that sentence, without its own advice.
+    const detail = alert.message
+      .replace(/^keycard:\s*/, '')
+      .replace(/;[^;]*$/, '')
+      .replace(/\.$/, '');
     return [
       `keycard: unusual spend on ${scope}`,
-      `${formatUsd(alert.spend.usd)} in the hour from ${alert.periodStart.toISOString().slice(0, 16)} UTC (${alert.spend.requests} requests).`,
-      detail,
+      `${detail} (${alert.spend.requests} requests).`,
       `What to do: see what used it with \`keycard usage --since ${day(alert.periodStart)} --by workflow\`; if it is not expected, rotate the key.`,
     ].join('\n');
   }
   const percent = Math.round((alert.threshold ?? 0) * 100);
-  const period = alert.period ?? 'period';
+  const period = alert.period === 'day' ? 'today' : `this ${alert.period ?? 'period'}`;
   const resets = alert.period === undefined ? undefined : periodEnd(alert.period, alert.periodStart);
   const full = (alert.threshold ?? 0) >= 1;
   return [
     `keycard: budget "${alert.budget ?? 'budget'}" is at ${percent} % for ${scope}`,
-    `Spent ${spentOfLimit(alert.spend, alert.limit)} this ${period} (since ${day(alert.periodStart)} UTC${resets === undefined ? '' : `; it resets ${day(resets)}`}).`,
+    `Spent ${spentOfLimit(alert.spend, alert.limit)} ${period} (since ${day(alert.periodStart)} UTC${resets === undefined ? '' : `; it resets ${day(resets)}`}).`,
     full
       ? 'What to do: calls past the limit are refused (or warned, with onExceed: warn) until it resets; raise the budget if this use is expected, or find what spent it with `keycard usage`.'
       : `What to do: nothing yet if this use is expected; otherwise find what spent it with \`keycard usage --since ${day(alert.periodStart)}\`.`,

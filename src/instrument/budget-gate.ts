@@ -327,7 +327,7 @@ export class BudgetGate implements LeaseHolder {
           spend,
           limit: { usd: budget.usd, requests: budget.requests, tokens: budget.tokens },
           periodStart: view.start,
-          message: `keycard: budget "${budget.name}" for ${scope.id} is at ${percent} % this ${budget.period} (${describeSpend(budget, spend)}).`,
+          message: `keycard: budget "${budget.name}" for ${scope.field === 'key' ? `key ${maskedId}` : scope.id} is at ${percent} % this ${budget.period} (${describeSpend(budget, spend)}).`,
         };
         const fired = await this.ledger.alertOnce(key, alert);
         // While the store is down, no alert can be marked: tried again with a later call.

@@ -293,6 +293,29 @@ describe('alert delivery faults never fail a call', () => {
     expectNoSecret(printed(run.warnings));
   });
 
+  it('tries Telegram again after a server error', async () => {
+    simulator.failNext('server_error', { provider: 'telegram' });
+    const run = await setup([telegramChannel()]);
+    await run.spend(2);
+    await run.ledger.close();
+    const telegram = simulator.requests.filter((request) => request.provider === 'telegram');
+    expect(telegram.map((request) => request.status)).toEqual([502, 200]);
+    expect(run.warnings).toEqual([]);
+  });
+
+  it('reports a revoked Telegram bot token as a CredentialError, without retrying', async () => {
+    simulator.revokeKey(telegramToken);
+    const run = await setup([telegramChannel()]);
+    expect(await run.spend(2)).toEqual({ ok: 2, refused: 0 });
+    await run.ledger.close();
+    const telegram = simulator.requests.filter((request) => request.provider === 'telegram');
+    expect(telegram.map((request) => request.status)).toEqual([401]);
+    expect(run.warnings).toHaveLength(1);
+    expect((run.warnings[0]?.cause as { reason?: string } | undefined)?.reason).toBe('unauthorized');
+    expect(run.warnings[0]?.message).toContain('telegram chat 4242');
+    expectNoSecret(printed(run.warnings));
+  });
+
   it('reports a Telegram token source that holds no token as a CredentialError', async () => {
     const run = await setup([
       alertToTelegram({
