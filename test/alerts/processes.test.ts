@@ -107,3 +107,23 @@ describe.each(['sqlite', 'postgres'] as const)('alerts of four processes on %s',
       expect(printed).not.toContain(secret);
   }, 180_000);
 });
+
+describe('a program that ends without close()', () => {
+  it('still delivers its alerts before it exits', async () => {
+    const { simulator, proxy, receiver } = await channels();
+    const { result } = await runWorker({
+      ledger: 'memory:',
+      openaiURL: simulator.baseURL('openai'),
+      slackURL: simulator.baseURL('slack').replace(simulator.url, proxy.url),
+      telegramURL: simulator.baseURL('telegram').replace(simulator.url, proxy.url),
+      webhookURL: `${receiver.url}/services/${hookSecret}`,
+      quota: 8,
+      concurrency: 1,
+      close: false,
+    });
+    expect(result.fired.sort()).toEqual([0.25, 0.5, 1]);
+    expect(receiver.received).toHaveLength(3);
+    expect(proxy.bodies('/chat.postMessage')).toHaveLength(3);
+    expect(proxy.bodies('/sendMessage')).toHaveLength(3);
+  }, 60_000);
+});

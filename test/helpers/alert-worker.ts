@@ -4,7 +4,7 @@
  * going to a webhook, Slack and Telegram. Keys come in the environment: BUDGET_KEY for OpenAI,
  * SLACK_ALERT_TOKEN and TELEGRAM_ALERT_TOKEN for the channels (read through 'env:' sources).
  * `concurrency` loops call until each is refused once; then it closes (which flushes the
- * deliveries) and prints an `AlertWorkerResult`.
+ * deliveries) and prints an `AlertWorkerResult`; or, with `close: false`, just ends.
  */
 import { alertToSlack, alertToTelegram, alertToWebhook } from '../../src/alerts/channels.js';
 import { createClient } from '../../src/client.js';
@@ -20,6 +20,8 @@ export interface AlertWorkerConfig {
   webhookURL: string;
   quota: number;
   concurrency: number;
+  /** `false`: end without closing the client or the ledger (the program's natural end). */
+  close?: boolean;
 }
 
 export interface AlertWorkerResult {
@@ -65,6 +67,10 @@ await Promise.all(
     }
   }),
 );
-await client.close();
-await ledger.close();
-process.stdout.write(JSON.stringify(result));
+if (config.close !== false) {
+  await client.close();
+  await ledger.close();
+  process.stdout.write(JSON.stringify(result));
+} else {
+  process.on('exit', () => process.stdout.write(JSON.stringify(result)));
+}
