@@ -10,7 +10,9 @@ import { type BudgetAlert, periodEnd, type Spend } from '../ledger/budget.js';
 export function formatUsd(usd: number): string {
   if (usd === 0) return '$0';
   if (Math.abs(usd) >= 0.01) return `$${usd.toFixed(2)}`;
-  return `$${usd.toPrecision(2).replace(/0+$/, '')}`;
+  // Two significant digits, in plain decimals (never `1e-7`).
+  const digits = Math.min(12, 1 - Math.floor(Math.log10(Math.abs(usd))));
+  return `$${usd.toFixed(digits).replace(/0+$/, '')}`;
 }
 
 /** `key sk-…abcd`, `workflow "summarize"`, `provider openai`. */

@@ -20,7 +20,7 @@ import { createClient } from '../../src/client.js';
 import { isCredentialError, KeycardError } from '../../src/errors.js';
 import { keys } from '../../src/keys/index.js';
 import type { BaseLedger } from '../../src/ledger/base.js';
-import type { BudgetAlert } from '../../src/ledger/budget.js';
+import type { Budget, BudgetAlert } from '../../src/ledger/budget.js';
 import { MemoryLedger } from '../../src/ledger/memory.js';
 import { openLedger } from '../../src/ledger/open.js';
 import type { LedgerWarning } from '../../src/ledger/unavailable.js';
@@ -74,7 +74,11 @@ interface Run {
 }
 
 /** A memory ledger with `alerts`, and an OpenAI client on the simulator with a request quota. */
-async function setup(alerts: AlertsOption): Promise<Run> {
+async function setup(
+  alerts: AlertsOption,
+  budget: Budget = { name: 'team quota', requests: 4, alertAt: [0.5, 1] },
+  workflow?: string,
+): Promise<Run> {
   const ledger = await openLedger('memory:', { alerts, flushIntervalMs: 5 });
   const alertsSeen: BudgetAlert[] = [];
   const warnings: LedgerWarning[] = [];
@@ -84,7 +88,8 @@ async function setup(alerts: AlertsOption): Promise<Run> {
     baseURL: simulator.baseURL('openai'),
     ledger,
     maxRetries: 0,
-    budget: { name: 'team quota', requests: 4, alertAt: [0.5, 1] },
+    budget,
+    ...(workflow === undefined ? {} : { workflow }),
   });
   cleanups.push(() => ledger.close());
   cleanups.push(() => client.close());
@@ -160,6 +165,30 @@ describe('alert channels', () => {
     await run.ledger.close();
     expect(receiver.received.map((item) => Object.keys(JSON.parse(item.body)))).toEqual([['text']]);
     expect(JSON.parse(receiver.received[0]?.body ?? '{}').text).toContain('is at 50 %');
+  });
+
+  it('names a workflow scope by its workflow, and a USD limit in dollars', async () => {
+    const run = await setup(
+      [alertToWebhook(hookUrl())],
+      { scope: 'workflow', usd: 0.000001, period: 'day', alertAt: [1], onExceed: 'warn' },
+      'nightly-summary',
+    );
+    await run.spend(1);
+    await run.ledger.close();
+    const [body] = receiver.received.map((item) => JSON.parse(item.body));
+    expect(body).toMatchObject({ scope: 'workflow:nightly-summary', key: null, period: 'day', threshold: 1 });
+    expect(body.limit).toEqual({ usd: 0.000001, requests: null, tokens: null });
+    expect(body.text).toContain('for workflow "nightly-summary"');
+    expect(body.text).toMatch(/Spent \$[\d.]+ of \$0\.000001 today/);
+  });
+
+  it("sends Discord's { content } to a Discord webhook format", async () => {
+    const run = await setup([{ webhook: { url: hookUrl(), format: 'discord' } }]);
+    await run.spend(2);
+    await run.ledger.close();
+    const [body] = receiver.received.map((item) => JSON.parse(item.body));
+    expect(Object.keys(body)).toEqual(['content']);
+    expect(body.content).toContain('is at 50 %');
   });
 
   it('posts each alert once to a Slack channel through keycard’s Slack client', async () => {
