@@ -5,6 +5,17 @@
  * every call metered into a ledger, and one `CredentialError` for every bad-key case.
  * @module
  */
+
+export {
+  type AlertChannel,
+  type AlertsOption,
+  alertToSlack,
+  alertToTelegram,
+  alertToWebhook,
+  type SlackAlertChannel,
+  type TelegramAlertChannel,
+  type WebhookAlertChannel,
+} from './alerts/channels.js';
 export {
   type ClientOptions,
   createClient,

@@ -12,6 +12,7 @@
 
 import * as z from 'zod/mini';
 import type { $ZodIssue } from 'zod/v4/core';
+import { ALERTS_EXPECTS, alertsSchema } from './alerts/schema.js';
 import type { ClientOptions } from './client.js';
 import { didYouMean } from './did-you-mean.js';
 import { KeycardError } from './errors.js';
@@ -153,6 +154,7 @@ const LEDGER_FIELDS = {
   maxConnections: field(() => z.int().check(z.minimum(1)), 'a whole number, 1 or more'),
   connectTimeoutMs: field(atLeastZero, 'a number of milliseconds, 0 or more'),
   queryTimeoutMs: field(atLeastZero, 'a number of milliseconds, 0 or more'),
+  alerts: field(alertsSchema, ALERTS_EXPECTS),
 } satisfies { [Name in keyof OpenLedgerOptions]-?: Field };
 
 const FILE_FIELDS = {

@@ -301,11 +301,11 @@ export class BudgetGate implements LeaseHolder {
         lease.settleOutside(admission.estimate, used);
       else lease.settle(admission.estimate, used);
     }
-    for (const lease of admission.checks) await this.#alert(lease);
+    for (const lease of admission.checks) await this.#alert(lease, event.maskedId);
   }
 
   /** Threshold alerts of a lease's budgets, against what this process knows of their spend. */
-  async #alert(lease: Lease): Promise<void> {
+  async #alert(lease: Lease, maskedId: string): Promise<void> {
     for (const [index, budget] of lease.budgets.entries()) {
       const view = lease.views[index];
       if (view === undefined || budget.alertAt.length === 0) continue;
@@ -321,11 +321,13 @@ export class BudgetGate implements LeaseHolder {
           kind: 'threshold',
           budget: budget.name,
           scope: scope.id,
+          ...(scope.field === 'key' ? { key: maskedId } : {}),
+          period: budget.period,
           threshold,
           spend,
           limit: { usd: budget.usd, requests: budget.requests, tokens: budget.tokens },
           periodStart: view.start,
-          message: `keycard: budget "${budget.name}" for ${scope.id} is at ${percent} % this ${budget.period} (${describeSpend(budget, spend)}).`,
+          message: `keycard: budget "${budget.name}" for ${scope.field === 'key' ? `key ${maskedId}` : scope.id} is at ${percent} % this ${budget.period} (${describeSpend(budget, spend)}).`,
         };
         const fired = await this.ledger.alertOnce(key, alert);
         // While the store is down, no alert can be marked: tried again with a later call.

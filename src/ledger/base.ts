@@ -6,6 +6,8 @@
  * @module
  */
 import { EventEmitter } from 'node:events';
+import type { AlertsOption } from '../alerts/channels.js';
+import type { AlertDelivery } from '../alerts/delivery.js';
 import { KeycardError } from '../errors.js';
 import {
   type Budget,
@@ -16,7 +18,7 @@ import {
 } from './budget.js';
 import { pendingSettled } from './pending.js';
 import type { KeyUsage, Ledger, TotalsQuery, TotalsRow, UsageEvent } from './types.js';
-import { describeCause, LedgerUnavailableError, type LedgerWarning } from './unavailable.js';
+import { describeCause, LedgerUnavailableError, type LedgerWarning, WARNING_CODES } from './unavailable.js';
 import { EventWriter } from './writer.js';
 
 /**
@@ -137,6 +139,16 @@ export interface LedgerOptions {
    * @default 60000
    */
   budgetLeaseMs?: number | undefined;
+  /**
+   * Where budget and anomaly alerts go, for a person to read: webhooks, Slack channels, Telegram
+   * chats (`alertToWebhook(url)`, `alertToSlack({ channel, key })`, `alertToTelegram({ chatId,
+   * key })`, or the same as plain objects), or `{ to: [...], maxRetries, timeoutMs,
+   * closeTimeoutMs }`. Each alert is delivered once per alert and period across every process
+   * sharing the store: by the process that fires it. Delivery runs off the calls' path, with
+   * retries; what cannot be delivered is a `warning` (`KEYCARD_ALERT_UNDELIVERED`). `close()`
+   * waits for pending deliveries up to `closeTimeoutMs` (5 s).
+   */
+  alerts?: AlertsOption | undefined;
 }
 
 /** How long a budget lease lives without being renewed, unless `budgetLeaseMs` says otherwise. */
@@ -197,6 +209,8 @@ export abstract class BaseLedger implements Ledger {
   readonly #leaseHolders = new Set<LeaseHolder>();
   /** @internal Lease operations made (each one store round trip under the lock), for tests and the bench. */
   leaseOperations = 0;
+  /** @internal Delivery of alerts to the `alerts` option's channels, loaded when it is given. */
+  readonly alertDelivery: Promise<AlertDelivery | undefined> | undefined;
 
   constructor(options: LedgerOptions = {}) {
     const maxBufferedEvents = options.maxBufferedEvents ?? 10_000;
@@ -226,7 +240,36 @@ export abstract class BaseLedger implements Ledger {
       options.anomaly === false
         ? undefined
         : { multiple: 5, windowHours: 24, minUsd: 1, ...(options.anomaly ?? {}) };
+    if (options.alerts !== undefined) this.alertDelivery = this.#deliverAlerts(options.alerts);
     hookExit(this);
+  }
+
+  /** Loads alert delivery; a channel that cannot be set up is reported, and no alert goes out. */
+  async #deliverAlerts(option: AlertsOption): Promise<AlertDelivery | undefined> {
+    try {
+      const { AlertDelivery } = await import('../alerts/delivery.js');
+      return new AlertDelivery(option, ({ message, channel, alert, cause }) =>
+        this.#warn(this.#alertWarning(message, cause, channel, alert), false),
+      );
+    } catch (error) {
+      const message = `keycard: the ledger's alerts option cannot be used: ${describeCause(error)}`;
+      this.#warn(this.#alertWarning(message, error, undefined, undefined), false);
+      return undefined;
+    }
+  }
+
+  #alertWarning(message: string, cause: unknown, channel?: string, alert?: BudgetAlert): LedgerWarning {
+    return {
+      kind: 'alert_undelivered',
+      code: WARNING_CODES.alert_undelivered,
+      message,
+      ledger: String(this),
+      buffered: this.#writer.buffered,
+      lost: this.#writer.lost,
+      cause,
+      channel,
+      alert,
+    };
   }
 
   // --- primitives ---------------------------------------------------------------------------
@@ -371,6 +414,8 @@ export abstract class BaseLedger implements Ledger {
     await this.#writer.close();
     this.#closed = true;
     for (const reference of open) if (reference.deref() === this) open.delete(reference);
+    // Pending deliveries get up to `closeTimeoutMs`; what is left then is reported.
+    await (await this.alertDelivery)?.close();
     await this.closeStore();
   }
 
@@ -498,6 +543,8 @@ export abstract class BaseLedger implements Ledger {
     if (this.#writer.unavailable) return false;
     if (!(await this.insertAlertMark(key))) return false;
     this.#emitter.emit(ALERT, alert);
+    // This process won the alert: it delivers it, off the call's path.
+    void this.alertDelivery?.then((delivery) => delivery?.deliver(alert));
     return true;
   }
 
@@ -512,10 +559,12 @@ export abstract class BaseLedger implements Ledger {
    */
   protected async checkAnomaly(batch: readonly PendingEvent[]): Promise<void> {
     const anomaly = this.anomaly;
-    if (anomaly === undefined || !this.hasAlertListeners()) return;
+    if (anomaly === undefined || (!this.hasAlertListeners() && this.alertDelivery === undefined)) return;
     const now = Date.now();
     const keys = new Set<string>();
+    const maskedIds = new Map<string, string>();
     for (const { event } of batch) {
+      maskedIds.set(event.keyFingerprint, event.maskedId);
       if ((event.costUsd ?? 0) <= 0 || now - event.time.getTime() > 3_600_000) continue;
       const last = this.#lastAnomalyCheck.get(event.keyFingerprint) ?? 0;
       if (now - last < 60_000) continue;
@@ -545,9 +594,10 @@ export abstract class BaseLedger implements Ledger {
       await this.alertOnce(`anomaly|key:${fingerprint}|${hourStart.toISOString()}`, {
         kind: 'anomaly',
         scope: `key:${fingerprint}`,
+        key: maskedIds.get(fingerprint),
         spend,
         periodStart: hourStart,
-        message: `keycard: key ${recent?.maskedId ?? fingerprint} spent $${last.toFixed(2)} in the last hour, more than ${anomaly.multiple} times its hourly average of $${average.toFixed(2)}; if this is not expected, rotate the key.`,
+        message: `keycard: key ${maskedIds.get(fingerprint) ?? recent?.maskedId ?? fingerprint} spent $${last.toFixed(2)} in the last hour, more than ${anomaly.multiple} times its hourly average of $${average.toFixed(2)}; if this is not expected, rotate the key.`,
       });
     }
   }

@@ -115,6 +115,10 @@ export interface BudgetAlert {
   budget?: string | undefined;
   /** The scope, e.g. `key:3f2a9c…` or `workflow:summarize`. */
   scope: string;
+  /** The masked id of the key (`sk-…abcd`) when the scope is a key, for people to read. */
+  key?: string | undefined;
+  /** The budget's period (threshold alerts). */
+  period?: 'day' | 'week' | 'month' | undefined;
   /** The fraction of the limit reached (threshold alerts), e.g. 0.8. */
   threshold?: number | undefined;
   /** What was used when the alert fired. */

@@ -5,6 +5,7 @@
  * @module
  */
 import { KeycardError, type KeycardErrorOptions } from '../errors.js';
+import type { BudgetAlert } from './budget.js';
 
 /** A store error in one line, for messages: its message, else its code, else its name. */
 export function describeCause(error: unknown): string {
@@ -96,9 +97,14 @@ export interface LedgerWarning {
    *   lost.
    * - `lost`: events were given up without a recovery (the ledger was closed, or the process
    *   ended, while the store was down); says how many.
+   * - `alert_undelivered`: an alert could not be delivered to a channel of the `alerts` option
+   *   (after its retries, or at `close()`); names the channel (never its token or secret URL).
    */
-  kind: 'unavailable' | 'recovered' | 'lost';
-  /** `KEYCARD_LEDGER_UNAVAILABLE`, `KEYCARD_LEDGER_RECOVERED` or `KEYCARD_LEDGER_EVENTS_LOST`. */
+  kind: 'unavailable' | 'recovered' | 'lost' | 'alert_undelivered';
+  /**
+   * `KEYCARD_LEDGER_UNAVAILABLE`, `KEYCARD_LEDGER_RECOVERED`, `KEYCARD_LEDGER_EVENTS_LOST` or
+   * `KEYCARD_ALERT_UNDELIVERED`.
+   */
   code: string;
   /** For people; names the ledger and the cause, never a password. */
   message: string;
@@ -112,12 +118,17 @@ export interface LedgerWarning {
   written?: number | undefined;
   /** How long the outage lasted, in milliseconds (`recovered`, `lost`). */
   downMs?: number | undefined;
-  /** The store's error (`unavailable`). */
+  /** The store's error (`unavailable`), or the channel's (`alert_undelivered`), redacted. */
   cause?: unknown;
+  /** The channel an alert could not reach (`alert_undelivered`), e.g. `slack #ops`. */
+  channel?: string | undefined;
+  /** The alert that could not be delivered (`alert_undelivered`). */
+  alert?: BudgetAlert | undefined;
 }
 
 export const WARNING_CODES: Record<LedgerWarning['kind'], string> = {
   unavailable: 'KEYCARD_LEDGER_UNAVAILABLE',
   recovered: 'KEYCARD_LEDGER_RECOVERED',
   lost: 'KEYCARD_LEDGER_EVENTS_LOST',
+  alert_undelivered: 'KEYCARD_ALERT_UNDELIVERED',
 };
