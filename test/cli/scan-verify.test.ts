@@ -274,6 +274,64 @@ describe('keycard scan --verify', () => {
     expectNoKey(result.stdout, result.stderr);
   });
 
+  it("reads each SDK's rate limit as rate limited: Slack's and Telegram's 429 too", async () => {
+    const dir = await tree({ '.env': `SLACK_BOT_TOKEN=${slack}\nTELEGRAM_BOT_TOKEN=${telegram}\n` });
+    const lifts = [
+      simulator.failNext('rate_limit', { provider: 'slack', times: Infinity }),
+      simulator.failNext('rate_limit', { provider: 'telegram', times: Infinity }),
+    ];
+    const result = await keycard(['scan', '--verify', '--json'], { cwd: dir, env: env() });
+    for (const lift of lifts) lift();
+    expect(result.code).toBe(1);
+    const reports = JSON.parse(result.stdout) as Report[];
+    expect(
+      reports.map((report) => [report.provider, report.verification?.status, report.verification?.reason]),
+    ).toEqual([
+      ['slack', 'unknown', 'rate limited'],
+      ['telegram', 'unknown', 'rate limited'],
+    ]);
+    // No retry: one request each.
+    expect(simulator.requests).toHaveLength(2);
+    expectNoKey(result.stdout, result.stderr);
+  });
+
+  it('sends nowhere the forms no who-am-I call takes: webhook URLs, app tokens, Vault tokens', async () => {
+    const random = (length: number, alphabet: string) =>
+      Array.from({ length }, () => alphabet[Math.floor(Math.random() * alphabet.length)]).join('');
+    const upper = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789';
+    const mixed = `${upper}abcdefghijklmnopqrstuvwxyz`;
+    const slackWebhook = `https://hooks.slack.com/services/T${random(9, upper)}/B${random(9, upper)}/${random(24, mixed)}`;
+    const discordWebhook = `https://discord.com/api/webhooks/1${random(17, '0123456789')}/${random(68, `${mixed}_-`)}`;
+    const vaultToken = ['hv', 's.'].join('') + random(95, mixed);
+    const appToken = testKey('slack-app', 'scan-verify');
+    const dir = await tree({
+      'hooks.txt': `${slackWebhook}\n${discordWebhook}\nVAULT_TOKEN=${vaultToken}\nSLACK_APP_TOKEN=${appToken}\n`,
+    });
+    const result = await keycard(['scan', '--verify', '--format', 'jsonl'], { cwd: dir, env: env() });
+    expect(result.code).toBe(1);
+    const reports = result.stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as Report);
+    expect(reports.map((report) => [report.provider, report.verification?.status])).toEqual([
+      ['slack', 'unknown'],
+      ['discord', 'unknown'],
+      ['vault', 'unknown'],
+      ['slack', 'unknown'],
+    ]);
+    expect(reports.map((report) => report.verification?.reason)).toEqual([
+      expect.stringContaining('Slack webhook URL'),
+      expect.stringContaining('Discord webhook URL'),
+      expect.stringContaining('Vault token'),
+      expect.stringContaining('app-level token'),
+    ]);
+    expect(simulator.requests).toHaveLength(0);
+    for (const secret of [slackWebhook, discordWebhook, vaultToken, appToken]) {
+      expect(result.stdout).not.toContain(secret.slice(-16));
+      expect(result.stderr).not.toContain(secret.slice(-16));
+    }
+  });
+
   it('reports a check that gets no answer in time as unknown (timed out), and exits', async () => {
     const dir = await tree({ 'a.ts': `'${live}'\n` });
     const lift = simulator.failNext('hang', { provider: 'openai', times: Infinity });
@@ -296,11 +354,18 @@ describe('keycard scan --verify', () => {
         server.close(() => resolve(port));
       });
     });
-    const dir = await tree({ 'a.ts': `'${live}'\n`, 'b.env': `SLACK_BOT_TOKEN=${slack}\n` });
+    const dir = await tree({
+      'a.ts': `'${live}'\n`,
+      'b.env': `SLACK_BOT_TOKEN=${slack}\n`,
+      'c.sh': `curl https://api.telegram.org/bot${telegram}/getMe\n`,
+    });
     simulator.failNext('reset', { provider: 'slack', times: Infinity });
     const result = await keycard(['scan', '--verify', '--format', 'jsonl'], {
       cwd: dir,
-      env: env({ OPENAI_BASE_URL: `http://127.0.0.1:${closed}/v1` }),
+      env: env({
+        OPENAI_BASE_URL: `http://127.0.0.1:${closed}/v1`,
+        TELEGRAM_BASE_URL: `http://127.0.0.1:${closed}/telegram`,
+      }),
     });
     expect(result.code).toBe(1);
     const reports = result.stdout
@@ -315,6 +380,10 @@ describe('keycard scan --verify', () => {
     expect(byProvider['slack']).toMatchObject({
       status: 'unknown',
       reason: expect.stringMatching(/^network: /),
+    });
+    expect(byProvider['telegram']).toMatchObject({
+      status: 'unknown',
+      reason: expect.stringMatching(/^network: .*ECONNREFUSED/),
     });
     // Where keys were sent instead of the provider's own API is said, on stderr.
     expect(result.stderr).toContain(
