@@ -267,12 +267,16 @@ export async function verifyKeys(
   >();
   for (const [fingerprint, { label, key }] of keys) {
     const plan = planFor(label, key);
-    if ('unknown' in plan) results.set(fingerprint, { status: 'unknown', reason: plan.unknown });
-    else
-      byProvider.set(plan.provider, [
-        ...(byProvider.get(plan.provider) ?? []),
-        { fingerprint, clients: plan.clients, key },
-      ]);
+    if ('unknown' in plan) {
+      results.set(fingerprint, { status: 'unknown', reason: plan.unknown });
+      continue;
+    }
+    // A Telegram token found URL-encoded in a Bot API URL (`123%3AAA…`) is sent decoded.
+    const sent = plan.provider === 'telegram' ? key.replace(/%3A/i, ':') : key;
+    byProvider.set(plan.provider, [
+      ...(byProvider.get(plan.provider) ?? []),
+      { fingerprint, clients: plan.clients, key: sent },
+    ]);
   }
   const providers = [...byProvider.keys()];
   const checkProvider = async (provider: ProviderId) => {

@@ -4,10 +4,12 @@
  * rate-limited, timed-out and network-down keys; table, JSON, JSON lines and SARIF (validated
  * against the SARIF 2.1.0 schema), remediation lines and exit codes. No output holds a key.
  */
+import { execFile } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import AjvDraft04 from 'ajv-draft-04';
 import addFormats from 'ajv-formats';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -86,6 +88,17 @@ interface Report {
 }
 
 let repo: string;
+
+/** A validator of the published SARIF 2.1.0 schema (JSON Schema draft-04), formats included. */
+async function sarifValidator() {
+  const schema = JSON.parse(
+    await readFile(join(import.meta.dirname, '../fixtures/sarif/sarif-2.1.0-rtm.5.json'), 'utf8'),
+  ) as Record<string, unknown>;
+  // The schema's patterns are ECMAScript regular expressions without the `u` flag.
+  const ajv = new AjvDraft04.default({ allErrors: true, strict: false, unicodeRegExp: false });
+  addFormats.default(ajv);
+  return ajv.compile(schema);
+}
 
 beforeAll(async () => {
   simulator = await startSimulator({ keys: [live, revoked, slack, telegram, stored] });
@@ -193,12 +206,7 @@ describe('keycard scan --verify', () => {
   });
 
   it('writes SARIF 2.1.0 that the published schema accepts, with the status as level and properties', async () => {
-    const schema = JSON.parse(
-      await readFile(join(import.meta.dirname, '../fixtures/sarif/sarif-2.1.0-rtm.5.json'), 'utf8'),
-    ) as Record<string, unknown>;
-    const ajv = new AjvDraft04.default({ allErrors: true, strict: false, unicodeRegExp: false });
-    addFormats.default(ajv);
-    const validate = ajv.compile(schema);
+    const validate = await sarifValidator();
     const plain = await keycard(['scan', '--format', 'sarif'], { cwd: repo, env: env() });
     const verified = await keycard(['scan', '--verify', '--format', 'sarif'], { cwd: repo, env: env() });
     expect(plain.code).toBe(1);
@@ -258,6 +266,35 @@ describe('keycard scan --verify', () => {
     expect(liveOpenai?.properties['identity']).toMatchObject({ organization: 'org-simulated' });
     expect(liveOpenai?.message.text).toContain('It is live');
     expectNoKey(plain.stdout, verified.stdout, verified.stderr);
+  });
+
+  it('verifies keys found in the git history, and says in SARIF which commit holds them', async () => {
+    const dir = await tree({ 'settings.ts': `export const key = '${live}';\n` });
+    const git = (...args: string[]) =>
+      promisify(execFile)('git', ['-c', 'user.email=t@example.invalid', '-c', 'user.name=t', ...args], {
+        cwd: dir,
+      });
+    await git('init', '-q');
+    await git('add', '.');
+    await git('commit', '-q', '-m', 'a key');
+    await writeFile(join(dir, 'settings.ts'), 'export const key = process.env.OPENAI_API_KEY;\n');
+    await git('commit', '-q', '-am', 'no key');
+    const result = await keycard(['scan', '--git', '--verify', '--format', 'sarif'], {
+      cwd: dir,
+      env: env(),
+    });
+    expect(result.code).toBe(3);
+    const log = JSON.parse(result.stdout) as {
+      runs: Array<{ results: Array<{ level: string; properties: Record<string, unknown> }> }>;
+    };
+    const validate = await sarifValidator();
+    expect(validate(log), JSON.stringify(validate.errors)).toBe(true);
+    expect(log.runs[0]?.results).toHaveLength(1);
+    expect(log.runs[0]?.results[0]).toMatchObject({
+      level: 'error',
+      properties: { verification: 'live', commit: expect.stringMatching(/^[0-9a-f]{12}$/) },
+    });
+    expectNoKey(result.stdout, result.stderr);
   });
 
   it('reports a rate-limited provider as unknown, and sends it no more keys', async () => {
