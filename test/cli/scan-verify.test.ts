@@ -369,6 +369,24 @@ describe('keycard scan --verify', () => {
     }
   });
 
+  it('counts a key out of credit, or without permission for the call, as live, with that note', async () => {
+    const broke = testKey('openai', 'scan-verify-broke');
+    simulator.addKey(broke);
+    const dir = await tree({ 'a.ts': `'${live}'\n'${broke}'\n` });
+    const lifts = [
+      simulator.failNext('forbidden', { key: live, times: Infinity }),
+      simulator.failNext('quota', { key: broke, times: Infinity }),
+    ];
+    const result = await keycard(['scan', '--verify', '--json'], { cwd: dir, env: env() });
+    for (const lift of lifts) lift();
+    expect(result.code).toBe(3);
+    expect((JSON.parse(result.stdout) as Report[]).map((report) => report.verification)).toEqual([
+      { status: 'live', provider: 'openai', reason: expect.stringContaining('no permission') },
+      { status: 'live', provider: 'openai', reason: 'the key works but is out of credit' },
+    ]);
+    expectNoKey(result.stdout, result.stderr);
+  });
+
   it('reports a check that gets no answer in time as unknown (timed out), and exits', async () => {
     const dir = await tree({ 'a.ts': `'${live}'\n` });
     const lift = simulator.failNext('hang', { provider: 'openai', times: Infinity });
