@@ -9,6 +9,7 @@ import { join, relative, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import ignore, { type Ignore } from 'ignore';
 import { findSecrets } from '../redact/redactor.js';
+import { holdKey } from './scan-held-keys.js';
 
 const run = promisify(execFile);
 
@@ -68,6 +69,7 @@ export function scanText(text: string, file: string, commit?: string): Finding[]
     const end = text.indexOf('\n', start);
     const line = text.slice(start, end < 0 ? text.length : end);
     if (ALLOW.test(line)) continue;
+    holdKey(found.fingerprint, text, found.index, found.length);
     findings.push({
       file,
       line: low + 1,

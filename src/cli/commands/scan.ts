@@ -1,13 +1,14 @@
 /**
  * `keycard scan [PATHS…]`: finds keys in files (honouring .gitignore, skipping binaries and
  * node_modules), in staged changes (`--staged`, for a pre-commit hook) or in git history
- * (`--git`); prints where and which key (masked), never the key. Exit 1 when a key is found.
+ * (`--git`); prints where and which key (masked), never the key, and what to do about it; with
+ * `--verify`, whether each key is live. Exit 1 when a key is found, 3 when one is verified live.
  * @module
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import { SingleBar } from 'cli-progress';
-import type { Command } from 'commander';
-import { CliError, colors, json, out } from '../output.js';
+import { type Command, Option } from 'commander';
+import { CliError, err, out } from '../output.js';
 import {
   type Finding,
   GitError,
@@ -18,7 +19,11 @@ import {
   scanHistory,
   scanStaged,
 } from '../scan.js';
+import { buildReports, printReports, SCAN_FORMATS, type ScanFormat, scanExitCode } from '../scan-format.js';
+import { holdKeys, takeHeldKeys } from '../scan-held-keys.js';
 import { HookError, installPreCommitHook } from '../scan-hook.js';
+import { keystoreNames, remediationFor } from '../scan-remediation.js';
+import { VERIFY_DEFAULTS, verifyKeys } from '../scan-verify.js';
 
 interface ScanOptions {
   staged?: boolean;
@@ -26,6 +31,10 @@ interface ScanOptions {
   installHook?: boolean;
   force?: boolean;
   json?: boolean;
+  format?: ScanFormat;
+  verify?: boolean;
+  verifyTimeout?: string;
+  keystore?: string;
   baseline?: string;
   writeBaseline?: string;
 }
@@ -49,13 +58,23 @@ async function readBaseline(path: string): Promise<Set<string>> {
 }
 
 export function registerScan(program: Command): void {
+  const version = program.version() ?? '0.0.0';
   program
     .command('scan')
     .argument('[paths...]', 'files and directories to scan', ['.'])
-    .description('find keys in files, staged changes or git history; exit 1 when one is found')
+    .description(
+      'find keys in files, staged changes or git history; exit 1 when one is found, 3 when one is verified live',
+    )
     .option('--staged', 'scan the staged version of staged files (for a pre-commit hook)')
     .option('--git', 'scan every line ever added in the git history')
-    .option('--json', 'print JSON')
+    .addOption(new Option('--format <format>', 'output format').choices(SCAN_FORMATS).default('table'))
+    .option('--json', 'print JSON (the same as --format json)')
+    .option(
+      '--verify',
+      "check each key found live with its own provider's who-am-I call (sends each key to its provider, nowhere else)",
+    )
+    .option('--verify-timeout <ms>', 'how long each live check may take', String(VERIFY_DEFAULTS.timeoutMs))
+    .option('--keystore <file>', 'the keystore to look found keys up in (default: $KEYCARD_HOME/keys.json)')
     .option('--baseline <file>', 'ignore the keys listed in this baseline file (deliberate fixtures)')
     .option('--write-baseline <file>', 'write the keys found now to a baseline file, and exit 0')
     .option('--install-hook', 'write a git pre-commit hook (mode 0755) that runs keycard scan --staged')
@@ -63,12 +82,29 @@ export function registerScan(program: Command): void {
     .addHelpText(
       'after',
       `
-Prints file:line, provider and masked id; never the key. Lines holding "keycard:allow" are
-skipped. .gitignore files are honoured; binaries, .git and node_modules are skipped.
+Prints file:line, provider, masked id and fingerprint, never the key, and where to revoke each key
+(and \`keycard keys rotate NAME\` when the key is in your keystore). Lines holding "keycard:allow"
+are skipped. .gitignore files are honoured; binaries, .git and node_modules are skipped.
+
+--verify sends each key found to its own provider, and nowhere else, with the free call that
+\`keycard check\` makes (OpenAI: GET /models; Slack: auth.test; Telegram: getMe; ...), once per
+key, a few at a time, without retries. Each key is then live (with the owner the provider names),
+revoked, or unknown (rate limited, timed out, network down, or a form no provider call takes:
+webhook URLs, Vault tokens, OpenAI-compatible keys whose issuer the form does not tell).
+<PROVIDER>_BASE_URL variables (OPENAI_BASE_URL, ANTHROPIC_BASE_URL, ...) send a provider's keys
+to that address instead (a gateway, a simulator). Live keys are listed first.
+
+Formats: table (the default), json (--json), jsonl (one finding a line), sarif (SARIF 2.1.0 for
+code scanning; level error for live keys, warning for unknown, note for revoked).
+
+Exit codes: 0 no key found; 1 a key found; 2 the scan could not run (usage, path, git);
+3 with --verify, a key found that its provider accepts (live).
 
 Examples:
   keycard scan
   keycard scan src config --json
+  keycard scan --verify                 # which keys found still work
+  keycard scan --format sarif > keycard.sarif
   keycard scan --install-hook      # a pre-commit hook that runs keycard scan --staged
   keycard scan --git
   keycard scan --write-baseline .keycard-baseline.json && keycard scan --baseline .keycard-baseline.json`,
@@ -84,6 +120,21 @@ Examples:
         }
         return;
       }
+      if (
+        options.json === true &&
+        options.format !== undefined &&
+        !['table', 'json'].includes(options.format)
+      )
+        throw new CliError(
+          `keycard scan: --json is --format json; give one of them, not --format ${options.format} too.`,
+          2,
+        );
+      const format: ScanFormat = options.json === true ? 'json' : (options.format ?? 'table');
+      const timeoutMs = Number(options.verifyTimeout ?? VERIFY_DEFAULTS.timeoutMs);
+      if (!Number.isSafeInteger(timeoutMs) || timeoutMs <= 0)
+        throw new CliError('keycard scan: --verify-timeout takes a number of milliseconds.', 2);
+      // The scanner keeps the keys it finds in memory only when they are to be verified.
+      if (options.verify === true) holdKeys();
       let findings: Finding[];
       const stats = newScanStats();
       if (options.staged === true) findings = await scanStaged(stats).catch(gitError);
@@ -99,7 +150,7 @@ Examples:
           );
         }
         const bar =
-          process.stderr.isTTY && files.length > 200 && options.json !== true
+          process.stderr.isTTY && files.length > 200 && format === 'table'
             ? new SingleBar({
                 format: 'scanning {bar} {value}/{total} files',
                 stream: process.stderr,
@@ -115,6 +166,8 @@ Examples:
         }
         bar?.stop();
       }
+      // Only the keys still found after the baseline are verified; none is kept past this.
+      const held = takeHeldKeys();
       if (options.writeBaseline !== undefined) {
         const baseline: Baseline = {
           version: 1,
@@ -134,27 +187,30 @@ Examples:
         const known = await readBaseline(options.baseline);
         findings = findings.filter((finding) => !known.has(finding.fingerprint));
       }
-      if (findings.length > 0) process.exitCode = 1;
-      if (options.json === true) {
-        json(findings);
-        return;
+      let verifications: Awaited<ReturnType<typeof verifyKeys>> | undefined;
+      if (options.verify === true) {
+        const keys = new Map<string, { label: string; key: string }>();
+        for (const finding of findings) {
+          const key = held.get(finding.fingerprint);
+          if (key !== undefined) keys.set(finding.fingerprint, { label: finding.provider, key });
+        }
+        held.clear();
+        verifications = await verifyKeys(keys, {
+          ...VERIFY_DEFAULTS,
+          timeoutMs,
+          onBaseUrl: (provider, variable, url) =>
+            err(`keycard scan: ${provider} keys are verified at ${url} (${variable})`),
+        });
       }
-      for (const finding of findings) {
-        const where =
-          finding.commit === undefined
-            ? `${finding.file}:${finding.line}`
-            : `${finding.commit}:${finding.file}:${finding.line}`;
-        out(
-          `${colors.bold(where)}  ${colors.red(finding.provider)}  ${finding.maskedId}  ${colors.dim(finding.fingerprint)}`,
-        );
-      }
-      out(
-        findings.length === 0
-          ? colors.green(`No keys found ${summary(stats, options)}.`)
-          : colors.red(
-              `${findings.length} key(s) found ${summary(stats, options)}. Revoke each at its provider, remove it, and keep keys in env, files outside the repository, Vault or the keystore.`,
-            ),
+      const stored =
+        findings.length > 0 ? await keystoreNames(options.keystore) : new Map<string, string[]>();
+      const reports = buildReports(
+        findings,
+        (finding) => remediationFor(finding.provider, finding.fingerprint, stored, options.keystore),
+        verifications,
       );
+      process.exitCode = scanExitCode(reports);
+      printReports(reports, format, summary(stats, options), version);
     });
 }
 
