@@ -75,7 +75,7 @@ export interface ClientOptions<P extends ProviderChoice = SupportedProvider> {
   budget?: Budget | readonly Budget[] | undefined;
   /**
    * A price per request in USD, used instead of the price data (for example a paid Slack or
-   * Telegram plan, or a gateway that bills per call).
+   * Telegram plan, or a gateway that bills per call). A matching `prices` entry comes first.
    * @default the price data for AI providers; Slack and Telegram calls cost nothing
    */
   requestPriceUsd?: number | undefined;
