@@ -23,6 +23,7 @@ import { PRICE_DATA, preloadPrices } from '../../src/ledger/pricing.js';
 import type { Ledger, UsageEvent } from '../../src/ledger/types.js';
 import { registerProvider } from '../../src/providers/register.js';
 import { type Simulator, startSimulator } from '../../src/testing/index.js';
+import { keycard } from '../helpers/cli.js';
 import { testKey } from '../helpers/keys.js';
 import { type Backend, testLedger } from '../helpers/ledgers.js';
 import { rejection } from '../helpers/rejections.js';
@@ -425,6 +426,30 @@ describe('a prices file', () => {
     expect(events[0]?.costUsd).toBe(0.125);
   });
 
+  it('is read when the client is created, never by a call', async () => {
+    const path = await file('once.json', [{ model: 'once-model', perRequest: 0.5 }]);
+    const ledger = new MemoryLedger();
+    const client = await openaiClient({ ledger, prices: path });
+    await rm(path);
+    await client.sdk.chat.completions.create({ model: 'once-model', messages: short });
+    // A stream is priced the same way, when it ends.
+    const stream = await client.sdk.chat.completions.create({
+      model: 'once-model',
+      messages: short,
+      stream: true,
+      stream_options: { include_usage: true },
+    });
+    for await (const _chunk of stream) {
+      // drained
+    }
+    await client.close();
+    const events = await eventsOf(ledger);
+    expect(events.map((event) => [event.stream, event.costUsd, event.pricing])).toEqual([
+      [false, 0.5, 'custom (once.json)'],
+      [true, 0.5, 'custom (once.json)'],
+    ]);
+  });
+
   it('is read again when it changes', async () => {
     const path = await file('changing.json', [{ model: 'changing-model', perRequest: 0.1 }]);
     expect((await chat({ prices: path }, 'changing-model')).costUsd).toBe(0.1);
@@ -490,5 +515,15 @@ describe('a prices file', () => {
     expect((error as Error).message).toBe(
       "createFetch('openai'): options.prices[0] has no price. Give inputPerMTok, cachedInputPerMTok, cacheWritePerMTok, outputPerMTok, reasoningPerMTok, perRequest (US dollars), one or more.",
     );
+  });
+});
+
+describe('keycard check', () => {
+  it('records nothing, so reads no prices: a broken KEYCARD_PRICES does not fail it', async () => {
+    const result = await keycard(['check', 'openai', '--base-url', simulator.baseURL('openai')], {
+      env: { OPENAI_API_KEY: openaiKey, KEYCARD_PRICES: join(folder, 'missing-prices.json') },
+    });
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
   });
 });
