@@ -429,6 +429,11 @@ export async function setupClient<Prepared>(
       : (message: string) => logger.warn(message, { source: describe });
   const allowPlainHttp = options.dangerouslyAllowPlainHttp === true;
   checkTransport(keyProvider, options.baseURL, allowPlainHttp, { source: describe });
+  // Custom prices are checked before any key is read: a bad prices file fails creation at once.
+  const custom = await loadCustomPrices(`${api}('${provider}')`, options.prices, keyProvider, {
+    entry: checkPriceEntry,
+    providers: Object.keys(PROVIDERS),
+  });
   // A pool: every member is read and checked now, as a single key is.
   const members = isKeyPool(source) ? source.members : [source];
   const secrets: Secret[] = [];
@@ -457,10 +462,6 @@ export async function setupClient<Prepared>(
   ) {
     throw new KeycardError(`${api}: requestPriceUsd must be a number of US dollars, 0 or more.`);
   }
-  const custom = await loadCustomPrices(`${api}('${provider}')`, options.prices, keyProvider, {
-    entry: checkPriceEntry,
-    providers: Object.keys(PROVIDERS),
-  });
   // The default ledger may be unavailable (no SQLite driver, a read-only disk): then a warning, once.
   // Without budgets the client does not wait for it to open (see ledger/deferred.ts).
   const warnLedger = options.logger === undefined ? undefined : (message: string) => logger.warn(message);

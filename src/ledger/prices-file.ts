@@ -71,7 +71,7 @@ async function readPricesFile(
   }
   let parsed: unknown;
   try {
-    parsed = JSON.parse(text);
+    parsed = JSON.parse(text.replace(/^\uFEFF/, ''));
   } catch (error) {
     throw new KeycardError(
       `${about} is not valid JSON (${error instanceof Error ? error.message : String(error)}).`,
@@ -95,6 +95,13 @@ async function readPricesFile(
   return entries;
 }
 
+/** Names of a provider that are not its keycard id (a client name, genai-prices' id). */
+const ALIASES: Readonly<Record<string, string>> = {
+  google: 'gemini',
+  'google-genai': 'gemini',
+  'x-ai': 'xai',
+};
+
 /** A provider named in an entry must be one keycard knows (built in or registered). */
 function checkProviders(
   where: string,
@@ -104,7 +111,7 @@ function checkProviders(
 ) {
   entries.forEach((entry, index) => {
     if (entry.provider === undefined || providers.includes(entry.provider)) return;
-    const guess = didYouMean(entry.provider, providers);
+    const guess = ALIASES[entry.provider] ?? didYouMean(entry.provider, providers);
     throw new KeycardError(
       `${where}: ${root(index)}.provider is no provider keycard knows (${JSON.stringify(entry.provider.slice(0, 40))}).${guess === undefined ? ` Providers: ${providers.join(', ')}.` : ` Did you mean '${guess}'?`}`,
     );

@@ -453,7 +453,8 @@ describe('a prices file', () => {
   it('is read again when it changes', async () => {
     const path = await file('changing.json', [{ model: 'changing-model', perRequest: 0.1 }]);
     expect((await chat({ prices: path }, 'changing-model')).costUsd).toBe(0.1);
-    await writeFile(path, JSON.stringify([{ model: 'changing-model', perRequest: 0.75 }]));
+    // Saved by an editor that writes a byte-order mark.
+    await writeFile(path, `\uFEFF${JSON.stringify([{ model: 'changing-model', perRequest: 0.75 }])}`);
     const later = new Date(Date.now() + 5000);
     await utimes(path, later, later);
     expect((await chat({ prices: path }, 'changing-model')).costUsd).toBe(0.75);
@@ -497,6 +498,9 @@ describe('a prices file', () => {
   });
 
   it('entries in the option are checked the same way', async () => {
+    expect(await message({ provider: 'google-genai', perRequest: 1 })).toContain(
+      'options.prices.provider is no provider keycard knows ("google-genai"). Did you mean \'gemini\'?',
+    );
     expect(
       await message([
         { model: 'a', perRequest: 1 },
