@@ -2,7 +2,8 @@
  * Cost of a call from `@pydantic/genai-prices` (a maintained price data set, not a table typed
  * by hand): provider, normalised model and every token kind. An unknown model is `null`, never a
  * guess; Slack and Telegram are free unless a price per request is configured. The package
- * (about 80 ms to import) is loaded on first use, or early by `preloadPrices()`.
+ * (about 80 ms to import) is loaded on first use, or early by `preloadPrices()`. A client's custom
+ * prices (`custom-prices.ts`) come first, then its `requestPriceUsd`.
  * @module
  */
 import type { ProviderId } from '../providers/ids.js';

@@ -3,7 +3,7 @@
  * the simulators, costs come from the `prices` option or a prices file before genai-prices, by the
  * most specific entry (model and gateway, model, gateway, provider), with cached input, cache
  * writes and reasoning billed once each; the event's `pricing` says which source priced it, in
- * memory, SQLite and PostgreSQL; USD budgets count these costs; a bad prices file or entry is a
+ * memory, SQLite, JSON-lines and PostgreSQL; USD budgets count these costs; a bad prices file or entry is a
  * `KeycardError` at creation that names the file and the field.
  */
 import { mkdtemp, rm, utimes, writeFile } from 'node:fs/promises';
@@ -324,7 +324,7 @@ describe('custom prices from options', () => {
   });
 });
 
-describe.each(['memory', 'sqlite', 'postgres'] as const)(
+describe.each(['memory', 'sqlite', 'jsonl', 'postgres'] as const)(
   'the pricing source in a %s ledger',
   (backend: Backend) => {
     it('is stored on each event, with the cost', async () => {
