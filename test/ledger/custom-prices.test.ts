@@ -3,13 +3,15 @@
  * the simulators, costs come from the `prices` option or a prices file before genai-prices, by the
  * most specific entry (model and gateway, model, gateway, provider), with cached input, cache
  * writes and reasoning billed once each; the event's `pricing` says which source priced it, in
- * memory, SQLite, JSON-lines and PostgreSQL; USD budgets count these costs; a bad prices file or entry is a
- * `KeycardError` at creation that names the file and the field.
+ * memory, SQLite, JSON-lines and PostgreSQL; USD budgets count these costs; a bad prices file or
+ * entry is a `KeycardError` at creation that names the file and the field.
  */
 import { mkdtemp, rm, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createOpenAI } from '@ai-sdk/openai';
 import Anthropic from '@anthropic-ai/sdk';
+import { generateText } from 'ai';
 import OpenAI from 'openai';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type ClientOptions, createClient } from '../../src/client.js';
@@ -404,6 +406,33 @@ describe('a prices file', () => {
     // The option wins over both; false turns them off.
     expect((await chat({ prices: [{ model: 'home-model', perRequest: 1 }] }, 'home-model')).costUsd).toBe(1);
     expect((await chat({ prices: false }, 'home-model')).pricing).toBeNull();
+  });
+
+  it('prices a createFetch call under the Vercel AI SDK as the built-in client does', async () => {
+    const prices: PriceEntry[] = [
+      { model: 'ft:acme-private-7b:acme:*', inputPerMTok: 0.3, cachedInputPerMTok: 0.1, outputPerMTok: 1.2 },
+    ];
+    const model = 'ft:acme-private-7b:acme::v2';
+    const prompt = long[0]?.content ?? '';
+    const ledger = new MemoryLedger();
+    const fetch = await createFetch('openai', keys.literal(openaiKey), { ledger, prices });
+    const openai = createOpenAI({ apiKey: 'keycard', baseURL: simulator.baseURL('openai'), fetch });
+    await generateText({ model: openai.chat(model), prompt, maxRetries: 0 });
+    await fetch.close();
+    const [viaFetch] = await eventsOf(ledger);
+    const builtIn = new MemoryLedger();
+    const client = await openaiClient({ ledger: builtIn, prices });
+    await client.sdk.chat.completions.create({ model, messages: [{ role: 'user', content: prompt }] });
+    await client.close();
+    const [viaClient] = await eventsOf(builtIn);
+    expect(viaFetch?.cachedInputTokens).toBeGreaterThan(0);
+    expect(viaFetch?.pricing).toBe('custom (options)');
+    expect(viaFetch?.costUsd).toBeGreaterThan(0);
+    expect(viaFetch?.costUsd).toBe(viaClient?.costUsd);
+    expect(viaFetch?.costUsd).toBeCloseTo(
+      expectedCost(viaFetch as UsageEvent, { input: 0.3, cached: 0.1, output: 1.2 }),
+      15,
+    );
   });
 
   it('gives createFetch prices by gateway from the URL each request goes to', async () => {
