@@ -351,11 +351,11 @@ describe.each(['memory', 'sqlite', 'jsonl', 'postgres'] as const)(
         let sum = 0;
         for (const event of events) {
           const cost = expectedCost(event, { input: 1, output: 2 });
-          expect(event.costUsd).toBeCloseTo(cost, 9);
+          expect(event.costUsd).toBeCloseTo(cost, 8);
           sum += cost;
         }
         const [total] = await store.ledger.totals();
-        expect(total?.costUsd).toBeCloseTo(sum, 9);
+        expect(total?.costUsd).toBeCloseTo(sum, 8);
         expect(total?.unpricedRequests).toBe(0);
       } finally {
         await store.cleanup();
