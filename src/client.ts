@@ -21,10 +21,12 @@ import { from } from './keys/spec.js';
 import { isKeySource, type KeySource } from './keys/types.js';
 import { BaseLedger } from './ledger/base.js';
 import { type Budget, resolveBudget } from './ledger/budget.js';
+import type { PriceEntry } from './ledger/custom-prices.js';
 import { defaultLedgerInBackground, defaultLedgerOrWarn } from './ledger/default.js';
 import { DeferredLedger } from './ledger/deferred.js';
 import { openLedger } from './ledger/open.js';
 import { pendingSettled } from './ledger/pending.js';
+import { loadCustomPrices } from './ledger/prices-file.js';
 import { isPricedProvider, preloadPrices } from './ledger/pricing.js';
 import type { Ledger } from './ledger/types.js';
 import { hasMessages, localizeError, type MessageOptions, messageLanguages } from './messages/index.js';
@@ -73,10 +75,30 @@ export interface ClientOptions<P extends ProviderChoice = SupportedProvider> {
   budget?: Budget | readonly Budget[] | undefined;
   /**
    * A price per request in USD, used instead of the price data (for example a paid Slack or
-   * Telegram plan, or a gateway that bills per call).
+   * Telegram plan, or a gateway that bills per call). A matching `prices` entry comes first.
    * @default the price data for AI providers; Slack and Telegram calls cost nothing
    */
   requestPriceUsd?: number | undefined;
+  /**
+   * Custom prices, in US dollars, used before the price data (genai-prices) and
+   * `requestPriceUsd`: for fine-tuned and private models, a negotiated rate, or a gateway that
+   * bills differently. A prices file's path (JSON: an array of entries), one entry, or an array;
+   * `false` for none. Each entry matches by `provider`, `model` (exact, or a pattern with `*`) and
+   * `gateway` (the origin calls are sent to); the most specific one prices a call, and its source
+   * is recorded as the event's `pricing` (`custom (options)`, `custom (prices.json)`). Checked
+   * when the client is created: a missing or malformed file, an unknown field or a negative price
+   * is a `KeycardError`. See docs/ledger.md, "Custom prices".
+   * @default the file `KEYCARD_PRICES` names, else `$KEYCARD_HOME/prices.json` when it exists,
+   * else none
+   * @example
+   * const client = await createClient('openai', keys.env('OPENAI_API_KEY'), {
+   *   prices: [
+   *     { model: 'ft:gpt-4o-mini:acme:*', inputPerMTok: 0.3, cachedInputPerMTok: 0.15, outputPerMTok: 1.2 },
+   *     { gateway: 'https://llm.acme.internal', inputPerMTok: 0.1, outputPerMTok: 0.4, perRequest: 0.0001 },
+   *   ],
+   * });
+   */
+  prices?: string | PriceEntry | readonly PriceEntry[] | false | undefined;
   /**
    * Report each call to OpenTelemetry (a span, and the `gen_ai.client.token.usage` and
    * `gen_ai.client.operation.duration` histograms) when `@opentelemetry/api` is installed.
@@ -373,7 +395,7 @@ export async function setupClient<Prepared>(
   // from `provider` for a client of another SDK ('google-genai' is a 'gemini' client).
   const keyProvider: ProviderId = adapter.id;
   // zod loads here, not with `import 'keycard'`.
-  const { checkClientOptions } = await import('./options.js');
+  const { checkClientOptions, checkPriceEntry } = await import('./options.js');
   checkClientOptions(provider, options, api);
   const language = options.messages?.language;
   if (language !== undefined && !hasMessages(language)) {
@@ -407,6 +429,11 @@ export async function setupClient<Prepared>(
       : (message: string) => logger.warn(message, { source: describe });
   const allowPlainHttp = options.dangerouslyAllowPlainHttp === true;
   checkTransport(keyProvider, options.baseURL, allowPlainHttp, { source: describe });
+  // Custom prices are checked before any key is read: a bad prices file fails creation at once.
+  const custom = await loadCustomPrices(`${api}('${provider}')`, options.prices, keyProvider, {
+    entry: checkPriceEntry,
+    providers: Object.keys(PROVIDERS),
+  });
   // A pool: every member is read and checked now, as a single key is.
   const members = isKeyPool(source) ? source.members : [source];
   const secrets: Secret[] = [];
@@ -490,7 +517,11 @@ export async function setupClient<Prepared>(
     ledger,
     logger,
     gate,
-    { requestPriceUsd: options.requestPriceUsd },
+    {
+      requestPriceUsd: options.requestPriceUsd,
+      custom,
+      origin: options.baseURL === undefined ? undefined : new URL(options.baseURL).origin,
+    },
     telemetry,
   );
   let closed = false;

@@ -76,6 +76,7 @@ export {
   type Spend,
 } from './ledger/budget.js';
 export { type CallbackLedgerOptions, callbackLedger } from './ledger/callback.js';
+export type { PriceEntry } from './ledger/custom-prices.js';
 export { defaultLedger } from './ledger/default.js';
 export type { JsonlLedgerOptions } from './ledger/jsonl.js';
 export { MemoryLedger, memoryLedger } from './ledger/memory.js';

@@ -18,6 +18,7 @@ import { didYouMean } from './did-you-mean.js';
 import { KeycardError } from './errors.js';
 import type { FileSourceOptions } from './keys/file.js';
 import type { Budget } from './ledger/budget.js';
+import { PRICE_KEYS, type PriceEntry } from './ledger/custom-prices.js';
 import type { OpenLedgerOptions } from './ledger/open.js';
 
 /**
@@ -81,6 +82,17 @@ const CLIENT_FIELDS = {
     'a budget ({ usd: 5, period: "month" }) or an array of budgets',
   ),
   requestPriceUsd: field(atLeastZero, 'a number of US dollars, 0 or more'),
+  // Each entry is checked on its own (loadCustomPrices), so that the message names its field.
+  prices: field(
+    () =>
+      z.union([
+        z.literal(false),
+        z.string().check(z.minLength(1)),
+        z.array(z.record(z.string(), z.unknown())),
+        z.record(z.string(), z.unknown()),
+      ]),
+    "a prices file's path, a price entry ({ model, inputPerMTok, outputPerMTok }), an array of them, or false",
+  ),
   telemetry: field(() => z.boolean(), 'true or false'),
   logger: field(logger, 'a console-like or pino logger (an object with error, warn, info or debug methods)'),
   baseURL: field(httpUrl, 'an http:// or https:// URL'),
@@ -156,6 +168,22 @@ const LEDGER_FIELDS = {
   queryTimeoutMs: field(atLeastZero, 'a number of milliseconds, 0 or more'),
   alerts: field(alertsSchema, ALERTS_EXPECTS),
 } satisfies { [Name in keyof OpenLedgerOptions]-?: Field };
+
+const perMTok = 'a number of US dollars per million tokens, 0 or more';
+const PRICE_FIELDS = {
+  provider: field(() => z.string().check(z.minLength(1)), "a provider id, such as 'openai'"),
+  model: field(
+    () => z.string().check(z.minLength(1)),
+    "a model id, or a pattern where * stands for any characters ('ft:gpt-4o-mini:acme:*')",
+  ),
+  gateway: field(httpUrl, "an http:// or https:// URL (its origin is matched: 'https://llm.acme.internal')"),
+  inputPerMTok: field(atLeastZero, perMTok),
+  cachedInputPerMTok: field(atLeastZero, perMTok),
+  cacheWritePerMTok: field(atLeastZero, perMTok),
+  outputPerMTok: field(atLeastZero, perMTok),
+  reasoningPerMTok: field(atLeastZero, perMTok),
+  perRequest: field(atLeastZero, 'a number of US dollars, 0 or more'),
+} satisfies { [Name in keyof PriceEntry]-?: Field };
 
 const FILE_FIELDS = {
   field: field(
@@ -311,6 +339,24 @@ export function checkClientOptions(
     if (instead !== undefined) {
       throw new KeycardError(`${where}: sdkOptions.${name} is keycard's to set. ${instead}.`);
     }
+  }
+}
+
+/**
+ * Checks one custom price entry (from the `prices` option or a prices file, `root` naming it):
+ * an unknown or wrongly typed field, a negative price, or no price at all is a `KeycardError`.
+ */
+export function checkPriceEntry(where: string, root: string, entry: unknown): void {
+  if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) {
+    throw new KeycardError(
+      `${where}: ${root} must be a price entry ({ model, inputPerMTok, outputPerMTok, … }), not ${described(entry, false)}.`,
+    );
+  }
+  check(where, root, PRICE_FIELDS, entry as Record<string, unknown>);
+  if (!PRICE_KEYS.some((name) => (entry as Record<string, unknown>)[name] !== undefined)) {
+    throw new KeycardError(
+      `${where}: ${root} has no price. Give ${PRICE_KEYS.join(', ')} (US dollars), one or more.`,
+    );
   }
 }
 

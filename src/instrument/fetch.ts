@@ -336,7 +336,12 @@ export function createInstrumentedFetch(options: InstrumentedFetchOptions): Fetc
         return blockedResponse(admission as BudgetExceededError);
       }
       sent += 1;
-      const finish = recorder.attempt({ plan, secret: used, time, startedAt, admission }, sent, replayOf);
+      const origin = recorder.needsOrigin ? request.url.origin : undefined;
+      const finish = recorder.attempt(
+        { plan, secret: used, time, startedAt, admission, origin },
+        sent,
+        replayOf,
+      );
 
       let response: Response;
       try {

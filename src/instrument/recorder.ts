@@ -25,6 +25,8 @@ export interface FinishedRequest {
   stream: boolean;
   /** What the budget gate reserved for this request. */
   admission?: Admission | undefined;
+  /** The origin the request was sent to, when custom prices need it (see `needsOrigin`). */
+  origin?: string | undefined;
   /** Set when this attempt replays the request after one that failed over (a re-read key, a pool). */
   replay?: Replay | undefined;
 }
@@ -51,6 +53,11 @@ export class Recorder {
     private readonly telemetry: Telemetry | undefined = undefined,
   ) {}
 
+  /** Whether requests should say where they were sent (custom prices by gateway). */
+  get needsOrigin(): boolean {
+    return this.pricing.custom?.needsOrigin === true;
+  }
+
   /**
    * Before a request: the budget gate's admission, or the error to answer with
    * (`BudgetExceededError`, or `LedgerUnavailableError` from a budget with `onLedgerDown: 'block'`
@@ -72,7 +79,7 @@ export class Recorder {
    * of the attempt it replays, and `attempt` its number in the request.
    */
   attempt(
-    start: Pick<FinishedRequest, 'plan' | 'secret' | 'time' | 'startedAt' | 'admission'>,
+    start: Pick<FinishedRequest, 'plan' | 'secret' | 'time' | 'startedAt' | 'admission' | 'origin'>,
     attempt: number,
     replayOf: Secret | undefined,
   ): (status: number | null, outcome: UsageOutcome, usage: ResponseUsage | null, stream?: boolean) => void {
@@ -104,7 +111,11 @@ export class Recorder {
       status: request.status,
       stream: request.stream,
     };
-    const input = event;
+    // Custom prices match the model requested too, and the gateway the call went to.
+    const input =
+      this.pricing.custom === undefined
+        ? event
+        : { ...event, requestedModel: request.plan.model, origin: request.origin ?? this.pricing.origin };
     const priced = priceCallSync(input, this.pricing);
     if (priced !== undefined) this.#finish(event, priced, request.admission ?? NO_ADMISSION, request.replay);
     else {

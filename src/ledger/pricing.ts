@@ -2,10 +2,12 @@
  * Cost of a call from `@pydantic/genai-prices` (a maintained price data set, not a table typed
  * by hand): provider, normalised model and every token kind. An unknown model is `null`, never a
  * guess; Slack and Telegram are free unless a price per request is configured. The package
- * (about 80 ms to import) is loaded on first use, or early by `preloadPrices()`.
+ * (about 80 ms to import) is loaded on first use, or early by `preloadPrices()`. A client's custom
+ * prices (`custom-prices.ts`) come first, then its `requestPriceUsd`.
  * @module
  */
 import type { ProviderId } from '../providers/ids.js';
+import type { CustomPrices } from './custom-prices.js';
 import type { TokenUsage, UsageOutcome } from './types.js';
 
 /** The price data keycard ships with: the pinned package version and its publication date. */
@@ -86,7 +88,10 @@ export function normaliseModel(model: string, provider?: ProviderId): string {
 export interface PricedCost {
   /** USD; `null` when the model is not in the price data. */
   costUsd: number | null;
-  /** `genai-prices 0.1.8 (2026-09-23)`, `free`, `per request`, `no usage`; `null` when unpriced. */
+  /**
+   * `genai-prices 0.1.8 (2026-09-23)`, `custom (options)`, `custom (prices.json)`, `free`,
+   * `per request`, `no usage`; `null` when unpriced.
+   */
   pricing: string | null;
 }
 
@@ -96,12 +101,20 @@ export interface PricingInput extends TokenUsage {
   model: string | null;
   outcome: UsageOutcome;
   time: Date;
+  /** The model requested, when the provider reports another (for custom prices). */
+  requestedModel?: string | null | undefined;
+  /** The origin the call was sent to (for custom prices by gateway). */
+  origin?: string | undefined;
 }
 
 /** Options for pricing, per client. */
 export interface PricingOptions {
   /** A price per request in USD, for every provider of the client (e.g. a paid plan). */
   requestPriceUsd?: number | undefined;
+  /** Custom prices, before `requestPriceUsd` and the price data. */
+  custom?: CustomPrices | undefined;
+  /** The origin of the client's base URL, for calls whose origin is not known. */
+  origin?: string | undefined;
 }
 
 /** The cost of one call, loading the price data if needed. */
@@ -117,6 +130,8 @@ export function priceCallSync(call: PricingInput, options: PricingOptions = {}):
 }
 
 function priceWithoutData(call: PricingInput, options: PricingOptions): PricedCost | undefined {
+  const custom = options.custom?.price(call);
+  if (custom !== undefined) return custom;
   if (options.requestPriceUsd !== undefined) {
     return { costUsd: call.outcome === 'ok' ? options.requestPriceUsd : 0, pricing: 'per request' };
   }

@@ -79,6 +79,8 @@ async function checkOne(
     } else {
       const client = await createClient(clientId, source, {
         ledger: false,
+        // Nothing is recorded: a prices file (KEYCARD_PRICES) is not read, nor can it fail a check.
+        prices: false,
         telemetry: false,
         maxRetries: 0,
         timeout: Number(options.timeout ?? 15_000),
