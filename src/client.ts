@@ -26,6 +26,7 @@ import { DeferredLedger } from './ledger/deferred.js';
 import { openLedger } from './ledger/open.js';
 import { pendingSettled } from './ledger/pending.js';
 import { isPricedProvider, preloadPrices } from './ledger/pricing.js';
+import { checkedTags, NO_TAGS } from './ledger/tags.js';
 import type { Ledger } from './ledger/types.js';
 import { hasMessages, localizeError, type MessageOptions, messageLanguages } from './messages/index.js';
 import { PROVIDERS, type ProviderId } from './providers/ids.js';
@@ -54,6 +55,18 @@ export interface ClientOptions<P extends ProviderChoice = SupportedProvider> {
    * @example createClient('openai', keys.env(), { workflow: 'summarize-inbox' })
    */
   workflow?: string | undefined;
+  /**
+   * Tags recorded with every ledger event of this client, for attribution beyond the workflow
+   * (`user`, `team`, `customer`, `env`): group totals by them (`by: ['tag:team']`,
+   * `keycard usage --by tag:team`) and set budgets per tag value (`scope: 'tag:team'`). Tags of
+   * one call go on top with `withTags()`. Names start with a letter and hold letters, digits,
+   * `_`, `.` and `-` (64 characters at most); values are strings of 200 characters at most; 16
+   * tags at most. A value that looks like a key is stored redacted.
+   * @default none
+   * @example createClient('openai', keys.env(), { tags: { team: 'search', env: 'prod' } })
+   * @see docs/ledger.md, "Tags"
+   */
+  tags?: Readonly<Record<string, string>> | undefined;
   /**
    * Where usage events go: a ledger from `openLedger()`, a ledger URL that this client opens
    * with `openLedger()` and closes with `close()` (`'memory:'`, `'sqlite:./usage.db'`,
@@ -457,6 +470,9 @@ export async function setupClient<Prepared>(
     void preloadPrices().catch(() => undefined);
   }
   const workflow = options.workflow ?? process.env['KEYCARD_WORKFLOW'] ?? null;
+  // Checked again for what zod does not say (names, lengths, count), and redacted once the key is read.
+  const tags =
+    options.tags === undefined ? NO_TAGS : checkedTags(options.tags, `${api}('${provider}'): options.tags`);
   const warnAge = keyAgeWarner(logger, maxKeyAgeDays);
   const holders = members.map((member, index) => {
     const read = secrets[index] as Secret;
@@ -492,6 +508,7 @@ export async function setupClient<Prepared>(
     gate,
     { requestPriceUsd: options.requestPriceUsd },
     telemetry,
+    tags,
   );
   let closed = false;
   const isClosed = () => closed;
