@@ -10,6 +10,8 @@ import { appendFileSync, readFileSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createOpenAI } from '@ai-sdk/openai';
+import { generateText, streamText } from 'ai';
 import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createClient } from '../../src/client.js';
@@ -119,6 +121,37 @@ describe('tags on calls', () => {
       expect((await all(ledger)).map((event) => event.tags)).toEqual([
         { app: 'bot', customer: 'acme' },
         { app: 'bot' },
+      ]);
+    } finally {
+      await fetch.close();
+      await simulator.close();
+    }
+  });
+
+  it('reaches the calls of the Vercel AI SDK made inside withTags (generateText, streamText)', async () => {
+    const key = testKey('openai', 'tags-vercel');
+    const simulator = await startSimulator({ keys: [key] });
+    const ledger = new MemoryLedger();
+    const fetch = await createFetch('openai', keys.literal(key), {
+      ledger,
+      tags: { app: 'ai' },
+      telemetry: false,
+    });
+    try {
+      const openai = createOpenAI({ apiKey: 'keycard', baseURL: simulator.baseURL('openai'), fetch });
+      await withTags({ user: 'u1' }, () =>
+        generateText({ model: openai.chat('gpt-4o-mini'), prompt: 'Hi', maxRetries: 0 }),
+      );
+      // streamText returns at once; its request starts inside withTags and is read outside it.
+      const streamed = withTags({ user: 'u2' }, () =>
+        streamText({ model: openai('gpt-4o-mini'), prompt: 'Hi', maxRetries: 0 }),
+      );
+      for await (const _part of streamed.textStream);
+      await generateText({ model: openai.chat('gpt-4o-mini'), prompt: 'Hi', maxRetries: 0 });
+      expect((await all(ledger)).map((event) => [event.stream, event.tags])).toEqual([
+        [false, { app: 'ai', user: 'u1' }],
+        [true, { app: 'ai', user: 'u2' }],
+        [false, { app: 'ai' }],
       ]);
     } finally {
       await fetch.close();
