@@ -29,7 +29,7 @@ import { loadSqliteDriver } from '../../src/ledger/sqlite-load.js';
 import { withTags } from '../../src/ledger/tags.js';
 import type { UsageEvent } from '../../src/ledger/types.js';
 import { startSimulator } from '../../src/testing/index.js';
-import { openAIFixture } from '../helpers/fixture.js';
+import { clientFixture, openAIFixture } from '../helpers/fixture.js';
 import { testKey } from '../helpers/keys.js';
 import { type Backend, POSTGRES_URL, type TestLedger, testLedger, usageEvent } from '../helpers/ledgers.js';
 import { rejection } from '../helpers/rejections.js';
@@ -88,6 +88,34 @@ describe('tags on calls', () => {
       await fixture.close();
     }
   });
+
+  it.each(['anthropic', 'gemini', 'google-genai', 'slack', 'telegram'] as const)(
+    'records them for a %s call too (fetch hooks or meter())',
+    async (provider) => {
+      const fixture = await clientFixture(provider, { client: { tags: { team: 'x' } } });
+      try {
+        // biome-ignore lint/suspicious/noExplicitAny: one call per SDK, each typed differently.
+        const sdk = fixture.client.sdk as unknown as Record<string, any>;
+        const calls: Record<typeof provider, () => Promise<unknown>> = {
+          anthropic: () =>
+            sdk['messages'].create({
+              model: 'claude-haiku-4-5',
+              max_tokens: 10,
+              messages: [{ role: 'user', content: 'hi' }],
+            }),
+          gemini: () => sdk['getGenerativeModel']({ model: 'gemini-2.0-flash' }).generateContent('hi'),
+          'google-genai': () => sdk['models'].generateContent({ model: 'gemini-2.0-flash', contents: 'hi' }),
+          slack: () => sdk['auth'].test(),
+          telegram: () => sdk['getMe'](),
+        };
+        await withTags({ user: 'u9' }, calls[provider]);
+        const events = await fixture.events();
+        expect(events.map((event) => event.tags)).toEqual([{ team: 'x', user: 'u9' }]);
+      } finally {
+        await fixture.close();
+      }
+    },
+  );
 
   it('records an empty object for a client and call without tags', async () => {
     const fixture = await openAIFixture();
