@@ -388,6 +388,9 @@ export async function setupClient<Prepared>(
   // zod loads here, not with `import 'keycard'`.
   const { checkClientOptions } = await import('./options.js');
   checkClientOptions(provider, options, api);
+  // Tags are checked now (a bad one fails before the key is read) and redacted once it is.
+  const tagsWhere = `${api}('${provider}'): options.tags`;
+  if (options.tags !== undefined) checkedTags(options.tags, tagsWhere);
   const language = options.messages?.language;
   if (language !== undefined && !hasMessages(language)) {
     throw new KeycardError(
@@ -470,9 +473,8 @@ export async function setupClient<Prepared>(
     void preloadPrices().catch(() => undefined);
   }
   const workflow = options.workflow ?? process.env['KEYCARD_WORKFLOW'] ?? null;
-  // Checked again for what zod does not say (names, lengths, count), and redacted once the key is read.
-  const tags =
-    options.tags === undefined ? NO_TAGS : checkedTags(options.tags, `${api}('${provider}'): options.tags`);
+  // Redacted now that the client's keys are registered with the redactor.
+  const tags = options.tags === undefined ? NO_TAGS : checkedTags(options.tags, tagsWhere);
   const warnAge = keyAgeWarner(logger, maxKeyAgeDays);
   const holders = members.map((member, index) => {
     const read = secrets[index] as Secret;

@@ -81,8 +81,9 @@ const BUDGET_FIELDS = {
 
 const CLIENT_FIELDS = {
   workflow: field(() => z.string(), 'a string'),
+  // Names, values and count are checked by `checkedTags` (ledger/tags.ts), naming the tag.
   tags: field(
-    () => z.record(z.string(), z.string()),
+    () => z.record(z.string(), z.unknown()),
     "an object of tag names and string values, such as { team: 'search' }",
   ),
   ledger: field(

@@ -242,9 +242,7 @@ describe('bad tags', () => {
       await message(
         createClient('openai', source(), { ledger: false, tags: { team: 5 as unknown as string } }),
       ),
-    ).toBe(
-      "createClient('openai'): options.tags.team must be an object of tag names and string values, such as { team: 'search' }, not 5.",
-    );
+    ).toBe("createClient('openai'): options.tags.team must be a string, not number.");
     expect(
       await message(createClient('openai', source(), { ledger: false, tags: { team: 'x'.repeat(201) } })),
     ).toContain('options.tags.team is 201 characters long; a tag value has 200 at most');
