@@ -28,6 +28,7 @@ async function call(): Promise<void> {
     operation: 'chat.completions',
     model: 'gpt-4o-mini',
     keyFingerprint: secret.fingerprint,
+    tags: {},
     maskedId: secret.maskedId,
     workflow: null,
     inputTokens: 100,

@@ -28,6 +28,7 @@ import { openLedger } from './ledger/open.js';
 import { pendingSettled } from './ledger/pending.js';
 import { loadCustomPrices } from './ledger/prices-file.js';
 import { isPricedProvider, preloadPrices } from './ledger/pricing.js';
+import { checkedTags, NO_TAGS } from './ledger/tags.js';
 import type { Ledger } from './ledger/types.js';
 import { hasMessages, localizeError, type MessageOptions, messageLanguages } from './messages/index.js';
 import { PROVIDERS, type ProviderId } from './providers/ids.js';
@@ -56,6 +57,18 @@ export interface ClientOptions<P extends ProviderChoice = SupportedProvider> {
    * @example createClient('openai', keys.env(), { workflow: 'summarize-inbox' })
    */
   workflow?: string | undefined;
+  /**
+   * Tags recorded with every ledger event of this client, for attribution beyond the workflow
+   * (`user`, `team`, `customer`, `env`): group totals by them (`by: ['tag:team']`,
+   * `keycard usage --by tag:team`) and set budgets per tag value (`scope: 'tag:team'`). Tags of
+   * one call go on top with `withTags()`. Names start with a letter and hold letters, digits,
+   * `_`, `.` and `-` (64 characters at most); values are strings of 200 characters at most; 16
+   * tags at most. A value that looks like a key is stored redacted.
+   * @default none
+   * @example createClient('openai', keys.env(), { tags: { team: 'search', env: 'prod' } })
+   * @see docs/ledger.md, "Tags"
+   */
+  tags?: Readonly<Record<string, string>> | undefined;
   /**
    * Where usage events go: a ledger from `openLedger()`, a ledger URL that this client opens
    * with `openLedger()` and closes with `close()` (`'memory:'`, `'sqlite:./usage.db'`,
@@ -397,6 +410,9 @@ export async function setupClient<Prepared>(
   // zod loads here, not with `import 'keycard'`.
   const { checkClientOptions, checkPriceEntry } = await import('./options.js');
   checkClientOptions(provider, options, api);
+  // Tags are checked now (a bad one fails before the key is read) and redacted once it is.
+  const tagsWhere = `${api}('${provider}'): options.tags`;
+  if (options.tags !== undefined) checkedTags(options.tags, tagsWhere);
   const language = options.messages?.language;
   if (language !== undefined && !hasMessages(language)) {
     throw new KeycardError(
@@ -484,6 +500,8 @@ export async function setupClient<Prepared>(
     void preloadPrices().catch(() => undefined);
   }
   const workflow = options.workflow ?? process.env['KEYCARD_WORKFLOW'] ?? null;
+  // Redacted now that the client's keys are registered with the redactor.
+  const tags = options.tags === undefined ? NO_TAGS : checkedTags(options.tags, tagsWhere);
   const warnAge = keyAgeWarner(logger, maxKeyAgeDays);
   const holders = members.map((member, index) => {
     const read = secrets[index] as Secret;
@@ -523,6 +541,7 @@ export async function setupClient<Prepared>(
       origin: options.baseURL === undefined ? undefined : new URL(options.baseURL).origin,
     },
     telemetry,
+    tags,
   );
   let closed = false;
   const isClosed = () => closed;

@@ -72,6 +72,7 @@ export {
   type BudgetAlert,
   BudgetExceededError,
   type BudgetScope,
+  type BudgetScopeName,
   type ResolvedBudget,
   type Spend,
 } from './ledger/budget.js';
@@ -85,6 +86,7 @@ export type { PostgresLedgerOptions } from './ledger/postgres.js';
 export { PRICE_DATA } from './ledger/pricing.js';
 export type { SqliteLedgerOptions } from './ledger/sqlite.js';
 export type { SqliteDriverChoice, SqliteDriverName } from './ledger/sqlite-driver.js';
+export { type Tags, withTags } from './ledger/tags.js';
 export type {
   KeyUsage,
   Ledger,

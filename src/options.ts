@@ -30,9 +30,12 @@ interface Field {
   build: () => z.ZodMiniType;
   built?: z.ZodMiniType;
   expects: string;
+  /** The fixed values among what it takes, for a did-you-mean (when the schema is no plain enum). */
+  choices?: readonly string[];
 }
 
-const field = (build: () => z.ZodMiniType, expects: string): Field => ({ build, expects });
+const field = (build: () => z.ZodMiniType, expects: string, choices?: readonly string[]): Field =>
+  choices === undefined ? { build, expects } : { build, expects, choices };
 const atLeastZero = () => z.number().check(z.minimum(0));
 const wholeAtLeastZero = () => z.int().check(z.minimum(0));
 /** Milliseconds; `Infinity` is "no limit" (zod's numbers are finite). */
@@ -61,7 +64,15 @@ const BUDGET_FIELDS = {
   requests: field(atLeastZero, 'a number of requests, 0 or more'),
   tokens: field(atLeastZero, 'a number of tokens, 0 or more'),
   period: field(() => z.enum(['day', 'week', 'month']), "'day', 'week' or 'month'"),
-  scope: field(() => z.enum(['key', 'workflow', 'provider']), "'key', 'workflow' or 'provider'"),
+  scope: field(
+    () =>
+      z.union([
+        z.enum(['key', 'workflow', 'provider']),
+        z.string().check(z.regex(/^tag:[A-Za-z][A-Za-z0-9_.-]{0,63}$/)),
+      ]),
+    "'key', 'workflow', 'provider' or 'tag:NAME' (a tag name: a letter, then letters, digits, _, . or -)",
+    ['key', 'workflow', 'provider'],
+  ),
   onExceed: field(() => z.enum(['block', 'warn']), "'block' or 'warn'"),
   onLedgerDown: field(() => z.enum(['block', 'allow']), "'block' or 'allow'"),
   alertAt: field(
@@ -72,6 +83,11 @@ const BUDGET_FIELDS = {
 
 const CLIENT_FIELDS = {
   workflow: field(() => z.string(), 'a string'),
+  // Names, values and count are checked by `checkedTags` (ledger/tags.ts), naming the tag.
+  tags: field(
+    () => z.record(z.string(), z.unknown()),
+    "an object of tag names and string values, such as { team: 'search' }",
+  ),
   ledger: field(
     () => z.union([z.literal(false), z.string().check(z.minLength(1)), ledgerObject()]),
     "a ledger from openLedger(), a ledger URL ('memory:', 'sqlite:PATH', 'postgres://…') or false",
@@ -274,9 +290,10 @@ function problem(where: string, root: string, fields: Fields, input: unknown, is
   }
   const expects = fields[String(issue.path[0])]?.expects ?? 'something else';
   const value = valueAt(input, issue.path);
-  const closedList = issue.code === 'invalid_value';
-  const found =
-    closedList && typeof value === 'string' ? didYouMean(value, issue.values.map(String)) : undefined;
+  const choices =
+    issue.code === 'invalid_value' ? issue.values.map(String) : fields[String(issue.path[0])]?.choices;
+  const closedList = choices !== undefined;
+  const found = closedList && typeof value === 'string' ? didYouMean(value, choices) : undefined;
   return new KeycardError(
     `${where}: ${pathText(root, issue.path)} must be ${expects}, not ${described(value, closedList)}.${found === undefined ? '' : ` Did you mean '${found}'?`}`,
   );

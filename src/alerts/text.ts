@@ -23,6 +23,11 @@ export function describeScope(alert: BudgetAlert): string {
   if (field === 'key') return `key ${alert.key ?? `with fingerprint ${value.slice(0, 12)}`}`;
   if (field === 'workflow') return `workflow "${value}"`;
   if (field === 'provider') return `provider ${value}`;
+  if (field === 'tag') {
+    // `tag:team=a` → `team "a"`.
+    const equals = value.indexOf('=');
+    if (equals > 0) return `${value.slice(0, equals)} "${value.slice(equals + 1)}"`;
+  }
   return alert.scope;
 }
 

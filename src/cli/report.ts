@@ -1,6 +1,6 @@
 /**
  * The usage report page: one self-contained HTML file, rendered here and readable without
- * JavaScript (there is no script in it): totals, tables by provider, model, key and workflow, and
+ * JavaScript (there is no script in it): totals, tables by provider, model, key, workflow and tag, and
  * per-day charts as inline SVG whose width follows the page and whose date labels are thinned so
  * that they never overlap, on a desktop or a phone.
  * @module
@@ -21,6 +21,8 @@ export interface ReportData {
   byKey: TotalsRow[];
   /** Rows by workflow. */
   byWorkflow: TotalsRow[];
+  /** Per tag name present in the range: its rows by that tag (calls without it in one row). */
+  byTag?: Array<{ name: string; rows: TotalsRow[] }>;
   /** Rows by day and provider. */
   byDayProvider: TotalsRow[];
   /** Rows by day and key. */
@@ -286,6 +288,13 @@ ${summaryTable('table-provider', 'By provider', ['provider'], data.byProvider, (
 ${summaryTable('table-model', 'By model', ['provider', 'model'], data.byModel, (row) => [row.provider ?? '', row.model ?? '(none)'])}
 ${summaryTable('table-key', 'By key', ['provider', 'key'], data.byKey, (row) => [row.provider ?? '', keyName(row)])}
 ${summaryTable('table-workflow', 'By workflow', ['workflow'], data.byWorkflow, (row) => [workflowName(row)])}
+${(data.byTag ?? [])
+  .map(({ name, rows }) =>
+    summaryTable(`table-tag-${name}`, `By tag ${name}`, [name], rows, (row) => [
+      row.tags?.[name] ?? `(no ${name} tag)`,
+    ]),
+  )
+  .join('\n')}
 <h2>Cost per day, by provider</h2>
 ${dailyChart('by-provider', 'Cost per day, by provider', data.byDayProvider, (row) => row.provider ?? '')}
 <h2>Cost per day, by key</h2>

@@ -6,6 +6,7 @@
  * @internal
  */
 import type pc from 'picocolors';
+import { tagKeyOf } from '../ledger/tags.js';
 import type { TotalsDimension, TotalsRow } from '../ledger/types.js';
 import { CliError } from './output.js';
 import { plain } from './sanitize.js';
@@ -29,7 +30,7 @@ export function formatUsd(value: number | null | undefined): string {
 
 /** One `--by` dimension: what the user typed and what the ledger groups by. */
 export interface ByDimension {
-  /** As typed: `key`, `provider`, `model`, … (a future `tag:team` keeps its argument). */
+  /** As typed: `key`, `provider`, `model`, …, `tag:team` (a tag's name keeps its case). */
   name: string;
   dimension: TotalsDimension;
 }
@@ -54,12 +55,19 @@ export function parseBy(text: string): ByDimension[] {
     .split(',')
     .map((part) => part.trim())
     .filter((part) => part !== '');
-  const known = Object.keys(BY_NAMES).join(', ');
+  const known = `${Object.keys(BY_NAMES).join(', ')}, tag:NAME`;
   if (parts.length === 0) throw new CliError(`keycard usage: --by takes one or more of ${known}.`, 2);
   const seen = new Set<TotalsDimension>();
   return parts.map((part) => {
-    const name = part.toLowerCase();
-    const dimension = BY_NAMES[name];
+    const tag = /^tag:/i.test(part) ? tagKeyOf(`tag:${part.slice(4)}`) : undefined;
+    if (/^tag:/i.test(part) && tag === undefined) {
+      throw new CliError(
+        `keycard usage: --by ${part}: a tag name starts with a letter and holds letters, digits, _, . and -.`,
+        2,
+      );
+    }
+    const name = tag === undefined ? part.toLowerCase() : `tag:${tag}`;
+    const dimension = tag === undefined ? BY_NAMES[name] : (name as TotalsDimension);
     if (dimension === undefined) {
       const what = name.includes(':') ? `a dimension this ledger does not have (${part})` : `"${part}"`;
       throw new CliError(
@@ -101,6 +109,8 @@ export function rawValue(row: TotalsRow, dimension: TotalsDimension): string {
       return row.hour ?? '';
     case 'operation':
       return row.operation ?? '';
+    default:
+      return row.tags?.[dimension.slice(4)] ?? '';
   }
 }
 
@@ -109,6 +119,7 @@ export function labelOf(row: TotalsRow, dimension: TotalsDimension): string {
   if (dimension === 'fingerprint') return plain(`${row.maskedId ?? ''} (${row.fingerprint ?? ''})`);
   if (dimension === 'model') return plain(row.model ?? '(none)');
   if (dimension === 'workflow') return plain(row.workflow ?? '(none)');
+  if (tagKeyOf(dimension) !== undefined) return plain(row.tags?.[dimension.slice(4)] ?? '(none)');
   return plain(rawValue(row, dimension));
 }
 

@@ -21,7 +21,9 @@ import {
   periodStart,
   type ResolvedBudget,
   type Spend,
+  scopeOf,
 } from '../ledger/budget.js';
+import { NO_TAGS, type Tags } from '../ledger/tags.js';
 import type { UsageEvent } from '../ledger/types.js';
 import { describeCause, LedgerUnavailableError } from '../ledger/unavailable.js';
 import type { ProviderId } from '../providers/ids.js';
@@ -92,7 +94,7 @@ export class BudgetGate implements LeaseHolder {
   /** Leases the store may hold a row for: returned at close. */
   readonly #stored = new Set<Lease>();
   /** The leases of the last key seen. */
-  #last: { fingerprint: string; version: number; leases: readonly Lease[] } | undefined;
+  #last: { fingerprint: string; tags: Tags; version: number; leases: readonly Lease[] } | undefined;
   #closed = false;
 
   constructor(
@@ -115,8 +117,9 @@ export class BudgetGate implements LeaseHolder {
   admit(
     secret: Secret,
     model: string | null,
+    tags: Tags = NO_TAGS,
   ): Admission | Promise<Admission | BudgetExceededError | LedgerUnavailableError> {
-    const leases = this.#leasesFor(secret.fingerprint);
+    const leases = this.#leasesFor(secret.fingerprint, tags);
     if (leases.length === 0) return NO_ADMISSION;
     const estimate = this.#estimator.estimate(model);
     const now = performance.now();
@@ -126,21 +129,26 @@ export class BudgetGate implements LeaseHolder {
     return { releases, checks: leases, estimate, outside: [] };
   }
 
-  /** The leases of the budgets that apply to calls with this key (made as needed). */
-  #leasesFor(fingerprint: string): readonly Lease[] {
+  /** The leases of the budgets that apply to calls with this key and tags (made as needed). */
+  #leasesFor(fingerprint: string, tags: Tags): readonly Lease[] {
     const version = this.ledger.budgets.length;
     const last = this.#last;
-    if (last !== undefined && last.fingerprint === fingerprint && last.version === version)
+    if (
+      last !== undefined &&
+      last.fingerprint === fingerprint &&
+      last.tags === tags &&
+      last.version === version
+    )
       return last.leases;
+    const call = { fingerprint, workflow: this.workflow, provider: this.provider, tags };
     const groups = new Map<string, { scope: BudgetScope; budgets: ResolvedBudget[] }>();
     for (const budget of [...this.budgets, ...this.ledger.budgets]) {
-      const value =
-        budget.scope === 'key' ? fingerprint : budget.scope === 'workflow' ? this.workflow : this.provider;
-      if (value === null) continue;
-      const id = `${budget.scope}:${value}`;
+      const scope = scopeOf(budget, call);
+      if (scope === undefined) continue;
+      const id = scope.id;
       let group = groups.get(id);
       if (group === undefined) {
-        group = { scope: { field: budget.scope, value, id }, budgets: [] };
+        group = { scope, budgets: [] };
         groups.set(id, group);
       }
       group.budgets.push(budget);
@@ -156,7 +164,7 @@ export class BudgetGate implements LeaseHolder {
       }
       leases.push(lease);
     }
-    this.#last = { fingerprint, version, leases };
+    this.#last = { fingerprint, tags, version, leases };
     return leases;
   }
 

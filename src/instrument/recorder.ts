@@ -4,6 +4,7 @@
  */
 import { trackPending } from '../ledger/pending.js';
 import { type PricedCost, type PricingOptions, priceCall, priceCallSync } from '../ledger/pricing.js';
+import { currentTags, mergeTags, NO_TAGS, type Tags } from '../ledger/tags.js';
 import type { Ledger, UsageEvent, UsageOutcome } from '../ledger/types.js';
 import type { ProviderId } from '../providers/ids.js';
 import type { RequestPlan, ResponseUsage } from '../providers/types.js';
@@ -29,6 +30,8 @@ export interface FinishedRequest {
   origin?: string | undefined;
   /** Set when this attempt replays the request after one that failed over (a re-read key, a pool). */
   replay?: Replay | undefined;
+  /** The call's tags (the client's and `withTags()`'s), read when it started. */
+  tags?: Tags | undefined;
 }
 
 const NO_USAGE: ResponseUsage = {
@@ -42,6 +45,8 @@ const NO_USAGE: ResponseUsage = {
 
 export class Recorder {
   readonly #unpriced = new Set<string>();
+  /** The client's tags with each `withTags()` store on top, made once per store. */
+  readonly #merged = new WeakMap<Tags, Tags>();
 
   constructor(
     private readonly provider: ProviderId,
@@ -51,11 +56,26 @@ export class Recorder {
     private readonly gate: BudgetGate | undefined = undefined,
     private readonly pricing: PricingOptions = {},
     private readonly telemetry: Telemetry | undefined = undefined,
+    /** The client's `tags` option, checked and redacted. */
+    private readonly clientTags: Tags = NO_TAGS,
   ) {}
 
   /** Whether requests should say where they were sent (custom prices by gateway). */
   get needsOrigin(): boolean {
     return this.pricing.custom?.needsOrigin === true;
+  }
+
+  /** The tags of a call starting now: the client's, with `withTags()`'s on top. */
+  tags(): Tags {
+    const call = currentTags();
+    if (call === undefined || call === NO_TAGS) return this.clientTags;
+    if (this.clientTags === NO_TAGS) return call;
+    let merged = this.#merged.get(call);
+    if (merged === undefined) {
+      merged = mergeTags(this.clientTags, call);
+      this.#merged.set(call, merged);
+    }
+    return merged;
   }
 
   /**
@@ -65,13 +85,13 @@ export class Recorder {
    */
   admit(secret: Secret, model: string | null): Promise<Admission | Error> | Admission {
     if (this.gate === undefined || !this.gate.active) return NO_ADMISSION;
-    return this.gate.admit(secret, model);
+    return this.gate.admit(secret, model, this.tags());
   }
 
   /** {@link admit} for a planned request: its model is read only when a budget applies. */
   admitPlan(secret: Secret, plan: RequestPlan): Promise<Admission | Error> | Admission {
     if (this.gate === undefined || !this.gate.active) return NO_ADMISSION;
-    return this.gate.admit(secret, plan.model);
+    return this.gate.admit(secret, plan.model, this.tags());
   }
 
   /**
@@ -84,8 +104,10 @@ export class Recorder {
     replayOf: Secret | undefined,
   ): (status: number | null, outcome: UsageOutcome, usage: ResponseUsage | null, stream?: boolean) => void {
     const replay = replayOf === undefined ? undefined : { attempt, ofMaskedId: replayOf.maskedId };
+    // Read now: a stream is recorded when it ends, maybe outside the call's `withTags()`.
+    const tags = this.tags();
     return (status, outcome, usage, stream = false) =>
-      this.record({ ...start, status, outcome, usage, stream, replay });
+      this.record({ ...start, status, outcome, usage, stream, replay, tags });
   }
 
   record(request: FinishedRequest): void {
@@ -98,6 +120,7 @@ export class Recorder {
       keyFingerprint: request.secret.fingerprint,
       maskedId: request.secret.maskedId,
       workflow: this.workflow,
+      tags: request.tags ?? this.tags(),
       inputTokens: usage.inputTokens,
       cachedInputTokens: usage.cachedInputTokens,
       cacheWriteTokens: usage.cacheWriteTokens,
@@ -169,6 +192,7 @@ export class Recorder {
         maskedId: event.maskedId,
         fingerprint: event.keyFingerprint,
         workflow: event.workflow,
+        ...(event.tags === NO_TAGS ? {} : { tags: event.tags }),
         status: event.status,
         outcome: event.outcome,
         latencyMs: event.latencyMs,

@@ -17,6 +17,7 @@ import {
   resolveBudget,
 } from './budget.js';
 import { pendingSettled } from './pending.js';
+import { checkTotalsQuery } from './totals.js';
 import type { KeyUsage, Ledger, TotalsQuery, TotalsRow, UsageEvent } from './types.js';
 import { describeCause, LedgerUnavailableError, type LedgerWarning, WARNING_CODES } from './unavailable.js';
 import { EventWriter } from './writer.js';
@@ -375,11 +376,13 @@ export abstract class BaseLedger implements Ledger {
   }
 
   async totals(query: TotalsQuery = {}): Promise<TotalsRow[]> {
+    checkTotalsQuery(query);
     await this.flush();
     return this.#read(() => this.readTotals(query));
   }
 
   async *events(query: Omit<TotalsQuery, 'by'> = {}): AsyncIterable<UsageEvent> {
+    checkTotalsQuery(query);
     await this.flush();
     let after = 0;
     for (;;) {
@@ -388,6 +391,25 @@ export abstract class BaseLedger implements Ledger {
       if (page.length < 1000) return;
       after = page.at(-1)?.id ?? after;
     }
+  }
+
+  /** The tag names the events in `query`'s range and filter carry, sorted. */
+  async tagNames(query: Omit<TotalsQuery, 'by'> = {}): Promise<string[]> {
+    checkTotalsQuery(query);
+    await this.flush();
+    return this.#read(() => this.readTagNames(query));
+  }
+
+  /** {@link tagNames}: by reading every event; the SQL ledgers ask their store. */
+  protected async readTagNames(query: Omit<TotalsQuery, 'by'>): Promise<string[]> {
+    const names = new Set<string>();
+    for (let after = 0; ; ) {
+      const page = await this.readEvents(query, after, 1000);
+      for (const { event } of page) for (const name in event.tags ?? {}) names.add(name);
+      if (page.length < 1000) break;
+      after = page.at(-1)?.id ?? after;
+    }
+    return [...names].sort();
   }
 
   async keys(): Promise<KeyUsage[]> {

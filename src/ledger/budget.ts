@@ -8,6 +8,7 @@
  */
 import { KeycardError } from '../errors.js';
 import type { ProviderId } from '../providers/ids.js';
+import { type Tags, tagKeyOf } from './tags.js';
 
 /**
  * A budget or quota.
@@ -47,10 +48,14 @@ export interface Budget {
   period?: 'day' | 'week' | 'month' | undefined;
   /**
    * What the limit counts: the key's usage (every workflow and process using it), the
-   * workflow's, or the provider's.
+   * workflow's, the provider's, or (`'tag:NAME'`) each value of the tag `NAME`'s: with
+   * `scope: 'tag:team'`, each team has the limit, counted over every client and process that
+   * records calls with that team to the ledger. A call without a workflow is outside a
+   * `'workflow'` budget; a call without the tag, outside a `'tag:NAME'` one.
    * @default 'key'
+   * @example { usd: 100, period: 'month', scope: 'tag:customer' } // each customer $100 a month
    */
-  scope?: 'key' | 'workflow' | 'provider' | undefined;
+  scope?: BudgetScopeName | undefined;
   /**
    * `block`: a call that would exceed the budget throws `BudgetExceededError` before any network
    * traffic; calls in flight, in this process or others, may exceed it by what they cost beyond
@@ -80,6 +85,9 @@ export interface Budget {
   alertAt?: readonly number[] | undefined;
 }
 
+/** What a budget counts: `'key'`, `'workflow'`, `'provider'`, or a tag, `'tag:NAME'`. */
+export type BudgetScopeName = 'key' | 'workflow' | 'provider' | `tag:${string}`;
+
 /** A budget with its defaults filled in and checked. */
 export interface ResolvedBudget {
   name: string;
@@ -87,7 +95,9 @@ export interface ResolvedBudget {
   requests: number | undefined;
   tokens: number | undefined;
   period: 'day' | 'week' | 'month';
-  scope: 'key' | 'workflow' | 'provider';
+  scope: BudgetScopeName;
+  /** The tag name of a `'tag:NAME'` scope. */
+  tag: string | undefined;
   onExceed: 'block' | 'warn';
   onLedgerDown: 'block' | 'allow';
   alertAt: readonly number[];
@@ -95,9 +105,11 @@ export interface ResolvedBudget {
 
 /** What a budget is counted over, for one call. */
 export interface BudgetScope {
-  field: 'key' | 'workflow' | 'provider';
+  field: 'key' | 'workflow' | 'provider' | 'tag';
+  /** The tag name, when `field` is `'tag'`. */
+  tag?: string | undefined;
   value: string;
-  /** `key:3f2a…`, `workflow:summarize`, `provider:openai`. */
+  /** `key:3f2a…`, `workflow:summarize`, `provider:openai`, `tag:team=search`. */
   id: string;
 }
 
@@ -147,8 +159,11 @@ export function resolveBudget(budget: Budget): ResolvedBudget {
   const onExceed = budget.onExceed ?? 'block';
   if (!['day', 'week', 'month'].includes(period))
     throw new KeycardError("budget: period is 'day', 'week' or 'month'.");
-  if (!['key', 'workflow', 'provider'].includes(scope)) {
-    throw new KeycardError("budget: scope is 'key', 'workflow' or 'provider'.");
+  const tag = tagKeyOf(scope);
+  if (!['key', 'workflow', 'provider'].includes(scope) && tag === undefined) {
+    throw new KeycardError(
+      "budget: scope is 'key', 'workflow', 'provider' or 'tag:NAME' (a tag name: a letter, then letters, digits, _, . or -).",
+    );
   }
   if (onExceed !== 'block' && onExceed !== 'warn')
     throw new KeycardError("budget: onExceed is 'block' or 'warn'.");
@@ -165,7 +180,7 @@ export function resolveBudget(budget: Budget): ResolvedBudget {
     tokens === undefined ? undefined : `${tokens} tokens`,
   ].filter((item) => item !== undefined);
   const name = budget.name ?? `${limits.join(' / ')} per ${period} per ${scope}`;
-  return { name, usd, requests, tokens, period, scope, onExceed, onLedgerDown, alertAt };
+  return { name, usd, requests, tokens, period, scope, tag, onExceed, onLedgerDown, alertAt };
 }
 
 /** The start of the UTC period holding `time`. */
@@ -185,15 +200,24 @@ export function periodEnd(period: ResolvedBudget['period'], time: Date): Date {
   return start;
 }
 
-/** The scope a call falls in for `budget`; `undefined` when the call has none (no workflow). */
+/**
+ * The scope a call falls in for `budget`; `undefined` when the call has none (no workflow, or
+ * not the budget's tag).
+ */
 export function scopeOf(
   budget: ResolvedBudget,
-  call: { fingerprint: string; workflow: string | null; provider: ProviderId },
+  call: { fingerprint: string; workflow: string | null; provider: ProviderId; tags: Tags },
 ): BudgetScope | undefined {
+  if (budget.tag !== undefined) {
+    const value = call.tags[budget.tag];
+    if (value === undefined) return undefined;
+    return { field: 'tag', tag: budget.tag, value, id: `tag:${budget.tag}=${value}` };
+  }
   const value =
     budget.scope === 'key' ? call.fingerprint : budget.scope === 'workflow' ? call.workflow : call.provider;
   if (value === null) return undefined;
-  return { field: budget.scope, value, id: `${budget.scope}:${value}` };
+  const field = budget.scope as 'key' | 'workflow' | 'provider';
+  return { field, value, id: `${field}:${value}` };
 }
 
 /** Which limit `spend` plus `next` would pass, if any. */
@@ -240,7 +264,7 @@ export class BudgetExceededError extends KeycardError {
       limit === 'usd'
         ? `$${spend.usd.toFixed(4)} of $${budget.usd}`
         : `${spend[limit]} of ${limits[limit]} ${limit}`;
-    const hint = `Wait until ${resetsAt.toISOString()}, raise the budget, or use another ${scope.field}.`;
+    const hint = `Wait until ${resetsAt.toISOString()}, raise the budget, or use another ${scope.field === 'tag' ? `${scope.tag} tag` : scope.field}.`;
     super(
       `Budget "${budget.name}" for ${scope.id} would be exceeded: ${used} used this ${budget.period}. ${hint}`,
     );

@@ -10,6 +10,7 @@ import type { UsageEvent } from './types.js';
 function inScope(event: UsageEvent, scope: BudgetScope): boolean {
   if (scope.field === 'key') return event.keyFingerprint === scope.value;
   if (scope.field === 'workflow') return event.workflow === scope.value;
+  if (scope.field === 'tag') return event.tags?.[scope.tag as string] === scope.value;
   return event.provider === scope.value;
 }
 

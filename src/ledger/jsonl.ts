@@ -25,6 +25,7 @@ import {
 import type { BudgetScope } from './budget.js';
 import { applyLeaseChange, Hold, recordedSince, sumHolds } from './holds.js';
 import { withFileLock } from './jsonl-lock.js';
+import { hasTags, NO_TAGS } from './tags.js';
 import { matchesQuery, sumEvents, sumKeys } from './totals.js';
 import type { KeyUsage, TotalsQuery, TotalsRow, UsageEvent } from './types.js';
 
@@ -69,7 +70,13 @@ function toEvent(raw: Record<string, unknown>): UsageEvent | undefined {
     typeof raw['keyFingerprint'] !== 'string'
   )
     return undefined;
-  return Object.freeze({ ...(raw as unknown as UsageEvent), time });
+  // Lines written before tags, or of calls without any, have none.
+  const tags = raw['tags'];
+  return Object.freeze({
+    ...(raw as unknown as UsageEvent),
+    time,
+    tags: typeof tags === 'object' && tags !== null ? Object.freeze(tags as Record<string, string>) : NO_TAGS,
+  });
 }
 
 function parseLine(text: string): Line | undefined {
@@ -185,7 +192,14 @@ export class JsonlLedger extends BaseLedger {
       const tagged = pending as PendingEvent & { id?: string };
       tagged.id ??= this.#id();
       const { event, leases } = pending;
-      const e = { ...event, time: event.time.toISOString(), costUsd: nano(event.costUsd) };
+      // No tags: the line as keycard wrote it before tags (older readers read it alike).
+      const { tags, ...fields } = event;
+      const e = {
+        ...fields,
+        time: event.time.toISOString(),
+        costUsd: nano(event.costUsd),
+        ...(hasTags(tags) ? { tags } : {}),
+      };
       lines.push({ v: VERSION, id: tagged.id, e, ...(leases.length > 0 ? { chg: [...leases] } : {}) });
     }
     this.#append(lines);

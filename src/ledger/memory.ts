@@ -14,6 +14,7 @@ import {
 import type { BudgetScope } from './budget.js';
 import { applyLeaseChange, type Hold, recordedSince, sumHolds } from './holds.js';
 import { trackPending } from './pending.js';
+import { NO_TAGS } from './tags.js';
 import { matchesQuery, sumEvents, sumKeys } from './totals.js';
 import type { KeyUsage, TotalsQuery, TotalsRow, UsageEvent } from './types.js';
 
@@ -41,7 +42,8 @@ export class MemoryLedger extends BaseLedger {
   }
 
   protected writeBatchSync(batch: readonly PendingEvent[]): boolean {
-    for (const { event } of batch) this.#events.push(Object.freeze({ ...event, time: new Date(event.time) }));
+    for (const { event } of batch)
+      this.#events.push(Object.freeze({ ...event, time: new Date(event.time), tags: event.tags ?? NO_TAGS }));
     for (const [id, used] of batchCharges(batch)) this.#holds.get(id)?.charge(used);
     return true;
   }

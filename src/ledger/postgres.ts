@@ -34,6 +34,7 @@ import {
   rowToKeyState,
   rowToLeaseView,
   rowToTotals,
+  tagNamesQuery,
   totalsQuery,
   UPSERT_KEY_STATE,
 } from './sql.js';
@@ -348,6 +349,11 @@ export class PostgresLedger extends BaseLedger {
       id: Number(row['id']),
       event: rowToEvent(row),
     }));
+  }
+
+  protected override async readTagNames(query: Omit<TotalsQuery, 'by'>): Promise<string[]> {
+    const { text, params } = tagNamesQuery('postgres', query);
+    return (await this.#query(text, params)).map((row) => String(row['name']));
   }
 
   protected async readKeys(): Promise<KeyUsage[]> {

@@ -6,6 +6,7 @@
  */
 import type { Amount, LeaseChange, LeaseView, PendingEvent, SharedKeyState } from './base.js';
 import type { BudgetScope } from './budget.js';
+import { hasTags, NO_TAGS, TAG_KEY, tagKeyOf } from './tags.js';
 import type { KeyUsage, TotalsDimension, TotalsQuery, TotalsRow, UsageEvent, UsageOutcome } from './types.js';
 
 export type Dialect = 'sqlite' | 'postgres';
@@ -60,7 +61,37 @@ export function migrations(dialect: Dialect): string[] {
       key TEXT PRIMARY KEY,
       fired_ms ${int} NOT NULL
     );`,
+    // 2: tags, a JSON object (NULL when a call has none). PostgreSQL indexes them for `@>`, which
+    // the filters and tag-scoped budgets use; SQLite reads them with json_extract.
+    dialect === 'sqlite'
+      ? 'ALTER TABLE keycard_events ADD COLUMN tags TEXT;'
+      : `ALTER TABLE keycard_events ADD COLUMN tags JSONB;
+    CREATE INDEX keycard_events_tags ON keycard_events USING GIN (tags jsonb_path_ops);`,
   ];
+}
+
+/** The SQL of one tag's value, for a tag name already checked against `TAG_KEY` (so safe inline). */
+export function tagValueSql(dialect: Dialect, key: string): string {
+  if (!TAG_KEY.test(key)) throw new TypeError(`ledger: ${JSON.stringify(key)} is not a tag name`);
+  return dialect === 'sqlite' ? `json_extract(tags, '$."${key}"')` : `(tags ->> '${key}')`;
+}
+
+/** The stored form of an event's tags: JSON text, or NULL when it has none (no work on the common path). */
+export function tagsValue(tags: UsageEvent['tags'] | undefined): string | null {
+  return hasTags(tags) ? JSON.stringify(tags) : null;
+}
+
+/** Stored tags back to an object (SQLite gives JSON text, pg a parsed object). */
+function tagsFrom(value: unknown): UsageEvent['tags'] {
+  if (value === null || value === undefined) return NO_TAGS;
+  try {
+    const parsed = typeof value === 'string' ? (JSON.parse(value) as unknown) : value;
+    return typeof parsed === 'object' && parsed !== null
+      ? Object.freeze(parsed as Record<string, string>)
+      : NO_TAGS;
+  } catch {
+    return NO_TAGS;
+  }
 }
 
 /**
@@ -113,6 +144,7 @@ export const EVENT_COLUMNS = [
   'outcome',
   'status',
   'stream',
+  'tags',
 ] as const;
 
 /** An event's values, in `EVENT_COLUMNS` order. */
@@ -137,6 +169,7 @@ export function eventValues(event: UsageEvent): Array<string | number | null> {
     event.outcome,
     event.status,
     event.stream ? 1 : 0,
+    tagsValue(event.tags),
   ];
 }
 
@@ -164,6 +197,7 @@ export function rowToEvent(row: Record<string, unknown>): UsageEvent {
     outcome: row['outcome'] as UsageOutcome,
     status: num(row['status']),
     stream: Number(row['stream']) === 1,
+    tags: tagsFrom(row['tags']),
   };
 }
 
@@ -203,6 +237,12 @@ export function whereClause(sql: Sql, query: Omit<TotalsQuery, 'by'>): string {
   if (query.since !== undefined) parts.push(`time_ms >= ${sql.p(query.since.getTime())}`);
   if (query.until !== undefined) parts.push(`time_ms < ${sql.p(query.until.getTime())}`);
   for (const [field, value] of Object.entries(query.where ?? {})) {
+    if (field === 'tags') {
+      for (const [key, expected] of Object.entries((value ?? {}) as Record<string, string | null>)) {
+        parts.push(tagEquals(sql, key, expected));
+      }
+      continue;
+    }
     const column = WHERE_COLUMNS[field];
     if (column === undefined) throw new TypeError(`ledger: cannot filter on ${field}`);
     if (value !== undefined) parts.push(sql.equals(column, value));
@@ -210,7 +250,16 @@ export function whereClause(sql: Sql, query: Omit<TotalsQuery, 'by'>): string {
   return parts.length === 0 ? '' : `WHERE ${parts.join(' AND ')}`;
 }
 
-const DIMENSION_SQL: Record<Exclude<TotalsDimension, 'day' | 'hour'>, string> = {
+/** Events whose tag `key` is `value` (`null`: events without that tag). */
+function tagEquals(sql: Sql, key: string, value: string | null): string {
+  const column = tagValueSql(sql.dialect, key);
+  if (value === null) return `${column} IS NULL`;
+  // PostgreSQL: containment, which the GIN index on tags serves.
+  if (sql.dialect === 'postgres') return `tags @> ${sql.p(JSON.stringify({ [key]: value }))}::jsonb`;
+  return `${column} = ${sql.p(value)}`;
+}
+
+const DIMENSION_SQL: Record<Exclude<TotalsDimension, 'day' | 'hour' | `tag:${string}`>, string> = {
   fingerprint: 'key_fingerprint',
   provider: 'provider',
   model: 'model',
@@ -223,10 +272,15 @@ export function totalsQuery(dialect: Dialect, query: TotalsQuery): { text: strin
   const by = query.by ?? [];
   const select: string[] = [];
   const group: string[] = [];
-  for (const dimension of by) {
+  for (const [index, dimension] of by.entries()) {
+    const tag = tagKeyOf(dimension);
     const expression =
-      dimension === 'day' || dimension === 'hour' ? sql.timeFormat(dimension) : DIMENSION_SQL[dimension];
-    select.push(`${expression} AS d_${dimension}`);
+      tag !== undefined
+        ? tagValueSql(dialect, tag)
+        : dimension === 'day' || dimension === 'hour'
+          ? sql.timeFormat(dimension)
+          : DIMENSION_SQL[dimension as keyof typeof DIMENSION_SQL];
+    select.push(`${expression} AS ${dimensionAlias(dimension, index)}`);
     group.push(expression);
     if (dimension === 'fingerprint') select.push('MAX(masked_id) AS d_masked_id');
   }
@@ -248,6 +302,11 @@ export function totalsQuery(dialect: Dialect, query: TotalsQuery): { text: strin
   return { text, params: sql.params };
 }
 
+/** The column a dimension is read into (a tag's by its place: its name is no SQL identifier). */
+function dimensionAlias(dimension: TotalsDimension, index: number): string {
+  return tagKeyOf(dimension) !== undefined ? `d_tag_${index}` : `d_${dimension}`;
+}
+
 export function rowToTotals(
   row: Record<string, unknown>,
   by: readonly TotalsDimension[],
@@ -264,8 +323,14 @@ export function rowToTotals(
     costUsd: fromNano(row['cost_nusd']),
     unpricedRequests: Number(row['unpriced'] ?? 0),
   };
-  for (const dimension of by) {
-    const value = row[`d_${dimension}`];
+  for (const [index, dimension] of by.entries()) {
+    const value = row[dimensionAlias(dimension, index)];
+    const tag = tagKeyOf(dimension);
+    if (tag !== undefined) {
+      result.tags ??= {};
+      result.tags[tag] = value === null || value === undefined ? null : String(value);
+      continue;
+    }
     switch (dimension) {
       case 'fingerprint':
         result.fingerprint = String(value);
@@ -301,6 +366,18 @@ export function eventsQuery(dialect: Dialect, query: Omit<TotalsQuery, 'by'>, af
   return { text, params: sql.params };
 }
 
+/** The tag names of the events in a range and filter, sorted. */
+export function tagNamesQuery(dialect: Dialect, query: Omit<TotalsQuery, 'by'>) {
+  const sql = new Sql(dialect);
+  const where = whereClause(sql, query);
+  const filter = `${where === '' ? 'WHERE' : `${where} AND`} tags IS NOT NULL`;
+  const text =
+    dialect === 'sqlite'
+      ? `SELECT DISTINCT j.key AS name FROM keycard_events, json_each(keycard_events.tags) AS j ${filter} ORDER BY 1`
+      : `SELECT DISTINCT jsonb_object_keys(tags) AS name FROM keycard_events ${filter} ORDER BY 1`;
+  return { text, params: sql.params };
+}
+
 export const KEYS_QUERY = `SELECT key_fingerprint, MAX(masked_id) AS masked_id, MAX(provider) AS provider,
   MIN(time_ms) AS first_ms, MAX(time_ms) AS last_ms, SUM(requests) AS requests,
   SUM(CASE WHEN outcome <> 'ok' THEN requests ELSE 0 END) AS errors, SUM(cost_nusd) AS cost_nusd
@@ -319,11 +396,17 @@ export function rowToKey(row: Record<string, unknown>): KeyUsage {
   };
 }
 
-const SCOPE_COLUMN: Record<BudgetScope['field'], string> = {
+const SCOPE_COLUMN: Record<Exclude<BudgetScope['field'], 'tag'>, string> = {
   key: 'key_fingerprint',
   workflow: 'workflow',
   provider: 'provider',
 };
+
+/** Events of a budget scope: its column's value, or (`tag`) its tag's value. */
+function inScopeSql(sql: Sql, scope: BudgetScope): string {
+  if (scope.field === 'tag') return tagEquals(sql, scope.tag as string, scope.value);
+  return `${SCOPE_COLUMN[scope.field]} = ${sql.p(scope.value)}`;
+}
 
 /**
  * What a lease operation reads (`LeaseView`), in ONE statement, so that all of it comes from the
@@ -344,7 +427,7 @@ export function leaseViewQuery(
   const positive = (column: string) =>
     dialect === 'sqlite' ? `MAX(${column}, 0)` : `GREATEST(${column}, 0)`;
   const recorded = since.map((start, index) => {
-    const where = `WHERE ${SCOPE_COLUMN[scope.field]} = ${sql.p(scope.value)} AND time_ms >= ${sql.p(start.getTime())}`;
+    const where = `WHERE ${inScopeSql(sql, scope)} AND time_ms >= ${sql.p(start.getTime())}`;
     return `(SELECT COALESCE(SUM(cost_nusd), 0) AS r${index}_nusd, COALESCE(SUM(requests), 0) AS r${index}_requests,
       COALESCE(SUM(COALESCE(input_tokens, 0) + COALESCE(output_tokens, 0)), 0) AS r${index}_tokens
       FROM keycard_events ${where}) AS r${index}`;

@@ -33,6 +33,7 @@ import {
   rowToKeyState,
   rowToLeaseView,
   rowToTotals,
+  tagNamesQuery,
   totalsQuery,
   UPSERT_KEY_STATE,
 } from './sql.js';
@@ -154,6 +155,13 @@ export class SqliteLedger extends BaseLedger {
     const { text, params } = eventsQuery('sqlite', query, after, limit);
     const rows = this.#db.prepare(text).all(...params) as Record<string, unknown>[];
     return rows.map((row) => ({ id: Number(row['id']), event: rowToEvent(row) as UsageEvent }));
+  }
+
+  protected override async readTagNames(query: Omit<TotalsQuery, 'by'>): Promise<string[]> {
+    const { text, params } = tagNamesQuery('sqlite', query);
+    return (this.#db.prepare(text).all(...params) as Record<string, unknown>[]).map((row) =>
+      String(row['name']),
+    );
   }
 
   protected async readKeys(): Promise<KeyUsage[]> {

@@ -2,7 +2,43 @@
  * Grouping and summing usage events: the shared arithmetic behind every ledger's `totals()`.
  * @module
  */
+import { KeycardError } from '../errors.js';
+import { NO_TAGS, TAG_KEY, tagKeyOf } from './tags.js';
 import type { KeyUsage, TotalsDimension, TotalsQuery, TotalsRow, UsageEvent } from './types.js';
+
+const DIMENSIONS: ReadonlySet<string> = new Set([
+  'fingerprint',
+  'provider',
+  'model',
+  'workflow',
+  'operation',
+  'day',
+  'hour',
+]);
+
+/** Checks a query's dimensions and tag filters: a `KeycardError` naming the first wrong one. */
+export function checkTotalsQuery(query: TotalsQuery): void {
+  for (const dimension of query.by ?? []) {
+    if (DIMENSIONS.has(dimension) || tagKeyOf(dimension) !== undefined) continue;
+    throw new KeycardError(
+      `ledger.totals(): cannot group by ${JSON.stringify(String(dimension))}. Dimensions: ${[...DIMENSIONS].join(', ')}, or tag:NAME (a tag name: a letter, then letters, digits, _, . or -).`,
+    );
+  }
+  const tags = query.where?.tags;
+  if (tags === undefined) return;
+  if (typeof tags !== 'object' || tags === null) {
+    throw new KeycardError(
+      'ledger.totals(): where.tags is an object of tag names and values, such as { team: "billing" }.',
+    );
+  }
+  for (const [key, value] of Object.entries(tags)) {
+    if (!TAG_KEY.test(key) || (value !== null && typeof value !== 'string')) {
+      throw new KeycardError(
+        `ledger.totals(): where.tags.${key.slice(0, 70)} must be a tag name (a letter, then letters, digits, _, . or -) with a string value or null.`,
+      );
+    }
+  }
+}
 
 /** Whether `event` falls inside the query's time range and `where` fields. */
 export function matchesQuery(event: UsageEvent, query: Omit<TotalsQuery, 'by'> = {}): boolean {
@@ -10,7 +46,13 @@ export function matchesQuery(event: UsageEvent, query: Omit<TotalsQuery, 'by'> =
   if (query.until !== undefined && event.time >= query.until) return false;
   if (query.where !== undefined) {
     for (const [field, expected] of Object.entries(query.where)) {
-      if (expected !== undefined && event[field as keyof UsageEvent] !== expected) return false;
+      if (expected === undefined) continue;
+      if (field === 'tags') {
+        const tags = event.tags ?? NO_TAGS;
+        for (const [key, value] of Object.entries(expected as Record<string, string | null>)) {
+          if ((tags[key] ?? null) !== value) return false;
+        }
+      } else if (event[field as keyof UsageEvent] !== expected) return false;
     }
   }
   return true;
@@ -47,9 +89,21 @@ function groupFields(event: UsageEvent, by: readonly TotalsDimension[]): Partial
       case 'hour':
         fields.hour = event.time.toISOString().slice(0, 13);
         break;
+      default: {
+        const key = dimension.slice(4);
+        fields.tags ??= {};
+        fields.tags[key] = (event.tags ?? NO_TAGS)[key] ?? null;
+      }
     }
   }
   return fields;
+}
+
+/** A row's value of one dimension: its field, or its tag's value. */
+export function dimensionValue(row: Partial<TotalsRow>, dimension: TotalsDimension): unknown {
+  const key = tagKeyOf(dimension);
+  if (key !== undefined) return row.tags?.[key] ?? null;
+  return row[dimension as keyof TotalsRow];
 }
 
 function emptyRow(fields: Partial<TotalsRow>): TotalsRow {
@@ -74,7 +128,7 @@ export function sumEvents(events: Iterable<UsageEvent>, query: TotalsQuery = {})
   for (const event of events) {
     if (!matchesQuery(event, query)) continue;
     const fields = groupFields(event, by);
-    const key = JSON.stringify(by.map((dimension) => fields[dimension]));
+    const key = JSON.stringify(by.map((dimension) => dimensionValue(fields, dimension)));
     let row = rows.get(key);
     if (row === undefined) {
       row = emptyRow(fields);

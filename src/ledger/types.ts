@@ -39,6 +39,11 @@ export interface UsageEvent extends TokenUsage {
   maskedId: string;
   /** The workflow the client was created for, if any. */
   workflow: string | null;
+  /**
+   * The call's tags: the client's `tags` option with `withTags()`'s on top. An empty object
+   * when it has none (events recorded before tags existed read back with `{}` too).
+   */
+  tags: Readonly<Record<string, string>>;
   /** HTTP requests this event stands for (1). */
   requests: number;
   /** Cost in USD; `null` when unpriced. */
@@ -55,7 +60,10 @@ export interface UsageEvent extends TokenUsage {
   stream: boolean;
 }
 
-/** A dimension `totals()` can group by. */
+/**
+ * A dimension `totals()` can group by; `tag:NAME` groups by the value of the tag `NAME` (calls
+ * without it form the group whose value is `null`).
+ */
 export type TotalsDimension =
   | 'fingerprint'
   | 'provider'
@@ -63,7 +71,8 @@ export type TotalsDimension =
   | 'workflow'
   | 'operation'
   | 'day'
-  | 'hour';
+  | 'hour'
+  | `tag:${string}`;
 
 /** A `totals()` query. */
 export interface TotalsQuery {
@@ -73,8 +82,13 @@ export interface TotalsQuery {
   since?: Date;
   /** Only events before this time. */
   until?: Date;
-  /** Only events matching these fields exactly. */
-  where?: Partial<Pick<UsageEvent, 'provider' | 'model' | 'workflow' | 'keyFingerprint' | 'operation'>>;
+  /**
+   * Only events matching these fields exactly; `tags`: only events carrying each of these tags
+   * with this value (`null`: without that tag).
+   */
+  where?: Partial<Pick<UsageEvent, 'provider' | 'model' | 'workflow' | 'keyFingerprint' | 'operation'>> & {
+    tags?: Readonly<Record<string, string | null>> | undefined;
+  };
 }
 
 /** One row of `totals()`: the group's key fields and its sums. */
@@ -89,6 +103,8 @@ export interface TotalsRow {
   day?: string;
   /** `YYYY-MM-DDTHH` in UTC. */
   hour?: string;
+  /** The group's value of each `tag:NAME` dimension, by tag name; `null` for calls without it. */
+  tags?: Record<string, string | null>;
   requests: number;
   errors: number;
   inputTokens: number;

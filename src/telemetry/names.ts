@@ -22,6 +22,8 @@ export const ATTR = {
   keyFingerprint: 'keycard.key.fingerprint',
   keyMaskedId: 'keycard.key.masked_id',
   workflow: 'keycard.workflow',
+  /** A call's tags: `keycard.tag.team`, … (one attribute per tag). */
+  tagPrefix: 'keycard.tag.',
   costUsd: 'keycard.cost.usd',
   operation: 'keycard.operation',
   /** On a replayed attempt only: its number in the request (2 for the first replay). */

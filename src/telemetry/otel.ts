@@ -92,6 +92,7 @@ function recorderFor(api: OtelApi): Telemetry {
         [ATTR.keyFingerprint]: event.keyFingerprint,
         [ATTR.keyMaskedId]: event.maskedId,
         ...(event.workflow === null ? {} : { [ATTR.workflow]: event.workflow }),
+        ...tagAttributes(event.tags),
         ...(event.inputTokens === null ? {} : { [ATTR.inputTokens]: event.inputTokens }),
         ...(event.outputTokens === null ? {} : { [ATTR.outputTokens]: event.outputTokens }),
         ...(event.cachedInputTokens === null ? {} : { [ATTR.cacheReadTokens]: event.cachedInputTokens }),
@@ -124,4 +125,11 @@ function recorderFor(api: OtelApi): Telemetry {
     if (event.outputTokens !== null)
       tokens.record(event.outputTokens, { ...common, [ATTR.tokenType]: 'output' });
   };
+}
+
+/** A call's tags as span attributes, `keycard.tag.<name>`. */
+function tagAttributes(tags: UsageEvent['tags'] | undefined): Record<string, string> {
+  const attributes: Record<string, string> = {};
+  for (const key in tags) attributes[`${ATTR.tagPrefix}${key}`] = tags[key] as string;
+  return attributes;
 }

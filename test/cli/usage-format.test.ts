@@ -84,8 +84,16 @@ describe('parseBy', () => {
     expect(() => parseBy('provider,colour')).toThrow(/key, provider, model, workflow/);
   });
 
-  it('keeps a name:argument dimension whole (a tag:team) and names it when unknown', () => {
-    expect(() => parseBy('tag:team,model')).toThrow(/tag:team/);
+  it('takes tag:NAME dimensions (the name keeps its case), and names an unknown name:argument', () => {
+    expect(parseBy('tag:team,model')).toEqual([
+      { name: 'tag:team', dimension: 'tag:team' },
+      { name: 'model', dimension: 'model' },
+    ]);
+    expect(parseBy('TAG:Cost.Center')).toEqual([{ name: 'tag:Cost.Center', dimension: 'tag:Cost.Center' }]);
+    expect(queryDimensions(parseBy('tag:team'))).toEqual(['tag:team']);
+    expect(() => parseBy('tag:team,tag:team')).toThrow('--by names tag:team twice');
+    expect(() => parseBy('tag:9lives')).toThrow('a tag name starts with a letter');
+    expect(() => parseBy('label:team')).toThrow(/label:team/);
   });
 
   it('groups a key or a model by provider too, so every row names its provider', () => {

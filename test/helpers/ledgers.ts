@@ -85,6 +85,7 @@ export function usageEvent(overrides: Partial<UsageEvent> = {}): UsageEvent {
     keyFingerprint: 'aaaaaaaaaaaa',
     maskedId: 'sk-proj-****aaaa',
     workflow: null,
+    tags: {},
     inputTokens: 10,
     cachedInputTokens: 2,
     cacheWriteTokens: null,

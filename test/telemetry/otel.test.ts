@@ -18,6 +18,7 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createClient } from '../../src/client.js';
 import { keys } from '../../src/keys/index.js';
+import { withTags } from '../../src/ledger/tags.js';
 import { maskKey } from '../../src/secret.js';
 import { startSimulator } from '../../src/testing/index.js';
 import { openAIFixture } from '../helpers/fixture.js';
@@ -43,12 +44,14 @@ afterAll(() => {
 
 describe('OpenTelemetry', () => {
   it('reports a span per call and the GenAI token histogram', async () => {
-    const fixture = await openAIFixture({ client: { workflow: 'otel' } });
+    const fixture = await openAIFixture({ client: { workflow: 'otel', tags: { team: 'obs' } } });
     try {
-      await fixture.client.sdk.chat.completions.create({
-        model: 'gpt-4o-mini',
-        messages: [{ role: 'user', content: 'trace me' }],
-      });
+      await withTags({ user: 'u1' }, () =>
+        fixture.client.sdk.chat.completions.create({
+          model: 'gpt-4o-mini',
+          messages: [{ role: 'user', content: 'trace me' }],
+        }),
+      );
       fixture.simulator.failNext('unauthorized');
       await fixture.client.sdk.models.list().catch(() => undefined);
       const event = (await fixture.events()).find((recorded) => recorded.operation === 'chat.completions');
@@ -65,8 +68,12 @@ describe('OpenTelemetry', () => {
         'gen_ai.usage.output_tokens': event?.outputTokens,
         'keycard.key.fingerprint': fixture.client.fingerprint,
         'keycard.workflow': 'otel',
+        'keycard.tag.team': 'obs',
+        'keycard.tag.user': 'u1',
         'keycard.cost.usd': event?.costUsd,
       });
+      expect(failed?.attributes['keycard.tag.team']).toBe('obs');
+      expect(failed?.attributes['keycard.tag.user']).toBeUndefined();
       expect(JSON.stringify(chat?.attributes)).not.toContain(fixture.key);
       expect(failed?.attributes['error.type']).toBe('unauthorized');
       const { resourceMetrics } = await reader.collect();

@@ -7,6 +7,7 @@
 import { writeFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { KeycardError } from '../../errors.js';
+import { BaseLedger } from '../../ledger/base.js';
 import { defaultLedger } from '../../ledger/default.js';
 import { openLedger } from '../../ledger/open.js';
 import { dayOf } from '../../ledger/totals.js';
@@ -151,13 +152,18 @@ async function openFor(options: UsageOptions): Promise<Ledger> {
   }
 }
 
+/** The tag names the ledger's events of `range` carry (none for a ledger that is not keycard's). */
+async function tagNamesOf(ledger: Ledger, range: { since?: Date; until?: Date }): Promise<string[]> {
+  return ledger instanceof BaseLedger ? ledger.tagNames(range) : [];
+}
+
 export function registerUsage(program: Command): void {
   program
     .command('usage')
     .description('show what each key, provider, model and workflow used and cost, from the ledger')
     .option(
       '--by <dimensions>',
-      'group by key, provider, model, workflow, operation, day or hour; several, comma-separated (provider,model)',
+      'group by key, provider, model, workflow, operation, day, hour or tag:NAME; several, comma-separated (provider,model)',
     )
     .option('--since <when>', 'from this date, time or age (2026-11-01, 7d, 12h)')
     .option('--until <when>', 'before this date, time or age')
@@ -185,6 +191,7 @@ Examples:
   keycard usage
   keycard usage --by provider,model --since 7d
   keycard usage --by day --csv > usage.csv
+  keycard usage --by tag:team,model
   keycard usage --chart --since 30d
   keycard usage --chart --by provider
   keycard usage --html report.html --budget-usd 50
@@ -221,6 +228,12 @@ Examples:
             byModel: await ledger.totals({ ...range, by: ['provider', 'model'] }),
             byKey: await ledger.totals({ ...range, by: ['provider', 'fingerprint'] }),
             byWorkflow: await ledger.totals({ ...range, by: ['workflow'] }),
+            byTag: await Promise.all(
+              (await tagNamesOf(ledger, range)).map(async (name) => ({
+                name,
+                rows: await ledger.totals({ ...range, by: [`tag:${name}`] }),
+              })),
+            ),
             byDayProvider: await ledger.totals({ ...range, by: ['day', 'provider'] }),
             byDayKey: await ledger.totals({ ...range, by: ['day', 'fingerprint'] }),
             byDayWorkflow: await ledger.totals({ ...range, by: ['day', 'workflow'] }),
