@@ -14,10 +14,10 @@ import {
   listFiles,
   newScanStats,
   type ScanStats,
-  scanFile,
-  scanHistory,
+  scanFiles,
   scanStaged,
 } from '../scan.js';
+import { countCommits, scanHistory } from '../scan-history.js';
 import { HookError, installPreCommitHook } from '../scan-hook.js';
 
 interface ScanOptions {
@@ -87,8 +87,14 @@ Examples:
       let findings: Finding[];
       const stats = newScanStats();
       if (options.staged === true) findings = await scanStaged(stats).catch(gitError);
-      else if (options.git === true) findings = await scanHistory(stats).catch(gitError);
-      else {
+      else if (options.git === true) {
+        const total = progressShown(options) ? await countCommits() : undefined;
+        const bar = total !== undefined && total > 200 ? progressBar('commits') : undefined;
+        bar?.start(total ?? 0, 0);
+        findings = await scanHistory(stats, { progress: (done) => bar?.update(done) })
+          .catch(gitError)
+          .finally(() => bar?.stop());
+      } else {
         let files: string[];
         try {
           files = await listFiles(paths, stats);
@@ -98,21 +104,9 @@ Examples:
             2,
           );
         }
-        const bar =
-          process.stderr.isTTY && files.length > 200 && options.json !== true
-            ? new SingleBar({
-                format: 'scanning {bar} {value}/{total} files',
-                stream: process.stderr,
-                clearOnComplete: true,
-                hideCursor: true,
-              })
-            : undefined;
+        const bar = progressShown(options) && files.length > 200 ? progressBar('files') : undefined;
         bar?.start(files.length, 0);
-        findings = [];
-        for (const file of files) {
-          findings.push(...(await scanFile(file, stats)));
-          bar?.increment();
-        }
+        findings = await scanFiles(files, stats, (done) => bar?.update(done));
         bar?.stop();
       }
       if (options.writeBaseline !== undefined) {
@@ -177,6 +171,20 @@ function size(bytes: number): string {
   if (bytes < 1024) return `${bytes} B`;
   if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KiB`;
   return `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
+}
+
+/** A progress line on standard error, for long scans on a terminal (not with --json). */
+function progressShown(options: ScanOptions): boolean {
+  return process.stderr.isTTY === true && options.json !== true;
+}
+
+function progressBar(unit: 'files' | 'commits'): SingleBar {
+  return new SingleBar({
+    format: `scanning {bar} {value}/{total} ${unit}`,
+    stream: process.stderr,
+    clearOnComplete: true,
+    hideCursor: true,
+  });
 }
 
 function gitError(error: unknown): never {
