@@ -33,7 +33,8 @@ function files(): Buffer[] {
     const shape = random();
     if (shape < 0.15) part = part.map((line) => `${line}\r`);
     else if (shape < 0.3) part = part.map((line, at) => (at % 3 === 0 ? `é ✓ ${line} ü` : line));
-    else if (shape < 0.4) part = [part.join(';')]; // one long "minified" line
+    else if (shape < 0.4)
+      part = [part.join(';')]; // one long "minified" line
     else if (shape < 0.45) part = part.map((line, at) => (at % 2 === 0 ? `${line} // keycard:allow` : line));
     out.push(Buffer.from(part.join('\n') + (random() < 0.5 ? '\n' : '')));
   }

@@ -60,6 +60,8 @@ function gitWithInput(cwd: string, args: string[], input: Buffer): Promise<void>
       stderr += chunk.toString();
     });
     child.on('error', reject);
+    // git's own message, on close, says more than EPIPE.
+    child.stdin.on('error', () => undefined);
     child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`git ${args[0]}: ${stderr}`))));
     child.stdin.end(input);
   });
