@@ -165,10 +165,12 @@ export async function scanBench(quick: boolean, log: (text: string) => void): Pr
     );
     const parsed: number[] = [];
     let found = 0;
+    const wanted = new Set(planted.map(({ commit, file, line }) => `${commit}:${file}:${line}`));
     for (let round = 0; round < rounds; round += 1) {
       const started = performance.now();
-      found = (await scanPatchStream(createReadStream(patch, { highWaterMark: 64 * 1024 }))).length;
+      const findings = await scanPatchStream(createReadStream(patch, { highWaterMark: 64 * 1024 }));
       parsed.push(performance.now() - started);
+      found = findings.filter(({ commit, file, line }) => wanted.has(`${commit}:${file}:${line}`)).length;
     }
     const gitRate = patchMib / (median(gitTimes) / 1000);
     const historyRate = patchMib / (history.full / 1000);
@@ -182,7 +184,7 @@ export async function scanBench(quick: boolean, log: (text: string) => void): Pr
     });
     rows.push({
       subject: "scan: --git, keycard's part (the saved git log -p stream parsed and scanned in process)",
-      keycard: `${fixed(patchMib / (median(parsed) / 1000))} MiB/s, ${found}/${planted.length} planted keys found`,
+      keycard: `${fixed(patchMib / (median(parsed) / 1000))} MiB/s, ${found}/${planted.length} planted keys found at their commit, file and line`,
       baseline: `${fixed(redactorRate(await readFile(patch, 'utf8')))} MiB/s (redactText in process, same bytes)`,
       ratio: '',
       target: '≥ 50 MiB/s',

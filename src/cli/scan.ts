@@ -364,7 +364,7 @@ export async function scanStaged(stats: ScanStats = newScanStats()): Promise<Fin
     }
     stats.files += 1;
     stats.bytes += bytes.length;
-    findings.push(...scanText(bytes.toString('utf8'), file));
+    findings.push(...scanBytes(bytes, () => file));
   }
   return findings;
 }
