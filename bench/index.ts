@@ -4,7 +4,7 @@
  * and the median of several rounds is kept (shared machines are noisy: ratios, not absolute
  * times). `--quick` runs a short version (CI runs it so that the bench cannot rot); `--write`
  * puts the results into bench/README.md; `--only=<section>[,<section>]` runs only those sections
- * (`overhead`, `cold`, `redaction`, `ledger`, `vault`).
+ * (`overhead`, `cold`, `redaction`, `scan`, `ledger`, `vault`).
  */
 import { execFile, spawn } from 'node:child_process';
 import { mkdtemp, open, readFile, rm, writeFile } from 'node:fs/promises';
@@ -20,12 +20,13 @@ import { findSecrets, redactText } from '../src/redact/redactor.js';
 import { generateCorpus, generateJsonCorpus, secretRange } from '../test/helpers/corpus.js';
 import { HOSTILE_LINES, measureLine } from '../test/redact/hostile-lines.js';
 import { GITLEAKS_RULES } from './gitleaks-rules.js';
+import { scanBench } from './scan.js';
 
 const run = promisify(execFile);
 const quick = process.argv.includes('--quick');
 const write = process.argv.includes('--write');
-// `--only=<section>[,<section>]` runs only these sections (overhead, cold, redaction, ledger, vault).
-const SECTIONS = ['overhead', 'cold', 'redaction', 'ledger', 'vault'] as const;
+// `--only=<section>[,<section>]` runs only these sections (overhead, cold, redaction, scan, ledger, vault).
+const SECTIONS = ['overhead', 'cold', 'redaction', 'scan', 'ledger', 'vault'] as const;
 const onlyArg = process.argv.find((arg) => arg.startsWith('--only='));
 const only = onlyArg === undefined ? undefined : new Set(onlyArg.slice('--only='.length).split(','));
 for (const name of only ?? []) {
@@ -768,6 +769,7 @@ if (selected('redaction')) {
   await redaction();
   hostileLines();
 }
+if (selected('scan')) rows.push(...(await scanBench(quick, log)));
 if (selected('ledger')) await ledger();
 if (selected('vault')) await vaultSource();
 

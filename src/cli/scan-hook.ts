@@ -5,15 +5,18 @@
  * @module
  */
 import { execFile } from 'node:child_process';
-import { chmod, mkdir, stat, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 
 const run = promisify(execFile);
 
+/** The line that tells keycard's hook from another: a hook that has it is replaced freely. */
+const MARK = '# Installed by `keycard scan --install-hook`';
+
 /** The hook: keycard from the project's node_modules, else from PATH; no keycard, no commit. */
 export const PRE_COMMIT_HOOK = `#!/bin/sh
-# Installed by \`keycard scan --install-hook\`: refuses a commit whose staged changes hold a key.
+${MARK}: refuses a commit whose staged changes hold a key.
 # Skip it once with \`git commit --no-verify\`.
 if [ -x ./node_modules/.bin/keycard ]; then exec ./node_modules/.bin/keycard scan --staged; fi
 if command -v keycard >/dev/null 2>&1; then exec keycard scan --staged; fi
@@ -26,7 +29,11 @@ export class HookError extends Error {
   override name = 'HookError' as const;
 }
 
-/** Writes the pre-commit hook of the repository at `cwd`; returns its path. */
+/**
+ * Writes the pre-commit hook of the repository at `cwd` where git runs it (`core.hooksPath` when
+ * set, else the hooks of the repository's common git directory); returns its path. A hook that
+ * is not keycard's is kept, unless `force`.
+ */
 export async function installPreCommitHook(cwd: string, force: boolean): Promise<string> {
   let hooks: string;
   try {
@@ -43,8 +50,11 @@ export async function installPreCommitHook(cwd: string, force: boolean): Promise
     throw new HookError(`git failed: ${reason.trim()}`);
   }
   const path = join(hooks, 'pre-commit');
-  const existing = await stat(path).catch(() => undefined);
-  if (existing !== undefined && !force) {
+  // keycard's own hook (an older one too) is replaced; another is kept unless asked.
+  const existing = await readFile(path, 'utf8').catch((error: NodeJS.ErrnoException) =>
+    error.code === 'ENOENT' ? undefined : '',
+  );
+  if (existing !== undefined && !existing.includes(MARK) && !force) {
     throw new HookError(
       `${path} already exists; add --force to replace it, or add "keycard scan --staged" to it yourself.`,
     );

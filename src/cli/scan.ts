@@ -4,11 +4,12 @@
  * @module
  */
 import { execFile } from 'node:child_process';
-import { readdir, readFile, stat } from 'node:fs/promises';
-import { join, relative, resolve } from 'node:path';
+import { closeSync, type Dirent, fstatSync, openSync, readdirSync, readFileSync, readSync } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { join, relative, resolve, sep } from 'node:path';
 import { promisify } from 'node:util';
 import ignore, { type Ignore } from 'ignore';
-import { findSecrets } from '../redact/redactor.js';
+import { type FoundSecret, findSecrets, triggerLines } from '../redact/redactor.js';
 import { holdKey } from './scan-held-keys.js';
 
 const run = promisify(execFile);
@@ -50,6 +51,12 @@ const ALLOW = /keycard:allow/;
 /** Files larger than this are not read: keys live in source and config, not in data dumps. */
 const MAX_FILE_BYTES = 8 * 1024 * 1024;
 const ALWAYS_SKIPPED = new Set(['.git', 'node_modules']);
+/** A file with a NUL byte in its first bytes is binary. */
+const BINARY_SAMPLE = 8000;
+
+function isBinary(bytes: Buffer): boolean {
+  return bytes.subarray(0, BINARY_SAMPLE).includes(0);
+}
 
 /** The findings in one text. */
 export function scanText(text: string, file: string, commit?: string): Finding[] {
@@ -69,22 +76,74 @@ export function scanText(text: string, file: string, commit?: string): Finding[]
     const end = text.indexOf('\n', start);
     const line = text.slice(start, end < 0 ? text.length : end);
     if (ALLOW.test(line)) continue;
-    holdKey(found.fingerprint, text, found.index, found.length);
-    findings.push({
-      file,
-      line: low + 1,
-      provider: found.label,
-      maskedId: found.maskedId,
-      fingerprint: found.fingerprint,
-      ...(commit === undefined ? {} : { commit }),
-    });
+    findings.push(finding(found, text, file, low + 1, commit));
   }
   return findings;
 }
 
-function isBinary(bytes: Buffer): boolean {
-  const sample = bytes.subarray(0, 8000);
-  return sample.includes(0);
+/** A finding, never with its key: that is held for `--verify` only (see scan-held-keys.ts). */
+function finding(
+  found: FoundSecret,
+  text: string,
+  file: string,
+  line: number,
+  commit: string | undefined,
+): Finding {
+  holdKey(found.fingerprint, text, found.index, found.length);
+  return {
+    file,
+    line,
+    provider: found.label,
+    maskedId: found.maskedId,
+    fingerprint: found.fingerprint,
+    ...(commit === undefined ? {} : { commit }),
+  };
+}
+
+/**
+ * The findings in one line of text (no `\n`), numbered `line`, added to `findings`: what
+ * {@link scanText} finds on that line of a longer text.
+ */
+export function scanLine(
+  text: string,
+  file: string,
+  line: number,
+  commit: string | undefined,
+  findings: Finding[],
+): void {
+  const found = findSecrets(text);
+  if (found.length === 0 || ALLOW.test(text)) return;
+  for (const each of found) findings.push(finding(each, text, file, line, commit));
+}
+
+/** The number of `\n` in `bytes` from `from` to `to`. */
+function countLines(bytes: Buffer, from: number, to: number): number {
+  let count = 0;
+  for (let index = bytes.indexOf(10, from); index >= 0 && index < to; index = bytes.indexOf(10, index + 1))
+    count += 1;
+  return count;
+}
+
+/**
+ * The findings in UTF-8 `bytes`, the same as {@link scanText} on the decoded text: the byte scan
+ * picks the lines that may hold a key, and only those are decoded and matched; the lines before
+ * them are only counted. `file` is called for the file's name only when there is a finding.
+ */
+export function scanBytes(bytes: Buffer, file: () => string): Finding[] {
+  const lines = triggerLines(bytes);
+  if (lines === undefined) return scanText(bytes.toString('utf8'), file());
+  const findings: Finding[] = [];
+  let name: string | undefined;
+  let counted = 0;
+  let line = 1;
+  for (let index = 0; index < lines.length; index += 2) {
+    const start = lines[index] ?? 0;
+    line += countLines(bytes, counted, start);
+    counted = start;
+    name ??= file();
+    scanLine(bytes.toString('utf8', start, lines[index + 1]), name, line, undefined, findings);
+  }
+  return findings;
 }
 
 /**
@@ -96,19 +155,43 @@ export async function listFiles(
   stats: ScanStats = newScanStats(),
 ): Promise<string[]> {
   const files: string[] = [];
-  const walk = async (dir: string, rules: Array<{ base: string; ig: Ignore }>) => {
-    const here = [...rules];
+  for (const root of roots) {
+    const absolute = resolve(root);
+    const info = await stat(absolute);
+    if (info.isFile()) files.push(absolute);
+    else walkTree(absolute, files, stats);
+  }
+  return files;
+}
+
+/** `.gitignore` rules read on the way down: a directory's, for the paths under it. */
+interface Rules {
+  /** The directory, with a trailing separator. */
+  readonly base: string;
+  readonly ignore: Ignore;
+}
+
+/**
+ * Walks `root` depth first, in the order of `readdir`, adding its files to `files`. Synchronous:
+ * for a tree of thousands of small directories, the calls of the promise API cost more than the
+ * disk (the page cache answers) and the walk has nothing to do meanwhile.
+ */
+function walkTree(root: string, files: string[], stats: ScanStats): void {
+  const walk = (dir: string, rules: readonly Rules[]) => {
+    let entries: Dirent[];
     try {
-      const text = await readFile(join(dir, '.gitignore'), 'utf8');
-      here.push({ base: dir, ig: ignore().add(text) });
-    } catch {
-      // no .gitignore here
-    }
-    let entries: import('node:fs').Dirent[];
-    try {
-      entries = await readdir(dir, { withFileTypes: true });
+      entries = readdirSync(dir, { withFileTypes: true });
     } catch {
       return;
+    }
+    let here = rules;
+    if (entries.some((entry) => entry.name === '.gitignore')) {
+      try {
+        const text = readFileSync(join(dir, '.gitignore'), 'utf8');
+        here = [...rules, { base: `${dir}${sep}`, ignore: ignore().add(text) }];
+      } catch {
+        // unreadable: as if there were none
+      }
     }
     for (const entry of entries) {
       if (ALWAYS_SKIPPED.has(entry.name)) {
@@ -116,49 +199,136 @@ export async function listFiles(
         continue;
       }
       const path = join(dir, entry.name);
-      const ignored = here.some(({ base, ig }) => {
-        const rel = relative(base, path);
-        return rel !== '' && ig.ignores(entry.isDirectory() ? `${rel}/` : rel);
-      });
-      if (ignored) {
+      const directory = entry.isDirectory();
+      if (here.length > 0 && ignored(here, path, directory)) {
         stats.ignored += 1;
         continue;
       }
-      if (entry.isDirectory()) await walk(path, here);
+      if (directory) walk(path, here);
       else if (entry.isFile()) files.push(path);
     }
   };
-  for (const root of roots) {
-    const absolute = resolve(root);
-    const info = await stat(absolute);
-    if (info.isFile()) files.push(absolute);
-    else await walk(absolute, []);
+  walk(root, []);
+}
+
+/** Whether a `.gitignore` on the way ignores `path`. */
+function ignored(rules: readonly Rules[], path: string, directory: boolean): boolean {
+  for (const { base, ignore: rule } of rules) {
+    if (!path.startsWith(base)) continue;
+    let relativePath = path.slice(base.length);
+    if (sep !== '/') relativePath = relativePath.split(sep).join('/');
+    if (rule.ignores(directory ? `${relativePath}/` : relativePath)) return true;
   }
-  return files;
+  return false;
+}
+
+/**
+ * Reads whole files into one buffer, reused: a scan of thousands of files allocates nothing per
+ * file. A file is read with `open`, one `read` and `close` when it is smaller than 64 KiB (a
+ * short read of a regular file is its end); a larger one is measured first (`fstat`: over 8 MiB,
+ * it is not read further), and a binary one is known from its first read. Synchronous, as the
+ * walk: the page cache answers, and there is nothing else to do meanwhile.
+ */
+class FileReader {
+  private buffer = Buffer.allocUnsafe(FIRST_READ);
+
+  /** The file's bytes (a view of the buffer, valid until the next read), or why not. */
+  read(path: string): Buffer | 'large' | 'binary' | 'unreadable' {
+    let fd: number;
+    try {
+      fd = openSync(path, 'r');
+    } catch {
+      return 'unreadable';
+    }
+    try {
+      let length = readSync(fd, this.buffer, 0, FIRST_READ, 0);
+      if (length < FIRST_READ) {
+        const bytes = this.buffer.subarray(0, length);
+        return isBinary(bytes) ? 'binary' : bytes;
+      }
+      const size = fstatSync(fd).size;
+      if (size > MAX_FILE_BYTES) return 'large';
+      if (isBinary(this.buffer)) return 'binary';
+      for (;;) {
+        if (length === this.buffer.length) {
+          // It grew since `fstat`: past the limit, as large as one over it from the start.
+          if (length > MAX_FILE_BYTES) return 'large';
+          this.grow(Math.max(size + 1, length * 2), length);
+        }
+        const read = readSync(fd, this.buffer, length, this.buffer.length - length, length);
+        if (read === 0) break;
+        length += read;
+      }
+      if (length > MAX_FILE_BYTES) return 'large';
+      return this.buffer.subarray(0, length);
+    } catch {
+      return 'unreadable';
+    } finally {
+      closeSync(fd);
+    }
+  }
+
+  /** A larger buffer (8 MiB and a byte at most), with the first `keep` bytes of the old one. */
+  private grow(size: number, keep: number): void {
+    const grown = Buffer.allocUnsafe(Math.min(MAX_FILE_BYTES + 1, size));
+    this.buffer.copy(grown, 0, 0, keep);
+    this.buffer = grown;
+  }
+}
+
+/** The first read of a file: a smaller file is read whole with it. */
+const FIRST_READ = 64 * 1024;
+
+let reader: FileReader | undefined;
+
+/** Scans one file; unreadable, binary and oversized files give nothing (and are counted). */
+function scanOne(path: string, stats: ScanStats, cwd: string): Finding[] {
+  reader ??= new FileReader();
+  const bytes = reader.read(path);
+  if (bytes === 'large') stats.large += 1;
+  else if (bytes === 'binary') stats.binary += 1;
+  else if (bytes === 'unreadable') stats.unreadable += 1;
+  else {
+    stats.files += 1;
+    stats.bytes += bytes.length;
+    return scanBytes(bytes, () => relative(cwd, path) || path);
+  }
+  return [];
 }
 
 /** Scans one file; unreadable, binary and oversized files give nothing (and are counted). */
 export async function scanFile(path: string, stats: ScanStats = newScanStats()): Promise<Finding[]> {
-  let bytes: Buffer;
-  try {
-    const info = await stat(path);
-    if (info.size > MAX_FILE_BYTES) {
-      stats.large += 1;
-      return [];
-    }
-    bytes = await readFile(path);
-  } catch {
-    stats.unreadable += 1;
-    return [];
-  }
-  if (isBinary(bytes)) {
-    stats.binary += 1;
-    return [];
-  }
-  stats.files += 1;
-  stats.bytes += bytes.length;
-  return scanText(bytes.toString('utf8'), relative(process.cwd(), path) || path);
+  return scanOne(path, stats, process.cwd());
 }
+
+/**
+ * Scans `files` one after the other; `progress` is called with the number done now and then (a
+ * progress line's update), and at the end. The event loop is given a turn every few megabytes,
+ * so that a progress line or a signal is not held up by a long scan.
+ */
+export async function scanFiles(
+  files: readonly string[],
+  stats: ScanStats = newScanStats(),
+  progress?: (done: number) => void,
+): Promise<Finding[]> {
+  const findings: Finding[] = [];
+  const cwd = process.cwd();
+  let yielded = stats.bytes;
+  for (let index = 0; index < files.length; index += 1) {
+    const found = scanOne(files[index] ?? '', stats, cwd);
+    for (const each of found) findings.push(each);
+    if (stats.bytes - yielded > YIELD_BYTES) {
+      yielded = stats.bytes;
+      progress?.(index + 1);
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+  }
+  progress?.(files.length);
+  return findings;
+}
+
+/** Bytes scanned between two turns of the event loop. */
+const YIELD_BYTES = 16 * 1024 * 1024;
 
 /** Runs git; its own error (one line) on failure, or that git is missing. */
 async function git(args: readonly string[], options: { maxBuffer: number }): Promise<string> {
@@ -203,31 +373,7 @@ export async function scanStaged(stats: ScanStats = newScanStats()): Promise<Fin
     }
     stats.files += 1;
     stats.bytes += bytes.length;
-    findings.push(...scanText(bytes.toString('utf8'), file));
-  }
-  return findings;
-}
-
-/** Every line ever added in the repository's history. */
-export async function scanHistory(stats: ScanStats = newScanStats()): Promise<Finding[]> {
-  const stdout = await git(['log', '-p', '--all', '--no-color', '--unified=0', '--format=commit %H'], {
-    maxBuffer: 1024 * 1024 * 1024,
-  });
-  stats.bytes += Buffer.byteLength(stdout);
-  const findings: Finding[] = [];
-  let commit = '';
-  let file = '';
-  let line = 0;
-  for (const text of stdout.split('\n')) {
-    if (text.startsWith('commit ')) {
-      commit = text.slice(7, 19);
-      stats.files += 1;
-    } else if (text.startsWith('+++ ')) file = text.startsWith('+++ b/') ? text.slice(6) : text.slice(4);
-    else if (text.startsWith('@@')) line = Number(/\+(\d+)/.exec(text)?.[1] ?? 0);
-    else if (text.startsWith('+')) {
-      for (const finding of scanText(text.slice(1), file, commit)) findings.push({ ...finding, line });
-      line += 1;
-    }
+    findings.push(...scanBytes(bytes, () => file));
   }
   return findings;
 }

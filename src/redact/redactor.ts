@@ -430,6 +430,70 @@ export function redactBytesInPieces(bytes: Uint8Array): Uint8Array[] {
   return parts;
 }
 
+/**
+ * The lines of UTF-8 `bytes` that may hold a key, as byte offsets `[start, end, start, end, …]`
+ * in order (`end` at the line's `\n` or at the end): those where the byte scan finds a trigger
+ * that the trigger expressions confirm, read from `skip` bytes into the line (1 for the lines of
+ * a patch, after their `+`). {@link findSecrets} on each line's decoded text (from `start +
+ * skip`) finds what it would find in the whole text, and a line not listed holds no key: the
+ * scanner decodes only these. Undefined where the byte scan is not available (no WebAssembly, or
+ * a registered secret that is not ASCII): scan the decoded text whole then.
+ */
+export function triggerLines(bytes: Uint8Array, skip = 0): number[] | undefined {
+  const current = currentMatcher();
+  if (!current.ascii) return undefined;
+  const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const reach = TRIGGER_REACH + longestSecret(current);
+  const lines: number[] = [];
+  let lineStart = 0;
+  let lineEnd = -1;
+  /** The line, or the part of a long line around the position, as Latin-1; from `from`. */
+  let text = '';
+  let from = 0;
+  /** Where `text` ends, when not at the end of the line. */
+  let to = 0;
+  const scanned = scannerOf(current)?.scanBytes(buffer, (position) => {
+    if (position > lineEnd) {
+      lineStart = buffer.lastIndexOf(10, position) + 1;
+      lineEnd = buffer.indexOf(10, position);
+      if (lineEnd < 0) lineEnd = buffer.length;
+      to = -1;
+    }
+    if (position < lineStart + skip) return position + 1;
+    if (position + reach > to) {
+      // A long line (minified code, a source map) is read around each position, not whole.
+      from = Math.max(lineStart + skip, position - TRIGGER_REACH);
+      const end = lineEnd - from <= 4 * reach ? lineEnd : position + 2 * reach;
+      text = buffer.toString('latin1', from, end);
+      to = end === lineEnd ? Number.POSITIVE_INFINITY : end;
+    }
+    current.confirm.lastIndex = position - from;
+    if (!current.confirm.test(text)) return position + 1;
+    lines.push(lineStart, lineEnd);
+    return lineEnd + 1;
+  });
+  return scanned === true ? lines : undefined;
+}
+
+/**
+ * How far around its origin a trigger expression reads, at most (its lookbehind, the trigger
+ * itself), besides a registered secret's own length: the longest reaches 25 characters back.
+ */
+const TRIGGER_REACH = 256;
+
+const longestSecrets = new WeakMap<Matcher, number>();
+
+/** The length of the longest registered secret (in clear or URL-encoded). */
+function longestSecret(current: Matcher): number {
+  let longest = longestSecrets.get(current);
+  if (longest === undefined) {
+    longest = 0;
+    for (const secret of current.replacements.keys()) longest = Math.max(longest, secret.length);
+    longestSecrets.set(current, longest);
+  }
+  return longest;
+}
+
 /** A key found in a text: where, what kind, and its label (never the key). */
 export interface FoundSecret {
   /** Offset in the text. */

@@ -15,12 +15,12 @@ import {
   listFiles,
   newScanStats,
   type ScanStats,
-  scanFile,
-  scanHistory,
+  scanFiles,
   scanStaged,
 } from '../scan.js';
 import { buildReports, printReports, SCAN_FORMATS, type ScanFormat, scanExitCode } from '../scan-format.js';
 import { holdKeys, takeHeldKeys } from '../scan-held-keys.js';
+import { countCommits, scanHistory } from '../scan-history.js';
 import { HookError, installPreCommitHook } from '../scan-hook.js';
 import { keystoreNames, remediationFor } from '../scan-remediation.js';
 import { VERIFY_DEFAULTS, verifyKeys } from '../scan-verify.js';
@@ -138,8 +138,14 @@ Examples:
       let findings: Finding[];
       const stats = newScanStats();
       if (options.staged === true) findings = await scanStaged(stats).catch(gitError);
-      else if (options.git === true) findings = await scanHistory(stats).catch(gitError);
-      else {
+      else if (options.git === true) {
+        const total = progressShown(format) ? await countCommits() : undefined;
+        const bar = total !== undefined && total > 200 ? progressBar('commits') : undefined;
+        bar?.start(total ?? 0, 0);
+        findings = await scanHistory(stats, { progress: (done) => bar?.update(done) })
+          .catch(gitError)
+          .finally(() => bar?.stop());
+      } else {
         let files: string[];
         try {
           files = await listFiles(paths, stats);
@@ -149,21 +155,9 @@ Examples:
             2,
           );
         }
-        const bar =
-          process.stderr.isTTY && files.length > 200 && format === 'table'
-            ? new SingleBar({
-                format: 'scanning {bar} {value}/{total} files',
-                stream: process.stderr,
-                clearOnComplete: true,
-                hideCursor: true,
-              })
-            : undefined;
+        const bar = progressShown(format) && files.length > 200 ? progressBar('files') : undefined;
         bar?.start(files.length, 0);
-        findings = [];
-        for (const file of files) {
-          findings.push(...(await scanFile(file, stats)));
-          bar?.increment();
-        }
+        findings = await scanFiles(files, stats, (done) => bar?.update(done));
         bar?.stop();
       }
       // Only the keys still found after the baseline are verified; none is kept past this.
@@ -233,6 +227,21 @@ function size(bytes: number): string {
   if (bytes < 1024) return `${bytes} B`;
   if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KiB`;
   return `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
+}
+
+/** A progress line on standard error, for long scans on a terminal (not with --json). */
+/** A progress line on a terminal, for the table only (the other formats are read by programs). */
+function progressShown(format: ScanFormat): boolean {
+  return process.stderr.isTTY === true && format === 'table';
+}
+
+function progressBar(unit: 'files' | 'commits'): SingleBar {
+  return new SingleBar({
+    format: `scanning {bar} {value}/{total} ${unit}`,
+    stream: process.stderr,
+    clearOnComplete: true,
+    hideCursor: true,
+  });
 }
 
 function gitError(error: unknown): never {
