@@ -15,8 +15,8 @@
  */
 
 import { placeholderKind } from '../keys/placeholders.js';
-import type { Confidence } from './confidence.js';
 import { fingerprintKey, maskKey } from '../secret.js';
+import { type Confidence, judgeFinding } from './confidence.js';
 import {
   escapeRegExp,
   KEY_PATTERNS,
@@ -474,7 +474,8 @@ export function findSecrets(text: string): FoundSecret[] {
       maskedId: maskKey(value),
       fingerprint: fingerprintKey(value),
       rule: pattern?.id ?? 'registered',
-      confidence: 'high',
+      // A secret keycard read is a key wherever it is.
+      ...(pattern === undefined ? { confidence: 'high' } : judgeFinding(pattern.id, text, start, end)),
     });
   });
   return found;

@@ -134,9 +134,12 @@ Examples:
         const known = await readBaseline(options.baseline);
         findings = findings.filter((finding) => !known.has(finding.fingerprint));
       }
+      // Low-confidence matches (placeholders, self-declared fakes) are listed apart and do not fail.
+      const low = findings.filter((finding) => finding.confidence === 'low');
+      findings = findings.filter((finding) => finding.confidence !== 'low');
       if (findings.length > 0) process.exitCode = 1;
       if (options.json === true) {
-        json(findings);
+        json([...findings, ...low]);
         return;
       }
       for (const finding of findings) {
@@ -147,6 +150,20 @@ Examples:
         out(
           `${colors.bold(where)}  ${colors.red(finding.provider)}  ${finding.maskedId}  ${colors.dim(finding.fingerprint)}`,
         );
+      }
+      if (low.length > 0) {
+        out(
+          colors.dim(
+            `${low.length} low-confidence match(es), not counted (placeholders, fixtures, shapes without context):`,
+          ),
+        );
+        for (const finding of low) {
+          out(
+            colors.dim(
+              `  ${finding.commit === undefined ? '' : `${finding.commit}:`}${finding.file}:${finding.line}  ${finding.provider}  ${finding.maskedId}  ${finding.reason ?? ''}`,
+            ),
+          );
+        }
       }
       out(
         findings.length === 0
