@@ -159,6 +159,8 @@ function wordScore(token: string): 0 | 1 | 2 {
       score = Math.max(score, before === 0 ? word : Math.max(before, word));
     }
     best.push(score);
+    // No split reaches any of the last LONGEST_WORD ends: none can go on (a random key's tail).
+    if (end >= LONGEST_WORD && best.slice(end - LONGEST_WORD + 1).every((entry) => entry < 0)) return 0;
   }
   const result = best[token.length] ?? -1;
   return result <= 0 ? 0 : (result as 1 | 2);

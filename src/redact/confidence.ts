@@ -58,12 +58,23 @@ function insideBase64(text: string, start: number, end: number): boolean {
   return start - left + (right - end) >= 16;
 }
 
-/** Whether `value` is mostly repeats: few distinct runs of three characters (`abc123abc123…`). */
+/**
+ * Whether `value` is mostly repeats (`abc123xyz-abc123xyz-…`): a piece of six characters taken at a
+ * quarter, a half or three quarters of it occurs three times or more. In a random key each occurs
+ * once; the test is a few `indexOf` calls, not a count of every piece.
+ */
 function repetitive(value: string): boolean {
-  if (value.length < 20) return false;
-  const seen = new Set<string>();
-  for (let index = 0; index + 3 <= value.length; index += 1) seen.add(value.slice(index, index + 3));
-  return seen.size < (value.length - 2) * 0.5;
+  if (value.length < 24) return false;
+  for (const at of [0.25, 0.5, 0.75]) {
+    const from = Math.floor(value.length * at);
+    const piece = value.slice(from, from + 6);
+    let count = 0;
+    for (let index = value.indexOf(piece); index >= 0; index = value.indexOf(piece, index + 1)) {
+      count += 1;
+      if (count >= 3) return true;
+    }
+  }
+  return false;
 }
 
 /** A run of 8 or more characters in alphabetical or numerical order (`abcdefgh`, `12345678`). */

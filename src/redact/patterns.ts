@@ -150,6 +150,15 @@ const API_KEY_TRIGGER: Trigger = {
 const BOT_ID_BEFORE = '(?<![0-9])[0-9]{5,16}';
 
 /**
+ * The colon of a Telegram bot token: after five digits (a bot id, not a time of day), before a
+ * key character. Both Telegram shapes share it (the byte scan tests it once).
+ */
+const BOT_TOKEN_COLON: Trigger = {
+  source: `:(?<=[0-9]{5}:)${URLSAFE}`,
+  bytes: [...[-5, -4, -3, -2, -1].map((offset): ByteTest => [offset, DIGITS]), [0, ':'], [1, KEY_CHARS_LIST]],
+};
+
+/**
  * The shapes, most specific first (at one position the first that matches wins). The `header`
  * pattern is last: a value after `Authorization:` that is itself a known shape is labelled by
  * its shape.
@@ -287,13 +296,7 @@ export const KEY_PATTERNS: KeyPattern[] = [
     id: 'telegram',
     label: 'telegram',
     triggers: [
-      {
-        source: ':A(?<=[0-9]:A)',
-        bytes: [
-          [0, ':'],
-          [1, 'A'],
-        ],
-      },
+      BOT_TOKEN_COLON,
       {
         source: '%3[Aa]A(?<=[0-9]%3[Aa]A)',
         bytes: [
@@ -315,27 +318,7 @@ export const KEY_PATTERNS: KeyPattern[] = [
     // named for Telegram (`TELEGRAM_BOT_TOKEN=`, `telegram_token: "…"`).
     id: 'telegram-context',
     label: 'telegram',
-    triggers: [
-      {
-        source: '/bot(?=[0-9])',
-        bytes: [
-          [0, '/'],
-          [1, 'b'],
-          [2, 'o'],
-          [3, 't'],
-        ],
-      },
-      {
-        // The colon after five digits (a bot id; not a time), then key characters: the prefix
-        // then looks for the variable's name.
-        source: `:(?<=[0-9]{5}:)${URLSAFE}{3}`,
-        bytes: [
-          ...[-5, -4, -3, -2, -1].map((offset): ByteTest => [offset, DIGITS]),
-          [0, ':'],
-          ...[1, 2, 3].map((offset): ByteTest => [offset, KEY_CHARS_LIST]),
-        ],
-      },
-    ],
+    triggers: [BOT_TOKEN_COLON],
     prefix: `(?:/bot|(?:TELEGRAM|[Tt]elegram)[A-Za-z_]{0,24}["']?[ \\t]{0,16}[:=][ \\t]{0,16}["']?)`,
     source: `[0-9]{5,16}:${URLSAFE}{35}${NA}`,
     minEntropy: 3,
@@ -373,23 +356,20 @@ export const KEY_PATTERNS: KeyPattern[] = [
     minEntropy: 3,
   },
   {
-    // Discord user tokens of accounts with two-factor authentication (the older form).
-    id: 'discord-mfa',
-    label: 'discord',
-    triggers: [literalTrigger('mfa.')],
-    source: `${start('m', KEY_CHARS_OR_DOT)}fa\\.${URLSAFE}{80,90}${NA}`,
-    minEntropy: 3.5,
-  },
-  {
     // AWS access key ids: long-term (`AKIA`), temporary (`ASIA`) and the rarer `ABIA`, `ACCA`,
     // then 16 upper-case letters and digits. The id alone is not the secret, but it sits beside one.
     id: 'aws-access-key',
     label: 'aws',
+    // One trigger for the four prefixes: one alternative in the expression a short line is searched with.
     triggers: [
-      literalTrigger('AKIA'),
-      literalTrigger('ASIA'),
-      literalTrigger('ABIA'),
-      literalTrigger('ACCA'),
+      {
+        source: 'A(?:KIA|SIA|BIA|CCA)',
+        bytes: [
+          [0, 'A'],
+          [1, 'KSBC'],
+          [2, 'IC'],
+        ],
+      },
     ],
     source: `${start('A', 'A-Za-z0-9')}(?:KIA|SIA|BIA|CCA)[A-Z0-9]{16}(?![A-Za-z0-9])`,
     minEntropy: 2.5,
@@ -399,7 +379,16 @@ export const KEY_PATTERNS: KeyPattern[] = [
     // after its name (`aws_secret_access_key = …`, `AWS_SECRET_ACCESS_KEY=`, `"SecretAccessKey":`).
     id: 'aws-secret-key',
     label: 'aws',
-    triggers: [literalTrigger('ss_key'), literalTrigger('SS_KEY'), literalTrigger('sKey')],
+    triggers: [
+      {
+        source: '(?:ss_key|SS_KEY|sKey)',
+        bytes: [
+          [0, 'sS'],
+          [1, 'sSK'],
+          [2, '_e'],
+        ],
+      },
+    ],
     prefix: `(?:secret_access_key|SECRET_ACCESS_KEY|[Ss]ecretAccessKey)["']?[ \\t]{0,16}[:=][ \\t]{0,16}["']?`,
     source: `[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])`,
     minEntropy: 3.5,

@@ -295,8 +295,7 @@ export const KEY_FORMS: readonly KeyForm[] = [
       '{"telegramToken": "$"}',
     ],
   },
-  // Discord: bot tokens (17- to 19-digit ids, 27- and 38-character HMACs), mfa. user tokens,
-  // webhooks on every host.
+  // Discord: bot tokens (17- to 19-digit ids, 27- and 38-character HMACs), webhooks on every host.
   ...[17, 18, 19].flatMap((idDigits) =>
     [27, 38].map(
       (hmac): KeyForm => ({
@@ -312,12 +311,6 @@ export const KEY_FORMS: readonly KeyForm[] = [
       }),
     ),
   ),
-  {
-    name: 'discord mfa.',
-    rule: 'discord-mfa',
-    label: 'discord',
-    make: (r) => j('mf', 'a.', s(r, 84, URLSAFE)),
-  },
   ...[
     'discord.com',
     'discordapp.com',
