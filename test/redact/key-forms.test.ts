@@ -113,6 +113,18 @@ describe('precision: code is not a key', () => {
       'an address after authorization',
       ' * `Bearer authorization="https://some.url/tenantId", resource="https://some.url"`',
     ],
+    [
+      'a configuration token placeholder',
+      `${['xo', 'xe'].join('')}.${['xo', 'xp'].join('')}-1-SlackAppConfigurationAccessTokenHere`,
+    ],
+    [
+      'a repository named like a token',
+      'https://github.com/xoxa-nyc/xoxa-nyc.github.io/blob/master/README.md',
+    ],
+    ['an image name', 'https://indieweb.org/images/3/35/2018-250-xoxo-indieweb-1.jpg'],
+    ['a legacy token of filler', `${['xo', 'xb'].join('')}-xxxxxxxxxxx-xxxxxxxxxxxxxxxxxxxxxxxx`],
+    ['a Vault token of filler', `${['hv', 's'].join('')}.${'x'.repeat(95)}`],
+    ['an upper-case word after s.', 's.THISSTRINGISALLUPPERCASE'],
     ['a webhook placeholder', `https://hooks.${'slack'}.com/services/T00000000/B00000000/${'X'.repeat(24)}`],
   ];
   it.each(negatives)('%s', (_name, text) => {
