@@ -356,22 +356,22 @@ export const KEY_PATTERNS: KeyPattern[] = [
     minEntropy: 3,
   },
   {
-    // AWS access key ids: long-term (`AKIA`), temporary (`ASIA`) and the rarer `ABIA`, `ACCA`,
+    // AWS access key ids: long-term (`AKIA`), temporary (`ASIA`) and the rarer `ABIA`, `ACCA`, `A3T…`,
     // then 16 upper-case letters and digits. The id alone is not the secret, but it sits beside one.
     id: 'aws-access-key',
     label: 'aws',
     // One trigger for the four prefixes: one alternative in the expression a short line is searched with.
     triggers: [
       {
-        source: 'A(?:KIA|SIA|BIA|CCA)',
+        source: 'A(?:KIA|SIA|BIA|CCA|3T[A-Z0-9])',
         bytes: [
           [0, 'A'],
-          [1, 'KSBC'],
-          [2, 'IC'],
+          [1, 'KSBC3'],
+          [2, 'ICT'],
         ],
       },
     ],
-    source: `${start('A', 'A-Za-z0-9')}(?:KIA|SIA|BIA|CCA)[A-Z0-9]{16}(?![A-Za-z0-9])`,
+    source: `${start('A', 'A-Za-z0-9')}(?:KIA|SIA|BIA|CCA|3T[A-Z0-9])[A-Z0-9]{16}(?![A-Za-z0-9])`,
     minEntropy: 2.5,
   },
   {

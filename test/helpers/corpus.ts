@@ -40,9 +40,10 @@ export function secretRange(
 
 const s = (random: () => number, length: number, alphabet = ALNUM) => randomString(random, length, alphabet);
 const digits = (random: () => number, length: number) => s(random, length, DIGITS).replace(/^0/, '1');
-/** An AWS access key id, long-term or temporary, with a digit and a letter in its 16 characters. */
+/** An AWS access key id, long-term or temporary: 16 base32 characters, a digit and a letter among them. */
+const BASE32 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
 const awsKeyId = (random: () => number) =>
-  `${random() < 0.5 ? ['AK', 'IA'].join('') : ['AS', 'IA'].join('')}${s(random, 14, UPPER_ALNUM)}Q${digits(random, 1)}`;
+  `${random() < 0.5 ? ['AK', 'IA'].join('') : ['AS', 'IA'].join('')}${s(random, 14, BASE32)}Q${s(random, 1, '234567')}`;
 
 /** Every shape, built from pieces (so that no literal in this file is a key). */
 export const SHAPES: readonly ShapeGenerator[] = [

@@ -341,7 +341,7 @@ export const KEY_FORMS: readonly KeyForm[] = [
     contexts: ['VAULT_TOKEN=$', 'X-Vault-Token: $', 'vault login $', '{"token": "$"}'],
   },
   // AWS: access key ids (long-term and temporary), secret keys after their name.
-  ...['AKIA', 'ASIA', 'ABIA', 'ACCA'].map(
+  ...['AKIA', 'ASIA', 'ABIA', 'ACCA', 'A3TX'].map(
     (prefix): KeyForm => ({
       name: `aws ${prefix}`,
       rule: 'aws-access-key',
