@@ -77,6 +77,18 @@ function repetitive(value: string): boolean {
   return false;
 }
 
+/** A run of six identical letters or eight identical digits (a loop: a back-reference is slower). */
+function repeatedRun(value: string): boolean {
+  let run = 1;
+  for (let index = 1; index < value.length; index += 1) {
+    const code = value.charCodeAt(index);
+    run = code === value.charCodeAt(index - 1) ? run + 1 : 1;
+    if (run >= 6 && ((code >= 65 && code <= 90) || (code >= 97 && code <= 122))) return true;
+    if (run >= 8 && code >= 48 && code <= 57) return true;
+  }
+  return false;
+}
+
 /** A run of 8 or more characters in alphabetical or numerical order (`abcdefgh`, `12345678`). */
 function sequence(value: string): boolean {
   let run = 1;
@@ -99,7 +111,7 @@ export function judgeFinding(rule: string, text: string, start: number, end: num
   const value = text.slice(start, end);
   const kind = value.length <= 256 ? placeholderKind(value) : undefined;
   if (kind !== undefined) return { confidence: 'low', reason: `a ${kind}` };
-  if (/([A-Za-z])\1{5,}|([0-9])\2{7,}|XXXX|xxxx/.test(value))
+  if (repeatedRun(value) || value.includes('XXXX') || value.includes('xxxx'))
     return { confidence: 'low', reason: 'a placeholder (repeated characters)' };
   if (MADE_UP_VALUE.test(value)) return { confidence: 'low', reason: 'a made-up value (says so)' };
   if (sequence(value) || repetitive(value))
