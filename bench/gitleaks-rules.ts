@@ -34,6 +34,8 @@ export const GITLEAKS_RULES: readonly PortedRule[] = [
   rule('anthropic-api-key', `\\b(sk-ant-api03-[a-zA-Z0-9_\\-]{93}AA)${END}`, '', 1),
   rule('anthropic-admin-api-key', `\\b(sk-ant-admin01-[a-zA-Z0-9_\\-]{93}AA)${END}`, '', 1),
   rule('gcp-api-key', `\\b(AIza[\\w-]{35})${END}`, '', 1, 4),
+  // gitleaks `aws-access-token` (the corpus plants AWS access key ids since keycard finds them).
+  rule('aws-access-token', '\\b((?:A3T[A-Z0-9]|AKIA|ASIA|ABIA|ACCA)[A-Z2-7]{16})\\b', '', 1, 3),
   rule('slack-bot-token', 'xoxb-[0-9]{10,13}-[0-9]{10,13}[a-zA-Z0-9-]*', '', 0, 3),
   rule('slack-legacy-bot-token', 'xoxb-[0-9]{8,14}-[a-zA-Z0-9]{18,26}', '', 0, 2),
   rule('slack-user-token', 'xox[pe](?:-[0-9]{10,13}){3}-[a-zA-Z0-9-]{28,34}', '', 0, 2),

@@ -51,25 +51,31 @@ export function buildReports(
       remediation: remediation(finding),
       ...(verifications === undefined
         ? {}
-        : { verification: verification ?? { status: 'unknown', reason: 'not verified' } }),
+        : {
+            verification: verification ?? {
+              status: 'unknown',
+              reason: finding.confidence === 'low' ? 'low confidence: not sent' : 'not verified',
+            },
+          }),
     };
   });
-  if (verifications === undefined) return reports;
-  // A stable sort: within a status, the scan's order.
+  // A stable sort: low-confidence matches last; with verifications, live keys first, then
+  // unknown, then revoked; within that, the scan's order.
+  const rank = (report: ScanReport) =>
+    (report.confidence === 'low' ? 10 : 0) +
+    (verifications === undefined ? 0 : (ORDER[report.verification?.status ?? 'unknown'] ?? 1));
   return reports
     .map((report, index) => ({ report, index }))
-    .sort(
-      (a, b) =>
-        (ORDER[a.report.verification?.status ?? 'unknown'] ?? 1) -
-          (ORDER[b.report.verification?.status ?? 'unknown'] ?? 1) || a.index - b.index,
-    )
+    .sort((a, b) => rank(a.report) - rank(b.report) || a.index - b.index)
     .map(({ report }) => report);
 }
 
 /** The exit code for `reports`: 3 when one was verified live, 1 when any, else 0. */
 export function scanExitCode(reports: readonly ScanReport[]): number {
-  if (reports.some((report) => report.verification?.status === 'live')) return SCAN_EXIT.live;
-  return reports.length > 0 ? SCAN_EXIT.found : SCAN_EXIT.clean;
+  // Low-confidence matches (placeholders, self-declared fakes) never fail a scan.
+  const keys = reports.filter((report) => report.confidence !== 'low');
+  if (keys.some((report) => report.verification?.status === 'live')) return SCAN_EXIT.live;
+  return keys.length > 0 ? SCAN_EXIT.found : SCAN_EXIT.clean;
 }
 
 function identityText(identity: Verification['identity']): string {
@@ -94,7 +100,9 @@ function statusText(verification: Verification | undefined): string {
   }
 }
 
-function printTable(reports: readonly ScanReport[], summary: string): void {
+function printTable(all: readonly ScanReport[], summary: string): void {
+  const reports = all.filter((report) => report.confidence !== 'low');
+  const low = all.filter((report) => report.confidence === 'low');
   for (const report of reports) {
     const where =
       report.commit === undefined
@@ -115,6 +123,20 @@ function printTable(reports: readonly ScanReport[], summary: string): void {
     out(
       `Verified with each key's provider: ${count('live')} live, ${count('revoked')} revoked, ${count('unknown')} unknown.`,
     );
+  }
+  if (low.length > 0) {
+    out(
+      colors.dim(
+        `${low.length} low-confidence match(es), not counted (placeholders, fixtures, shapes without context):`,
+      ),
+    );
+    for (const report of low) {
+      out(
+        colors.dim(
+          `  ${report.commit === undefined ? '' : `${report.commit}:`}${report.file}:${report.line}  ${report.provider}  ${report.maskedId}  ${report.reason ?? ''}`,
+        ),
+      );
+    }
   }
   out(
     reports.length === 0

@@ -33,6 +33,7 @@ function ruleIdOf(report: ScanReport): string {
 }
 
 function levelOf(report: ScanReport): 'error' | 'warning' | 'note' {
+  if (report.confidence === 'low') return 'note';
   switch (report.verification?.status) {
     case 'revoked':
       return 'note';
@@ -103,6 +104,8 @@ export function sarifLog(reports: readonly ScanReport[], version: string): Recor
       properties: {
         provider: report.provider,
         maskedId: report.maskedId,
+        confidence: report.confidence,
+        ...(report.reason === undefined ? {} : { lowConfidenceReason: report.reason }),
         fingerprint: report.fingerprint,
         revokeAt: report.remediation.revokeAt,
         ...(report.remediation.rotate === undefined ? {} : { rotate: report.remediation.rotate }),

@@ -24,6 +24,15 @@ export interface Finding {
   fingerprint: string;
   /** The commit, for `--git`. */
   commit?: string | undefined;
+  /** The rule that found it: a pattern id (`openai`, `slack-webhook`, …) or `registered`. */
+  rule: string;
+  /**
+   * `high` fails the scan (exit 1); `low` (a placeholder, a self-declared fake, a shape without
+   * the context it needs) is listed apart and does not.
+   */
+  confidence: 'high' | 'low';
+  /** Why a finding is `low`. */
+  reason?: string | undefined;
 }
 
 /** What a scan read and what it left out, for the summary line. */
@@ -96,6 +105,9 @@ function finding(
     provider: found.label,
     maskedId: found.maskedId,
     fingerprint: found.fingerprint,
+    rule: found.rule,
+    confidence: found.confidence,
+    ...(found.reason === undefined ? {} : { reason: found.reason }),
     ...(commit === undefined ? {} : { commit }),
   };
 }

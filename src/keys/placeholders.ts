@@ -150,6 +150,7 @@ const LONGEST_WORD = Math.max(...[...WORDS.keys()].map((word) => word.length));
 function wordScore(token: string): 0 | 1 | 2 {
   // best[i]: the best score of a split of token.slice(0, i); -1 when there is none.
   const best: number[] = [0];
+  let misses = 0;
   for (let end = 1; end <= token.length; end += 1) {
     let score = -1;
     for (let start = Math.max(0, end - LONGEST_WORD); start < end; start += 1) {
@@ -159,6 +160,9 @@ function wordScore(token: string): 0 | 1 | 2 {
       score = Math.max(score, before === 0 ? word : Math.max(before, word));
     }
     best.push(score);
+    // No split reaches any of the last LONGEST_WORD ends: none can go on (a random key's tail).
+    misses = score < 0 ? misses + 1 : 0;
+    if (misses >= LONGEST_WORD) return 0;
   }
   const result = best[token.length] ?? -1;
   return result <= 0 ? 0 : (result as 1 | 2);

@@ -97,7 +97,7 @@ const KEY_OFFSETS = [4, 12, 24];
  */
 function discordDots(length: 6 | 7): Trigger {
   return {
-    source: `\\.(?<=[A-Za-z0-9_-]{24}\\.)[A-Za-z0-9_-]{${length}}\\.[A-Za-z0-9_-]{27}`,
+    source: `\\.(?<=[A-Za-z0-9_-]{23}\\.)[A-Za-z0-9_-]{${length}}\\.[A-Za-z0-9_-]{27}`,
     bytes: [[0, '.'], [length + 1, '.'], ...KEY_OFFSETS.map((offset): ByteTest => [offset, KEY_CHARS_LIST])],
   };
 }
@@ -148,6 +148,15 @@ const API_KEY_TRIGGER: Trigger = {
  * match starts: checked backwards from there, so that a run of digits is not a run of starts.
  */
 const BOT_ID_BEFORE = '(?<![0-9])[0-9]{5,16}';
+
+/**
+ * The colon of a Telegram bot token: after five digits (a bot id, not a time of day), before a
+ * key character. Both Telegram shapes share it (the byte scan tests it once).
+ */
+const BOT_TOKEN_COLON: Trigger = {
+  source: `:(?<=[0-9]{5}:)${URLSAFE}`,
+  bytes: [...[-5, -4, -3, -2, -1].map((offset): ByteTest => [offset, DIGITS]), [0, ':'], [1, KEY_CHARS_LIST]],
+};
 
 /**
  * The shapes, most specific first (at one position the first that matches wins). The `header`
@@ -245,8 +254,10 @@ export const KEY_PATTERNS: KeyPattern[] = [
         ],
       },
     ],
+    // Team and hook ids of any letters (not only `T…/B…`: workflow and trigger URLs, old
+    // hooks), the scheme optional (gitleaks' rule reads the address without it).
     source:
-      'https?://hooks\\.slack\\.com/(?:services|workflows|triggers)/T[A-Z0-9]{6,12}/[AB][A-Z0-9]{6,12}/(?:\\d{15,20}/)?[A-Za-z0-9]{20,34}(?![A-Za-z0-9])',
+      '(?:https?://)?hooks\\.slack\\.com/(?:services|workflows|triggers)/[A-Za-z0-9]{6,16}/[A-Za-z0-9]{6,16}/(?:\\d{10,20}/)?[A-Za-z0-9]{16,40}(?![A-Za-z0-9])',
     minEntropy: 0,
   },
   {
@@ -260,27 +271,32 @@ export const KEY_PATTERNS: KeyPattern[] = [
     id: 'slack-app',
     label: 'slack',
     triggers: [literalTrigger('xapp-')],
-    source: `${start('x')}app-\\d-[A-Za-z0-9]{8,14}-\\d{8,15}-[A-Fa-f0-9]{32,80}(?![A-Za-z0-9])`,
+    source: `${start('x')}app-\\d-[A-Za-z0-9]{8,14}-\\d{8,15}-[A-Za-z0-9]{32,80}(?![A-Za-z0-9])`,
     minEntropy: 2.5,
   },
   {
     id: 'slack-token',
     label: 'slack',
     triggers: [literalTrigger('xox')],
-    source: `${start('x')}ox[abposr]-(?:\\d-)?\\d{8,14}-[A-Za-z0-9-]{8,250}(?![A-Za-z0-9-])`,
+    // Bot, user, legacy workspace (`xoxa-2-`), refresh (`xoxr-`), legacy (`xoxo-`, `xoxs-`),
+    // browser session (`xoxc-`) and `xoxe-` tokens shaped like user tokens: digit groups, then
+    // the secret.
+    source: `${start('x')}ox[abceposr]-(?:\\d-)?\\d{5,14}-[A-Za-z0-9-]{8,250}(?![A-Za-z0-9-])`,
+    minEntropy: 3,
+  },
+  {
+    // Legacy workspace access and refresh tokens without digit groups (`xoxa-…`, `xoxr-1-…`).
+    id: 'slack-legacy',
+    label: 'slack',
+    triggers: [literalTrigger('xox')],
+    source: `${start('x')}ox[ar]-(?:\\d-)?(?=[A-Za-z]{0,47}[0-9])(?=[0-9]{0,47}[A-Za-z])[A-Za-z0-9]{10,48}(?![A-Za-z0-9-])`,
     minEntropy: 3,
   },
   {
     id: 'telegram',
     label: 'telegram',
     triggers: [
-      {
-        source: ':A(?<=[0-9]:A)',
-        bytes: [
-          [0, ':'],
-          [1, 'A'],
-        ],
-      },
+      BOT_TOKEN_COLON,
       {
         source: '%3[Aa]A(?<=[0-9]%3[Aa]A)',
         bytes: [
@@ -297,11 +313,23 @@ export const KEY_PATTERNS: KeyPattern[] = [
     minEntropy: 3,
   },
   {
+    // A bot token whose secret part does not start with `A` (the shape above takes it only
+    // then), where its context names it: in a Bot API path (`/bot<token>/`) or after a variable
+    // named for Telegram (`TELEGRAM_BOT_TOKEN=`, `telegram_token: "…"`).
+    id: 'telegram-context',
+    label: 'telegram',
+    triggers: [BOT_TOKEN_COLON],
+    prefix: `(?:/bot|(?:TELEGRAM|[Tt]elegram)[A-Za-z_]{0,24}["']?[ \\t]{0,16}[:=][ \\t]{0,16}["']?)`,
+    source: `[0-9]{5,16}:${URLSAFE}{35}${NA}`,
+    minEntropy: 3,
+  },
+  {
     id: 'discord',
     label: 'discord',
     triggers: [discordDots(6), discordDots(7)],
-    // base64(snowflake id) . base64(timestamp) . HMAC: the id starts with M, N or O.
-    source: `${start('[MNO]')}${URLSAFE}{23,27}\\.${URLSAFE}{6,7}\\.${URLSAFE}{27,40}${NA}`,
+    // base64(snowflake id) . base64(timestamp) . HMAC: the id starts with M, N or O; 23
+    // characters for the 17-digit ids of 2015-2016, 24 to 26 since.
+    source: `${start('[MNO]')}${URLSAFE}{22,27}\\.${URLSAFE}{6,7}\\.${URLSAFE}{27,40}${NA}`,
     minEntropy: 3.5,
   },
   {
@@ -326,6 +354,44 @@ export const KEY_PATTERNS: KeyPattern[] = [
     // then a token of 68 URL-safe characters in the URLs seen (Discord documents no length).
     source: `[0-9](?<=/api(?:/v[0-9]{1,2})?/webhooks/[0-9])[0-9]{16,19}/${URLSAFE}{60,100}${NA}`,
     minEntropy: 3,
+  },
+  {
+    // AWS access key ids: long-term (`AKIA`), temporary (`ASIA`) and the rarer `ABIA`, `ACCA`, `A3T…`,
+    // then 16 upper-case letters and digits. The id alone is not the secret, but it sits beside one.
+    id: 'aws-access-key',
+    label: 'aws',
+    // One trigger for the four prefixes: one alternative in the expression a short line is searched with.
+    triggers: [
+      {
+        source: 'A(?:KIA|SIA|BIA|CCA|3T[A-Z0-9])',
+        bytes: [
+          [0, 'A'],
+          [1, 'KSBC3'],
+          [2, 'ICT'],
+        ],
+      },
+    ],
+    source: `${start('A', 'A-Za-z0-9')}(?:KIA|SIA|BIA|CCA|3T[A-Z0-9])[A-Z0-9]{16}(?![A-Za-z0-9])`,
+    minEntropy: 2.5,
+  },
+  {
+    // An AWS secret access key (40 base64 characters) has no shape of its own: it is taken only
+    // after its name (`aws_secret_access_key = …`, `AWS_SECRET_ACCESS_KEY=`, `"SecretAccessKey":`).
+    id: 'aws-secret-key',
+    label: 'aws',
+    triggers: [
+      {
+        source: '(?:ss_key|SS_KEY|sKey)',
+        bytes: [
+          [0, 'sS'],
+          [1, 'sSK'],
+          [2, '_e'],
+        ],
+      },
+    ],
+    prefix: `(?:secret_access_key|SECRET_ACCESS_KEY|[Ss]ecretAccessKey)["']?[ \\t]{0,16}[:=][ \\t]{0,16}["']?`,
+    source: `[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])`,
+    minEntropy: 3.5,
   },
   {
     id: 'vault',
@@ -368,6 +434,15 @@ export const KEY_PATTERNS: KeyPattern[] = [
     prefix: `(?:MISTRAL_API_KEY|[Mm]istral_api_key)["']?[ \\t]{0,16}[:=][ \\t]{0,16}["']?`,
     // 32 in every key seen; a longer value in that place is the key all the same.
     source: `[A-Za-z0-9]{32,128}${NA}`,
+    minEntropy: 3,
+  },
+  {
+    // Together's older keys: 64 hex characters, recognised only after their variable's name.
+    id: 'together-legacy',
+    label: 'together',
+    triggers: [API_KEY_TRIGGER],
+    prefix: `(?:TOGETHER_API_KEY|[Tt]ogether_api_key)["']?[ \\t]{0,16}[:=][ \\t]{0,16}["']?`,
+    source: `[a-fA-F0-9]{64}${NA}`,
     minEntropy: 3,
   },
   {

@@ -16,6 +16,7 @@
 
 import { placeholderKind } from '../keys/placeholders.js';
 import { fingerprintKey, maskKey } from '../secret.js';
+import { type Confidence, judgeFinding } from './confidence.js';
 import {
   escapeRegExp,
   KEY_PATTERNS,
@@ -505,6 +506,19 @@ export interface FoundSecret {
   maskedId: string;
   /** 12 hex characters of SHA-256 of the key: stable, not reversible. */
   fingerprint: string;
+  /**
+   * Which rule found it: a pattern id of `patterns.ts` (`openai`, `slack-webhook`, `aws-access-key`,
+   * …) or `registered` for a secret keycard read.
+   */
+  rule: string;
+  /**
+   * `high`: a key. `low`: matched a key's shape, but looks like a placeholder, a fixture that names
+   * itself fake, or a shape that needs context it does not have (`docs/cli.md`, scan). The
+   * redactor replaces both.
+   */
+  confidence: Confidence;
+  /** Why a finding is `low`. */
+  reason?: string | undefined;
 }
 
 /**
@@ -523,6 +537,9 @@ export function findSecrets(text: string): FoundSecret[] {
       label: pattern?.label ?? registered ?? 'key',
       maskedId: maskKey(value),
       fingerprint: fingerprintKey(value),
+      rule: pattern?.id ?? 'registered',
+      // A secret keycard read is a key wherever it is.
+      ...(pattern === undefined ? { confidence: 'high' } : judgeFinding(pattern.id, text, start, end)),
     });
   });
   return found;

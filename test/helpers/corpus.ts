@@ -40,6 +40,10 @@ export function secretRange(
 
 const s = (random: () => number, length: number, alphabet = ALNUM) => randomString(random, length, alphabet);
 const digits = (random: () => number, length: number) => s(random, length, DIGITS).replace(/^0/, '1');
+/** An AWS access key id, long-term or temporary: 16 base32 characters, a digit and a letter among them. */
+const BASE32 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+const awsKeyId = (random: () => number) =>
+  `${random() < 0.5 ? ['AK', 'IA'].join('') : ['AS', 'IA'].join('')}${s(random, 14, BASE32)}Q${s(random, 1, '234567')}`;
 
 /** Every shape, built from pieces (so that no literal in this file is a key). */
 export const SHAPES: readonly ShapeGenerator[] = [
@@ -132,7 +136,24 @@ export const SHAPES: readonly ShapeGenerator[] = [
     make: (r) =>
       `https://hooks.${'slack'}.com/services/T${s(r, 9, UPPER_ALNUM)}/B${s(r, 9, UPPER_ALNUM)}/${s(r, 24)}`,
   },
+  {
+    id: 'slack-legacy',
+    label: 'slack',
+    make: (r) => `${['xo', 'xa'].join('')}-${s(r, 30)}${digits(r, 2)}`,
+  },
+  {
+    id: 'slack-webhook',
+    label: 'slack',
+    // Path ids not of the `T…/B…` kind.
+    make: (r) =>
+      `https://hooks.${'slack'}.com/services/${s(r, 11)}${digits(r, 1)}/${s(r, 11)}${digits(r, 1)}/${s(r, 24)}`,
+  },
   { id: 'telegram', label: 'telegram', make: (r) => `${digits(r, 10)}:AA${s(r, 33, URLSAFE)}` },
+  {
+    id: 'aws-access-key',
+    label: 'aws',
+    make: awsKeyId,
+  },
   {
     id: 'discord',
     label: 'discord',

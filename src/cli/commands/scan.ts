@@ -184,7 +184,9 @@ Examples:
       let verifications: Awaited<ReturnType<typeof verifyKeys>> | undefined;
       if (options.verify === true) {
         const keys = new Map<string, { label: string; key: string }>();
+        // Low-confidence matches (placeholders, self-declared fakes) are not sent anywhere.
         for (const finding of findings) {
+          if (finding.confidence === 'low') continue;
           const key = held.get(finding.fingerprint);
           if (key !== undefined) keys.set(finding.fingerprint, { label: finding.provider, key });
         }
