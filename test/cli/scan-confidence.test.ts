@@ -36,4 +36,30 @@ describe('keycard scan confidence', () => {
     ]);
     expect(findings[1]?.reason).toBe('a fixture that names itself fake');
   });
+
+  it('keeps low matches out of the exit code in every format, and out of --verify', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'keycard-scan-confidence-formats-'));
+    const groq = `${['gs', 'k'].join('')}_${randomString(seededRandom(5), 52)}`;
+    await writeFile(join(dir, 'fixture.ts'), `const fakeGroqKey = '${groq}';\n`);
+    for (const format of ['json', 'jsonl', 'sarif']) {
+      const result = await keycard(['scan', '--format', format, dir]);
+      expect(result.code, format).toBe(0);
+      expect(result.stdout, format).not.toContain(groq);
+    }
+    const sarif = JSON.parse((await keycard(['scan', '--format', 'sarif', dir])).stdout) as {
+      runs: Array<{ results: Array<{ level: string; properties: { confidence: string } }> }>;
+    };
+    expect(
+      sarif.runs[0]?.results.map(({ level, properties }) => `${level} ${properties.confidence}`),
+    ).toEqual(['note low']);
+    // Not sent to Groq: a low match is reported unverified, whatever GROQ_BASE_URL says.
+    const verified = await keycard(['scan', '--verify', '--format', 'json', dir], {
+      env: { GROQ_BASE_URL: 'http://127.0.0.1:9' },
+    });
+    expect(verified.code).toBe(0);
+    const [report] = JSON.parse(verified.stdout) as Array<{
+      verification: { status: string; reason: string };
+    }>;
+    expect(report?.verification).toEqual({ status: 'unknown', reason: 'low confidence: not sent' });
+  });
 });
