@@ -29,7 +29,14 @@ const checked = new Set<string>();
 function warnIfShared(home: string): void {
   if (checked.has(home) || process.platform === 'win32') return;
   checked.add(home);
-  const mode = statSync(home, { throwIfNoEntry: false })?.mode;
+  let mode: number | undefined;
+  try {
+    mode = statSync(home, { throwIfNoEntry: false })?.mode;
+  } catch {
+    // A home this process may not look at (a parent it cannot search, Node's permission model):
+    // nothing to warn about here; whatever uses it says what failed.
+    return;
+  }
   if (mode === undefined || (mode & 0o077) === 0) return;
   process.emitWarning(
     `keycard: ${home} (KEYCARD_HOME) can be read by group or others (mode ${(mode & 0o777).toString(8).padStart(4, '0')}); the ledger and keystore live there. Run: chmod 700 ${home}`,

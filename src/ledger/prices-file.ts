@@ -27,6 +27,9 @@ interface CachedFile {
 
 const files = new Map<string, CachedFile>();
 
+/** Why `stat` may not see an optional file: it is not there for this process. */
+const UNSEEN: ReadonlySet<string> = new Set(['ENOENT', 'ENOTDIR', 'EACCES', 'EPERM', 'ERR_ACCESS_DENIED']);
+
 /** The prices file used when the `prices` option is not given, and what named it. */
 function defaultFile(): { path: string; named: string; required: boolean } {
   const configured = process.env['KEYCARD_PRICES']?.trim();
@@ -56,7 +59,9 @@ async function readPricesFile(
   try {
     info = await stat(path);
   } catch (error) {
-    if (!required && (error as { code?: unknown }).code === 'ENOENT') return undefined;
+    // The default file is optional: one that this process cannot even look at (no such
+    // directory, a home it may not search, Node's permission model) is not there for it.
+    if (!required && UNSEEN.has(String((error as { code?: unknown }).code))) return undefined;
     throw new KeycardError(`${about} cannot be read: ${errorText(error)}.`);
   }
   const cached = files.get(path);
