@@ -11,13 +11,20 @@ import { join, resolve } from 'node:path';
  * every call, so a test or the demo can point it elsewhere.
  */
 export function keycardHome(): string {
-  const configured = process.env['KEYCARD_HOME']?.trim();
-  const home =
-    configured !== undefined && configured !== ''
-      ? resolve(expandHome(configured))
-      : join(homedir(), '.keycard');
+  const home = keycardHomePath();
   warnIfShared(home);
   return home;
+}
+
+/**
+ * {@link keycardHome}'s path, without its check of who may read it: for what only looks there
+ * for an optional file (`prices.json`), and keeps nothing there.
+ */
+export function keycardHomePath(): string {
+  const configured = process.env['KEYCARD_HOME']?.trim();
+  return configured !== undefined && configured !== ''
+    ? resolve(expandHome(configured))
+    : join(homedir(), '.keycard');
 }
 
 const checked = new Set<string>();

@@ -9,7 +9,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { didYouMean } from '../did-you-mean.js';
 import { KeycardError } from '../errors.js';
-import { expandHome, keycardHome } from '../home.js';
+import { expandHome, keycardHomePath } from '../home.js';
 import type { ProviderId } from '../providers/ids.js';
 import { CustomPrices, type PriceEntry, type SourcedEntry } from './custom-prices.js';
 
@@ -36,7 +36,7 @@ function defaultFile(): { path: string; named: string; required: boolean } {
   if (configured !== undefined && configured !== '') {
     return { path: resolve(expandHome(configured)), named: ' (KEYCARD_PRICES)', required: true };
   }
-  return { path: join(keycardHome(), 'prices.json'), named: '', required: false };
+  return { path: join(keycardHomePath(), 'prices.json'), named: '', required: false };
 }
 
 function errorText(error: unknown): string {
