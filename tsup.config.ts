@@ -104,7 +104,7 @@ const library: Options = {
 
 // The command is ESM only: it runs as a program, nobody require()s it.
 const cli: Options = {
-  entry: { 'cli/main': 'src/cli/main.ts' },
+  entry: { 'cli/main': 'src/cli/main.ts', 'cli/scan-worker': 'src/cli/scan-worker.ts' },
   format: ['esm'],
   dts: false,
   tsconfig: 'tsconfig.build.json',

@@ -18,6 +18,7 @@ import { registerScan } from './commands/scan.js';
 import { registerUsage } from './commands/usage.js';
 import { CliError, colors, describeError, err } from './output.js';
 import { loadProviderModules } from './provider-modules.js';
+import { setScanWorker } from './scan-parallel.js';
 
 function version(): string {
   const packageJson = new URL('../../package.json', import.meta.url);
@@ -26,6 +27,8 @@ function version(): string {
 
 // Hints name the command's flags and variables, not the library's options.
 setAudience('cli');
+// `keycard scan` of many files runs this module beside it on every core.
+setScanWorker(new URL('./scan-worker.js', import.meta.url));
 
 const program = new Command()
   .name('keycard')

@@ -23,3 +23,14 @@ export function takeHeldKeys(): Map<string, string> {
   held = undefined;
   return taken;
 }
+
+/** Whether the scanner keeps the keys it finds now. */
+export function holdingKeys(): boolean {
+  return held !== undefined;
+}
+
+/** Keys a worker thread found (see scan-parallel.ts), kept while {@link holdKeys} is on. */
+export function addHeldKeys(keys: Iterable<readonly [string, string]>): void {
+  if (held === undefined) return;
+  for (const [fingerprint, key] of keys) if (!held.has(fingerprint)) held.set(fingerprint, key);
+}

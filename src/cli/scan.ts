@@ -11,6 +11,7 @@ import { promisify } from 'node:util';
 import ignore, { type Ignore } from 'ignore';
 import { type FoundSecret, findSecrets, triggerLines } from '../redact/redactor.js';
 import { holdKey } from './scan-held-keys.js';
+import { scanInParallel, scanThreads } from './scan-parallel.js';
 
 const run = promisify(execFile);
 
@@ -314,17 +315,28 @@ export async function scanFile(path: string, stats: ScanStats = newScanStats()):
 }
 
 /**
- * Scans `files` one after the other; `progress` is called with the number done now and then (a
- * progress line's update), and at the end. The event loop is given a turn every few megabytes,
- * so that a progress line or a signal is not held up by a long scan.
+ * Scans `files`; `progress` is called with the number done now and then (a progress line's
+ * update), and at the end. Many files are scanned on every core (scan-parallel.ts), in the same
+ * order; on one thread, the event loop is given a turn every few megabytes, so that a progress
+ * line or a signal is not held up by a long scan.
  */
 export async function scanFiles(
   files: readonly string[],
   stats: ScanStats = newScanStats(),
   progress?: (done: number) => void,
 ): Promise<Finding[]> {
-  const findings: Finding[] = [];
   const cwd = process.cwd();
+  const threads = scanThreads(files.length);
+  if (threads > 1) {
+    return scanInParallel(
+      files,
+      threads,
+      stats,
+      (start, end, chunkStats) => scanRange(files, start, end, chunkStats, cwd),
+      progress,
+    );
+  }
+  const findings: Finding[] = [];
   let yielded = stats.bytes;
   for (let index = 0; index < files.length; index += 1) {
     const found = scanOne(files[index] ?? '', stats, cwd);
@@ -336,6 +348,21 @@ export async function scanFiles(
     }
   }
   progress?.(files.length);
+  return findings;
+}
+
+/** The findings in `files[start]` to `files[end - 1]`, in order; paths relative to `cwd`. */
+export function scanRange(
+  files: readonly string[],
+  start: number,
+  end: number,
+  stats: ScanStats,
+  cwd: string,
+): Finding[] {
+  const findings: Finding[] = [];
+  for (let index = start; index < end; index += 1) {
+    for (const each of scanOne(files[index] ?? '', stats, cwd)) findings.push(each);
+  }
   return findings;
 }
 
