@@ -11,7 +11,7 @@ import { Worker } from 'node:worker_threads';
 import type { Finding, ScanStats } from './scan.js';
 import { addHeldKeys, holdingKeys } from './scan-held-keys.js';
 
-/** What a worker is given. */
+/** What a worker is given (its one message). */
 export interface ScanWorkerData {
   files: readonly string[];
   chunk: number;
@@ -43,9 +43,40 @@ export function setScanWorker(url: URL): void {
   workerUrl = url;
 }
 
+/** Workers started before the file list is known (see {@link startScanWorkers}). */
+let early: Worker[] = [];
+
+/**
+ * Starts the workers a long scan would use, so that they load their modules while this thread
+ * lists the files. Those a scan does not use are stopped by it (few files) or at exit: they keep
+ * nothing alive until they are given work.
+ */
+export function startScanWorkers(): void {
+  if (workerUrl === undefined || early.length > 0) return;
+  const url = workerUrl;
+  early = Array.from({ length: scanThreads(Number.POSITIVE_INFINITY) - 1 }, () => {
+    const worker = new Worker(url);
+    worker.on('error', () => undefined);
+    worker.unref();
+    return worker;
+  });
+}
+
+function takeWorkers(count: number, url: URL): Worker[] {
+  const taken = early.splice(0, count);
+  for (const worker of early) void worker.terminate();
+  early = [];
+  while (taken.length < count) taken.push(new Worker(url));
+  return taken;
+}
+
 /** Threads for `files` files: `KEYCARD_SCAN_THREADS`, else one per core; 1 for few files. */
 export function scanThreads(files: number): number {
-  if (workerUrl === undefined || files < MIN_FILES) return 1;
+  if (workerUrl === undefined || files < MIN_FILES) {
+    // Workers started early for a scan that turns out short are not needed.
+    for (const worker of early.splice(0)) void worker.terminate();
+    return 1;
+  }
   const configured = Number(process.env['KEYCARD_SCAN_THREADS']);
   const threads = Number.isSafeInteger(configured) && configured >= 1 ? configured : availableParallelism();
   return Math.max(1, Math.min(threads, 8));
@@ -88,8 +119,9 @@ export async function scanInParallel(
   const workers =
     url === undefined
       ? []
-      : Array.from({ length: threads - 1 }, () => {
-          const worker = new Worker(url, { workerData: data });
+      : takeWorkers(threads - 1, url).map((worker) => {
+          worker.ref();
+          worker.postMessage(data);
           const done = new Promise<void>((resolve) => {
             worker.on('message', take);
             // A worker that fails leaves its chunks unreported: this thread scans them below.

@@ -22,6 +22,7 @@ import { buildReports, printReports, SCAN_FORMATS, type ScanFormat, scanExitCode
 import { holdKeys, takeHeldKeys } from '../scan-held-keys.js';
 import { countCommits, scanHistory } from '../scan-history.js';
 import { HookError, installPreCommitHook } from '../scan-hook.js';
+import { startScanWorkers } from '../scan-parallel.js';
 import { keystoreNames, remediationFor } from '../scan-remediation.js';
 import { VERIFY_DEFAULTS, verifyKeys } from '../scan-verify.js';
 
@@ -148,6 +149,8 @@ Examples:
       } else {
         let files: string[];
         try {
+          // The workers of a long scan load while the files are listed.
+          startScanWorkers();
           files = await listFiles(paths, stats);
         } catch (error) {
           throw new CliError(
