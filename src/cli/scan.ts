@@ -3,7 +3,7 @@
  * that what `keycard scan` reports is exactly what redaction would replace.
  * @module
  */
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { closeSync, type Dirent, fstatSync, openSync, readdirSync, readFileSync, readSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { join, relative, resolve, sep } from 'node:path';
@@ -394,25 +394,125 @@ function gitMessage(error: unknown): string {
   return stderr ?? (error instanceof Error ? (error.message.split('\n')[0] ?? '') : String(error));
 }
 
-/** The staged version of every staged file (for a pre-commit hook). */
+/**
+ * The staged version of every staged file (for a pre-commit hook), read through one
+ * `git cat-file --batch` process, not one `git show` per file.
+ */
 export async function scanStaged(stats: ScanStats = newScanStats()): Promise<Finding[]> {
   const stdout = await git(['diff', '--cached', '--name-only', '--diff-filter=ACMR', '-z'], {
     maxBuffer: 64 * 1024 * 1024,
   });
+  const names = stdout.split('\0').filter((name) => name !== '');
   const findings: Finding[] = [];
-  for (const file of stdout.split('\0').filter((name) => name !== '')) {
-    const { stdout: content } = await run('git', ['show', `:${file}`], {
+  const scan = (name: string, bytes: Buffer | 'large' | 'missing') => {
+    if (bytes === 'large') stats.large += 1;
+    else if (bytes === 'missing') stats.unreadable += 1;
+    else if (isBinary(bytes)) stats.binary += 1;
+    else {
+      stats.files += 1;
+      stats.bytes += bytes.length;
+      for (const finding of scanBytes(bytes, () => name)) findings.push(finding);
+    }
+  };
+  // A name with a line break cannot be asked of `cat-file --batch` (one name a line).
+  await readStaged(
+    names.filter((name) => !name.includes('\n')),
+    scan,
+  );
+  for (const name of names.filter((each) => each.includes('\n'))) {
+    const { stdout: content } = await run('git', ['show', `:${name}`], {
       maxBuffer: MAX_FILE_BYTES * 2,
       encoding: 'buffer',
-    }).catch(() => ({ stdout: Buffer.alloc(0) }));
-    const bytes = content as unknown as Buffer;
-    if (isBinary(bytes)) {
-      stats.binary += 1;
-      continue;
-    }
-    stats.files += 1;
-    stats.bytes += bytes.length;
-    findings.push(...scanBytes(bytes, () => file));
+    }).catch(() => ({ stdout: 'missing' as const }));
+    scan(name, content as unknown as Buffer | 'missing');
   }
   return findings;
+}
+
+/**
+ * Reads the staged blobs of `names` from one `git cat-file --batch` (`:NAME` a line; the answers,
+ * `OID TYPE SIZE` then the bytes, come in the same order) and hands each to `each`: its bytes, or
+ * `large` (over 8 MiB: its bytes are skipped as they come, never held), or `missing`.
+ */
+async function readStaged(
+  names: readonly string[],
+  each: (name: string, bytes: Buffer | 'large' | 'missing') => void,
+): Promise<void> {
+  if (names.length === 0) return;
+  const child = spawn('git', ['cat-file', '--batch'], { stdio: ['pipe', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.setEncoding('utf8');
+  child.stderr.on('data', (text: string) => {
+    if (stderr.length < 4096) stderr += text;
+  });
+  const exited = new Promise<number | null>((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', resolve);
+  });
+  exited.catch(() => undefined);
+  child.stdin.on('error', () => undefined);
+  child.stdin.end(names.map((name) => `:${name}\n`).join(''));
+  let next = 0;
+  /** The object being read: its name and size; `remaining` when its bytes are skipped. */
+  let object: { name: string; size: number; remaining: number | undefined } | undefined;
+  let held: Buffer[] = [];
+  let heldBytes = 0;
+  /** What is held, as one buffer (kept so). */
+  const joined = (): Buffer => {
+    if (held.length !== 1) held = [Buffer.concat(held, heldBytes)];
+    return held[0] ?? Buffer.alloc(0);
+  };
+  /** The first `count` bytes held, no longer held. */
+  const take = (count: number): Buffer => {
+    const all = joined();
+    const rest = all.subarray(count);
+    held = rest.length > 0 ? [rest] : [];
+    heldBytes = rest.length;
+    return all.subarray(0, count);
+  };
+  try {
+    for await (const chunk of child.stdout as AsyncIterable<Buffer>) {
+      held.push(chunk);
+      heldBytes += chunk.length;
+      for (;;) {
+        if (object === undefined) {
+          const newline = joined().indexOf(10);
+          if (newline < 0) break;
+          const header = take(newline + 1)
+            .toString('utf8')
+            .trimEnd();
+          const name = names[next] ?? '';
+          next += 1;
+          const match = /^[0-9a-f]+ (\w+) (\d+)$/.exec(header);
+          if (match === null) {
+            each(name, 'missing');
+            continue;
+          }
+          const size = Number(match[2]);
+          // Over 8 MiB: its bytes and the line break after them are dropped as they come.
+          object = { name, size, remaining: size > MAX_FILE_BYTES ? size + 1 : undefined };
+        }
+        if (object.remaining !== undefined) {
+          const dropped = Math.min(heldBytes, object.remaining);
+          if (dropped > 0) take(dropped);
+          object.remaining -= dropped;
+          if (object.remaining > 0) break;
+          each(object.name, 'large');
+          object = undefined;
+          continue;
+        }
+        // The object's bytes and the line break after them.
+        if (heldBytes < object.size + 1) break;
+        each(object.name, take(object.size + 1).subarray(0, object.size));
+        object = undefined;
+      }
+    }
+  } catch (error) {
+    child.kill();
+    throw new GitError(error instanceof Error ? error.message : String(error));
+  }
+  const code = await exited.catch((error: NodeJS.ErrnoException) => {
+    throw new GitError(error.code === 'ENOENT' ? 'git is not installed or not on PATH' : error.message);
+  });
+  if (code !== 0) throw new GitError(stderr.split('\n')[0]?.trim() || `git cat-file exited with ${code}`);
 }
