@@ -28,7 +28,7 @@ import { openLedger } from './ledger/open.js';
 import { pendingSettled } from './ledger/pending.js';
 import { loadCustomPrices } from './ledger/prices-file.js';
 import { isPricedProvider, preloadPrices } from './ledger/pricing.js';
-import { checkedTags, NO_TAGS } from './ledger/tags.js';
+import { checkedTags, NO_TAGS, tagsProblem } from './ledger/tags.js';
 import type { Ledger } from './ledger/types.js';
 import { hasMessages, localizeError, type MessageOptions, messageLanguages } from './messages/index.js';
 import { PROVIDERS, type ProviderId } from './providers/ids.js';
@@ -412,7 +412,8 @@ export async function setupClient<Prepared>(
   checkClientOptions(provider, options, api);
   // Tags are checked now (a bad one fails before the key is read) and redacted once it is.
   const tagsWhere = `${api}('${provider}'): options.tags`;
-  if (options.tags !== undefined) checkedTags(options.tags, tagsWhere);
+  const tagsError = options.tags === undefined ? undefined : tagsProblem(options.tags, tagsWhere);
+  if (tagsError !== undefined) throw new KeycardError(`${tagsError}.`);
   const language = options.messages?.language;
   if (language !== undefined && !hasMessages(language)) {
     throw new KeycardError(

@@ -184,7 +184,9 @@ function telegramSender(
 
 function senderFor(channel: AlertChannel, timeoutMs: number): Sender {
   if ('webhook' in channel) {
-    const url = new URL(channel.webhook.url);
+    // Not `new URL()`'s own error: it carries the whole address, which may hold a secret.
+    const url = URL.canParse(channel.webhook.url) ? new URL(channel.webhook.url) : undefined;
+    if (url === undefined) throw new KeycardError('alerts: a webhook URL cannot be parsed.');
     if (url.protocol !== 'https:' && !(url.protocol === 'http:' && isLoopback(url.hostname))) {
       throw new KeycardError('alerts: a webhook URL is https:// (http:// only on this machine).');
     }

@@ -28,8 +28,6 @@ export const SCAN_EXIT = {
 
 /** A finding as printed: with its rule, what to do, and its verification when asked for. */
 export type ScanReport = Finding & {
-  /** The pattern's id when the scanner names it, else the provider label. */
-  rule: string;
   remediation: Remediation;
   verification?: Verification | undefined;
 };
@@ -43,11 +41,9 @@ export function buildReports(
   verifications?: ReadonlyMap<string, Verification>,
 ): ScanReport[] {
   const reports = findings.map((finding): ScanReport => {
-    const named = (finding as { rule?: unknown }).rule;
     const verification = verifications?.get(finding.fingerprint);
     return {
       ...finding,
-      rule: typeof named === 'string' && named !== '' ? named : finding.provider,
       remediation: remediation(finding),
       ...(verifications === undefined
         ? {}

@@ -8,7 +8,8 @@
 import { spawn } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import { triggerLines } from '../redact/redactor.js';
-import { type Finding, GitError, newScanStats, type ScanStats, scanLine } from './scan.js';
+import { gitFailure, gitStream } from './git.js';
+import { type Finding, newScanStats, type ScanStats, scanLine } from './scan.js';
 
 /** What `git log` is asked for: added lines only, no context (and which commits: see below). */
 const LOG_ARGS = [
@@ -91,21 +92,14 @@ export async function scanHistory(
 
 /** Every commit of every ref, in `git log`'s order. */
 async function listCommits(cwd: string): Promise<string[]> {
+  const git = gitStream(['rev-list', '--all'], { cwd });
   const chunks: Buffer[] = [];
-  const child = spawn('git', ['rev-list', '--all'], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stderr = '';
-  child.stderr.setEncoding('utf8');
-  child.stderr.on('data', (text: string) => {
-    if (stderr.length < 4096) stderr += text;
-  });
-  child.stdout.on('data', (chunk: Buffer) => chunks.push(chunk));
-  const code = await new Promise<number | null>((resolve, reject) => {
-    child.on('error', reject);
-    child.on('close', resolve);
-  }).catch((error: NodeJS.ErrnoException) => {
-    throw new GitError(error.code === 'ENOENT' ? 'git is not installed or not on PATH' : error.message);
-  });
-  if (code !== 0) throw new GitError(firstLine(stderr) ?? `git rev-list exited with ${code}`);
+  try {
+    for await (const chunk of git.stdout as AsyncIterable<Buffer>) chunks.push(chunk);
+    await git.done();
+  } catch (error) {
+    throw gitFailure(git, error);
+  }
   return Buffer.concat(chunks)
     .toString('utf8')
     .split('\n')
@@ -120,32 +114,13 @@ async function readLog(
   cwd: string,
   progress: ((commits: number) => void) | undefined,
 ): Promise<Finding[]> {
-  const child = spawn('git', args, { cwd, stdio: ['pipe', 'pipe', 'pipe'] });
-  // git stops reading if it fails; its exit code says why, not this pipe.
-  child.stdin.on('error', () => undefined);
-  child.stdin.end(input);
-  let stderr = '';
-  child.stderr.setEncoding('utf8');
-  child.stderr.on('data', (text: string) => {
-    if (stderr.length < 4096) stderr += text;
-  });
-  const exited = new Promise<number | null>((resolve, reject) => {
-    child.on('error', reject);
-    child.on('close', resolve);
-  });
-  // Awaited below; until then a failure to start (no git) is not an unhandled rejection.
-  exited.catch(() => undefined);
+  const git = gitStream(args, input === undefined ? { cwd } : { cwd, input });
   try {
-    const findings = await scanPatchStream(child.stdout, stats, progress);
-    const code = await exited;
-    if (code !== 0) throw new GitError(firstLine(stderr) ?? `git log exited with ${code}`);
+    const findings = await scanPatchStream(git.stdout, stats, progress);
+    await git.done();
     return findings;
   } catch (error) {
-    child.kill();
-    if (error instanceof GitError) throw error;
-    const failure = error as NodeJS.ErrnoException;
-    if (failure.code === 'ENOENT') throw new GitError('git is not installed or not on PATH');
-    throw new GitError(failure.message ?? String(error));
+    throw gitFailure(git, error);
   }
 }
 
@@ -182,13 +157,6 @@ export async function scanPatchStream(
   }
   flush(true);
   return findings;
-}
-
-function firstLine(text: string): string | undefined {
-  return text
-    .split('\n')
-    .map((line) => line.trim())
-    .find((line) => line !== '');
 }
 
 /**

@@ -20,7 +20,7 @@ export interface Remediation {
 export function revokePage(label: string): string {
   if (isProviderId(label)) return englishWords(label).newKeyAt;
   if (label === 'openai-compatible')
-    return 'the provider that issued it (DeepSeek: https://platform.deepseek.com/api_keys; Moonshot, a gateway: its console)';
+    return `the provider that issued it (DeepSeek: ${englishWords('deepseek').newKeyAt}; Moonshot, a gateway: its console)`;
   if (label === 'vault') return 'its Vault server (vault token revoke -self, with the token)';
   return 'the service that issued it';
 }

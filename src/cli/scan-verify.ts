@@ -11,7 +11,9 @@ import { CredentialError } from '../errors.js';
 import { literal } from '../keys/literal.js';
 import { isProviderId, type ProviderId } from '../providers/ids.js';
 import { isSdkNotInstalled } from '../providers/load.js';
-import { adapters, providerOf, type SupportedProvider } from '../providers/registry.js';
+import { adapters, type SupportedProvider } from '../providers/registry.js';
+import { redactText } from '../redact/redactor.js';
+import { clientsOf } from './commands/check.js';
 import { describeError } from './output.js';
 
 /** What a live check found: `live` (the provider accepted the key), `revoked`, or `unknown`. */
@@ -68,7 +70,7 @@ export function planFor(label: string, key: string): Plan {
   if (label === 'discord' && key.includes('/'))
     return { unknown: 'a Discord webhook URL: keycard verifies bot tokens only' };
   if (!isProviderId(label)) return { unknown: `keycard cannot verify ${label} keys` };
-  const clients = (Object.keys(adapters) as SupportedProvider[]).filter((id) => providerOf(id) === label);
+  const clients = clientsOf(label);
   if (clients.length === 0) return { unknown: `keycard has no client that verifies ${label} keys` };
   return { provider: label, clients };
 }
@@ -157,11 +159,16 @@ function unknownReason(error: unknown): string {
   const slack = codes.find((code) => code.startsWith('slack_webapi_'));
   if (slack === 'slack_webapi_rate_limited_error') return 'rate limited';
   if (items.some((item) => /connection error|fetch failed|socket hang up|network/i.test(text(item))))
-    return `network: ${describeError(error).slice(0, 160)}`;
+    return `network: ${shortText(error, 160)}`;
   const status = statusOf(error);
   if (status === 429) return 'rate limited';
   if (status !== undefined) return `the provider answered HTTP ${status}`;
-  return describeError(error).slice(0, 200);
+  return shortText(error, 200);
+}
+
+/** An error's text, redacted before it is cut: a cut key would no longer match its pattern. */
+function shortText(error: unknown, length: number): string {
+  return redactText(describeError(error)).slice(0, length);
 }
 
 class Timeout extends Error {
@@ -188,6 +195,8 @@ async function verifyOne(
         maxRetries: 0,
         timeout: options.timeoutMs,
         maxKeyAgeDays: false,
+        // A prices file (KEYCARD_PRICES) is not read, nor can it fail a verification.
+        prices: false,
         ...(base === undefined ? {} : { baseURL: base.url }),
       });
       return client.verify();
@@ -222,10 +231,7 @@ async function verifyOne(
             reason: 'the provider knows the key but refused the who-am-I call (no permission)',
           };
         case 'quota_exceeded':
-          // Slack and Telegram have no quota: their 429 is a rate limit.
-          return error.status === 429 && (provider === 'slack' || provider === 'telegram')
-            ? { status: 'unknown', provider, reason: 'rate limited' }
-            : { status: 'live', provider, reason: 'the key works but is out of credit' };
+          return { status: 'live', provider, reason: 'the key works but is out of credit' };
         case 'insecure_source':
           return {
             status: 'unknown',

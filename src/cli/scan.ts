@@ -3,17 +3,20 @@
  * that what `keycard scan` reports is exactly what redaction would replace.
  * @module
  */
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { closeSync, type Dirent, fstatSync, openSync, readdirSync, readFileSync, readSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { join, relative, resolve, sep } from 'node:path';
 import { promisify } from 'node:util';
 import ignore, { type Ignore } from 'ignore';
 import { type FoundSecret, findSecrets, triggerLines } from '../redact/redactor.js';
+import { GitError, gitFailure, gitOutput, gitStream } from './git.js';
 import { holdKey } from './scan-held-keys.js';
 import { scanInParallel, scanThreads } from './scan-parallel.js';
 
 const run = promisify(execFile);
+
+export { GitError };
 
 /** One key found. Never the key: its kind, masked id and fingerprint. */
 export interface Finding {
@@ -369,37 +372,12 @@ export function scanRange(
 /** Bytes scanned between two turns of the event loop. */
 const YIELD_BYTES = 16 * 1024 * 1024;
 
-/** Runs git; its own error (one line) on failure, or that git is missing. */
-async function git(args: readonly string[], options: { maxBuffer: number }): Promise<string> {
-  try {
-    const { stdout } = await run('git', [...args], options);
-    return stdout;
-  } catch (error) {
-    throw new GitError(gitMessage(error));
-  }
-}
-
-/** Git failed: `message` is git's own first line of error, or why git could not run. */
-export class GitError extends Error {
-  override name = 'GitError' as const;
-}
-
-function gitMessage(error: unknown): string {
-  const failure = error as NodeJS.ErrnoException & { stderr?: string | Buffer };
-  if (failure.code === 'ENOENT') return 'git is not installed or not on PATH';
-  const stderr = String(failure.stderr ?? '')
-    .split('\n')
-    .map((line) => line.trim())
-    .find((line) => line !== '');
-  return stderr ?? (error instanceof Error ? (error.message.split('\n')[0] ?? '') : String(error));
-}
-
 /**
  * The staged version of every staged file (for a pre-commit hook), read through one
  * `git cat-file --batch` process, not one `git show` per file.
  */
 export async function scanStaged(stats: ScanStats = newScanStats()): Promise<Finding[]> {
-  const stdout = await git(['diff', '--cached', '--name-only', '--diff-filter=ACMR', '-z'], {
+  const stdout = await gitOutput(['diff', '--cached', '--name-only', '--diff-filter=ACMR', '-z'], {
     maxBuffer: 64 * 1024 * 1024,
   });
   const names = stdout.split('\0').filter((name) => name !== '');
@@ -439,19 +417,7 @@ async function readStaged(
   each: (name: string, bytes: Buffer | 'large' | 'missing') => void,
 ): Promise<void> {
   if (names.length === 0) return;
-  const child = spawn('git', ['cat-file', '--batch'], { stdio: ['pipe', 'pipe', 'pipe'] });
-  let stderr = '';
-  child.stderr.setEncoding('utf8');
-  child.stderr.on('data', (text: string) => {
-    if (stderr.length < 4096) stderr += text;
-  });
-  const exited = new Promise<number | null>((resolve, reject) => {
-    child.on('error', reject);
-    child.on('close', resolve);
-  });
-  exited.catch(() => undefined);
-  child.stdin.on('error', () => undefined);
-  child.stdin.end(names.map((name) => `:${name}\n`).join(''));
+  const git = gitStream(['cat-file', '--batch'], { input: names.map((name) => `:${name}\n`).join('') });
   let next = 0;
   /** The object being read: its name and size; `remaining` when its bytes are skipped. */
   let object: { name: string; size: number; remaining: number | undefined } | undefined;
@@ -471,7 +437,7 @@ async function readStaged(
     return all.subarray(0, count);
   };
   try {
-    for await (const chunk of child.stdout as AsyncIterable<Buffer>) {
+    for await (const chunk of git.stdout as AsyncIterable<Buffer>) {
       held.push(chunk);
       heldBytes += chunk.length;
       for (;;) {
@@ -507,12 +473,8 @@ async function readStaged(
         object = undefined;
       }
     }
+    await git.done();
   } catch (error) {
-    child.kill();
-    throw new GitError(error instanceof Error ? error.message : String(error));
+    throw gitFailure(git, error);
   }
-  const code = await exited.catch((error: NodeJS.ErrnoException) => {
-    throw new GitError(error.code === 'ENOENT' ? 'git is not installed or not on PATH' : error.message);
-  });
-  if (code !== 0) throw new GitError(stderr.split('\n')[0]?.trim() || `git cat-file exited with ${code}`);
 }

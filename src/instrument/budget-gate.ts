@@ -94,7 +94,10 @@ export class BudgetGate implements LeaseHolder {
   /** Leases the store may hold a row for: returned at close. */
   readonly #stored = new Set<Lease>();
   /** The leases of the last key seen. */
-  #last: { fingerprint: string; tags: Tags; version: number; leases: readonly Lease[] } | undefined;
+  /** The last call's leases; its tags matter only when a budget is scoped by a tag. */
+  #last:
+    | { fingerprint: string; tags: Tags; byTag: boolean; version: number; leases: readonly Lease[] }
+    | undefined;
   #closed = false;
 
   constructor(
@@ -136,13 +139,15 @@ export class BudgetGate implements LeaseHolder {
     if (
       last !== undefined &&
       last.fingerprint === fingerprint &&
-      last.tags === tags &&
+      (last.tags === tags || !last.byTag) &&
       last.version === version
     )
       return last.leases;
     const call = { fingerprint, workflow: this.workflow, provider: this.provider, tags };
     const groups = new Map<string, { scope: BudgetScope; budgets: ResolvedBudget[] }>();
+    let byTag = false;
     for (const budget of [...this.budgets, ...this.ledger.budgets]) {
+      if (budget.tag !== undefined) byTag = true;
       const scope = scopeOf(budget, call);
       if (scope === undefined) continue;
       const id = scope.id;
@@ -164,7 +169,7 @@ export class BudgetGate implements LeaseHolder {
       }
       leases.push(lease);
     }
-    this.#last = { fingerprint, tags, version, leases };
+    this.#last = { fingerprint, tags, byTag, version, leases };
     return leases;
   }
 

@@ -57,7 +57,7 @@ function identityText(identity: Record<string, unknown>): string {
  * The clients that can verify a key of `provider`, in order: a provider with clients on two SDKs
  * (Gemini: `@google/generative-ai`, `@google/genai`) is verified with the first one installed.
  */
-function clientsOf(provider: ProviderId): SupportedProvider[] {
+export function clientsOf(provider: ProviderId): SupportedProvider[] {
   return (Object.keys(adapters) as SupportedProvider[]).filter((id) => providerOf(id) === provider);
 }
 

@@ -68,7 +68,7 @@ export function registerScan(program: Command): void {
     )
     .option('--staged', 'scan the staged version of staged files (for a pre-commit hook)')
     .option('--git', 'scan every line ever added in the git history')
-    .addOption(new Option('--format <format>', 'output format').choices(SCAN_FORMATS).default('table'))
+    .addOption(new Option('--format <format>', 'output format (default: table)').choices(SCAN_FORMATS))
     .option('--json', 'print JSON (the same as --format json)')
     .option(
       '--verify',
@@ -234,7 +234,6 @@ function size(bytes: number): string {
   return `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
 }
 
-/** A progress line on standard error, for long scans on a terminal (not with --json). */
 /** A progress line on a terminal, for the table only (the other formats are read by programs). */
 function progressShown(format: ScanFormat): boolean {
   return process.stderr.isTTY === true && format === 'table';
